@@ -1,0 +1,75 @@
+# Kindred: `make run` serves the forum with demo data; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+STAMP := $(VENV)/.requirements-installed
+CHROMIUM ?= /usr/bin/chromium
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+# Model weights can never be fetched at run time on an offline machine.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: install migrate seed run worker test test-postgres bench evaluate chromium clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# torch first: its CPU build must be in place before anything that depends
+# on it, or pip resolves the default (CUDA) build instead.
+$(STAMP): requirements.txt | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) seed-demo --if-empty
+
+# The web server and the job consumer run side by side; Ctrl-C stops both.
+run: seed
+	@echo "Kindred on http://$(HOST):$(PORT)"
+	@trap 'kill 0' EXIT INT TERM; \
+	$(VENV)/bin/huey_consumer forum.jobs.huey --workers 2 --worker-type thread --quiet & \
+	$(PY) -m forum.serve --host $(HOST) --port $(PORT)
+
+worker: install
+	$(VENV)/bin/huey_consumer forum.jobs.huey --workers 2 --worker-type thread
+
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Chromium for the browser tests (apt-get install -y chromium)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "Chromium is missing: the browser tests will fail. Install it with: sudo apt-get install -y chromium"; \
+	  fi; \
+	fi
+
+test: install chromium
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: install chromium
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
+	TEST_REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/0} \
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) -m moderation.bench
+	$(PY) bench/run_all.py
+
+evaluate: install
+	$(PY) -m moderation.evaluate --task crisis ../shared/data/crisis/crisis-dev.jsonl
+	$(PY) -m moderation.evaluate --task toxicity ../shared/data/toxicity/toxicity-dev.jsonl
+	$(PY) -m moderation.evaluate --task sanitize ../shared/data/sanitize/sanitize-dev.jsonl
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -1,0 +1,128 @@
+"""Configuration read from the environment.
+
+Every setting has a safe default for the embedded (SQLite, single process)
+setup. Production overrides them through environment variables; nothing
+secret is ever hard-coded here.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("KINDRED_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def load_or_create_secret_key(instance_dir: Path) -> str:
+    """Return SECRET_KEY from the environment, or one generated once and kept.
+
+    A generated key is stored in ``instance/secret_key`` with owner-only
+    permissions, so sessions survive restarts without any key in the repo.
+    """
+    env_key = os.environ.get("SECRET_KEY")
+    if env_key:
+        return env_key
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key_file = instance_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once must not overwrite each other's key.
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+class Config:
+    """Defaults for every environment; values come from the environment."""
+
+    INSTANCE_DIR = INSTANCE_DIR
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'kindred.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+
+    # Region used for signposting when neither the member's setting nor the
+    # browser's Accept-Language gives one.
+    KINDRED_REGION = os.environ.get("KINDRED_REGION", "UK")
+    # Origins allowed to open Socket.IO connections (cross-site WebSocket
+    # hijacking protection). Empty means "same host as the request".
+    KINDRED_ALLOWED_ORIGINS = [
+        o.strip() for o in os.environ.get("KINDRED_ALLOWED_ORIGINS", "").split(",") if o.strip()
+    ]
+
+    # Moderation limits (characters).
+    KINDRED_MAX_POST_CHARS = _int("KINDRED_MAX_POST_CHARS", 20_000)
+    KINDRED_MAX_CHAT_CHARS = _int("KINDRED_MAX_CHAT_CHARS", 2_000)
+    KINDRED_MAX_TITLE_CHARS = _int("KINDRED_MAX_TITLE_CHARS", 150)
+
+    # Pagination.
+    TOPICS_PER_PAGE = _int("KINDRED_TOPICS_PER_PAGE", 20)
+    POSTS_PER_PAGE = _int("KINDRED_POSTS_PER_PAGE", 20)
+
+    # Security.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("KINDRED_HTTPS", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = _bool("KINDRED_HTTPS", False)
+    PREFERRED_URL_SCHEME = "https" if _bool("KINDRED_HTTPS", False) else "http"
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session; a slow writer must not lose a post
+    MAX_CONTENT_LENGTH = 256 * 1024
+
+    # Rate limits (Flask-Limiter syntax).
+    RATELIMIT_ENABLED = _bool("KINDRED_RATELIMIT", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    KINDRED_LOGIN_LIMIT = os.environ.get("KINDRED_LOGIN_LIMIT", "10 per minute;50 per hour")
+    KINDRED_REGISTER_LIMIT = os.environ.get("KINDRED_REGISTER_LIMIT", "5 per minute;20 per hour")
+    KINDRED_POST_LIMIT = os.environ.get("KINDRED_POST_LIMIT", "6 per minute;120 per day")
+
+    # Background jobs (huey). SQLite-backed by default so the embedded set-up
+    # needs no extra service; Redis-backed when REDIS_URL is set.
+    HUEY_IMMEDIATE = _bool("KINDRED_HUEY_IMMEDIATE", False)
+
+    # Outbound notification channels for on-call staff.
+    SMTP_HOST = os.environ.get("SMTP_HOST") or None
+    SMTP_PORT = _int("SMTP_PORT", 25)
+    SMTP_FROM = os.environ.get("SMTP_FROM", "kindred@localhost")
+    ONCALL_EMAILS = [e.strip() for e in os.environ.get("KINDRED_ONCALL_EMAILS", "").split(",") if e.strip()]
+    ONCALL_WEBHOOK_URL = os.environ.get("KINDRED_ONCALL_WEBHOOK_URL") or None
+
+    # Key for sealing safety contacts (Fernet). Generated into instance/ when unset.
+    KINDRED_SEAL_KEY = os.environ.get("KINDRED_SEAL_KEY") or None
+
+    # Detoxify weights: a local checkpoint and config dir, or a model type to fetch.
+    KINDRED_DETOXIFY_CHECKPOINT = os.environ.get("KINDRED_DETOXIFY_CHECKPOINT") or None
+    KINDRED_DETOXIFY_CONFIG_DIR = os.environ.get("KINDRED_DETOXIFY_CONFIG_DIR") or None
+    KINDRED_WARM_UP = _bool("KINDRED_WARM_UP", False)
+
+
+class TestConfig(Config):
+    TESTING = True
+    WTF_CSRF_ENABLED = False
+    HUEY_IMMEDIATE = True
+    SERVER_NAME = None
+    # Cheap hashing keeps the suite fast; never used outside tests.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_KIB = 1024
+    RATELIMIT_STORAGE_URI = "memory://"

@@ -1,0 +1,85 @@
+"""Kindred: a moderated peer-support forum. ``create_app`` is the factory."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from config import Config, load_or_create_secret_key
+
+log = logging.getLogger(__name__)
+
+# One blueprint package per area. Each exposes ``bp`` (and optionally
+# ``init_app(app)`` for Socket.IO namespaces or hooks).
+AREAS = ("pages", "auth", "account", "boards", "review", "staff", "chat")
+
+
+def create_app(config: type | dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(Config.INSTANCE_DIR),
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_or_create_secret_key(app.config["INSTANCE_DIR"])
+
+    from forum import extensions as ext
+
+    ext.db.init_app(app)
+    ext.migrate.init_app(app, ext.db, directory=str(app.root_path + "/../migrations"))
+    ext.csrf.init_app(app)
+    ext.limiter.init_app(app)
+    ext.login_manager.init_app(app)
+    ext.login_manager.login_view = "auth.login"
+    ext.login_manager.login_message = "Please log in to continue."
+    ext.login_manager.login_message_category = "info"
+
+    from forum import models  # noqa: F401  (register tables)
+
+    @ext.login_manager.user_loader
+    def load_user(user_id: str) -> models.User | None:
+        return ext.db.session.get(models.User, int(user_id))
+
+    from forum import security, web
+
+    security.init_app(app)
+    web.init_app(app)
+
+    import importlib
+
+    for area in AREAS:
+        module = importlib.import_module(f"forum.{area}")
+        app.register_blueprint(module.bp)
+        if hasattr(module, "init_app"):
+            module.init_app(app)
+
+    from forum import jobs
+
+    jobs.init_app(app)
+
+    # Socket.IO: threading mode (eventlet is deprecated upstream). With
+    # REDIS_URL set, several processes share rooms through Redis pub/sub.
+    ext.socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=app.config.get("REDIS_URL"),
+        cors_allowed_origins=app.config.get("KINDRED_ALLOWED_ORIGINS") or None,
+        manage_session=False,
+    )
+
+    from forum import cli
+
+    cli.init_app(app)
+
+    if app.config.get("KINDRED_WARM_UP"):
+        import moderation
+
+        moderation.warm_up()
+    return app

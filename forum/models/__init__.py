@@ -1,0 +1,12 @@
+"""Typed SQLAlchemy 2.0 models, one module per area. Import from here."""
+from forum.models.base import ContentStatus, Role, utcnow
+from forum.models.board import Board, Post, PostRevision, PostSupport, Topic
+from forum.models.chat import ChatMessage, ChatMute, ChatRoom, ChatSupport
+from forum.models.review import Alert, AuditEvent, Escalation, Flag, Outbox, Review, ReviewEvent, Sanction
+from forum.models.user import User
+
+__all__ = [
+    "Alert", "AuditEvent", "Board", "ChatMessage", "ChatMute", "ChatRoom", "ChatSupport",
+    "ContentStatus", "Escalation", "Flag", "Outbox", "Post", "PostRevision", "PostSupport",
+    "Review", "ReviewEvent", "Role", "Sanction", "Topic", "User", "utcnow",
+]

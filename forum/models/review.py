@@ -1,0 +1,181 @@
+"""The review queue, member flags, escalations, sanctions, audit and outbox."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from forum.extensions import db
+from forum.models.base import UTCDateTime, utcnow
+from forum.models.user import User
+
+
+class Review(db.Model):
+    """One reviewable item per target (Discourse's "reviewable").
+
+    A second flag or a re-screen adds reasons to the existing row (unique
+    key on the target) rather than creating a duplicate queue entry.
+    """
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_type: Mapped[str] = mapped_column(String(24), nullable=False)  # post | chat_message | user
+    target_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The member whose content this is (for history and sanctions).
+    subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    board_id: Mapped[int | None] = mapped_column(ForeignKey("boards.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending", nullable=False, index=True)
+    # Higher sorts first. See forum.review.services for the scale.
+    priority: Mapped[int] = mapped_column(Integer, default=0, nullable=False, index=True)
+    risk: Mapped[str] = mapped_column(String(16), default="none", nullable=False)
+    # [{"source": "pipeline"|"flag", "code": ..., "explanation": ..., ...}]
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, nullable=False)
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Times a missed deadline raised this item a tier (and re-alerted).
+    tier_raises: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    first_reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id])
+
+    __table_args__ = (UniqueConstraint("target_type", "target_id", name="uq_reviews_target"),)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ReviewEvent(db.Model):
+    """Append-only history of a review item: who did what, when, and why."""
+
+    __tablename__ = "review_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), nullable=False, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None = the system
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class Flag(db.Model):
+    """A member's report. The reporter is never shown to the reported member."""
+
+    __tablename__ = "flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), nullable=False, index=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    reason: Mapped[str] = mapped_column(String(24), nullable=False)
+    details: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open", nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    __table_args__ = (UniqueConstraint("review_id", "reporter_id", name="uq_flags_review_reporter"),)
+
+
+class Escalation(db.Model):
+    """A crisis case for staff, with its risk form and outcome."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id"), index=True)
+    target_type: Mapped[str] = mapped_column(String(24), nullable=False)
+    target_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    risk: Mapped[str] = mapped_column(String(16), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), default="open", nullable=False, index=True)
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None = automatic
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    realert_count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    risk_plan: Mapped[str | None] = mapped_column(Text)
+    risk_means: Mapped[str | None] = mapped_column(Text)
+    risk_timeframe: Mapped[str | None] = mapped_column(Text)
+    protective_factors: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Sanction(db.Model):
+    """Warn, silence or suspend; the penalty history of a member."""
+
+    __tablename__ = "sanctions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # warn | silence | suspend
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+class Alert(db.Model):
+    """Every alert and re-alert sent to moderators or staff, on any channel."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)  # e.g. new_item, sla_missed
+    channel: Mapped[str] = mapped_column(String(16), nullable=False)  # socket | email | webhook
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id"), index=True)
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), index=True)
+    recipient: Mapped[str | None] = mapped_column(String(254))
+    ok: Mapped[bool] = mapped_column(default=True, nullable=False)
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+class AuditEvent(db.Model):
+    """Append-only audit of moderator, staff and admin actions."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(48), nullable=False, index=True)
+    target_type: Mapped[str | None] = mapped_column(String(24))
+    target_id: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class Outbox(db.Model):
+    """Work that must happen after a commit (transactional outbox).
+
+    Rows are written in the same transaction as the change that needs them,
+    so an escalation committed just before a crash is still delivered: the
+    relay picks unprocessed rows up on the next run.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(48), nullable=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,73 @@
+"""Accounts. Pseudonymous by design: a handle and a password, nothing more."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from forum.extensions import db
+from forum.models.base import Role, UTCDateTime, utcnow
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handle: Mapped[str] = mapped_column(String(32), nullable=False)
+    # Case-folded copy with a unique index: "Sam" and "sam" are one handle.
+    handle_key: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    # Optional, used only for password resets. Never shown to moderators.
+    email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER, nullable=False, index=True)
+    region: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    age_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    guidelines_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Posts a moderator approved or that published without a hold; drives
+    # board pre-moderation ("first N posts are held") and restricted rooms.
+    approved_post_count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    silenced_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    is_deactivated: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # Optional safety contact, sealed with Fernet. Only staff may open it,
+    # through an audited break-glass action.
+    safety_contact_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Moderators confirm they have read the resources page at onboarding.
+    resources_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # -- roles ---------------------------------------------------------------
+    def has_role(self, role: str) -> bool:
+        """At least ``role`` in the member < moderator < staff < admin ladder."""
+        return Role.RANK[self.role] >= Role.RANK[role]
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.has_role(Role.MODERATOR)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.has_role(Role.STAFF)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.has_role(Role.ADMIN)
+
+    # -- state ---------------------------------------------------------------
+    def is_suspended(self, now: datetime | None = None) -> bool:
+        now = now or utcnow()
+        return self.suspended_until is not None and self.suspended_until > now
+
+    def is_silenced(self, now: datetime | None = None) -> bool:
+        now = now or utcnow()
+        return self.is_suspended(now) or (self.silenced_until is not None and self.silenced_until > now)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: suspended members cannot log in
+        return not self.is_deactivated and not self.is_suspended()
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.handle!r} {self.role}>"

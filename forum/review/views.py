@@ -1,0 +1,1 @@
+"""Views: parse input, call a service, render. No business logic here."""
