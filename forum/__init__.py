@@ -33,7 +33,9 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     from forum import extensions as ext
 
     ext.db.init_app(app)
-    ext.migrate.init_app(app, ext.db, directory=str(app.root_path + "/../migrations"))
+    # Batch mode lets Alembic alter tables on SQLite (it has no ALTER COLUMN).
+    ext.migrate.init_app(app, ext.db, directory=str(app.root_path + "/../migrations"),
+                         render_as_batch=True, compare_type=True)
     ext.csrf.init_app(app)
     ext.limiter.init_app(app)
     ext.login_manager.init_app(app)
