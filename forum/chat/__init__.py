@@ -1,6 +1,37 @@
-"""The chat area."""
-from flask import Blueprint
+"""Live chat rooms: Socket.IO namespace ``/chat``, pages under ``/chat/``."""
+from __future__ import annotations
 
-bp = Blueprint("chat", __name__, url_prefix="/chat" or None)
+import os
+from types import SimpleNamespace
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("chat", __name__, url_prefix="/chat")
 
 from forum.chat import views  # noqa: E402,F401
+
+# Per-member message limits. A person typing quickly sends perhaps one
+# message every few seconds; bursts above this are floods (or a stuck
+# client) and would drown out everyone else in the room.
+DEFAULT_CHAT_LIMIT = "5 per 5 seconds;40 per minute"
+
+
+def init_app(app: Flask) -> None:
+    from forum.chat.events import ChatNamespace
+    from forum.chat.state import Presence, RateLimits
+    from forum.extensions import socketio
+
+    app.config.setdefault("KINDRED_CHAT_LIMIT", os.environ.get("KINDRED_CHAT_LIMIT", DEFAULT_CHAT_LIMIT))
+    app.config.setdefault("KINDRED_CHAT_SECOND_OPINION",
+                          os.environ.get("KINDRED_CHAT_SECOND_OPINION", "1").lower() in {"1", "true", "yes", "on"})
+    redis_url = app.config.get("REDIS_URL")
+    app.extensions["kindred_chat"] = SimpleNamespace(
+        presence=Presence(redis_url),
+        rate=RateLimits(app.config.get("RATELIMIT_STORAGE_URI") or "memory://", app.config["KINDRED_CHAT_LIMIT"],
+                        enabled=bool(app.config.get("RATELIMIT_ENABLED", True))),
+    )
+    # The namespace object holds no app: handlers find the app through the
+    # request context. Register it once, however many apps the tests create
+    # (later ``socketio.init_app`` calls re-register the stored handlers).
+    if not any(isinstance(h, ChatNamespace) for h in socketio.namespace_handlers):
+        socketio.on_namespace(ChatNamespace("/chat"))

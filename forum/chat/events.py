@@ -1,0 +1,190 @@
+"""The ``/chat`` Socket.IO namespace: parse events, call services, reply.
+
+Every event re-checks permissions on the server (through the services);
+nothing the browser claims about itself is trusted. Replies are acks:
+``{"ok": True, ...}`` or ``{"ok": False, "error": code, "message": text}``.
+The client keeps the member's text in the input box until an ``ok`` ack.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app, request
+from flask_login import current_user
+from flask_socketio import Namespace, emit, join_room, leave_room
+
+from forum.chat import services
+from forum.chat.services import ChatError, room_key
+from forum.extensions import db
+from forum.realtime import origin_allowed
+from forum.web import current_region
+
+log = logging.getLogger(__name__)
+
+SERVER_ERROR = {"ok": False, "error": "server",
+                "message": "Something went wrong on our side. Your text is kept; please try again."}
+
+
+def _state() -> Any:
+    return current_app.extensions["kindred_chat"]
+
+
+def handler(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn domain errors into acks and never leak a stack trace to a client."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, data: Any = None) -> Any:
+        if not isinstance(data, dict):
+            data = {}
+        try:
+            return fn(self, data)
+        except ChatError as exc:
+            db.session.rollback()
+            return exc.to_dict()
+        except Exception:  # noqa: BLE001
+            db.session.rollback()
+            log.exception("chat event %s failed", fn.__name__)
+            return SERVER_ERROR
+
+    return wrapper
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _require_login() -> None:
+    if not current_user.is_authenticated:
+        raise ChatError("not_authenticated", "Please log in to take part in chat.")
+
+
+class ChatNamespace(Namespace):
+    """One instance per server process; per-socket state is keyed by sid."""
+
+    def __init__(self, namespace: str) -> None:
+        super().__init__(namespace)
+        self._joined: dict[str, set[int]] = {}
+        self._lock = threading.Lock()
+
+    # -- connection ----------------------------------------------------------------
+    def on_connect(self, auth: Any = None) -> bool:
+        # Cross-site WebSocket hijacking: a hostile page could open a socket
+        # carrying the member's cookies; only allowed origins may connect.
+        if not origin_allowed():
+            log.warning("chat connection refused: origin %r", request.headers.get("Origin"))
+            return False
+        if current_user.is_authenticated:
+            join_room(services.user_key(current_user.id))
+            if current_user.is_moderator:
+                join_room(services.MODERATORS_ROOM)
+        return True
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        with self._lock:
+            rooms = self._joined.pop(request.sid, set())
+        for room_id in rooms:
+            self._announce_presence(room_id, _state().presence.leave(room_id, request.sid))
+
+    def _announce_presence(self, room_id: int, count: int) -> None:
+        emit("presence", {"room": room_id, "count": count}, to=room_key(room_id))
+
+    # -- rooms ---------------------------------------------------------------------
+    @handler
+    def on_join(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Enter a room. ``after``: the last id the client saw (catch-up after a
+        reconnect); ``since``: the oldest id it still shows (to drop hidden ones)."""
+        room = services.enter_room(current_user, _int(data.get("room")))
+        after, since = _int(data.get("after")), _int(data.get("since"))
+        page = services.history(room, current_user, after=after)
+        removed = services.removed_since(room, current_user, since) if since is not None else []
+        state = services.room_state(room)
+        db.session.rollback()  # end the read transaction before waiting on the network
+        join_room(room_key(room.id))
+        with self._lock:
+            first = room.id not in self._joined.setdefault(request.sid, set())
+            self._joined[request.sid].add(room.id)
+        count = _state().presence.join(room.id, request.sid) if first else _state().presence.count(room.id)
+        if first:
+            self._announce_presence(room.id, count)
+        return {"ok": True, "state": state, "presence": count, "removed": removed, **page}
+
+    @handler
+    def on_leave(self, data: dict[str, Any]) -> dict[str, Any]:
+        room_id = _int(data.get("room"))
+        with self._lock:
+            joined = room_id in self._joined.get(request.sid, set())
+            self._joined.get(request.sid, set()).discard(room_id)
+        if joined:
+            leave_room(room_key(room_id))
+            self._announce_presence(room_id, _state().presence.leave(room_id, request.sid))
+        return {"ok": True}
+
+    @handler
+    def on_history(self, data: dict[str, Any]) -> dict[str, Any]:
+        room = services.enter_room(current_user, _int(data.get("room")))
+        return {"ok": True, **services.history(room, current_user, before=_int(data.get("before")),
+                                               after=_int(data.get("after")))}
+
+    # -- messages -------------------------------------------------------------------
+    @handler
+    def on_send(self, data: dict[str, Any]) -> dict[str, Any]:
+        _require_login()
+        cmd = services.SendMessage(
+            room_id=_int(data.get("room")), client_id=data.get("client_id"), text=data.get("text"),
+            anonymous=data.get("anonymous") is True, reply_to_id=_int(data.get("reply_to")),
+            region=current_region())
+        result = services.send_message(current_user._get_current_object(), cmd)
+        return result.ack(current_user)
+
+    @handler
+    def on_support(self, data: dict[str, Any]) -> dict[str, Any]:
+        _require_login()
+        return services.toggle_support(current_user._get_current_object(), _int(data.get("id")))
+
+    @handler
+    def on_typing(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Someone is typing: no name is sent, in keeping with count-only presence."""
+        room_id = _int(data.get("room"))
+        if current_user.is_authenticated and room_id in self._joined.get(request.sid, set()):
+            emit("typing", {"room": room_id}, to=room_key(room_id), include_self=False)
+        return {"ok": True}
+
+    # -- moderator controls -------------------------------------------------------------
+    @handler
+    def on_hide(self, data: dict[str, Any]) -> dict[str, Any]:
+        msg = services.hide_message(current_user._get_current_object(), _int(data.get("id")), data.get("note"))
+        return {"ok": True, "id": msg.id}
+
+    @handler
+    def on_mute(self, data: dict[str, Any]) -> dict[str, Any]:
+        mute = services.mute_member(current_user._get_current_object(), _int(data.get("id")),
+                                    _int(data.get("minutes")), data.get("reason"))
+        return {"ok": True, "until": mute.until.isoformat()}
+
+    @handler
+    def on_slow(self, data: dict[str, Any]) -> dict[str, Any]:
+        room = services.set_slow_mode(current_user._get_current_object(), _int(data.get("room")),
+                                      _int(data.get("seconds")))
+        return {"ok": True, "slow_mode": room.slow_mode_seconds}
+
+    @handler
+    def on_lock(self, data: dict[str, Any]) -> dict[str, Any]:
+        room = services.set_locked(current_user._get_current_object(), _int(data.get("room")),
+                                   data.get("locked") is True, data.get("reason"))
+        return {"ok": True, "locked": room.is_locked}
+
+    @handler
+    def on_pin(self, data: dict[str, Any]) -> dict[str, Any]:
+        room = services.pin_message(current_user._get_current_object(), _int(data.get("room")),
+                                    _int(data.get("id")))
+        return {"ok": True, "pinned": room.pinned_message_id}

@@ -1,0 +1,537 @@
+"""Chat use cases: one function per action, one transaction each.
+
+Inputs are frozen dataclasses; failures raise ``ChatError`` carrying a code
+the client can act on and a calm message for the member. Live events are
+queued with ``emit_after_commit`` so nothing is announced that the
+database does not hold, and a message is always persisted before it is
+broadcast.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+import moderation
+from forum import audit
+from forum.chat import payloads, policy
+from forum.events import emit_after_commit
+from forum.extensions import db
+from forum.models import Board, ChatMessage, ChatMute, ChatRoom, ChatSupport, ContentStatus, User, utcnow
+from forum.review import services as review
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "/chat"
+MOD_NAMESPACE = "/mod"
+MODERATORS_ROOM = "moderators"
+HISTORY_PAGE = 50
+MAX_HISTORY_PAGE = 200
+MAX_MUTE_MINUTES = 7 * 24 * 60
+MAX_SLOW_MODE_SECONDS = 600
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class ChatError(Exception):
+    """A refused chat action. ``code`` is for the client, ``message`` for the member."""
+
+    def __init__(self, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": False, "error": self.code, "message": self.message, **self.extra}
+
+
+def room_key(room_id: int) -> str:
+    return f"room:{room_id}"
+
+
+def user_key(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+# -- rooms ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RoomInput:
+    name: str
+    slug: str
+    description: str = ""
+    guidelines: str = ""
+    board_id: int | None = None
+    access: str = "members"
+    min_approved_posts: int = 0
+    schedule: dict[str, Any] = field(default_factory=dict)
+
+
+def _require(user: Any, check: Callable[[Any], bool], what: str) -> None:
+    if not getattr(user, "is_authenticated", False) or not check(user):
+        raise ChatError("forbidden", f"Only {what} can do that.")
+
+
+def _validate_room(data: RoomInput, room_id: int | None) -> None:
+    errors = {}
+    if not data.name.strip():
+        errors["name"] = "Give the room a name."
+    if not _SLUG.match(data.slug or ""):
+        errors["slug"] = "Use lower-case letters, numbers and single hyphens."
+    elif db.session.scalar(select(ChatRoom.id).where(ChatRoom.slug == data.slug, ChatRoom.id != (room_id or 0))):
+        errors["slug"] = "Another room already uses this address."
+    if data.access not in policy.ACCESS_LEVELS:
+        errors["access"] = "Choose open, members only or restricted."
+    if data.min_approved_posts < 0:
+        errors["min_approved_posts"] = "Use zero or more."
+    if data.board_id is not None and db.session.get(Board, data.board_id) is None:
+        errors["board_id"] = "That board does not exist."
+    if errors:
+        raise ChatError("invalid", "Please check the form.", fields=errors)
+
+
+def create_room(actor: User, data: RoomInput) -> ChatRoom:
+    _require(actor, lambda u: u.is_staff, "staff")
+    _validate_room(data, None)
+    room = ChatRoom(created_by_id=actor.id)
+    _apply_room(room, data)
+    db.session.add(room)
+    db.session.flush()
+    audit.record(actor, "chat.room_create", target_type="chat_room", target_id=room.id, slug=room.slug)
+    db.session.commit()
+    return room
+
+
+def update_room(actor: User, room_id: int, data: RoomInput) -> ChatRoom:
+    _require(actor, lambda u: u.is_staff, "staff")
+    room = _room(room_id)
+    _validate_room(data, room.id)
+    _apply_room(room, data)
+    audit.record(actor, "chat.room_update", target_type="chat_room", target_id=room.id, slug=room.slug)
+    _announce_state(room)
+    db.session.commit()
+    return room
+
+
+def _apply_room(room: ChatRoom, data: RoomInput) -> None:
+    room.name = data.name.strip()
+    room.slug = data.slug
+    room.description = data.description.strip()
+    room.guidelines = data.guidelines.strip()
+    room.board_id = data.board_id
+    room.access = data.access
+    room.min_approved_posts = data.min_approved_posts if data.access == "restricted" else 0
+    room.schedule = data.schedule
+
+
+def _room(room_id: int) -> ChatRoom:
+    room = db.session.get(ChatRoom, room_id) if isinstance(room_id, int) else None
+    if room is None:
+        raise ChatError("no_room", "That room no longer exists.")
+    return room
+
+
+def room_by_slug(slug: str) -> ChatRoom | None:
+    return db.session.scalar(select(ChatRoom).where(ChatRoom.slug == slug))
+
+
+def list_rooms(viewer: Any) -> list[ChatRoom]:
+    rooms = db.session.scalars(select(ChatRoom).order_by(ChatRoom.name)).all()
+    return list(rooms)
+
+
+def room_state(room: ChatRoom, now: datetime | None = None) -> dict[str, Any]:
+    pinned = db.session.get(ChatMessage, room.pinned_message_id) if room.pinned_message_id else None
+    return payloads.room_state(room, open_now=policy.is_open(room, now or utcnow()), pinned=pinned)
+
+
+def _announce_state(room: ChatRoom) -> None:
+    db.session.flush()
+    emit_after_commit("room_state", room_state(room), namespace=NAMESPACE, to=room_key(room.id))
+
+
+# -- entering and reading -------------------------------------------------------------------
+
+def enter_room(viewer: Any, room_id: int) -> ChatRoom:
+    """Check that ``viewer`` may read the room (raises ChatError otherwise)."""
+    room = _room(room_id)
+    reason = policy.read_denial(room, viewer)
+    if reason:
+        raise ChatError("forbidden", reason)
+    return room
+
+
+def history(room: ChatRoom, viewer: Any, *, before: int | None = None, after: int | None = None,
+            limit: int = HISTORY_PAGE) -> dict[str, Any]:
+    """A page of messages by id: the last ``limit`` before ``before``, or the
+    first ``limit`` after ``after`` (catch-up after a reconnect).
+
+    Others see visible messages only; the author also sees their own held
+    or hidden ones, so nothing they wrote silently vanishes.
+    """
+    limit = max(1, min(int(limit), MAX_HISTORY_PAGE))
+    query = select(ChatMessage).where(ChatMessage.room_id == room.id)
+    viewer_id = viewer.id if getattr(viewer, "is_authenticated", False) else None
+    if viewer_id is None:
+        query = query.where(ChatMessage.status == ContentStatus.VISIBLE)
+    else:
+        query = query.where((ChatMessage.status == ContentStatus.VISIBLE)
+                            | ((ChatMessage.author_id == viewer_id) & (ChatMessage.status != ContentStatus.DELETED)))
+    if after is not None:
+        rows = db.session.scalars(query.where(ChatMessage.id > after).order_by(ChatMessage.id).limit(limit + 1)).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+    else:
+        if before is not None:
+            query = query.where(ChatMessage.id < before)
+        rows = db.session.scalars(query.order_by(ChatMessage.id.desc()).limit(limit + 1)).all()
+        more = len(rows) > limit
+        rows = list(reversed(rows[:limit]))
+    return {"messages": [payloads.message(m, viewer=viewer) for m in rows], "more": more}
+
+
+def removed_since(room: ChatRoom, viewer: Any, since: int) -> list[int]:
+    """Ids (>= ``since``) no longer visible, so a reconnecting client drops
+    messages a moderator hid while it was away."""
+    viewer_id = viewer.id if getattr(viewer, "is_authenticated", False) else -1
+    return list(db.session.scalars(
+        select(ChatMessage.id).where(ChatMessage.room_id == room.id, ChatMessage.id >= since,
+                                     ChatMessage.status != ContentStatus.VISIBLE,
+                                     ChatMessage.author_id != viewer_id)))
+
+
+# -- sending ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SendMessage:
+    room_id: int
+    client_id: str
+    text: str
+    anonymous: bool = False
+    reply_to_id: int | None = None
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    message: ChatMessage
+    duplicate: bool
+    card: dict[str, Any] | None
+
+    def ack(self, viewer: Any) -> dict[str, Any]:
+        held = self.message.status == ContentStatus.HELD
+        return {"ok": True, "duplicate": self.duplicate, "message": payloads.message(self.message, viewer=viewer),
+                "held": held, "card": self.card}
+
+
+def send_message(author: User, cmd: SendMessage, *, screen: Callable[..., Any] | None = None,
+                 now: datetime | None = None) -> SendResult:
+    """Screen, persist and (after commit) broadcast one message.
+
+    Idempotent on (author, client_id): a resend after a lost ack returns the
+    stored message and broadcasts nothing again.
+    """
+    now = now or utcnow()
+    if not isinstance(cmd.client_id, str) or not _CLIENT_ID.match(cmd.client_id):
+        raise ChatError("bad_request", "This message could not be sent. Please reload the page; your text is kept.")
+    existing = db.session.scalar(select(ChatMessage).where(ChatMessage.author_id == author.id,
+                                                           ChatMessage.client_id == cmd.client_id))
+    if existing is not None:
+        return SendResult(existing, True, payloads.signposting_card(existing.verdict))
+
+    room = _room(cmd.room_id)
+    denial = policy.write_denial(room, author, now)
+    if denial:
+        raise ChatError(*denial)
+    text = cmd.text if isinstance(cmd.text, str) else ""
+    if not text.strip():
+        raise ChatError("empty", "Write something before sending.")
+    limit = current_app.config["KINDRED_MAX_CHAT_CHARS"]
+    if len(text) > limit:
+        raise ChatError("too_long", f"That message is {len(text):,} characters; the limit is {limit:,}. "
+                                    "Please shorten it or split it into two.", limit=limit)
+    if not policy.is_moderator(author):
+        _check_mute_and_pace(room, author, now)
+    if not current_app.extensions["kindred_chat"].rate.hit(author.id):
+        raise ChatError("throttled", "You're sending messages faster than the room allows. "
+                                     "Please wait a few seconds, then send again.")
+    reply_to = _reply_target(room, cmd.reply_to_id)
+
+    profile = None
+    if room.board_id is not None:
+        board = db.session.get(Board, room.board_id)
+        profile = board.policy_profile if board else None
+    screen = screen or moderation.screen
+    verdict = screen(text, kind="chat", region=cmd.region, profile=profile)
+    if verdict.action == "block":
+        raise ChatError("blocked", verdict.error or "This message can't be sent as written. Your text is kept.")
+
+    action = review.effective_action(verdict, kind="chat")
+    visible = action in ("publish", "publish_flagged")
+    msg = ChatMessage(room_id=room.id, author_id=author.id, client_id=cmd.client_id,
+                      reply_to_id=reply_to, is_anonymous=bool(cmd.anonymous),
+                      body_source=verdict.text or text,
+                      status=ContentStatus.VISIBLE if visible else ContentStatus.HELD, created_at=now)
+    msg.author = author
+    msg.apply_verdict(verdict)
+    db.session.add(msg)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # A concurrent resend of the same client id won the race.
+        db.session.rollback()
+        existing = db.session.scalar(select(ChatMessage).where(ChatMessage.author_id == author.id,
+                                                               ChatMessage.client_id == cmd.client_id))
+        if existing is None:
+            raise
+        return SendResult(existing, True, payloads.signposting_card(existing.verdict))
+    review.on_screened("chat_message", msg, verdict, board_id=room.board_id, action=action)
+    _queue_broadcasts(room, msg, visible)
+    db.session.commit()
+    if visible:
+        from forum.chat import jobs
+
+        jobs.schedule_second_opinion(msg.id)
+    return SendResult(msg, False, payloads.signposting_card(msg.verdict))
+
+
+def _check_mute_and_pace(room: ChatRoom, author: User, now: datetime) -> None:
+    mute_until = db.session.scalar(select(func.max(ChatMute.until)).where(
+        ChatMute.room_id == room.id, ChatMute.user_id == author.id, ChatMute.until > now))
+    if mute_until is not None:
+        raise ChatError("muted", "A moderator has paused your messages in this room until "
+                                 f"{mute_until:%H:%M} UTC. You can still read.", until=mute_until.isoformat())
+    if room.slow_mode_seconds > 0:
+        last = db.session.scalar(select(func.max(ChatMessage.created_at)).where(
+            ChatMessage.room_id == room.id, ChatMessage.author_id == author.id))
+        if last is not None:
+            wait = room.slow_mode_seconds - (now - last).total_seconds()
+            if wait > 0:
+                raise ChatError("slow_mode", f"Slow mode is on: one message every {room.slow_mode_seconds} seconds. "
+                                             f"You can send again in {int(wait) + 1} seconds.", wait=int(wait) + 1)
+
+
+def _reply_target(room: ChatRoom, reply_to_id: Any) -> int | None:
+    if reply_to_id in (None, ""):
+        return None
+    target = db.session.get(ChatMessage, reply_to_id) if isinstance(reply_to_id, int) else None
+    if target is None or target.room_id != room.id or target.status != ContentStatus.VISIBLE:
+        raise ChatError("bad_reply", "The message you were replying to is no longer available.")
+    return target.id
+
+
+def _queue_broadcasts(room: ChatRoom, msg: ChatMessage, visible: bool) -> None:
+    if visible:
+        emit_after_commit("message", payloads.message(msg), namespace=NAMESPACE, to=room_key(room.id))
+    if msg.verdict_risk != "none":
+        # Crisis of any tier: moderators watching chat and the review queue
+        # see it live, with the room and message, whether it was held or not.
+        alert = payloads.moderator_alert(room, msg)
+        emit_after_commit("chat_alert", alert, namespace=NAMESPACE, to=MODERATORS_ROOM)
+        emit_after_commit("chat_alert", alert, namespace=MOD_NAMESPACE, to=MODERATORS_ROOM)
+
+
+def announce_published(msg: ChatMessage) -> None:
+    """For the review queue: a held message a moderator approved is shown
+    in the room. Call inside the approving transaction (emits after commit)."""
+    emit_after_commit("message", payloads.message(msg), namespace=NAMESPACE, to=room_key(msg.room_id))
+
+
+def announce_removed(msg: ChatMessage) -> None:
+    """For the review queue: a message hidden or removed there disappears live."""
+    emit_after_commit("hidden", {"id": msg.id, "room": msg.room_id}, namespace=NAMESPACE,
+                      to=room_key(msg.room_id))
+
+
+# -- support reaction -----------------------------------------------------------------------
+
+def toggle_support(user: User, message_id: int) -> dict[str, Any]:
+    msg = db.session.get(ChatMessage, message_id) if isinstance(message_id, int) else None
+    if msg is None or msg.status != ContentStatus.VISIBLE:
+        raise ChatError("no_message", "That message is no longer available.")
+    room = _room(msg.room_id)
+    reason = policy.read_denial(room, user)
+    if reason or not getattr(user, "is_authenticated", False):
+        raise ChatError("forbidden", reason or "Please log in to send support.")
+    if msg.author_id == user.id:
+        raise ChatError("own_message", "You can't send support to your own message.")
+    existing = db.session.get(ChatSupport, (msg.id, user.id))
+    if existing is None:
+        db.session.add(ChatSupport(message_id=msg.id, user_id=user.id))
+        msg.support_count = ChatMessage.support_count + 1
+        supported = True
+    else:
+        db.session.delete(existing)
+        msg.support_count = ChatMessage.support_count - 1
+        supported = False
+    db.session.flush()
+    db.session.refresh(msg, ["support_count"])
+    data = {"id": msg.id, "room": msg.room_id, "support": msg.support_count}
+    emit_after_commit("support", data, namespace=NAMESPACE, to=room_key(msg.room_id))
+    db.session.commit()
+    return {"ok": True, "supported": supported, **data}
+
+
+# -- moderator controls (each audited, in the same transaction) ---------------------------------
+
+def _moderator(actor: Any) -> None:
+    _require(actor, lambda u: u.is_moderator, "moderators")
+
+
+def hide_message(actor: User, message_id: int, note: str | None = None) -> ChatMessage:
+    _moderator(actor)
+    msg = db.session.get(ChatMessage, message_id) if isinstance(message_id, int) else None
+    if msg is None:
+        raise ChatError("no_message", "That message no longer exists.")
+    if msg.status != ContentStatus.HIDDEN:
+        msg.status = ContentStatus.HIDDEN
+        msg.moderator_note = (note or "").strip()[:500] or None
+        room = _room(msg.room_id)
+        if room.pinned_message_id == msg.id:
+            room.pinned_message_id = None
+            _announce_state(room)
+        audit.record(actor, "chat.hide", target_type="chat_message", target_id=msg.id, reason=note,
+                     room_id=msg.room_id)
+        announce_removed(msg)
+        db.session.commit()
+    return msg
+
+
+def mute_member(actor: User, message_id: int, minutes: int, reason: str | None = None,
+                now: datetime | None = None) -> ChatMute:
+    """Mute the author of a message in its room.
+
+    Moderators act on a message rather than a name, so they can mute the
+    writer of an anonymous message without ever learning who it is.
+    """
+    _moderator(actor)
+    now = now or utcnow()
+    msg = db.session.get(ChatMessage, message_id) if isinstance(message_id, int) else None
+    if msg is None:
+        raise ChatError("no_message", "That message no longer exists.")
+    if not isinstance(minutes, int) or not 1 <= minutes <= MAX_MUTE_MINUTES:
+        raise ChatError("invalid", f"Choose between 1 minute and {MAX_MUTE_MINUTES // 1440} days.")
+    target = db.session.get(User, msg.author_id)
+    if target.is_moderator:
+        raise ChatError("forbidden", "Moderators can't be muted in chat; raise it with staff instead.")
+    mute = ChatMute(room_id=msg.room_id, user_id=target.id, until=now + timedelta(minutes=minutes),
+                    reason=(reason or "").strip()[:500] or None, created_by_id=actor.id, created_at=now)
+    db.session.add(mute)
+    db.session.flush()
+    audit.record(actor, "chat.mute", target_type="chat_message", target_id=msg.id, reason=reason,
+                 room_id=msg.room_id, minutes=minutes, mute_id=mute.id)
+    emit_after_commit("notice", {"code": "muted", "room": msg.room_id, "until": mute.until.isoformat(),
+                                 "message": f"A moderator has paused your messages in this room for {minutes} "
+                                            "minutes. You can still read."},
+                      namespace=NAMESPACE, to=user_key(target.id))
+    db.session.commit()
+    return mute
+
+
+def set_slow_mode(actor: User, room_id: int, seconds: int) -> ChatRoom:
+    _moderator(actor)
+    if not isinstance(seconds, int) or not 0 <= seconds <= MAX_SLOW_MODE_SECONDS:
+        raise ChatError("invalid", f"Slow mode is between 0 (off) and {MAX_SLOW_MODE_SECONDS} seconds.")
+    room = _room(room_id)
+    room.slow_mode_seconds = seconds
+    audit.record(actor, "chat.slow_mode", target_type="chat_room", target_id=room.id, seconds=seconds)
+    _announce_state(room)
+    db.session.commit()
+    return room
+
+
+def set_locked(actor: User, room_id: int, locked: bool, reason: str | None = None) -> ChatRoom:
+    _moderator(actor)
+    room = _room(room_id)
+    room.is_locked = bool(locked)
+    audit.record(actor, "chat.lock" if locked else "chat.unlock", target_type="chat_room", target_id=room.id,
+                 reason=reason)
+    _announce_state(room)
+    db.session.commit()
+    return room
+
+
+def pin_message(actor: User, room_id: int, message_id: int | None) -> ChatRoom:
+    """Pin a visible message (e.g. the guidelines or helplines), or unpin with None."""
+    _moderator(actor)
+    room = _room(room_id)
+    if message_id is not None:
+        msg = db.session.get(ChatMessage, message_id) if isinstance(message_id, int) else None
+        if msg is None or msg.room_id != room.id or msg.status != ContentStatus.VISIBLE:
+            raise ChatError("no_message", "Only a visible message in this room can be pinned.")
+    room.pinned_message_id = message_id
+    audit.record(actor, "chat.pin" if message_id else "chat.unpin", target_type="chat_room", target_id=room.id,
+                 message_id=message_id)
+    _announce_state(room)
+    db.session.commit()
+    return room
+
+
+# -- background second opinion ------------------------------------------------------------------
+
+def apply_second_opinion(message_id: int, opinion: Any) -> bool:
+    """Hide an already broadcast message the second opinion flags, and queue it.
+
+    Returns True when the message was hidden. A message a moderator already
+    hid or that is held stays as it is.
+    """
+    msg = db.session.get(ChatMessage, message_id)
+    if msg is None or msg.status != ContentStatus.VISIBLE or opinion is None or opinion.action == "publish":
+        return False
+    room = _room(msg.room_id)
+    msg.status = ContentStatus.HIDDEN
+    merged = dict(msg.verdict)
+    merged["second_opinion"] = opinion.to_dict()
+    msg.verdict = merged
+    if room.pinned_message_id == msg.id:
+        room.pinned_message_id = None
+        _announce_state(room)
+    # "hold" puts it in the queue as an item waiting for a human decision.
+    review.on_screened("chat_message", msg, opinion, board_id=room.board_id, action="hold")
+    audit.record(None, "chat.second_opinion_hide", target_type="chat_message", target_id=msg.id,
+                 categories=sorted(opinion.categories))
+    announce_removed(msg)
+    db.session.commit()
+    return True
+
+
+# -- demo data ---------------------------------------------------------------------------------
+
+DEMO_ROOMS = (
+    RoomInput(
+        name="Evening check-in", slug="evening-check-in",
+        description="A gentle space to say how today went. Everyone is welcome to listen.",
+        guidelines="Be kind. Share only what you're comfortable sharing. No names, places or contact "
+                   "details. If you're in danger right now, use Get help now at the top of the page.",
+        access="open"),
+    RoomInput(
+        name="Anxiety support", slug="anxiety-support",
+        description="Talk through anxious moments with people who understand.",
+        guidelines="Describe feelings, not methods. Support, don't advise on medication. "
+                   "Moderators are volunteers and may be away.",
+        access="members",
+        schedule={"tz": "Europe/London", "windows": [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "08:00",
+                                                         "end": "23:00"}]}),
+    RoomInput(
+        name="Long-term members' lounge", slug="members-lounge",
+        description="A quieter room for members who have been around the boards for a while.",
+        guidelines="Be kind, stay on topic, and remember new members were new once too.",
+        access="restricted", min_approved_posts=5),
+)
+
+
+def seed_demo_rooms(staff_user: User) -> list[ChatRoom]:
+    """Create the demo rooms (skipping any whose slug exists). For ``seed-demo``."""
+    made = []
+    for data in DEMO_ROOMS:
+        if room_by_slug(data.slug) is None:
+            made.append(create_room(staff_user, data))
+    return made

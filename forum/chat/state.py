@@ -1,0 +1,86 @@
+"""Live state that is not worth a database row: presence counts and rate limits.
+
+Both live in Redis when ``REDIS_URL`` is set, so every server process sees
+the same numbers; otherwise in this process's memory (the embedded,
+single-process set-up).
+"""
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+
+import redis
+from limits import parse_many
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+# A crashed process cannot remove its sockets from a Redis presence set; the
+# key expires a day after the last join so a stale count heals itself.
+PRESENCE_TTL_SECONDS = 24 * 3600
+
+
+class Presence:
+    """Socket ids per room. Only the count ever leaves the server."""
+
+    def __init__(self, redis_url: str | None = None) -> None:
+        self._redis = redis.Redis.from_url(redis_url) if redis_url else None
+        self._local: dict[int, set[str]] = defaultdict(set)
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(room_id: int) -> str:
+        return f"kindred:chat:presence:{room_id}"
+
+    def join(self, room_id: int, sid: str) -> int:
+        if self._redis is not None:
+            key = self._key(room_id)
+            pipe = self._redis.pipeline()
+            pipe.sadd(key, sid).expire(key, PRESENCE_TTL_SECONDS).scard(key)
+            return int(pipe.execute()[-1])
+        with self._lock:
+            self._local[room_id].add(sid)
+            return len(self._local[room_id])
+
+    def leave(self, room_id: int, sid: str) -> int:
+        if self._redis is not None:
+            key = self._key(room_id)
+            pipe = self._redis.pipeline()
+            pipe.srem(key, sid).scard(key)
+            return int(pipe.execute()[-1])
+        with self._lock:
+            self._local[room_id].discard(sid)
+            return len(self._local[room_id])
+
+    def count(self, room_id: int) -> int:
+        if self._redis is not None:
+            return int(self._redis.scard(self._key(room_id)))
+        with self._lock:
+            return len(self._local[room_id])
+
+
+class RateLimits:
+    """Per-member message limits (moving window), shared via Redis if configured.
+
+    Limits protect the room from floods, whether from a distressed member
+    pasting repeatedly or from abuse; the message is refused with a clear
+    error and stays in the member's input box.
+    """
+
+    def __init__(self, storage_uri: str, spec: str, enabled: bool = True) -> None:
+        self.enabled = enabled and bool(spec)
+        self._items = parse_many(spec) if self.enabled else []
+        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri)) if self.enabled else None
+
+    def hit(self, user_id: int) -> bool:
+        """Record one message; False when any limit is exceeded."""
+        if not self.enabled:
+            return True
+        ok = True
+        for item in self._items:
+            if not self._limiter.hit(item, "kindred-chat", str(user_id)):
+                ok = False
+        return ok
+
+    def reset(self) -> None:
+        if self._limiter is not None:
+            self._limiter.storage.reset()
