@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from forum.chat import bp, policy, services
 from forum.chat.forms import RoomForm
@@ -63,9 +64,9 @@ def _staff_only() -> None:
         abort(403)
 
 
-def _board_choices() -> list[tuple[int, str]]:
+def _board_choices() -> list[SelectChoice]:
     boards = db.session.execute(select(Board.id, Board.name).order_by(Board.position, Board.name)).all()
-    return [(0, "None: a standalone room")] + [(b.id, b.name) for b in boards]
+    return [SelectChoice(0, "None: a standalone room")] + [SelectChoice(b.id, b.name) for b in boards]
 
 
 def _form_input(form: RoomForm) -> services.RoomInput:

@@ -1,0 +1,156 @@
+"""Screening outcomes in chat: publish, hold, crisis card, moderator alert,
+and the background second opinion.
+
+The texts are real ones the moderation engine classifies (an email address
+is held as contact details; a plain statement of intent tonight is
+imminent risk). While the engine's stand-in is installed (it publishes
+everything), ``engine`` swaps in verdicts of exactly the shape the real
+engine returns for those texts, so the chat side is verified either way.
+"""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+import moderation
+from forum.chat import services
+from forum.extensions import db
+from forum.models import AuditEvent, ChatMessage, ContentStatus
+from moderation.verdict import Reason, Service, Signposting, Verdict
+from tests.chat.conftest import events, join, send
+
+CONTACT = "message me at someone@example.org and we can talk properly"
+IMMINENT = "I want to kill myself tonight"
+CONCERN = "I've been feeling hopeless for weeks and can't see the point"
+
+
+def _signposting(audience: str) -> Signposting:
+    return Signposting(
+        audience=audience, region="UK", headline="You don't have to face this alone",
+        message="It sounds like things are really hard right now.",
+        services=(Service(name="Samaritans", phone="116 123", web="https://www.samaritans.org", hours="24/7"),),
+        emergency_number="999")
+
+
+def _fake_screen(text, *, kind="post", region=None, profile=None):
+    html = moderation.screen.__wrapped__(text, kind=kind).html  # the stand-in's sanitised HTML
+    if "@" in text:
+        return Verdict(action="hold", risk="none", categories=frozenset({"contact_details"}), html=html, text=text,
+                       reasons=(Reason("contact.email", 14, 34, "someone@example.org", "An email address"),))
+    if "tonight" in text:
+        return Verdict(action="hold", risk="imminent", categories=frozenset({"self_harm"}), html=html, text=text,
+                       signposting=_signposting("imminent"))
+    if "hopeless" in text:
+        return Verdict(action="publish_flagged", risk="concern", categories=frozenset({"self_harm"}), html=html,
+                       text=text, signposting=_signposting("self"))
+    return Verdict(action="publish", risk="none", categories=frozenset(), html=html, text=text)
+
+
+@pytest.fixture()
+def engine(monkeypatch):
+    probe = moderation.screen(IMMINENT, kind="chat")
+    if probe.risk == "none":  # the stand-in engine: use verdicts of the real shape
+        real = moderation.screen
+        fake = _fake_screen
+        fake.__wrapped__ = real
+        monkeypatch.setattr(moderation, "screen", lambda *a, **k: fake(*a, **k))
+        monkeypatch.setattr(moderation.screen, "__wrapped__", real, raising=False)
+    return moderation
+
+
+def test_held_message_is_seen_only_by_its_author(engine, room, users, connect):
+    alice, bob = connect(users["member"]), connect(users["member2"])
+    join(alice, room)
+    join(bob, room)
+    bob.get_received("/chat")
+    ack = send(alice, room, CONTACT)
+    assert ack["ok"] and ack["held"] and ack["message"]["status"] == "held"
+    assert events(bob, "message") == []
+    # history: the author sees it marked held, others don't see it at all
+    assert [m["status"] for m in join(alice, room)["messages"]] == ["held"]
+    assert join(bob, room)["messages"] == []
+
+
+def test_crisis_message_gets_private_card_and_moderators_are_alerted(engine, room, users, connect):
+    alice, bob, mod = connect(users["member"]), connect(users["member2"]), connect(users["moderator"])
+    for c in (alice, bob, mod):
+        join(c, room)
+    bob.get_received("/chat")
+    mod.get_received("/chat")
+    ack = send(alice, room, IMMINENT)
+    assert ack["ok"]
+    card = ack["card"]
+    assert card["services"] and card["services"][0]["name"]
+    assert card["headline"] and card["emergency_number"]
+    # nobody else receives the card, and a held crisis message is not broadcast
+    bob_events = bob.get_received("/chat")
+    assert all(e["name"] != "message" for e in bob_events) or ack["message"]["status"] == "visible"
+    assert "card" not in str(bob_events) and "116 123" not in str(bob_events)
+    (alert,) = events(mod, "chat_alert")
+    assert alert["message_id"] == ack["message"]["id"]
+    assert alert["room"]["slug"] == room.slug and alert["risk"] in ("high", "imminent")
+
+
+def test_concern_tier_still_publishes_with_card_and_alert(engine, room, users, connect):
+    alice, bob, mod = connect(users["member"]), connect(users["member2"]), connect(users["moderator"])
+    for c in (alice, bob, mod):
+        join(c, room)
+    bob.get_received("/chat")
+    mod.get_received("/chat")
+    ack = send(alice, room, CONCERN)
+    assert ack["card"] is not None
+    if ack["message"]["status"] == "visible":
+        assert [m["id"] for m in events(bob, "message")] == [ack["message"]["id"]]
+    assert events(mod, "chat_alert")[0]["message_id"] == ack["message"]["id"]
+
+
+def test_resend_of_a_crisis_message_returns_the_card_again(engine, room, users, connect):
+    alice = connect(users["member"])
+    join(alice, room)
+    first = send(alice, room, IMMINENT, client_id="crisis-resend-1")
+    again = send(alice, room, IMMINENT, client_id="crisis-resend-1")
+    assert again["duplicate"] and again["card"] == first["card"]
+
+
+def test_blocked_verdict_is_refused_with_the_engines_reason(app, room, users):
+    def blocking(text, **_):
+        return Verdict(action="block", risk="none", categories=frozenset({"too_long"}), html="", text=text,
+                       error="That message is too long to check.")
+
+    with pytest.raises(services.ChatError) as err:
+        services.send_message(users["member"], services.SendMessage(room.id, "blocked-000001", "text"),
+                              screen=blocking)
+    assert err.value.code == "blocked" and "too long" in err.value.message
+    assert db.session.scalar(select(ChatMessage.id)) is None
+
+
+def test_screening_failure_holds_rather_than_publishes(app, room, users, connect):
+    """The engine fails safe (hold); chat must honour that and broadcast nothing."""
+    def failing(text, **_):
+        return Verdict(action="hold", risk="none", categories=frozenset({"screening_error"}),
+                       html="<p>escaped</p>", text=text)
+
+    result = services.send_message(users["member"], services.SendMessage(room.id, "failsafe-00001", "hello"),
+                                   screen=failing)
+    assert result.message.status == ContentStatus.HELD
+
+
+def test_second_opinion_hides_a_broadcast_message_and_queues_it(app, room, users, connect):
+    alice, bob = connect(users["member"]), connect(users["member2"])
+    join(alice, room)
+    join(bob, room)
+    msg_id = send(alice, room, "something the fast path let through")["message"]["id"]
+    bob.get_received("/chat")
+    opinion = Verdict(action="hold", risk="none", categories=frozenset({"toxicity"}), html="", text="")
+    assert services.apply_second_opinion(msg_id, opinion) is True
+    assert events(bob, "hidden") == [{"id": msg_id, "room": room.id}]
+    msg = db.session.get(ChatMessage, msg_id)
+    assert msg.status == ContentStatus.HIDDEN and msg.verdict["second_opinion"]["categories"] == ["toxicity"]
+    assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.target_id == msg_id,
+                                                     AuditEvent.target_type == "chat_message")) == \
+        "chat.second_opinion_hide"
+    # a clean second opinion changes nothing
+    other = send(alice, room, "fine")["message"]["id"]
+    clean = Verdict(action="publish", risk="none", categories=frozenset(), html="", text="")
+    assert services.apply_second_opinion(other, clean) is False
+    assert services.apply_second_opinion(other, None) is False
