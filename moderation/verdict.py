@@ -30,8 +30,13 @@ class Service:
     web: str | None = None
     hours: str | None = None
     languages: tuple[str, ...] = ()
+    # ISO date the facts were last checked against ``source``; None means
+    # the entry still needs checking against the service's own website.
     verified: str | None = None
     description: str | None = None
+    id: str | None = None
+    source: str | None = None
+    audiences: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,9 @@ class Verdict:
     text: str = ""
     # A member-facing explanation when action is "block" (e.g. too long).
     error: str | None = None
+    # Review-queue priority when a human should look: "urgent" (imminent
+    # risk), "high", "normal" or "low"; None when nobody needs to look.
+    priority: str | None = None
 
     @property
     def needs_review(self) -> bool:

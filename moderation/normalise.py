@@ -1,0 +1,134 @@
+"""Text normalisation shared by the moderation stages.
+
+Two different jobs live here, and they must not be confused:
+
+* ``clean_text`` produces the text Kindred *stores and screens*. It only
+  removes characters that have no business in member text (NUL and other
+  control characters, lone surrogates) and neutralises invisible characters
+  that can hide words from moderators or flip how text is displayed
+  (bidirectional overrides, zero-width characters). The member's words are
+  otherwise kept exactly as written.
+
+* ``fold`` produces a *matching view* of the cleaned text: case-folded,
+  accents stripped, leetspeak mapped to letters. It keeps an index back to
+  the cleaned text so every match can be reported with a span a moderator
+  can see highlighted. The folded text is never shown or stored.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Sequence
+
+# C0 controls except TAB and LF, DEL, and C1 controls. CR is normalised to LF
+# first so Windows line endings survive.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Bidirectional embeddings, overrides and isolates ("Trojan Source"), plus the
+# implicit direction marks: they can make text display in a different order
+# from the order it is stored and screened in.
+_BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+# Invisible characters that split words without showing anything: used to
+# sneak "s\u200buicide" or a slur past word matching. U+00AD is the soft hyphen.
+_INVISIBLE_RE = re.compile("[\u200b\u2060-\u2064\ufeff\u180e\u00ad\u034f\u115f\u1160\u3164\uffa0]")
+# ZWNJ/ZWJ are meaningful inside emoji sequences and in scripts such as
+# Persian or Devanagari, so they are kept there; between ASCII characters they
+# can only be hiding something, so they go.
+_JOINER_RE = re.compile("(?<=[\x00-\x7f])[\u200c\u200d]+|[\u200c\u200d]+(?=[\x00-\x7f])")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+# Everything removed outright, as one character class: one pass over the text.
+_REMOVE_RE = re.compile("|".join(p.pattern for p in (_CONTROL_RE, _BIDI_RE, _INVISIBLE_RE)))
+
+
+def clean_text(text: str) -> str:
+    """The text to store and screen: see the module docstring."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.isascii():  # the common case: only control characters can be wrong
+        return _CONTROL_RE.sub("", text)
+    text = _REMOVE_RE.sub("", text)
+    if "\u200c" in text or "\u200d" in text:
+        text = _JOINER_RE.sub("", text)
+    # A Python str may hold lone surrogates (e.g. from a broken decoder); they
+    # cannot be encoded as UTF-8, so the database and nh3 would both fail.
+    return _SURROGATE_RE.sub("\ufffd", text)
+
+
+# Leetspeak: symbols and digits people use in place of letters. Applied only
+# inside a word that also has letters, so "5 pills" or "2024" stay as numbers.
+_LEET = {
+    "0": "o", "1": "i", "2": "z", "3": "e", "4": "a", "5": "s", "6": "g", "7": "t", "8": "b", "9": "g",
+    "@": "a", "$": "s", "!": "i", "|": "l", "+": "t", "€": "e", "£": "l", "¡": "i",
+}
+# Trailing/leading "!" and "|" are punctuation, not letters ("die!" is "die").
+_EDGE_PUNCT = "!|"
+
+
+@dataclass(frozen=True)
+class Folded:
+    """A matching view of a text: ``text[i]`` came from ``source[index[i]]``."""
+
+    text: str
+    index: Sequence[int]
+    source: str
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a folded [start, end) span back to the source text."""
+        if not self.index:
+            return (0, 0)
+        s = self.index[min(start, len(self.index) - 1)]
+        e = self.index[min(max(end - 1, start), len(self.index) - 1)] + 1
+        return (s, e)
+
+
+def _fold_char(ch: str) -> str:
+    if ch.isascii():
+        return ch.lower()
+    # NFKD splits accents off ("é" -> "e" + combining acute) and maps
+    # compatibility forms (full-width letters, ligatures) to plain letters.
+    decomposed = unicodedata.normalize("NFKD", ch)
+    out = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return out.casefold()
+
+
+# A letter next to a leet character: only words containing one need the
+# (slower) per-character leet pass. Most text has none.
+_LEET_CHARS = "0-9@$!|+€£¡"
+# (After folding, letters are almost always ASCII, and [a-z] scans much faster
+# than a Unicode letter class.)
+_LEET_PAIR_RE = re.compile(rf"[a-z][{_LEET_CHARS}]|[{_LEET_CHARS}][a-z]")
+_WORD_CHARS_RE = re.compile(rf"[\w{_LEET_CHARS}]+")
+
+
+def fold(text: str) -> Folded:
+    """Case-fold, strip accents and map leetspeak, keeping an index map."""
+    if text.isascii():
+        chars_str = text.lower()
+        index: range | list[int] = range(len(text))
+    else:
+        out: list[str] = []
+        idx: list[int] = []
+        for i, ch in enumerate(text):
+            for c in _fold_char(ch):
+                out.append(c)
+                idx.append(i)
+        chars_str = "".join(out)
+        index = idx
+    if not _LEET_PAIR_RE.search(chars_str):
+        return Folded(chars_str, index, text)
+    chars = list(chars_str)
+    for m in _WORD_CHARS_RE.finditer(chars_str):
+        if not _LEET_PAIR_RE.search(m.group()):
+            continue
+        start, end = m.start(), m.end()
+        while start < end and chars_str[start] in _EDGE_PUNCT:
+            start += 1
+        while end > start and chars_str[end - 1] in _EDGE_PUNCT:
+            end -= 1
+        for j in range(start, end):
+            sub = _LEET.get(chars[j])
+            if sub is not None:
+                chars[j] = sub
+    return Folded("".join(chars), index, text)

@@ -1,0 +1,124 @@
+"""Stage 1: render member Markdown to HTML, then sanitise it with nh3.
+
+markdown-it-py renders CommonMark with raw HTML *disabled*, so anything that
+looks like a tag is shown as text. nh3 (the Rust Ammonia sanitiser) is then
+the security boundary: even if a future renderer change or plugin produced a
+dangerous tag or URL, the allow-list below removes it. Both layers exist on
+purpose; neither is trusted alone.
+
+The HTML is rendered once, at write time, and stored. Templates output the
+stored HTML and never render Markdown on read.
+"""
+from __future__ import annotations
+
+import html as _html
+
+import markdown_it
+import nh3
+from markdown_it.token import Token
+
+# Tags the renderer can produce, and nothing else. Headings start at h3:
+# the page already uses h1 (site/page) and h2 (topic), and a member's "# Help"
+# must not outrank the page structure that screen-reader users navigate by.
+ALLOWED_TAGS = frozenset({
+    "p", "br", "hr", "strong", "em", "del", "s", "code", "pre", "blockquote",
+    "ul", "ol", "li", "a", "h3", "h4", "h5", "h6",
+})
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+# Links only to the web and to e-mail. No javascript:, data:, vbscript:, file:.
+ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
+# nofollow/ugc: member links earn no search ranking (discourages spam).
+# noopener/noreferrer: the linked page can't script this tab or learn which
+# topic a vulnerable reader came from.
+LINK_REL = "nofollow ugc noopener noreferrer"
+HEADING_SHIFT = 2
+# Block nesting (quotes in quotes, lists in lists). markdown-it stops parsing
+# at its own maxNesting; Kindred refuses well before that with a clear error,
+# so deeply nested input is never silently truncated.
+MAX_NESTING = 16
+_MD_MAX_NESTING = MAX_NESTING + 4
+
+_cleaner = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    # Elements whose *content* must go too (not shown as text).
+    clean_content_tags={"script", "style", "iframe", "object", "embed", "svg", "math", "template",
+                        "noscript", "textarea", "select", "xmp", "noembed", "noframes"},
+    attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
+    url_schemes=set(ALLOWED_URL_SCHEMES),
+    link_rel=LINK_REL,
+    strip_comments=True,
+)
+
+
+class NestingTooDeep(ValueError):
+    """The Markdown nests blocks more deeply than ``MAX_NESTING``."""
+
+
+def sanitise_html(html: str) -> str:
+    """Sanitise an HTML fragment with the allow-list. Idempotent."""
+    return _cleaner.clean(html)
+
+
+def _render_heading_open(self, tokens, idx, options, env):
+    tok = tokens[idx]
+    level = min(6, int(tok.tag[1]) + HEADING_SHIFT)
+    return f"<h{level}>"
+
+
+def _render_heading_close(self, tokens, idx, options, env):
+    tok = tokens[idx]
+    level = min(6, int(tok.tag[1]) + HEADING_SHIFT)
+    return f"</h{level}>\n"
+
+
+def _alt_text(tok: Token) -> str:
+    return "".join(c.content for c in (tok.children or []) if c.type in ("text", "code_inline")).strip()
+
+
+def _render_image(self, tokens, idx, options, env):
+    """Remote images become links: loading them inline would reveal every
+    reader's IP address (and the moment they read) to whoever hosts the image."""
+    tok = tokens[idx]
+    src = tok.attrGet("src") or ""
+    alt = _alt_text(tok)
+    label = _html.escape(f"Image: {alt}" if alt else "Image")
+    if src.lower().startswith(("http://", "https://")):
+        return f'<a href="{_html.escape(src, quote=True)}">{label}</a>'
+    return label
+
+
+def _build() -> markdown_it.MarkdownIt:
+    md = markdown_it.MarkdownIt(
+        "commonmark", {"html": False, "linkify": True, "typographer": False, "maxNesting": _MD_MAX_NESTING}
+    )
+    md.enable(["linkify", "strikethrough"])
+    md.add_render_rule("heading_open", _render_heading_open)
+    md.add_render_rule("heading_close", _render_heading_close)
+    md.add_render_rule("image", _render_image)
+    return md
+
+
+_md = _build()
+
+
+def render_markdown(text: str) -> str:
+    """Markdown to *unsanitised* HTML. Raises ``NestingTooDeep``."""
+    env: dict = {}
+    tokens = _md.parse(text, env)
+    deepest = 0
+    for tok in tokens:
+        if tok.nesting == 1 and tok.level > deepest:
+            deepest = tok.level
+    if deepest >= MAX_NESTING:
+        raise NestingTooDeep(deepest)
+    return _md.renderer.render(tokens, _md.options, env)
+
+
+def render(text: str) -> str:
+    """Markdown to safe HTML: the function the pipeline uses."""
+    return sanitise_html(render_markdown(text))
+
+
+def render_plain(text: str) -> str:
+    """Plain text (titles) to safe HTML: escaped, no Markdown."""
+    return _html.escape(text, quote=True)

@@ -1,0 +1,320 @@
+"""Stage 2: watched words and patterns, in the manner of Discourse.
+
+A ``RuleSet`` is a plain object built from data (``data/rules.json`` by
+default), so the forum's admins can edit rules and hand the engine a new
+set without touching code. Each rule has an action:
+
+``block``            refuse the text, with the rule's explanation as the error;
+``hold``             keep it for a moderator before anyone else sees it;
+``flag``             publish, and ask a moderator to look;
+``content_warning``  publish behind the rule's warning;
+``replace``          publish with the matched words replaced.
+
+Word matching works on a folded view of the text (see ``normalise.fold``)
+and respects word boundaries: "class" never matches "ass". It sees through
+leetspeak ("@$$"), repeated letters ("fuuuck"), and letters separated by
+spaces or punctuation ("f u c k", "f.u.c.k", "s-h-i-t").
+
+Speed matters (every chat message passes through here), so the common case
+is a set intersection done in C: the folded text with repeated letters
+squeezed is split into words and intersected with the squeezed watched
+words. Only candidates are then confirmed, with a per-word regex that also
+checks the repeat counts ("as" squeezes like "ass" but is not "ass").
+"""
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Iterable
+
+from moderation.normalise import Folded, fold
+
+ACTIONS = ("block", "hold", "flag", "content_warning", "replace")
+# Endings accepted after a watched word ("slurs", "purging", "retarded").
+SUFFIXES = ("", "s", "es", "ed", "d", "ing", "er", "ers", "y")
+
+_SQUEEZE_RE = re.compile(r"(\w)\1+")
+_WORD_RE = re.compile(r"\w+")
+# Obfuscation by separators, found in one scan: a letter, 1-3 separator
+# characters, a letter. Either punctuation inside a word ("fu.ck", "s-h-i-t",
+# "n1**er" once leet is folded) or single letters spaced out ("f u c k").
+# Apostrophes are not separators: "it's hit" must never read as "shit".
+_SEPARATED_RE = re.compile(r"\w[^\w\s'\u2019]{1,3}\w|(?<!\w)\w[^\w\n]{1,3}\w(?!\w)")
+_PUNCT_JOIN_RE = re.compile(r"\w[^\w\s'\u2019]{1,3}\w")
+# Expanded around each hit: the whole run of words joined by punctuation
+# (no spaces), or the whole run of spaced-out single letters.
+_JOINED_RE = re.compile(r"\w+(?:[^\w\s'\u2019]{1,3}\w+)+")
+_SPACED_RE = re.compile(r"(?<!\w)\w(?:[^\w\n]{1,3}\w(?!\w)){2,}")
+_NONWORD_RE = re.compile(r"[\W_]+")
+_DROP_DIGITS = str.maketrans("", "", "0123456789")
+
+
+def _squeeze(s: str) -> str:
+    return _SQUEEZE_RE.sub(r"\1", s)
+
+
+@functools.lru_cache(maxsize=4096)
+def _locator(key: str) -> re.Pattern[str]:
+    """Finds a squeezed word in the folded text, with any repeats."""
+    return re.compile(r"(?<!\w)" + "".join(re.escape(c) + "+" for c in key) + r"(?!\w)")
+
+
+def _repeat_pattern(word: str) -> str:
+    """'ass' -> 'a+s{2,}': letters may repeat, but never fewer than written."""
+    out = []
+    for m in re.finditer(r"(.)\1*", word):
+        ch, n = re.escape(m.group(1)), len(m.group())
+        out.append(f"{ch}+" if n == 1 else f"{ch}{{{n},}}")
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class PatternSpec:
+    """A regular expression, with optional cheap pre-checks. The regex only
+    runs when one of ``requires`` occurs in the lower-cased text, or one of
+    ``requires_words`` is a word in it, and the text has ``min_digits``
+    digits. Pre-checks are what keep screening a chat message in the tens of
+    microseconds; they must never be narrower than the regex itself."""
+
+    regex: str
+    requires: tuple[str, ...] = ()
+    requires_words: tuple[str, ...] = ()
+    min_digits: int = 0
+
+    @classmethod
+    def of(cls, item: "str | dict[str, Any] | PatternSpec") -> "PatternSpec":
+        if isinstance(item, PatternSpec):
+            return item
+        if isinstance(item, str):
+            return cls(item)
+        return cls(item["regex"], tuple(item.get("requires", ())), tuple(item.get("requires_words", ())),
+                   int(item.get("min_digits", 0)))
+
+    def to_json(self) -> "str | dict[str, Any]":
+        if not (self.requires or self.requires_words or self.min_digits):
+            return self.regex
+        d: dict[str, Any] = {"regex": self.regex}
+        if self.requires:
+            d["requires"] = list(self.requires)
+        if self.requires_words:
+            d["requires_words"] = list(self.requires_words)
+        if self.min_digits:
+            d["min_digits"] = self.min_digits
+        return d
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    action: str
+    words: tuple[str, ...] = ()
+    patterns: tuple[PatternSpec, ...] = ()
+    category: str | None = None
+    explanation: str = ""
+    warning: str | None = None
+    replacement: str | None = None
+    # Empty means every kind (post, reply, title, edit, chat).
+    kinds: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "patterns", tuple(PatternSpec.of(p) for p in self.patterns))
+        if self.action not in ACTIONS:
+            raise ValueError(f"rule {self.name!r}: unknown action {self.action!r}")
+        if not re.fullmatch(r"[a-z0-9_]+", self.name):
+            raise ValueError(f"rule name {self.name!r}: use lower-case letters, digits and _")
+        if self.action == "replace" and self.replacement is None:
+            raise ValueError(f"rule {self.name!r}: a replace rule needs a replacement")
+        if self.action == "content_warning" and not self.warning:
+            raise ValueError(f"rule {self.name!r}: a content_warning rule needs a warning")
+
+    @property
+    def code(self) -> str:
+        return f"rule.{self.name}"
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    rule: Rule
+    start: int
+    end: int
+    excerpt: str
+
+
+@dataclass
+class _Word:
+    rule: Rule
+    word: str
+    checks: list[re.Pattern[str]] = field(default_factory=list)
+
+
+class RuleSet:
+    """A compiled, immutable set of rules. Thread-safe to share."""
+
+    def __init__(self, rules: Iterable[Rule], *, version: str = "custom") -> None:
+        self.rules: tuple[Rule, ...] = tuple(rules)
+        self.version = version
+        names = [r.name for r in self.rules]
+        if len(names) != len(set(names)):
+            raise ValueError("rule names must be unique")
+        # squeezed single word -> watched words that squeeze to it
+        self._single: dict[str, list[_Word]] = {}
+        # phrases: (first squeezed word, rule, compiled regex on folded text)
+        self._phrases: list[tuple[str, Rule, re.Pattern[str]]] = []
+        self._patterns: list[tuple[Rule, PatternSpec, frozenset[str], re.Pattern[str]]] = []
+        for rule in self.rules:
+            for raw in rule.words:
+                self._add_word(rule, raw)
+            for spec in rule.patterns:
+                try:
+                    rx = re.compile(spec.regex, re.IGNORECASE)
+                except re.error as exc:
+                    raise ValueError(f"rule {rule.name!r}: bad pattern {spec.regex!r}: {exc}") from exc
+                words = frozenset(_squeeze(fold(w).text) for w in spec.requires_words)
+                self._patterns.append((rule, spec, words, rx))
+
+    def _add_word(self, rule: Rule, raw: str) -> None:
+        folded = fold(raw.strip()).text
+        parts = [p for p in _NONWORD_RE.split(folded) if p]
+        if not parts:
+            raise ValueError(f"rule {rule.name!r}: empty word")
+        if len(parts) == 1:
+            w = _Word(rule, parts[0])
+            for suffix in SUFFIXES:
+                form = parts[0] + suffix
+                w.checks.append(re.compile(_repeat_pattern(form)))
+                self._single.setdefault(_squeeze(form), []).append(w)
+            return
+        # A phrase: words in order, separated by any run of non-letters.
+        body = r"[\W_]+".join(_repeat_pattern(p) for p in parts)
+        regex = re.compile(rf"(?<!\w){body}(?:{'|'.join(SUFFIXES[1:])})?(?!\w)")
+        self._phrases.append((_squeeze(parts[0]), rule, regex))
+
+    # -- loading -------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RuleSet":
+        rules = []
+        for item in data.get("rules", []):
+            rules.append(Rule(
+                name=item["name"], action=item["action"],
+                words=tuple(item.get("words", ())), patterns=tuple(item.get("patterns", ())),
+                category=item.get("category"), explanation=item.get("explanation", ""),
+                warning=item.get("warning"), replacement=item.get("replacement"),
+                kinds=tuple(item.get("kinds", ())),
+            ))
+        return cls(rules, version=str(data.get("version", "custom")))
+
+    @classmethod
+    def from_json(cls, text: str) -> "RuleSet":
+        return cls.from_dict(json.loads(text))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": self.version, "rules": [
+            {k: v for k, v in {
+                "name": r.name, "action": r.action, "words": list(r.words),
+                "patterns": [p.to_json() for p in r.patterns],
+                "category": r.category, "explanation": r.explanation, "warning": r.warning,
+                "replacement": r.replacement, "kinds": list(r.kinds),
+            }.items() if v not in (None, [], "")} for r in self.rules]}
+
+    # -- matching ------------------------------------------------------
+    def match(self, text: str, *, kind: str = "post", folded: Folded | None = None,
+              ignore_numbers: frozenset[str] = frozenset()) -> list[RuleHit]:
+        """All hits in ``text`` (the cleaned text), spans indexing into it.
+
+        ``ignore_numbers``: digit strings (e.g. helpline numbers) that the
+        phone rule must not treat as a member's contact details.
+        """
+        hits: list[RuleHit] = []
+        f = folded if folded is not None else fold(text)
+        tokens = set(_WORD_RE.findall(_squeeze(f.text)))
+        if self._single or self._phrases:
+            hits.extend(self._match_words(f, kind, tokens))
+        digits = -1
+        lowered = text.lower()
+        for rule, spec, req_words, rx in self._patterns:
+            if rule.kinds and kind not in rule.kinds:
+                continue
+            if spec.requires or req_words:
+                if not ((spec.requires and any(r in lowered for r in spec.requires))
+                        or (req_words and not req_words.isdisjoint(tokens))):
+                    continue
+            if spec.min_digits:
+                if digits < 0:
+                    digits = len(text) - len(text.translate(_DROP_DIGITS))
+                if digits < spec.min_digits:
+                    continue
+            for m in rx.finditer(text):
+                if ignore_numbers and rule.category == "privacy.contact_details":
+                    found = re.sub(r"\D", "", m.group())
+                    if len(found) >= 5 and any(found.endswith(n) or n.endswith(found) for n in ignore_numbers):
+                        continue
+                hits.append(RuleHit(rule, m.start(), m.end(), m.group()))
+        hits.sort(key=lambda h: (h.start, h.end))
+        return hits
+
+    def _match_words(self, f: Folded, kind: str, tokens: set[str]) -> list[RuleHit]:
+        found: dict[tuple[str, int, int], RuleHit] = {}
+
+        def confirm(candidate: str, start: int, end: int) -> None:
+            for w in self._single.get(_squeeze(candidate), ()):
+                if w.rule.kinds and kind not in w.rule.kinds:
+                    continue
+                if any(rx.fullmatch(candidate) for rx in w.checks):
+                    s, e = f.span(start, end)
+                    found[(w.rule.name, s, e)] = RuleHit(w.rule, s, e, f.source[s:e])
+
+        for key in tokens & self._single.keys():
+            # Re-find where the candidate occurs, with any repeats.
+            for m in _locator(key).finditer(f.text):
+                confirm(m.group(), m.start(), m.end())
+        done_upto = -1
+        # Spaced-out letters need several one-letter words; "a" and "i" are
+        # ordinary words, so two others are required before the slower scan.
+        spaced = sum(1 for t in tokens if len(t) == 1 and t not in "ai") >= 2
+        for hit in (_SEPARATED_RE if spaced else _PUNCT_JOIN_RE).finditer(f.text):
+            if hit.start() < done_upto:
+                continue
+            # Look at the line around the hit only: cheap, and runs are short.
+            lo = f.text.rfind("\n", 0, hit.start()) + 1
+            hi = f.text.find("\n", hit.end())
+            hi = len(f.text) if hi < 0 else hi
+            for rx in (_JOINED_RE, _SPACED_RE):
+                for m in rx.finditer(f.text, max(lo, hit.start() - 40), min(hi, hit.end() + 80)):
+                    if m.start() <= hit.start() < m.end():
+                        confirm(_NONWORD_RE.sub("", m.group()), m.start(), m.end())
+                        done_upto = max(done_upto, m.end())
+        for first, rule, rx in self._phrases:
+            if first not in tokens or (rule.kinds and kind not in rule.kinds):
+                continue
+            for m in rx.finditer(f.text):
+                s, e = f.span(m.start(), m.end())
+                found[(rule.name, s, e)] = RuleHit(rule, s, e, f.source[s:e])
+        return list(found.values())
+
+
+def apply_replacements(text: str, hits: list[RuleHit]) -> str:
+    """The text with every ``replace`` hit swapped for its replacement."""
+    out, pos = [], 0
+    for h in sorted((h for h in hits if h.rule.action == "replace"), key=lambda h: h.start):
+        if h.start < pos:
+            continue
+        out.append(text[pos:h.start])
+        out.append(h.rule.replacement or "")
+        pos = h.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+_default: RuleSet | None = None
+
+
+def default_rules() -> RuleSet:
+    """The packaged default rule set (loaded once)."""
+    global _default
+    if _default is None:
+        data = resources.files("moderation").joinpath("data/rules.json").read_text(encoding="utf-8")
+        _default = RuleSet.from_json(data)
+    return _default

@@ -1,0 +1,149 @@
+"""Stage 5: signposting — which services to show, and what to say.
+
+The messages follow safe-messaging guidance (#chatsafe, Samaritans): warm,
+non-judgemental and hopeful; they say that help exists and that feelings
+like this can ease; they never mention methods; and they never lecture or
+threaten. There are three texts:
+
+* ``self``     the writer is struggling;
+* ``other``    the writer is worried about someone else;
+* ``imminent`` the writer may be in danger now: the emergency number comes
+               first, before anything else.
+
+Helpline facts live in ``data/helplines.json`` with a ``verified`` date and
+the ``source`` they were checked against.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from moderation.verdict import Service, Signposting
+
+DEFAULT_REGION = "INTL"
+AUDIENCES = ("self", "other", "imminent")
+# Common spellings that mean one of our regions.
+_ALIASES = {"GB": "UK", "EN-GB": "UK", "EN-US": "US", "EN-CA": "CA", "FR-CA": "CA", "EN-IE": "IE",
+            "GA-IE": "IE", "EN-AU": "AU", "EN-NZ": "NZ", "MI-NZ": "NZ"}
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str
+    emergency_number: str | None
+    services: tuple[Service, ...]
+
+
+_TEXTS = {
+    "self": (
+        "You don't have to go through this alone",
+        "Thank you for telling us how you feel. That takes courage. If things feel too much, you can "
+        "talk to someone right now, free and in confidence. You don't need to be in crisis to reach "
+        "out. Feelings like these can and do ease, and talking can help.",
+    ),
+    "other": (
+        "Looking out for someone you care about",
+        "It's kind of you to look out for them. You don't need the perfect words: listening, and "
+        "asking how they are, really helps. Asking someone directly whether they're thinking about "
+        "suicide is safe and does not put the idea in their head. These services support the person "
+        "you're worried about, and you too. If they're in danger right now, call {emergency}.",
+    ),
+    "imminent": (
+        "If you're in danger right now, please get help now",
+        "Please call {emergency} now, or go to your nearest emergency department. If you can, tell "
+        "someone near you how you're feeling, and stay with them. You matter, and there are people "
+        "who want to help you get through this moment. These services are there for you, any time:",
+    ),
+}
+
+
+def _service(d: dict[str, Any]) -> Service:
+    return Service(
+        name=d["name"], phone=d.get("phone"), text=d.get("text"), web=d.get("web"), hours=d.get("hours"),
+        languages=tuple(d.get("languages", ())), verified=d.get("verified"),
+        description=d.get("description"), id=d.get("id"), source=d.get("source"),
+        audiences=tuple(d.get("audiences", ())),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _load() -> dict[str, Region]:
+    raw = json.loads(resources.files("moderation").joinpath("data/helplines.json").read_text(encoding="utf-8"))
+    return {
+        code: Region(code, r["name"], r.get("emergency"), tuple(_service(s) for s in r["services"]))
+        for code, r in raw["regions"].items()
+    }
+
+
+def data_version() -> str:
+    raw = json.loads(resources.files("moderation").joinpath("data/helplines.json").read_text(encoding="utf-8"))
+    return str(raw.get("version", "unknown"))
+
+
+def normalise_region(region: str | None) -> str:
+    """A known region code, falling back to the international list."""
+    if not region:
+        return DEFAULT_REGION
+    code = region.strip().upper().replace("_", "-")
+    code = _ALIASES.get(code, code)
+    return code if code in _load() else DEFAULT_REGION
+
+
+def regions() -> list[Region]:
+    """Every region with its services (international fallback last)."""
+    data = _load()
+    return [r for c, r in data.items() if c != DEFAULT_REGION] + [data[DEFAULT_REGION]]
+
+
+def helplines(region: str | None) -> list[Service]:
+    """All services for a region (for the "Get help now" page)."""
+    return list(_load()[normalise_region(region)].services)
+
+
+def emergency_number(region: str | None) -> str | None:
+    return _load()[normalise_region(region)].emergency_number
+
+
+def _emergency_service(region: Region) -> Service:
+    number = region.emergency_number
+    return Service(
+        name="Emergency services", phone=number, hours="24 hours, every day",
+        description=("If your life or someone else's is in danger now, call "
+                     + (number or "your local emergency number") + "."),
+        id="emergency", audiences=("imminent",),
+    )
+
+
+def build(audience: str, region: str | None) -> Signposting:
+    """The signposting for one audience in one region."""
+    if audience not in AUDIENCES:
+        raise ValueError(f"unknown audience {audience!r}")
+    reg = _load()[normalise_region(region)]
+    emergency = reg.emergency_number or "your local emergency number"
+    headline, message = _TEXTS[audience]
+    wanted = "other" if audience == "other" else "self"
+    services = tuple(s for s in reg.services if wanted in s.audiences)
+    if audience == "imminent":
+        services = (_emergency_service(reg), *services)
+    return Signposting(
+        audience=audience, region=reg.code, headline=headline,
+        message=message.format(emergency=emergency), services=services,
+        emergency_number=reg.emergency_number,
+    )
+
+
+def known_numbers() -> frozenset[str]:
+    """Digits of every helpline number, so sharing one is never treated as
+    sharing personal contact details (members should pass these on)."""
+    out = set()
+    for reg in _load().values():
+        for s in reg.services:
+            for value in (s.phone, s.text):
+                digits = "".join(c for c in (value or "") if c.isdigit())
+                if len(digits) >= 5:
+                    out.add(digits)
+    return frozenset(out)
