@@ -237,14 +237,19 @@ def engine_info(ruleset: RuleSet | None = None, pol: _policy.Policy | None = Non
     info = dict(_engine_static)
     info["rules"] = (ruleset or default_rules()).version
     info["policy"] = (pol or _policy.DEFAULT).name
-    try:
-        crisis = importlib.import_module("moderation.crisis")
-        info.update({f"crisis.{k}" if not k.startswith("crisis") else k: v
-                     for k, v in crisis.engine_info().items()})
-    except Exception as exc:  # reported, not raised: screen() marks the error itself
-        info["crisis"] = f"unavailable: {type(exc).__name__}: {exc}"
+    info.update(_crisis_info())
     info.update(_toxicity.engine_info())
     return info
+
+
+def _crisis_info() -> dict[str, Any]:
+    """The crisis engine's versions (not cached here: its semantic layer loads
+    lazily, and the verdict must say what actually ran)."""
+    try:
+        crisis = importlib.import_module("moderation.crisis")
+        return {k if k.startswith("crisis") else f"crisis.{k}": v for k, v in crisis.engine_info().items()}
+    except Exception as exc:  # reported, not raised: screen() marks the error itself
+        return {"crisis": f"unavailable: {type(exc).__name__}: {exc}"}
 
 
 def _finish(w: _Work, kind: str, region: str | None, pol: _policy.Policy, engine: dict[str, Any]) -> Verdict:
@@ -436,7 +441,13 @@ def warm_up(*, detoxify: bool = False) -> None:
     default_rules()
     _signposting.regions()
     _toxicity.fast_scorer()
-    importlib.import_module("moderation.crisis").warm_up()
+    try:
+        crisis = importlib.import_module("moderation.crisis")
+    except ModuleNotFoundError as exc:  # TEMPORARY until crisis.py lands (parallel work)
+        if exc.name != "moderation.crisis":
+            raise
+    else:
+        crisis.warm_up()
     if detoxify:
         _toxicity.full_scorer()
     screen("Warming up the moderation engine.")

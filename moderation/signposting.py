@@ -136,6 +136,7 @@ def build(audience: str, region: str | None) -> Signposting:
     )
 
 
+@functools.lru_cache(maxsize=1)
 def known_numbers() -> frozenset[str]:
     """Digits of every helpline number, so sharing one is never treated as
     sharing personal contact details (members should pass these on)."""

@@ -57,6 +57,8 @@ _FIRST_PERSON = re.compile(r"\b(?:i|me|my|mine|myself|im|i'm|i've|i'd|i'll|ive|w
 _INSULT_NOUN = re.compile(
     r"\b(?:bitch(?:es)?|hoes?|whores?|sluts?|cunts?|twats?|pricks?|dickheads?|bastards?|wankers?|"
     r"niggas?|niggers?|faggots?|fags?|retards?|idiots?|morons?|losers?|scum|trash|pussy|pussies|assholes?)\b")
+_SELF_INSULT = re.compile(r"\b(?:i'?m|i am|im|myself|me|i feel like|i'?m just)\s+(?:such\s+|just\s+|a\s+|an\s+|"
+                          r"so\s+|fucking\s+|stupid\s+|useless\s+|worthless\s+|pathetic\s+|fat\s+|ugly\s+)*$")
 # The writer reporting abuse they suffered: "he called me a ...", "she told me I'm ...".
 _REPORTED = re.compile(
     r"\b(?:call(?:s|ed|ing)?|told|tells|telling|said|says|saying|yell(?:s|ed)|scream(?:s|ed)|"
@@ -133,18 +135,21 @@ class LinearProfanityScorer:
         self._intercepts = [float(cc.estimator.intercept_[0]) for cc in model.calibrated_classifiers_]
         self._cal = [(float(cc.calibrators[0].a_), float(cc.calibrators[0].b_)) for cc in model.calibrated_classifiers_]
         idf = vec.idf_
-        # word -> (idf, (coef per estimator...))
-        self._vocab: dict[str, tuple[float, tuple[float, ...]]] = {
-            word: (float(idf[i]), tuple(float(c) for c in coefs[:, i])) for word, i in vec.vocabulary_.items()
-        }
+        # word -> column; per column: idf and the coefficient of each estimator
+        # (plain Python lists: indexing numpy per token would cost more).
+        self._index: dict[str, int] = vec.vocabulary_
+        self._idf: list[float] = idf.tolist()
+        self._coefs: list[list[float]] = coefs.T.tolist()
         from importlib.metadata import version
         self.name = f"alt-profanity-check@{version('alt-profanity-check')}"
 
     def score(self, text: str) -> float:
-        counts: dict[str, int] = {}
+        counts: dict[int, int] = {}
+        index = self._index
         for tok in _TOKEN_RE.findall(text.lower()):
-            if tok in self._vocab:
-                counts[tok] = counts.get(tok, 0) + 1
+            i = index.get(tok)
+            if i is not None:
+                counts[i] = counts.get(i, 0) + 1
         n = len(self._intercepts)
         if not counts:
             dots = [0.0] * n
@@ -152,9 +157,9 @@ class LinearProfanityScorer:
         else:
             dots = [0.0] * n
             sq = 0.0
-            for tok, tf in counts.items():
-                idf, cs = self._vocab[tok]
-                w = tf * idf
+            for i, tf in counts.items():
+                cs = self._coefs[i]
+                w = tf * self._idf[i]
                 sq += w * w
                 for k in range(n):
                     dots[k] += w * cs[k]
@@ -304,13 +309,22 @@ def full_scorer(settings: DetoxifySettings | None = None) -> DetoxifyScorer | No
 
 def reset() -> None:
     """Forget loaded scorers (tests, or after changing settings)."""
-    global _fast, _fast_error, _full, _full_error
+    global _fast, _fast_error, _full, _full_error, _info_cache
     with _lock:
-        _fast = _fast_error = _full = _full_error = None
+        _fast = _fast_error = _full = _full_error = _info_cache = None
+
+
+_info_cache: tuple[tuple[Any, ...], dict[str, str]] | None = None
 
 
 def engine_info() -> dict[str, str]:
+    """Which toxicity scorers are active. Cached: it is part of every verdict,
+    and checking for cached weights touches the file system."""
+    global _info_cache
     fast = fast_scorer()
+    key = (id(fast), id(_full), _fast_error, _full_error)
+    if _info_cache is not None and _info_cache[0] == key:
+        return _info_cache[1]
     info = {"toxicity_fast": fast.name if fast else (_fast_error or "unavailable")}
     if _full is not None:
         info["toxicity_model"] = _full.name
@@ -319,6 +333,7 @@ def engine_info() -> dict[str, str]:
     else:
         info["toxicity_model"] = ("detoxify: configured, not loaded" if detoxify_configured()
                                   else "detoxify: no weights (offline fallback active)")
+    _info_cache = (key, info)
     return info
 
 
@@ -335,10 +350,13 @@ def target(sentence: str) -> str:
         return "reported"
     if _SECOND_PERSON.search(s) or _THIRD_PERSON.search(s):
         return "other"
+    for m in _INSULT_NOUN.finditer(s):
+        # "I'm such a stupid bitch" is self-talk; "broke bitch can't tell me
+        # nothing" is aimed at someone.
+        if not _SELF_INSULT.search(s[max(0, m.start() - 30):m.start()]):
+            return "other"
     if _FIRST_PERSON.search(s):
         return "self"
-    if _INSULT_NOUN.search(s):
-        return "other"
     return "none"
 
 

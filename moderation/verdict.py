@@ -81,6 +81,25 @@ class Verdict:
         """Whether others may see the content straight away."""
         return self.action in ("publish", "publish_flagged")
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Verdict":
+        """Rebuild a Verdict stored with ``to_dict`` (e.g. from a JSON column)."""
+        sp = data.get("signposting")
+        signposting = None
+        if sp:
+            services = tuple(Service(**{**s, "languages": tuple(s.get("languages") or ()),
+                                        "audiences": tuple(s.get("audiences") or ())})
+                             for s in sp.get("services") or ())
+            signposting = Signposting(**{**sp, "services": services})
+        return cls(
+            action=data.get("action", "hold"), risk=data.get("risk", "none"),
+            categories=frozenset(data.get("categories") or ()), html=data.get("html", ""),
+            reasons=tuple(Reason(**r) for r in data.get("reasons") or ()),
+            scores=dict(data.get("scores") or {}), signposting=signposting,
+            content_warning=data.get("content_warning"), engine=dict(data.get("engine") or {}),
+            text=data.get("text", ""), error=data.get("error"), priority=data.get("priority"),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["categories"] = sorted(self.categories)
