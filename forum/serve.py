@@ -1,26 +1,45 @@
 """Serve Kindred with Socket.IO support: ``python -m forum.serve``.
 
 Used by ``make run`` and by the tests' live servers. Production uses
-gunicorn instead (see README).
+gunicorn instead (see README and docs/chat.md).
+
+Threading mode with simple-websocket (eventlet is deprecated upstream).
+Every accepted socket gets ``TCP_NODELAY``: Socket.IO often writes two
+small frames back to back (a broadcast, then the sender's ack), and with
+Nagle's algorithm the second waits for the peer's delayed ACK, which
+stalled chat by about 40 ms per message on this machine (measured with
+``bench/chat_bench.py --no-nodelay``; see docs/chat.md).
 """
 from __future__ import annotations
 
 import argparse
 
+from werkzeug.serving import WSGIRequestHandler
+
 from forum import create_app
 from forum.extensions import socketio
 
 
+class NoDelayRequestHandler(WSGIRequestHandler):
+    """Werkzeug's handler with Nagle's algorithm off (socketserver sets
+    TCP_NODELAY in ``setup()`` when this flag is true)."""
+
+    disable_nagle_algorithm = True
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--debug", action="store_true")
+    parser.add_argument("--no-nodelay", action="store_true",
+                        help="leave Nagle's algorithm on (only to measure its cost)")
     args = parser.parse_args(argv)
     app = create_app()
+    handler = WSGIRequestHandler if args.no_nodelay else NoDelayRequestHandler
     # Werkzeug's server is fine for a local, single-machine run; the flag
     # acknowledges that it is not the production server.
-    socketio.run(app, host=args.host, port=args.port, debug=args.debug,
+    socketio.run(app, host=args.host, port=args.port, debug=args.debug, request_handler=handler,
                  use_reloader=False, allow_unsafe_werkzeug=True, log_output=args.debug)
 
 

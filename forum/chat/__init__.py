@@ -8,7 +8,7 @@ from flask import Blueprint, Flask
 
 bp = Blueprint("chat", __name__, url_prefix="/chat")
 
-from forum.chat import views  # noqa: E402,F401
+from forum.chat import live, views  # noqa: E402,F401
 
 # Per-member message limits. A person typing quickly sends perhaps one
 # message every few seconds; bursts above this are floods (or a stuck
@@ -22,8 +22,6 @@ def init_app(app: Flask) -> None:
     from forum.extensions import socketio
 
     app.config.setdefault("KINDRED_CHAT_LIMIT", os.environ.get("KINDRED_CHAT_LIMIT", DEFAULT_CHAT_LIMIT))
-    app.config.setdefault("KINDRED_CHAT_SECOND_OPINION",
-                          os.environ.get("KINDRED_CHAT_SECOND_OPINION", "1").lower() in {"1", "true", "yes", "on"})
     redis_url = app.config.get("REDIS_URL")
     app.extensions["kindred_chat"] = SimpleNamespace(
         presence=Presence(redis_url),

@@ -242,28 +242,19 @@ def send_message(author: User, cmd: SendMessage, *, screen: Callable[..., Any] |
     now = now or utcnow()
     if not isinstance(cmd.client_id, str) or not _CLIENT_ID.match(cmd.client_id):
         raise ChatError("bad_request", "This message could not be sent. Please reload the page; your text is kept.")
-    existing = db.session.scalar(select(ChatMessage).where(ChatMessage.author_id == author.id,
-                                                           ChatMessage.client_id == cmd.client_id))
-    if existing is not None:
-        return SendResult(existing, True, payloads.signposting_card(existing.verdict))
-
-    room = _room(cmd.room_id)
-    denial = policy.write_denial(room, author, now)
-    if denial:
-        raise ChatError(*denial)
-    text = cmd.text if isinstance(cmd.text, str) else ""
-    if not text.strip():
-        raise ChatError("empty", "Write something before sending.")
-    limit = current_app.config["KINDRED_MAX_CHAT_CHARS"]
-    if len(text) > limit:
-        raise ChatError("too_long", f"That message is {len(text):,} characters; the limit is {limit:,}. "
-                                    "Please shorten it or split it into two.", limit=limit)
-    if not policy.is_moderator(author):
-        _check_mute_and_pace(room, author, now)
-    if not current_app.extensions["kindred_chat"].rate.hit(author.id):
-        raise ChatError("throttled", "You're sending messages faster than the room allows. "
-                                     "Please wait a few seconds, then send again.")
-    reply_to = _reply_target(room, cmd.reply_to_id)
+    # The common case is a first send, so idempotency is enforced by the
+    # unique (author, client_id) key at insert time rather than a lookup per
+    # message; the lookup happens only when a send is refused or collides,
+    # so a resend of a stored message is acknowledged even if the room has
+    # since been locked or the member throttled.
+    try:
+        room, reply_to = _check_send(author, cmd, now)
+    except ChatError:
+        existing = _existing(author, cmd.client_id)
+        if existing is not None:
+            return SendResult(existing, True, payloads.signposting_card(existing.verdict))
+        raise
+    text = cmd.text
 
     profile = None
     if room.board_id is not None:
@@ -286,21 +277,42 @@ def send_message(author: User, cmd: SendMessage, *, screen: Callable[..., Any] |
     try:
         db.session.flush()
     except IntegrityError:
-        # A concurrent resend of the same client id won the race.
+        # A resend of a stored message (or a concurrent resend that won the race).
         db.session.rollback()
-        existing = db.session.scalar(select(ChatMessage).where(ChatMessage.author_id == author.id,
-                                                               ChatMessage.client_id == cmd.client_id))
+        existing = _existing(author, cmd.client_id)
         if existing is None:
             raise
         return SendResult(existing, True, payloads.signposting_card(existing.verdict))
     review.on_screened("chat_message", msg, verdict, board_id=room.board_id, action=action)
     _queue_broadcasts(room, msg, visible)
     db.session.commit()
-    if visible:
-        from forum.chat import jobs
-
-        jobs.schedule_second_opinion(msg.id)
     return SendResult(msg, False, payloads.signposting_card(msg.verdict))
+
+
+def _existing(author: User, client_id: str) -> ChatMessage | None:
+    return db.session.scalar(select(ChatMessage).where(ChatMessage.author_id == author.id,
+                                                       ChatMessage.client_id == client_id))
+
+
+def _check_send(author: User, cmd: SendMessage, now: datetime) -> tuple[ChatRoom, int | None]:
+    """Every reason to refuse a message, before any screening or writing."""
+    room = _room(cmd.room_id)
+    denial = policy.write_denial(room, author, now)
+    if denial:
+        raise ChatError(*denial)
+    text = cmd.text if isinstance(cmd.text, str) else ""
+    if not text.strip():
+        raise ChatError("empty", "Write something before sending.")
+    limit = current_app.config["KINDRED_MAX_CHAT_CHARS"]
+    if len(text) > limit:
+        raise ChatError("too_long", f"That message is {len(text):,} characters; the limit is {limit:,}. "
+                                    "Please shorten it or split it into two.", limit=limit)
+    if not policy.is_moderator(author):
+        _check_mute_and_pace(room, author, now)
+    if not current_app.extensions["kindred_chat"].rate.hit(author.id):
+        raise ChatError("throttled", "You're sending messages faster than the room allows. "
+                                     "Please wait a few seconds, then send again.")
+    return room, _reply_target(room, cmd.reply_to_id)
 
 
 def _check_mute_and_pace(room: ChatRoom, author: User, now: datetime) -> None:
@@ -337,18 +349,6 @@ def _queue_broadcasts(room: ChatRoom, msg: ChatMessage, visible: bool) -> None:
         alert = payloads.moderator_alert(room, msg)
         emit_after_commit("chat_alert", alert, namespace=NAMESPACE, to=MODERATORS_ROOM)
         emit_after_commit("chat_alert", alert, namespace=MOD_NAMESPACE, to=MODERATORS_ROOM)
-
-
-def announce_published(msg: ChatMessage) -> None:
-    """For the review queue: a held message a moderator approved is shown
-    in the room. Call inside the approving transaction (emits after commit)."""
-    emit_after_commit("message", payloads.message(msg), namespace=NAMESPACE, to=room_key(msg.room_id))
-
-
-def announce_removed(msg: ChatMessage) -> None:
-    """For the review queue: a message hidden or removed there disappears live."""
-    emit_after_commit("hidden", {"id": msg.id, "room": msg.room_id}, namespace=NAMESPACE,
-                      to=room_key(msg.room_id))
 
 
 # -- support reaction -----------------------------------------------------------------------
@@ -400,7 +400,6 @@ def hide_message(actor: User, message_id: int, note: str | None = None) -> ChatM
             _announce_state(room)
         audit.record(actor, "chat.hide", target_type="chat_message", target_id=msg.id, reason=note,
                      room_id=msg.room_id)
-        announce_removed(msg)
         db.session.commit()
     return msg
 
@@ -473,34 +472,6 @@ def pin_message(actor: User, room_id: int, message_id: int | None) -> ChatRoom:
     _announce_state(room)
     db.session.commit()
     return room
-
-
-# -- background second opinion ------------------------------------------------------------------
-
-def apply_second_opinion(message_id: int, opinion: Any) -> bool:
-    """Hide an already broadcast message the second opinion flags, and queue it.
-
-    Returns True when the message was hidden. A message a moderator already
-    hid or that is held stays as it is.
-    """
-    msg = db.session.get(ChatMessage, message_id)
-    if msg is None or msg.status != ContentStatus.VISIBLE or opinion is None or opinion.action == "publish":
-        return False
-    room = _room(msg.room_id)
-    msg.status = ContentStatus.HIDDEN
-    merged = dict(msg.verdict)
-    merged["second_opinion"] = opinion.to_dict()
-    msg.verdict = merged
-    if room.pinned_message_id == msg.id:
-        room.pinned_message_id = None
-        _announce_state(room)
-    # "hold" puts it in the queue as an item waiting for a human decision.
-    review.on_screened("chat_message", msg, opinion, board_id=room.board_id, action="hold")
-    audit.record(None, "chat.second_opinion_hide", target_type="chat_message", target_id=msg.id,
-                 categories=sorted(opinion.categories))
-    announce_removed(msg)
-    db.session.commit()
-    return True
 
 
 # -- demo data ---------------------------------------------------------------------------------

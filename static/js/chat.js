@@ -220,6 +220,7 @@
   }
 
   function removeMessage(id) {
+    if (roomState.pinned && roomState.pinned.id === id) { pinned.hidden = true; }
     var node = document.getElementById("msg-" + id);
     if (!node) { return; }
     if (node.dataset.mine === "true") {

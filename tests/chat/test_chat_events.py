@@ -63,6 +63,17 @@ def test_resending_the_same_client_id_is_idempotent(room, users, connect):
     assert count == 1
 
 
+def test_resend_is_acknowledged_even_after_the_room_was_locked(room, users, connect):
+    alice, mod = connect(users["member"]), connect(users["moderator"])
+    join(alice, room)
+    cid = client_id()
+    first = send(alice, room, "sent just before the lock", client_id=cid)
+    assert mod.emit("lock", {"room": room.id, "locked": True}, namespace="/chat", callback=True)["ok"]
+    again = send(alice, room, "sent just before the lock", client_id=cid)
+    assert again["ok"] and again["duplicate"] and again["message"]["id"] == first["message"]["id"]
+    assert send(alice, room, "a new one")["error"] == "locked"
+
+
 def test_reconnect_catches_up_on_missed_messages_without_duplicates(room, users, connect):
     alice, bob = connect(users["member"]), connect(users["member2"])
     join(alice, room)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 import moderation
 from forum.chat import services
 from forum.extensions import db
-from forum.models import AuditEvent, ChatMessage, ContentStatus
+from forum.models import ChatMessage, ContentStatus
 from moderation.verdict import Reason, Service, Signposting, Verdict
 from tests.chat.conftest import events, join, send
 
@@ -135,22 +135,35 @@ def test_screening_failure_holds_rather_than_publishes(app, room, users, connect
     assert result.message.status == ContentStatus.HELD
 
 
-def test_second_opinion_hides_a_broadcast_message_and_queues_it(app, room, users, connect):
+def test_second_opinion_hides_a_broadcast_message_live_and_queues_it(app, room, users, connect, monkeypatch):
+    from forum.models import Review
+    from forum.review import services as review
+
     alice, bob = connect(users["member"]), connect(users["member2"])
     join(alice, room)
     join(bob, room)
     msg_id = send(alice, room, "something the fast path let through")["message"]["id"]
     bob.get_received("/chat")
-    opinion = Verdict(action="hold", risk="none", categories=frozenset({"toxicity"}), html="", text="")
-    assert services.apply_second_opinion(msg_id, opinion) is True
+
+    def stricter(text, verdict):
+        return Verdict(action="hold", risk="none", categories=frozenset({"toxicity"}), html=verdict.html, text=text)
+
+    monkeypatch.setattr(moderation, "second_opinion", stricter, raising=False)
+    review.run_second_opinion("chat_message", msg_id)
     assert events(bob, "hidden") == [{"id": msg_id, "room": room.id}]
+    assert db.session.get(ChatMessage, msg_id).status == ContentStatus.HIDDEN
+    assert db.session.scalar(select(Review.status).where(Review.target_type == "chat_message",
+                                                         Review.target_id == msg_id)) is not None
+    assert join(bob, room)["messages"] == []
+
+
+def test_held_message_approved_elsewhere_appears_live(engine, room, users, connect):
+    alice, bob = connect(users["member"]), connect(users["member2"])
+    join(alice, room)
+    join(bob, room)
+    msg_id = send(alice, room, CONTACT)["message"]["id"]
+    bob.get_received("/chat")
     msg = db.session.get(ChatMessage, msg_id)
-    assert msg.status == ContentStatus.HIDDEN and msg.verdict["second_opinion"]["categories"] == ["toxicity"]
-    assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.target_id == msg_id,
-                                                     AuditEvent.target_type == "chat_message")) == \
-        "chat.second_opinion_hide"
-    # a clean second opinion changes nothing
-    other = send(alice, room, "fine")["message"]["id"]
-    clean = Verdict(action="publish", risk="none", categories=frozenset(), html="", text="")
-    assert services.apply_second_opinion(other, clean) is False
-    assert services.apply_second_opinion(other, None) is False
+    msg.status = ContentStatus.VISIBLE  # what the review queue's approve does
+    db.session.commit()
+    assert [m["id"] for m in events(bob, "message")] == [msg_id]

@@ -1,0 +1,278 @@
+"""Chat fan-out benchmark (not a test): ``python bench/chat_bench.py``.
+
+Starts real Kindred server process(es) on 127.0.0.1, connects N real
+python-socketio clients (WebSocket transport, authenticated with a
+Flask-Login session cookie) to one room, and has every client send one
+message per second for ``--seconds``. Each message carries its send time;
+every client records when the broadcast arrives. Reports fan-out latency
+(send -> receive, p50/p95/p99/max), ack latency, and deliveries against
+the number expected (every acknowledged message should reach all N
+clients, the sender included), so a lost message shows up as a shortfall.
+
+Examples::
+
+    python bench/chat_bench.py --clients 200 --seconds 20
+    python bench/chat_bench.py --clients 500 --seconds 20
+    python bench/chat_bench.py --clients 200 --servers 2 --redis redis://127.0.0.1:6379/5
+    python bench/chat_bench.py --clients 50 --no-nodelay    # Nagle's stall, for comparison
+
+Clients run in several worker processes so the client side is not limited
+by one interpreter lock; on a 2-core machine clients and server still share
+the same cores, so the figures are conservative for the server.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+_STAMP = re.compile(r"bench (\d+) (\d+)")
+
+
+def _prepare(db_url: str, instance: Path, clients: int, secret: str) -> tuple[int, list[str]]:
+    """Create the schema, one open room and N members; return session cookies."""
+    os.environ["DATABASE_URL"] = db_url
+    os.environ["KINDRED_INSTANCE_DIR"] = str(instance)
+    os.environ["SECRET_KEY"] = secret
+    from forum import create_app
+    from forum.extensions import db
+    from forum.models import ChatRoom, User, utcnow
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": secret, "REDIS_URL": None})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        staff = User(handle="bench-staff", handle_key="bench-staff", password_hash="!", role="staff")
+        db.session.add(staff)
+        db.session.flush()
+        room = ChatRoom(slug="bench", name="Bench", access="open", created_by_id=staff.id)
+        db.session.add(room)
+        now = utcnow()
+        users = [User(handle=f"bench{i}", handle_key=f"bench{i}", password_hash="!",  # never logs in by password
+                      age_confirmed_at=now, guidelines_accepted_at=now) for i in range(clients)]
+        db.session.add_all(users)
+        db.session.commit()
+        # The same signed cookie a browser gets after logging in over HTTP.
+        serializer = app.session_interface.get_signing_serializer(app)
+        cookies = [serializer.dumps({"_user_id": str(u.id), "_fresh": True}) for u in users]
+        room_id = room.id
+        db.session.remove()
+        db.engine.dispose()
+    return room_id, cookies
+
+
+def _start_servers(count: int, env: dict[str, str], log_dir: Path, nodelay: bool):
+    from tests.live import LiveServer, free_port, start_server
+
+    servers: list[LiveServer] = []
+    for _ in range(count):
+        if nodelay:
+            servers.append(start_server(env, log_dir))
+        else:
+            import subprocess
+            import urllib.request
+
+            port = free_port()
+            log_path = log_dir / f"server-{port}.log"
+            full_env = {**os.environ, "KINDRED_RATELIMIT": "0", **env}
+            with open(log_path, "wb") as log:
+                proc = subprocess.Popen([sys.executable, "-m", "forum.serve", "--port", str(port), "--no-nodelay"],
+                                        cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+            server = LiveServer(f"http://127.0.0.1:{port}", port, proc, log_path)
+            for _ in range(300):
+                try:
+                    urllib.request.urlopen(server.url + "/healthz", timeout=2)
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            servers.append(server)
+    return servers
+
+
+def _worker(index: int, urls: list[str], cookies: list[str], room_id: int, go, seconds: float,
+            drain: float, out: mp.Queue) -> None:
+    import socketio
+
+    received: list[int] = []        # latency in microseconds
+    acks: list[int] = []
+    lock = threading.Lock()
+    counters = {"sent": 0, "acked": 0, "refused": 0, "received": 0, "connect_failed": 0}
+    sessions = []
+
+    def make_client(cookie: str, url: str):
+        sio = socketio.Client(reconnection=False)
+
+        def on_message(data):
+            now = time.time_ns()
+            m = _STAMP.search(data.get("html") or "")
+            if m:
+                with lock:
+                    received.append((now - int(m.group(2))) // 1000)
+
+        sio.on("message", on_message, namespace="/chat")
+        try:
+            sio.connect(url, headers={"Cookie": f"session={cookie}"}, namespaces=["/chat"],
+                        transports=["websocket"], wait_timeout=30)
+            res = sio.call("join", {"room": room_id}, namespace="/chat", timeout=60)
+            if not res.get("ok"):
+                raise RuntimeError(res)
+        except Exception as exc:  # noqa: BLE001
+            counters["connect_failed"] += 1
+            print(f"worker {index}: connect failed: {exc!r}", file=sys.stderr)
+            return None
+        return sio
+
+    for i, cookie in enumerate(cookies):
+        sio = make_client(cookie, urls[i % len(urls)])
+        if sio is not None:
+            sessions.append(sio)
+    # Warm the server (lazy imports, first-use caches) before measuring; the
+    # warm-up text carries no timestamp, so it is not counted.
+    if sessions:
+        sessions[0].call("send", {"room": room_id, "client_id": f"warm-{index}-{os.getpid()}",
+                                  "text": "warming up"}, namespace="/chat", timeout=120)
+    out.put(("ready", index, len(sessions)))
+
+    # Every client sends once a second, at its own offset within the second.
+    n = max(1, len(sessions))
+    offsets = [(k / n) for k in range(len(sessions))]
+    while go.value == 0.0:  # the parent publishes one start time once all are connected
+        time.sleep(0.01)
+    while time.time() < go.value:
+        time.sleep(0.01)
+    seq = 0
+    t0 = time.time()
+    while time.time() - t0 < seconds:
+        base = t0 + seq
+        for k, sio in enumerate(sessions):
+            due = base + offsets[k]
+            delay = due - time.time()
+            if delay > 0:
+                time.sleep(delay)
+            sent_ns = time.time_ns()
+
+            def on_ack(res, sent_ns=sent_ns):
+                with lock:
+                    if res and res.get("ok"):
+                        counters["acked"] += 1
+                        acks.append((time.time_ns() - sent_ns) // 1000)
+                    else:
+                        counters["refused"] += 1
+
+            try:
+                sio.emit("send", {"room": room_id, "client_id": f"w{index}c{k}s{seq}x{sent_ns}",
+                                  "text": f"bench {index} {sent_ns}"}, namespace="/chat", callback=on_ack)
+                counters["sent"] += 1
+            except Exception:  # noqa: BLE001
+                counters["refused"] += 1
+        seq += 1
+    time.sleep(drain)
+    for sio in sessions:
+        try:
+            sio.disconnect()
+        except Exception:  # noqa: BLE001
+            pass
+    with lock:
+        counters["received"] = len(received)
+        out.put(("done", index, counters, received, acks))
+
+
+def _pct(values: list[int], p: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    k = min(len(values) - 1, max(0, int(round(p / 100 * (len(values) - 1)))))
+    return values[k] / 1000  # ms
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--drain", type=float, default=5, help="seconds to wait for late deliveries")
+    parser.add_argument("--servers", type=int, default=1)
+    parser.add_argument("--redis", default=None, help="Redis URL (required for --servers > 1)")
+    parser.add_argument("--workers", type=int, default=4, help="client processes")
+    parser.add_argument("--database", default=None, help="DATABASE_URL (default: a fresh SQLite file)")
+    parser.add_argument("--no-nodelay", action="store_true", help="serve without TCP_NODELAY")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON only")
+    args = parser.parse_args(argv)
+    if args.servers > 1 and not args.redis:
+        parser.error("--servers > 1 needs --redis (the processes share rooms through Redis)")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+    tmp = Path(tempfile.mkdtemp(prefix="kindred-chat-bench-"))
+    instance = tmp / "instance"
+    instance.mkdir()
+    db_url = args.database or f"sqlite:///{tmp / 'bench.sqlite3'}"
+    secret = "bench-secret-" + os.urandom(8).hex()
+    room_id, cookies = _prepare(db_url, instance, args.clients, secret)
+    env = {"DATABASE_URL": db_url, "KINDRED_INSTANCE_DIR": str(instance), "SECRET_KEY": secret,
+           "KINDRED_RATELIMIT": "0"}
+    if args.redis:
+        env["REDIS_URL"] = args.redis
+    servers = _start_servers(args.servers, env, tmp, nodelay=not args.no_nodelay)
+    try:
+        urls = [s.url for s in servers]
+        out: mp.Queue = mp.Queue()
+        shards = [cookies[i::args.workers] for i in range(args.workers)]
+        ctx = mp.get_context("fork")
+        go = ctx.Value("d", 0.0)
+        procs = []
+        for i, shard in enumerate(shards):
+            p = ctx.Process(target=_worker, args=(i, urls, shard, room_id, go, args.seconds, args.drain, out))
+            p.start()
+            procs.append(p)
+        connected = 0
+        for _ in procs:
+            kind, _i, n = out.get(timeout=600)
+            connected += n
+        go.value = time.time() + 1.0
+        results = [out.get(timeout=args.seconds + args.drain + 600) for _ in procs]
+        for p in procs:
+            p.join(timeout=30)
+    finally:
+        for s in servers:
+            s.stop()
+
+    totals = {"sent": 0, "acked": 0, "refused": 0, "received": 0, "connect_failed": 0}
+    latencies: list[int] = []
+    acks: list[int] = []
+    for _kind, _i, counters, received, ack in results:
+        for k in totals:
+            totals[k] += counters[k]
+        latencies.extend(received)
+        acks.extend(ack)
+    expected = totals["acked"] * connected
+    summary = {
+        "clients": args.clients, "connected": connected, "servers": args.servers, "redis": bool(args.redis),
+        "nodelay": not args.no_nodelay, "seconds": args.seconds, "database": db_url.split(":")[0],
+        "sent": totals["sent"], "acked": totals["acked"], "refused": totals["refused"],
+        "deliveries_expected": expected, "deliveries": totals["received"],
+        "lost": expected - totals["received"],
+        "deliveries_per_s": round(totals["received"] / args.seconds),
+        "fanout_ms": {"p50": _pct(latencies, 50), "p95": _pct(latencies, 95), "p99": _pct(latencies, 99),
+                      "max": _pct(latencies, 100), "mean": round(statistics.fmean(latencies) / 1000, 2)
+                      if latencies else None},
+        "ack_ms": {"p50": _pct(acks, 50), "p99": _pct(acks, 99)},
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(json.dumps(summary, indent=2))
+    return summary
+
+
+if __name__ == "__main__":
+    main()
