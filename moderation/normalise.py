@@ -132,3 +132,8 @@ def fold(text: str) -> Folded:
             if sub is not None:
                 chars[j] = sub
     return Folded("".join(chars), index, text)
+
+
+def unleet(word: str) -> str:
+    """Map leet characters in a single (already folded) word to letters."""
+    return "".join(_LEET.get(c, c) for c in word) if any(c.isalpha() for c in word) else word

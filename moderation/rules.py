@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Iterable
 
-from moderation.normalise import Folded, fold
+from moderation.normalise import Folded, fold, unleet
 
 ACTIONS = ("block", "hold", "flag", "content_warning", "replace")
 # Endings accepted after a watched word ("slurs", "purging", "retarded").
@@ -259,6 +259,8 @@ class RuleSet:
         found: dict[tuple[str, int, int], RuleHit] = {}
 
         def confirm(candidate: str, start: int, end: int) -> None:
+            if not candidate.isalpha():
+                candidate = unleet(candidate)
             for w in self._single.get(_squeeze(candidate), ()):
                 if w.rule.kinds and kind not in w.rule.kinds:
                     continue
@@ -281,11 +283,22 @@ class RuleSet:
             lo = f.text.rfind("\n", 0, hit.start()) + 1
             hi = f.text.find("\n", hit.end())
             hi = len(f.text) if hi < 0 else hi
-            for rx in (_JOINED_RE, _SPACED_RE):
-                for m in rx.finditer(f.text, max(lo, hit.start() - 40), min(hi, hit.end() + 80)):
-                    if m.start() <= hit.start() < m.end():
-                        confirm(_NONWORD_RE.sub("", m.group()), m.start(), m.end())
-                        done_upto = max(done_upto, m.end())
+            window = (max(lo, hit.start() - 40), min(hi, hit.end() + 80))
+            for m in _JOINED_RE.finditer(f.text, *window):
+                if m.start() <= hit.start() < m.end():
+                    confirm(_NONWORD_RE.sub("", m.group()), m.start(), m.end())
+                    done_upto = max(done_upto, m.end())
+            for m in _SPACED_RE.finditer(f.text, *window):
+                if m.start() <= hit.start() < m.end():
+                    # "you are a f a g g o t": the run starts with the word
+                    # "a", so every sub-run is tried (runs are short).
+                    letters = [(c.start(), c.group()) for c in re.finditer(r"\w", m.group())][:40]
+                    for i in range(len(letters)):
+                        for j in range(i + 3, len(letters) + 1):
+                            word = "".join(ch for _, ch in letters[i:j])
+                            if _squeeze(unleet(word)) in self._single:
+                                confirm(word, m.start() + letters[i][0], m.start() + letters[j - 1][0] + 1)
+                    done_upto = max(done_upto, m.end())
         for first, rule, rx in self._phrases:
             if first not in tokens or (rule.kinds and kind not in rule.kinds):
                 continue

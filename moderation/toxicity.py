@@ -82,7 +82,7 @@ _GROUPS = (r"(?:gays?|lesbians?|trans(?:gender)?(?: people| women| men)?|queers?
            r"gypsies|travellers|indians?|pakistanis?|africans?|chinese)")
 # Dehumanising or exclusionary statements about a group.
 _IDENTITY = re.compile(
-    rf"\b(?:all|those|these|the|fucking|bloody|typical|filthy|dirty)\s+{_GROUPS}\s+"
+    rf"\b(?:(?:all|those|these|the|fucking|bloody|typical|filthy|dirty)\s+)?{_GROUPS}\s+"
     r"(?:are|r|should|deserve|need to|must|ought to)\s+(?:all\s+)?(?:be\s+)?(?:\w+\s+)?"
     r"(?:animals?|vermin|rats?|cockroaches|parasites?|subhuman|disgusting|evil|scum|trash|filth|"
     r"die|dead|killed|gassed|shot|deported|exterminated|wiped out|burn|sick|freaks?|abominations?|a disease)\b"
@@ -308,10 +308,10 @@ def full_scorer(settings: DetoxifySettings | None = None) -> DetoxifyScorer | No
 
 
 def reset() -> None:
-    """Forget loaded scorers (tests, or after changing settings)."""
-    global _fast, _fast_error, _full, _full_error, _info_cache
+    """Forget the loaded Detoxify model (after changing its settings; tests)."""
+    global _full, _full_error, _info_cache
     with _lock:
-        _fast = _fast_error = _full = _full_error = _info_cache = None
+        _full = _full_error = _info_cache = None
 
 
 _info_cache: tuple[tuple[Any, ...], dict[str, str]] | None = None

@@ -1,0 +1,117 @@
+"""Fixtures for the moderation engine's tests.
+
+``crisis_stub`` replaces the crisis stage with a scripted one, so the wiring
+(policy, signposting, escalation priority) is tested independently of the
+crisis engine's own judgement, which has its own tests. ``tiny_detoxify``
+builds a real, tiny Detoxify-format checkpoint at test time.
+"""
+from __future__ import annotations
+
+import sys
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from moderation import toxicity
+from moderation.verdict import Reason
+
+
+@dataclass(frozen=True)
+class FakeFinding:
+    risk: str = "none"
+    categories: frozenset[str] = frozenset()
+    reasons: tuple[Reason, ...] = ()
+    scores: dict[str, float] = field(default_factory=dict)
+    audience: str = "none"
+
+
+@pytest.fixture
+def crisis_stub(monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[[str], FakeFinding]], types.ModuleType]:
+    """Install a scripted crisis module: ``crisis_stub(lambda text: FakeFinding(...))``."""
+
+    def install(decide: Callable[[str], FakeFinding]) -> types.ModuleType:
+        mod = types.ModuleType("moderation.crisis")
+        mod.analyse = decide  # type: ignore[attr-defined]
+        mod.analyse_many = lambda texts: [decide(t) for t in texts]  # type: ignore[attr-defined]
+        mod.warm_up = lambda: None  # type: ignore[attr-defined]
+        mod.engine_info = lambda: {"crisis_rules": "stub"}  # type: ignore[attr-defined]
+        monkeypatch.setitem(sys.modules, "moderation.crisis", mod)
+        import moderation
+
+        monkeypatch.setattr(moderation, "crisis", mod, raising=False)
+        return mod
+
+    return install
+
+
+@pytest.fixture
+def quiet_crisis(crisis_stub):
+    """A crisis stage that finds nothing (for tests of the other stages)."""
+    return crisis_stub(lambda text: FakeFinding())
+
+
+CLASSES = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"]
+VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "you", "are", "an", "kind", "thank", "idiot", "i",
+         "feel", "sad", "today", "myself", "hate", "##s", ".", ","]
+
+
+def build_tiny_detoxify(root: Path, *, bias: float | None = None, seed: int = 0) -> tuple[Path, Path]:
+    """A Detoxify checkpoint: 2-layer BERT, hidden size 64, local WordPiece
+    vocabulary, random weights. ``bias`` pins every class's logit so tests
+    can make it confidently toxic (or not)."""
+    import torch
+    import transformers
+
+    config_dir = root / "config"
+    config_dir.mkdir(parents=True)
+    (config_dir / "vocab.txt").write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
+    cfg = transformers.BertConfig(vocab_size=len(VOCAB), hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
+                                  intermediate_size=128, max_position_embeddings=64, num_labels=len(CLASSES))
+    cfg.save_pretrained(config_dir)
+    transformers.BertTokenizer(str(config_dir / "vocab.txt")).save_pretrained(config_dir)
+    torch.manual_seed(seed)
+    model = transformers.BertForSequenceClassification(cfg)
+    if bias is not None:
+        with torch.no_grad():
+            model.classifier.weight.zero_()
+            model.classifier.bias.fill_(bias)
+    checkpoint = {
+        "config": {
+            # Detoxify calls from_pretrained(model_type): it must be a local directory.
+            "arch": {"args": {"model_type": str(config_dir), "model_name": "BertForSequenceClassification",
+                              "tokenizer_name": "BertTokenizer", "num_classes": len(CLASSES)}},
+            "dataset": {"args": {"classes": CLASSES}},
+        },
+        "state_dict": model.state_dict(),
+    }
+    path = root / "tiny-detoxify.ckpt"
+    torch.save(checkpoint, path)
+    return path, config_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_detoxify(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return build_tiny_detoxify(tmp_path_factory.mktemp("tiny-detoxify"))
+
+
+@pytest.fixture(scope="session")
+def toxic_detoxify(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A tiny model that scores everything as very toxic (logit +8)."""
+    return build_tiny_detoxify(tmp_path_factory.mktemp("toxic-detoxify"), bias=8.0)
+
+
+@pytest.fixture
+def detoxify_env(monkeypatch: pytest.MonkeyPatch):
+    """Point the engine at a checkpoint; forget loaded scorers before and after."""
+
+    def use(checkpoint: Path, config_dir: Path) -> None:
+        monkeypatch.setenv("KINDRED_DETOXIFY_CHECKPOINT", str(checkpoint))
+        monkeypatch.setenv("KINDRED_DETOXIFY_CONFIG_DIR", str(config_dir))
+        monkeypatch.setenv("KINDRED_TORCH_THREADS", "1")
+        toxicity.reset()
+
+    yield use
+    toxicity.reset()
