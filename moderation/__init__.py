@@ -188,9 +188,16 @@ def _stage_rules(w: _Work, kind: str, ruleset: RuleSet) -> list[RuleHit]:
 
 
 def _apply_crisis(w: _Work, finding: Any) -> None:
+    # An unknown tier is treated as high: never lower than we can be sure of.
     w.risk = finding.risk if finding.risk in RISK_RANK else "high"
     w.categories.update(finding.categories)
     w.reasons.extend(finding.reasons)
+    if any(r.code == "crisis.error" for r in finding.reasons):
+        # The crisis engine caught its own failure and returned a cautious
+        # finding; it is still a screening failure, so a person must look
+        # before anyone else sees the text.
+        w.errors.append("crisis")
+        w.categories.add("screening_error")
     w.scores["crisis"] = dict(finding.scores)
     w.audience = getattr(finding, "audience", "none") or "none"
 
@@ -337,11 +344,6 @@ def _run_crisis(live: list[_Work]) -> None:
         return
     try:
         crisis = importlib.import_module("moderation.crisis")
-    except ModuleNotFoundError as exc:  # TEMPORARY until crisis.py lands (parallel work)
-        if exc.name != "moderation.crisis":
-            for w in live:
-                _fail(w, "crisis", exc)
-        return
     except Exception as exc:
         for w in live:
             _fail(w, "crisis", exc)
@@ -441,13 +443,7 @@ def warm_up(*, detoxify: bool = False) -> None:
     default_rules()
     _signposting.regions()
     _toxicity.fast_scorer()
-    try:
-        crisis = importlib.import_module("moderation.crisis")
-    except ModuleNotFoundError as exc:  # TEMPORARY until crisis.py lands (parallel work)
-        if exc.name != "moderation.crisis":
-            raise
-    else:
-        crisis.warm_up()
+    importlib.import_module("moderation.crisis").warm_up()
     if detoxify:
         _toxicity.full_scorer()
     screen("Warming up the moderation engine.")

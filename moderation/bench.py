@@ -90,6 +90,25 @@ def _crisis_fast() -> Callable[[str], Any] | None:
     return None
 
 
+def _compare_bleach(html: str, iterations: int) -> dict[str, Any]:
+    """nh3 against bleach on the same rendered post, same allow-list. bleach
+    is not a dependency (it is deprecated); put it on PYTHONPATH to compare."""
+    from moderation import render
+
+    out: dict[str, Any] = {"words": len(LONG_POST.split()), "nh3": _time(lambda: render.sanitise_html(html), iterations)}
+    try:
+        import bleach
+    except ImportError:
+        out["bleach"] = "not installed (optional; e.g. pip install --target DIR bleach, then PYTHONPATH=DIR)"
+        return out
+    attrs = {k: sorted(v) for k, v in render.ALLOWED_ATTRIBUTES.items()}
+    out["bleach"] = _time(lambda: bleach.clean(html, tags=set(render.ALLOWED_TAGS), attributes=attrs,
+                                               protocols=set(render.ALLOWED_URL_SCHEMES), strip=True), iterations)
+    out["bleach_version"] = bleach.__version__
+    out["speedup"] = round(out["bleach"]["p50"] / max(out["nh3"]["p50"], 1e-9), 1)
+    return out
+
+
 def run(iterations: int = 300) -> dict[str, Any]:
     pinned = _pin_one_core()
     try:
@@ -136,6 +155,7 @@ def run(iterations: int = 300) -> dict[str, Any]:
                                              "p99": round(sum(stages[p]["p99"] for p in fast_parts), 4)}
         stages["end to end: screen()"] = _time(lambda: moderation.screen(text, kind=kind), iterations)
         results["stages"][label] = stages
+    results["sanitiser_comparison"] = _compare_bleach(render.render_markdown(LONG_POST), iterations)
     batch = [f"{CHAT} ({i})" for i in range(32)]
     many = _time(lambda: moderation.screen_many(batch, kind="chat"), max(20, iterations // 10), warm=3)
     results["screen_many_32_chat"] = {"p50_batch_ms": many["p50"], "per_message_ms": round(many["p50"] / 32, 4),
@@ -171,6 +191,12 @@ def _print(r: dict[str, Any]) -> None:
     m = r["screen_many_32_chat"]
     print(f"\n  screen_many(32 chat messages): {m['p50_batch_ms']:.2f} ms a batch, {m['per_message_ms']:.3f} ms a "
           f"message, {m['messages_per_second']:.0f} messages/s")
+    c = r["sanitiser_comparison"]
+    if isinstance(c.get("bleach"), dict):
+        print(f"\n  Sanitiser on the rendered {c['words']}-word post: nh3 {c['nh3']['p50']:.3f} ms, "
+              f"bleach {c['bleach_version']} {c['bleach']['p50']:.3f} ms (p50): nh3 is {c['speedup']}x faster")
+    else:
+        print(f"\n  Sanitiser: nh3 {c['nh3']['p50']:.3f} ms p50; bleach {c['bleach']}")
     print("\n  Targets:")
     for t in r["targets"]:
         status = "PASS" if t["ok"] else "MISS"

@@ -42,13 +42,34 @@ _WORD_RE = re.compile(r"\w+")
 # characters, a letter. Either punctuation inside a word ("fu.ck", "s-h-i-t",
 # "n1**er" once leet is folded) or single letters spaced out ("f u c k").
 # Apostrophes are not separators: "it's hit" must never read as "shit".
-_SEPARATED_RE = re.compile(r"\w[^\w\s'\u2019]{1,3}\w|(?<!\w)\w[^\w\n]{1,3}\w(?!\w)")
+_SEPARATED_RE = re.compile(r"\w[^\w\s'\u2019]{1,3}\w|(?<!\w)\w[^\w\n'\u2019]{1,3}\w(?!\w)")
 _PUNCT_JOIN_RE = re.compile(r"\w[^\w\s'\u2019]{1,3}\w")
 # Expanded around each hit: the whole run of words joined by punctuation
 # (no spaces), or the whole run of spaced-out single letters.
 _JOINED_RE = re.compile(r"\w+(?:[^\w\s'\u2019]{1,3}\w+)+")
-_SPACED_RE = re.compile(r"(?<!\w)\w(?:[^\w\n]{1,3}\w(?!\w)){2,}")
+_SPACED_RE = re.compile(r"(?<!\w)\w(?:[^\w\n'\u2019]{1,3}\w(?!\w)){2,}")
 _NONWORD_RE = re.compile(r"[\W_]+")
+# One-letter words that occur in ordinary text ("a", "I", and the tails of
+# contractions: it's, don't, I'm, I'd).
+_COMMON_SINGLE = frozenset("aistmd")
+# token -> token with repeated letters squeezed. Word use is Zipfian, so a
+# bounded cache answers almost every lookup after warm-up and saves a
+# back-referencing regex pass over every text.
+_SQUEEZED: dict[str, str] = {}
+_SQUEEZED_MAX = 200_000
+
+
+def _squeezed_tokens(text: str) -> set[str]:
+    out = set()
+    cache = _SQUEEZED
+    for tok in set(_WORD_RE.findall(text)):
+        sq = cache.get(tok)
+        if sq is None:
+            if len(cache) >= _SQUEEZED_MAX:
+                cache.clear()
+            sq = cache[tok] = _squeeze(tok)
+        out.add(sq)
+    return out
 _DROP_DIGITS = str.maketrans("", "", "0123456789")
 
 
@@ -229,7 +250,7 @@ class RuleSet:
         """
         hits: list[RuleHit] = []
         f = folded if folded is not None else fold(text)
-        tokens = set(_WORD_RE.findall(_squeeze(f.text)))
+        tokens = _squeezed_tokens(f.text)
         if self._single or self._phrases:
             hits.extend(self._match_words(f, kind, tokens))
         digits = -1
@@ -275,7 +296,7 @@ class RuleSet:
         done_upto = -1
         # Spaced-out letters need several one-letter words; "a" and "i" are
         # ordinary words, so two others are required before the slower scan.
-        spaced = sum(1 for t in tokens if len(t) == 1 and t not in "ai") >= 2
+        spaced = sum(1 for t in tokens if len(t) == 1 and t not in _COMMON_SINGLE) >= 2
         for hit in (_SEPARATED_RE if spaced else _PUNCT_JOIN_RE).finditer(f.text):
             if hit.start() < done_upto:
                 continue

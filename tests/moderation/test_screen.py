@@ -294,3 +294,18 @@ def test_policy_object_can_be_passed(quiet_crisis) -> None:
                             rule_actions={**policy.DEFAULT.rule_actions, "hold": "publish_flagged"})
     v = screen("email me at a@b.org", profile=lenient)
     assert v.action == "publish_flagged" and v.engine["policy"] == "test"
+
+
+def test_crisis_engine_reporting_its_own_failure_is_a_screening_error(crisis_stub) -> None:
+    crisis_stub(lambda t: FakeFinding(risk="concern", categories=frozenset({"crisis.distress"}), audience="self",
+                                      reasons=(Reason("crisis.error", 0, 0, "", "failed"),)))
+    v = screen("hello")
+    assert v.action == "hold" and "screening_error" in v.categories and v.engine["failed_stages"] == ["crisis"]
+
+
+def test_the_real_crisis_engine_is_wired_in() -> None:
+    v = screen("I want to kill myself tonight")
+    assert v.risk == "imminent" and v.action == "hold" and v.priority == "urgent"
+    assert v.signposting.audience == "imminent"
+    assert v.engine["crisis_rules"]
+    assert screen("this exam is killing me").risk == "none"
