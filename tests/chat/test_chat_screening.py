@@ -16,45 +16,14 @@ import moderation
 from forum.chat import services
 from forum.extensions import db
 from forum.models import ChatMessage, ContentStatus
-from moderation.verdict import Reason, Service, Signposting, Verdict
+from moderation.verdict import Verdict
 from tests.chat.conftest import events, join, send
-
-CONTACT = "message me at someone@example.org and we can talk properly"
-IMMINENT = "I want to kill myself tonight"
-CONCERN = "I've been feeling hopeless for weeks and can't see the point"
-
-
-def _signposting(audience: str) -> Signposting:
-    return Signposting(
-        audience=audience, region="UK", headline="You don't have to face this alone",
-        message="It sounds like things are really hard right now.",
-        services=(Service(name="Samaritans", phone="116 123", web="https://www.samaritans.org", hours="24/7"),),
-        emergency_number="999")
-
-
-def _fake_screen(text, *, kind="post", region=None, profile=None):
-    html = moderation.screen.__wrapped__(text, kind=kind).html  # the stand-in's sanitised HTML
-    if "@" in text:
-        return Verdict(action="hold", risk="none", categories=frozenset({"contact_details"}), html=html, text=text,
-                       reasons=(Reason("contact.email", 14, 34, "someone@example.org", "An email address"),))
-    if "tonight" in text:
-        return Verdict(action="hold", risk="imminent", categories=frozenset({"self_harm"}), html=html, text=text,
-                       signposting=_signposting("imminent"))
-    if "hopeless" in text:
-        return Verdict(action="publish_flagged", risk="concern", categories=frozenset({"self_harm"}), html=html,
-                       text=text, signposting=_signposting("self"))
-    return Verdict(action="publish", risk="none", categories=frozenset(), html=html, text=text)
+from tests.chat.engine import CONCERN, CONTACT, IMMINENT, install_if_stand_in
 
 
 @pytest.fixture()
 def engine(monkeypatch):
-    probe = moderation.screen(IMMINENT, kind="chat")
-    if probe.risk == "none":  # the stand-in engine: use verdicts of the real shape
-        real = moderation.screen
-        fake = _fake_screen
-        fake.__wrapped__ = real
-        monkeypatch.setattr(moderation, "screen", lambda *a, **k: fake(*a, **k))
-        monkeypatch.setattr(moderation.screen, "__wrapped__", real, raising=False)
+    install_if_stand_in(monkeypatch.setattr)
     return moderation
 
 

@@ -1,0 +1,95 @@
+"""Live chat in real Chromium: two members, a crisis message, a moderator's hide."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from forum.chat import services
+from tests.chat.engine import IMMINENT
+from tests.conftest import PASSWORD, make_user
+from tests.live import start_server
+
+
+@pytest.fixture(scope="module")
+def chat_server(_schema, test_env, tmp_path_factory):
+    server = start_server(test_env, tmp_path_factory.mktemp("chat-live"), module="tests.browser.chat_server")
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def room(app):
+    staff = make_user("RoomStaff", "staff")
+    for handle in ("ChatAlice", "ChatBob"):
+        make_user(handle)
+    make_user("ChatMod", "moderator")
+    return services.create_room(staff, services.RoomInput(
+        name="Evening check-in", slug="evening", access="members",
+        guidelines="Be kind. No contact details."))
+
+
+@pytest.fixture()
+def open_as(browser, chat_server, room):
+    contexts, csp = [], []
+
+    def _open(handle: str):
+        ctx = browser.new_context(base_url=chat_server.url)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.on("console", lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None)
+        page.goto("/auth/login")
+        page.get_by_label("Your name on Kindred").fill(handle)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_url(lambda url: "/auth/login" not in url)
+        page.goto(f"/chat/{room.slug}")
+        expect(page.locator("#chat-status")).to_contain_text("Connected")
+        return page
+
+    yield _open
+    for ctx in contexts:
+        ctx.close()
+    assert csp == [], csp
+
+
+def say(page, text: str) -> None:
+    box = page.get_by_label("Your message")
+    box.fill(text)
+    box.press("Enter")
+    expect(box).to_have_value("", timeout=15_000)  # cleared only once the server acknowledged it
+
+
+def test_two_members_see_each_others_messages(open_as):
+    alice, bob = open_as("ChatAlice"), open_as("ChatBob")
+    expect(alice.locator("#chat-status")).to_contain_text("2 people here")
+    expect(alice.get_by_role("heading", name="Room guidelines")).to_be_visible()
+    say(alice, "Hello, anyone around tonight?")
+    expect(bob.locator("#chat-log")).to_contain_text("Hello, anyone around tonight?")
+    say(bob, "Hi Alice, I'm here")
+    expect(alice.locator("#chat-log")).to_contain_text("Hi Alice, I'm here")
+    expect(bob.locator("#chat-log li").first).to_contain_text("ChatAlice")
+
+
+def test_crisis_message_shows_the_card_and_alerts_the_moderator(open_as):
+    alice, bob, mod = open_as("ChatAlice"), open_as("ChatBob"), open_as("ChatMod")
+    say(alice, IMMINENT)
+    card = alice.locator("#chat-card")
+    expect(card).to_be_visible()
+    expect(card.get_by_role("heading")).to_be_focused()
+    expect(card.locator("li").first).to_be_visible()
+    alert = mod.locator("#chat-alerts li").first
+    expect(alert).to_contain_text("Evening check-in")
+    expect(alert).to_contain_text(IMMINENT)
+    # the other member never sees the card (and a held crisis message stays private)
+    expect(bob.locator("#chat-card")).to_be_hidden()
+
+
+def test_moderator_hides_a_message_and_it_disappears_for_others(open_as):
+    alice, bob, mod = open_as("ChatAlice"), open_as("ChatBob"), open_as("ChatMod")
+    say(alice, "This one will be hidden")
+    expect(bob.locator("#chat-log")).to_contain_text("This one will be hidden")
+    mod.on("dialog", lambda dialog: dialog.accept("Please keep it kind"))
+    message = mod.locator("#chat-log li", has_text="This one will be hidden")
+    message.get_by_role("button", name="Hide").click()
+    expect(bob.locator("#chat-log")).not_to_contain_text("This one will be hidden")
+    expect(alice.locator("#chat-log")).to_contain_text("A moderator hid this message")
