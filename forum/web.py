@@ -1,11 +1,20 @@
 """Cross-area web helpers: error pages, template globals, region, anonymity."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, abort, current_app, render_template, request
 from flask_login import current_user
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
+from wtforms import StringField, TextAreaField
+
+# Shown in place of bytes that were not valid UTF-8 (see tolerant_form_parsing).
+REPLACEMENT_CHAR = "\ufffd"
 
 ANONYMOUS_LABEL = "Anonymous member"
 
@@ -42,6 +51,111 @@ def author_label(content: Any, viewer: Any = None) -> str:
     return content.author.handle
 
 
+def role_required(role: str) -> Callable:
+    """Require a logged-in account with at least ``role`` (member < moderator
+    < staff < admin). Logged-out visitors go to the login page; a logged-in
+    account without the role gets the 403 page."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            if not current_user.has_role(role):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.required_role = role  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """A same-site path to go to after logging in; anything else is the fallback.
+
+    Only plain absolute paths are accepted: "//host" and "https://host"
+    would turn the login form into an open redirect.
+    """
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    return target
+
+
+class _MemberText:
+    """Member writing that never loses the member's text.
+
+    NUL characters cannot be stored (PostgreSQL rejects them) and bytes
+    that were not valid UTF-8 arrive as U+FFFD (see tolerant_form_parsing).
+    Either way the member gets a clear error and their text back in the
+    box: NULs removed, unreadable bytes marked, everything else untouched.
+    """
+
+    had_nul = False
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata(valuelist)
+        if self.data and "\x00" in self.data:
+            self.had_nul = True
+            self.data = self.data.replace("\x00", "")
+
+    def pre_validate(self, form: Any) -> None:
+        if self.had_nul:
+            self.errors.append(
+                "Your text contained a hidden control character (a NUL byte) that we can't store. "
+                "We've taken it out; please check your text below and send it again."
+            )
+        if self.data and REPLACEMENT_CHAR in self.data:
+            self.errors.append(
+                "Some characters in your text couldn't be read (they weren't valid UTF-8) and are "
+                "shown as \ufffd. Please retype or remove them and send it again."
+            )
+
+
+class MemberTextField(_MemberText, TextAreaField):
+    """A textarea for member writing (see _MemberText)."""
+
+
+class MemberStringField(_MemberText, StringField):
+    """A one-line field for member writing, e.g. a title (see _MemberText)."""
+
+
+def tolerant_form_parsing() -> None:
+    """Re-read a urlencoded form whose bytes are not valid UTF-8.
+
+    Werkzeug drops (or leaves percent-escaped) fields it cannot decode, so
+    a post with one bad byte would arrive empty and the member's writing
+    would be lost. Here the body is decoded leniently instead: bad bytes
+    become U+FFFD, which MemberTextField reports as a clear form error.
+    """
+    if request.method != "POST" or request.mimetype != "application/x-www-form-urlencoded":
+        return
+    raw = request.get_data(cache=True)
+    if not raw:
+        return
+    pairs = parse_qsl(raw, keep_blank_values=True)
+    try:
+        for key, value in pairs:
+            key.decode("utf-8")
+            value.decode("utf-8")
+        return  # valid: Werkzeug's own parsing is right
+    except UnicodeDecodeError:
+        pass
+    request.form = ImmutableMultiDict(  # type: ignore[misc]
+        [(k.decode("utf-8", "replace"), v.decode("utf-8", "replace")) for k, v in pairs]
+    )
+
+
+def when(value: datetime | None, date_only: bool = False) -> str:
+    """A calm, unambiguous UTC date ("24 Nov 2026, 07:41")."""
+    if value is None:
+        return ""
+    return value.strftime("%-d %b %Y" if date_only else "%-d %b %Y, %H:%M")
+
+
 def error_page(error: HTTPException) -> tuple[str, int]:
     code = error.code or 500
     template = f"errors/{code}.html" if code in (403, 404, 409, 429, 500) else "errors/generic.html"
@@ -50,6 +164,7 @@ def error_page(error: HTTPException) -> tuple[str, int]:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, error_page)
+    app.before_request(tolerant_form_parsing)
 
     @app.errorhandler(Exception)
     def internal_error(error: Exception) -> tuple[str, int]:
@@ -59,4 +174,5 @@ def init_app(app: Flask) -> None:
         app.logger.exception("unhandled error")
         return render_template("errors/500.html"), 500
 
+    app.jinja_env.filters["when"] = when
     app.jinja_env.globals.update(author_label=author_label, current_region=current_region, regions=REGIONS)

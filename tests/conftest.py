@@ -157,3 +157,34 @@ class AuthActions:
 @pytest.fixture()
 def auth(client) -> AuthActions:
     return AuthActions(client)
+
+
+# -- forum helpers (forum core) ---------------------------------------------------
+
+def make_board(slug: str = "general", name: str = "General", premod_first_n: int = 0, **fields):
+    """Create and commit a board (tests only)."""
+    from forum.models import Board
+
+    board = Board(slug=slug, name=name, description=f"About {name.lower()}.", premod_first_n=premod_first_n, **fields)
+    db.session.add(board)
+    db.session.commit()
+    return board
+
+
+def post_topic(user: User, board, title: str = "A quiet evening", body: str = "Hello, this is my first post.",
+               **fields):
+    """Start a topic through the real service (screened, counted); returns forum.boards.services.Posted."""
+    from forum.boards import services
+
+    return services.create_topic(user, services.NewTopic(board_id=board.id, title=title, body=body, **fields))
+
+
+def post_reply(user: User, topic, body: str = "Thank you for sharing.", **fields):
+    from forum.boards import services
+
+    return services.reply(user, services.NewReply(topic_id=topic.id, body=body, **fields))
+
+
+@pytest.fixture()
+def board(app):
+    return make_board()

@@ -1,1 +1,82 @@
 """Views: parse input, call a service, render. No business logic here."""
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from forum.auth import bp
+from forum.auth import services
+from forum.auth.forms import LoginForm, RegisterForm
+from forum.extensions import limiter
+from forum.web import safe_next
+
+
+def _login_limit() -> str:
+    return current_app.config["KINDRED_LOGIN_LIMIT"]
+
+
+def _register_limit() -> str:
+    return current_app.config["KINDRED_REGISTER_LIMIT"]
+
+
+def _apply_errors(form, errors: dict[str, list[str]]) -> list[str]:
+    """Attach service errors to form fields; return the ones with no field."""
+    general = []
+    for name, messages in errors.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors") and name != "handle_warning":
+            field.errors = list(field.errors) + messages
+        elif name != "handle_warning":
+            general.extend(messages)
+    return general
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("pages.home"))
+    form = LoginForm()
+    general: list[str] = []
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.handle.data, form.password.data)
+        except services.AccountError as exc:
+            general = exc.errors.get("form", [])
+        else:
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next"), url_for("boards.index")))
+    return render_template("auth/login.html", form=form, general=general), 200 if not general else 400
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_register_limit, methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("pages.home"))
+    form = RegisterForm()
+    general: list[str] = []
+    warnings: list[str] = []
+    if form.validate_on_submit():
+        try:
+            user = services.register(services.Registration(
+                handle=form.handle.data, password=form.password.data, email=form.email.data,
+                age_confirmed=form.age_confirmed.data, guidelines_accepted=form.guidelines_accepted.data,
+                keep_handle=form.keep_handle.data, region=form.region.data or None))
+        except services.AccountError as exc:
+            warnings = exc.errors.get("handle_warning", [])
+            general = _apply_errors(form, exc.errors)
+        else:
+            login_user(user)
+            flash(f"Welcome to Kindred, {user.handle}. We're glad you're here.", "success")
+            return redirect(url_for("boards.index"))
+    status = 400 if (form.errors or general or warnings) and request.method == "POST" else 200
+    return render_template("auth/register.html", form=form, general=general, warnings=warnings), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash("You've logged out. Take care of yourself.", "info")
+    return redirect(url_for("pages.home"))

@@ -1,0 +1,23 @@
+"""Account forms: parsing only."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectChoice, EmailField, PasswordField, SelectField
+from wtforms.validators import InputRequired, Length, Optional
+
+from forum.auth.forms import REGION_CHOICES
+
+
+class ProfileForm(FlaskForm):
+    email = EmailField("Email (optional)", validators=[Optional(), Length(max=254)])
+    region = SelectField("Region for helplines", choices=REGION_CHOICES,
+                         validators=[Optional()])
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[InputRequired("Please enter your current password.")])
+    new_password = PasswordField("New password", validators=[InputRequired("Please choose a new password."), Length(max=256)])
+
+
+class DeactivateForm(FlaskForm):
+    password = PasswordField("Your password", validators=[InputRequired("Please enter your password to confirm.")])

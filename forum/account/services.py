@@ -1,0 +1,40 @@
+"""Account settings use cases (one transaction each)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from forum.auth.passwords import verify_password
+from forum.auth.services import _EMAIL_RE, AccountError
+from forum.extensions import db
+from forum.models import User
+
+
+@dataclass(frozen=True)
+class ProfileUpdate:
+    email: str | None
+    region: str | None
+
+
+def update_profile(user: User, data: ProfileUpdate, allowed_regions: tuple[str, ...]) -> None:
+    errors: dict[str, list[str]] = {}
+    email = (data.email or "").strip() or None
+    if email and not _EMAIL_RE.fullmatch(email):
+        errors["email"] = ["That doesn't look like an email address. You can leave it empty."]
+    region = data.region or None
+    if region and region not in allowed_regions:
+        errors["region"] = ["Please choose a region from the list."]
+    if errors:
+        raise AccountError(errors)
+    user.email = email
+    user.region = region
+    db.session.commit()
+
+
+def deactivate(user: User, password: str) -> None:
+    """Close an account. Posts stay (others' replies refer to them) but the
+    account can no longer log in and its profile page disappears."""
+    if not verify_password(user.password_hash, password):
+        raise AccountError({"password": ["That isn't your password."]})
+    user.is_deactivated = True
+    user.email = None
+    db.session.commit()

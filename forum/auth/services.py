@@ -1,0 +1,202 @@
+"""Account use cases: register, authenticate, change password, roles.
+
+One function per use case, one transaction each. Inputs are frozen
+dataclasses; failures raise ``AccountError`` carrying member-facing
+reasons keyed by form field, so views only translate them to form errors.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from forum import audit
+from forum.auth.passwords import hash_password, verify_password
+from forum.extensions import db
+from forum.models import Role, User, utcnow
+
+HANDLE_MIN, HANDLE_MAX = 3, 32
+PASSWORD_MIN = 10
+# Letters (any script), digits, space and a little punctuation. "@" and "+"
+# are allowed so that an email-like handle gets the *warning* below (a
+# member may genuinely want "sky+sea") rather than a confusing refusal.
+HANDLE_RE = re.compile(r"^[\w][\w .'@+-]*[\w]$")
+
+_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE_DIGITS = 7
+# "Firstname Lastname": two capitalised words joined by a space, dot,
+# underscore or hyphen. Deliberately narrow: a warning, never a block.
+_FULL_NAME_RE = re.compile(r"^[A-Z][a-z']+[ ._-][A-Z][a-z'-]+$")
+# A dummy hash so an unknown handle costs the same time as a wrong password
+# (no account enumeration by timing).
+_DUMMY_HASH: dict[str, str] = {}
+
+
+class AccountError(Exception):
+    """A use case refused; ``errors`` maps form field -> member-facing reasons."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(m for msgs in errors.values() for m in msgs))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Registration:
+    handle: str
+    password: str
+    email: str | None
+    age_confirmed: bool
+    guidelines_accepted: bool
+    # The member saw the handle warnings and chose to keep the handle.
+    keep_handle: bool = False
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class HandleCheck:
+    problems: list[str] = field(default_factory=list)  # refuse
+    warnings: list[str] = field(default_factory=list)  # ask to confirm
+
+
+def normalise_handle(handle: str) -> str:
+    return " ".join(handle.split())
+
+
+def handle_key(handle: str) -> str:
+    return normalise_handle(handle).casefold()
+
+
+def check_handle(handle: str) -> HandleCheck:
+    """Validate a handle and list the ways it might identify the member.
+
+    Kindred is pseudonymous: people write about things they may not want
+    linked to their name, employer or family. We can't know a real name,
+    but an email address, a phone number or a "Firstname Lastname" shape
+    are common accidents worth a gentle second look.
+    """
+    handle = normalise_handle(handle)
+    problems: list[str] = []
+    if not HANDLE_MIN <= len(handle) <= HANDLE_MAX:
+        problems.append(f"Please choose a name between {HANDLE_MIN} and {HANDLE_MAX} characters long.")
+    elif not HANDLE_RE.match(handle):
+        problems.append("Please use letters, numbers, spaces, and . _ - ' only, starting and ending with a letter or number.")
+    warnings: list[str] = []
+    if _EMAIL_RE.search(handle):
+        warnings.append("This looks like an email address. Other members would see it.")
+    if sum(ch.isdigit() for ch in handle) >= _PHONE_DIGITS:
+        warnings.append("This looks like it might contain a phone number. Other members would see it.")
+    if _FULL_NAME_RE.match(handle):
+        warnings.append("This looks like it could be a real first and last name. Many members prefer a nickname.")
+    return HandleCheck(problems, warnings)
+
+
+def check_password(password: str, handle: str = "") -> list[str]:
+    problems = []
+    if len(password) < PASSWORD_MIN:
+        problems.append(f"Please use at least {PASSWORD_MIN} characters. A few words strung together works well.")
+    elif handle and password.casefold() == handle.casefold():
+        problems.append("Please choose a password that isn't the same as your name here.")
+    return problems
+
+
+def find_by_handle(handle: str) -> User | None:
+    return db.session.scalar(select(User).where(User.handle_key == handle_key(handle)))
+
+
+def register(reg: Registration) -> User:
+    """Create a member account. Raises AccountError (with warnings to confirm
+    under the ``handle_warning`` key) and commits on success."""
+    errors: dict[str, list[str]] = {}
+    handle = normalise_handle(reg.handle)
+    check = check_handle(handle)
+    if check.problems:
+        errors["handle"] = check.problems
+    elif check.warnings and not reg.keep_handle:
+        errors["handle_warning"] = check.warnings
+    if pw := check_password(reg.password, handle):
+        errors["password"] = pw
+    if not reg.age_confirmed:
+        errors["age_confirmed"] = ["Kindred is for people aged 16 and over."]
+    if not reg.guidelines_accepted:
+        errors["guidelines_accepted"] = ["Please read and accept the community guidelines to join."]
+    email = (reg.email or "").strip() or None
+    if email and not _EMAIL_RE.fullmatch(email):
+        errors["email"] = ["That doesn't look like an email address. You can leave it empty."]
+    if not errors.get("handle") and find_by_handle(handle) is not None:
+        errors["handle"] = ["Someone already uses that name. Please choose another."]
+    if errors:
+        raise AccountError(errors)
+    now = utcnow()
+    user = User(handle=handle, handle_key=handle_key(handle), email=email,
+                password_hash=hash_password(reg.password), role=Role.MEMBER, region=reg.region,
+                age_confirmed_at=now, guidelines_accepted_at=now)
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:  # two sign-ups raced for the same handle
+        db.session.rollback()
+        raise AccountError({"handle": ["Someone already uses that name. Please choose another."]}) from None
+    return user
+
+
+def authenticate(handle: str, password: str) -> User:
+    """The account for these credentials, or AccountError (one vague message:
+    never reveal which of handle and password was wrong)."""
+    user = find_by_handle(handle)
+    if user is None:
+        if "h" not in _DUMMY_HASH:
+            _DUMMY_HASH["h"] = hash_password("not a real password")
+        verify_password(_DUMMY_HASH["h"], password)
+        raise AccountError({"form": ["That name and password don't match an account. Please try again."]})
+    if not verify_password(user.password_hash, password):
+        raise AccountError({"form": ["That name and password don't match an account. Please try again."]})
+    if user.is_deactivated:
+        raise AccountError({"form": ["This account has been closed."]})
+    if user.is_suspended():
+        raise AccountError({"form": [
+            "This account is suspended for now. If you need support in the meantime, "
+            "the Get help now page lists services you can contact at any time."]})
+    user.last_seen_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not verify_password(user.password_hash, current):
+        raise AccountError({"current_password": ["That isn't your current password."]})
+    if problems := check_password(new, user.handle):
+        raise AccountError({"new_password": problems})
+    user.password_hash = hash_password(new)
+    db.session.commit()
+
+
+def create_user(handle: str, password: str, role: str, actor: User | None = None) -> User:
+    """Create an account with a role (CLI, seeding). Audited, committed."""
+    if role not in Role.ALL:
+        raise AccountError({"role": [f"Unknown role {role!r}; choose one of {', '.join(Role.ALL)}."]})
+    handle = normalise_handle(handle)
+    problems = check_handle(handle).problems + check_password(password, handle)
+    if find_by_handle(handle) is not None:
+        problems.append(f"The handle {handle!r} is taken.")
+    if problems:
+        raise AccountError({"handle": problems})
+    now = utcnow()
+    user = User(handle=handle, handle_key=handle_key(handle), password_hash=hash_password(password),
+                role=role, age_confirmed_at=now, guidelines_accepted_at=now)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(actor, "user.create", target_type="user", target_id=user.id, role=role, via="cli")
+    db.session.commit()
+    return user
+
+
+def set_role(user: User, role: str, actor: User | None = None, reason: str | None = None) -> None:
+    if role not in Role.ALL:
+        raise AccountError({"role": [f"Unknown role {role!r}; choose one of {', '.join(Role.ALL)}."]})
+    old = user.role
+    user.role = role
+    audit.record(actor, "user.role_change", target_type="user", target_id=user.id, reason=reason,
+                 old=old, new=role, via="cli")
+    db.session.commit()
