@@ -111,6 +111,21 @@ class Config:
     # Key for sealing safety contacts (Fernet). Generated into instance/ when unset.
     KINDRED_SEAL_KEY = os.environ.get("KINDRED_SEAL_KEY") or None
 
+    # Review queue and crisis escalation (forum/review). Deadlines in seconds.
+    # imminent: staff must acknowledge the case within 5 minutes; high: a
+    # moderator must claim the item within 15 minutes; anything else 24 h.
+    KINDRED_SLA_IMMINENT_SECONDS = _int("KINDRED_SLA_IMMINENT_SECONDS", 300)
+    KINDRED_SLA_HIGH_SECONDS = _int("KINDRED_SLA_HIGH_SECONDS", 900)
+    KINDRED_SLA_DEFAULT_SECONDS = _int("KINDRED_SLA_DEFAULT_SECONDS", 86_400)
+    KINDRED_CLAIM_SECONDS = _int("KINDRED_CLAIM_SECONDS", 600)
+    # Distinct members whose flags hide a post until a moderator looks.
+    KINDRED_AUTO_HIDE_FLAGS = _int("KINDRED_AUTO_HIDE_FLAGS", 3)
+    # Crisis items handled in one shift before a gentle "take a break" prompt.
+    KINDRED_BREAK_PROMPT_AFTER = _int("KINDRED_BREAK_PROMPT_AFTER", 5)
+    # A moderator counts as online while their socket heartbeat is this fresh.
+    KINDRED_PRESENCE_TTL_SECONDS = _int("KINDRED_PRESENCE_TTL_SECONDS", 120)
+    SMTP_TIMEOUT = _int("SMTP_TIMEOUT", 10)
+
     # Detoxify weights: a local checkpoint and config dir, or a model type to fetch.
     KINDRED_DETOXIFY_CHECKPOINT = os.environ.get("KINDRED_DETOXIFY_CHECKPOINT") or None
     KINDRED_DETOXIFY_CONFIG_DIR = os.environ.get("KINDRED_DETOXIFY_CONFIG_DIR") or None

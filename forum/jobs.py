@@ -1,16 +1,32 @@
 """Background jobs with huey: SqliteHuey by default, RedisHuey with REDIS_URL.
 
-STUB: the review-queue issue fills this in (deadlines, re-alerts, outbox
-relay, second opinion).
+Run the consumer as its own process (``make run`` does it for you)::
+
+    huey_consumer forum.jobs.huey --workers 2 --worker-type thread
+
+Importing this module only creates the huey instance. The Flask app a job
+needs is created lazily, the first time a job runs in the consumer process;
+in the web process ``init_app`` hands over the running app instead.
+
+Jobs:
+- ``relay_outbox_task``: deliver outbox rows (kicked after each commit that
+  wrote one, and every minute by ``periodic_checks`` as a safety net).
+- ``periodic_checks``: missed deadlines (re-alert, notify on-call, raise a
+  tier), expired claims, then the outbox relay.
+Failed jobs are retried (``retries``) and logged.
 """
 from __future__ import annotations
 
+import logging
 import os
 
 from flask import Flask
-from huey import RedisHuey, SqliteHuey
+from huey import RedisHuey, SqliteHuey, crontab
+from huey.signals import SIGNAL_ERROR
 
 from config import INSTANCE_DIR
+
+log = logging.getLogger(__name__)
 
 
 def _make_huey():
@@ -29,3 +45,44 @@ def init_app(app: Flask) -> None:
     global _app
     _app = app
     huey.immediate = bool(app.config.get("HUEY_IMMEDIATE"))
+
+
+def get_app() -> Flask:
+    """The app for job bodies: the web app, or one built lazily in the consumer."""
+    global _app
+    if _app is None:
+        from forum import create_app
+
+        _app = create_app()
+    return _app
+
+
+@huey.signal(SIGNAL_ERROR)
+def _log_failure(signal, task, exc=None):  # noqa: ANN001 - huey signal signature
+    log.error("job %s failed (%s retries left): %r", task.name, task.retries, exc)
+
+
+@huey.task(retries=5, retry_delay=10)
+def relay_outbox_task() -> int:
+    from forum import outbox
+
+    # A fresh app context gives this job its own database session, even when
+    # it runs inline (immediate mode) right after another session committed.
+    with get_app().app_context():
+        return outbox.relay()
+
+
+def run_periodic_checks() -> dict:
+    from forum import outbox
+    from forum.review import deadlines
+
+    with get_app().app_context():
+        summary = deadlines.check()
+        summary["relayed"] = outbox.relay()
+        return summary
+
+
+@huey.periodic_task(crontab(minute="*"), retries=2, retry_delay=5)
+def periodic_checks() -> dict:
+    """Every minute: deadlines, claims and the outbox safety net."""
+    return run_periodic_checks()

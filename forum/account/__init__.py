@@ -5,4 +5,4 @@ bp = Blueprint("account", __name__, url_prefix="/account" or None)
 
 from forum.account import views  # noqa: E402,F401
 # The safety-contact section (review area) registers its routes here:
-# from forum.account import safety  # noqa: E402,F401
+from forum.account import safety  # noqa: E402,F401

@@ -3,10 +3,12 @@ from forum.models.base import ContentStatus, Role, utcnow
 from forum.models.board import Board, Post, PostRevision, PostSupport, Topic
 from forum.models.chat import ChatMessage, ChatMute, ChatRoom, ChatSupport
 from forum.models.review import Alert, AuditEvent, Escalation, Flag, Outbox, Review, ReviewEvent, Sanction
+from forum.models.review import DebriefRequest, MemberNotice, Presence, ResponseTemplate
 from forum.models.user import User
 
 __all__ = [
     "Alert", "AuditEvent", "Board", "ChatMessage", "ChatMute", "ChatRoom", "ChatSupport",
     "ContentStatus", "Escalation", "Flag", "Outbox", "Post", "PostRevision", "PostSupport",
     "Review", "ReviewEvent", "Role", "Sanction", "Topic", "User", "utcnow",
+    "DebriefRequest", "MemberNotice", "Presence", "ResponseTemplate",
 ]

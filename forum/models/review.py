@@ -179,3 +179,73 @@ class Outbox(db.Model):
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class MemberNotice(db.Model):
+    """A private, kind message from the moderation team to one member.
+
+    Shown on the member's notices page and counted in the header badge. It
+    never names the moderator who sent it, nor anyone who reported the post.
+    """
+
+    __tablename__ = "member_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(24), default="message", nullable=False)  # message | hidden | warning | sanction
+    body: Mapped[str] = mapped_column(Text, nullable=False)  # plain text, escaped on output
+    link: Mapped[str | None] = mapped_column(String(200))
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ResponseTemplate(db.Model):
+    """Supportive message templates (following #chatsafe) moderators start from.
+
+    Seeded from forum/review/data/templates.json; moderators and staff
+    can edit them in the app, so wording improves without a deploy.
+    """
+
+    __tablename__ = "response_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(48), unique=True, nullable=False)
+    title: Mapped[str] = mapped_column(String(120), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+
+class DebriefRequest(db.Model):
+    """A moderator asking staff for a debrief after difficult content."""
+
+    __tablename__ = "debrief_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open", nullable=False)  # open | done
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class Presence(db.Model):
+    """A live Socket.IO connection of a moderator or staff member.
+
+    Kept in the database (not process memory) so every web process and the
+    job consumer agree on whether any moderator is online (out-of-hours mode).
+    Rows are refreshed by a client heartbeat; stale rows count as offline.
+    """
+
+    __tablename__ = "presence"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    namespace: Mapped[str] = mapped_column(String(16), nullable=False)
+    connected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)

@@ -1,6 +1,12 @@
-"""The review area."""
-from flask import Blueprint
+"""The review area: queue, flags, claims, actions, live moderator alerts."""
+from flask import Blueprint, Flask
 
-bp = Blueprint("review", __name__, url_prefix="/review" or None)
+bp = Blueprint("review", __name__, url_prefix="/review")
 
-from forum.review import views  # noqa: E402,F401
+from forum.review import sockets, views  # noqa: E402,F401
+
+
+def init_app(app: Flask) -> None:
+    from forum.review import web
+
+    web.init_app(app)

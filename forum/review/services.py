@@ -1,23 +1,1010 @@
-"""Review-queue use cases. STUB: the review-queue issue implements these.
+"""Review-queue use cases: screening hand-off, flags, claims, actions, cases.
 
-The forum core and chat call these inside their own transaction, right
-after persisting screened content; none of them commits.
+The forum core and chat call ``effective_action`` and ``on_screened``
+inside their own transaction, right after persisting screened content;
+``flag`` and ``hide_content`` are also called inside the caller's
+transaction. None of those commit. The moderator/staff use cases
+(``claim``, ``perform``, ``update_case`` ...) run one transaction each and
+commit it, so the change, its history row and its audit row land together.
+
+Every live event is queued with ``emit_after_commit``: a moderator is never
+told about an item the database does not (yet) hold.
 """
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+import moderation
+from forum import audit, outbox
+from forum.events import emit_after_commit
+from forum.extensions import db
+from forum.models import (
+    ChatMessage, ContentStatus, DebriefRequest, Escalation, Flag, MemberNotice, Post, PostRevision, Presence,
+    ResponseTemplate, Review, ReviewEvent, Role, Sanction, User,
+)
+from forum.models import base as clock
 from moderation import Verdict
+from moderation.verdict import RISK_RANK
+
+# -- domain errors (views map them to HTTP codes) -------------------------------
+
+
+class ReviewError(Exception):
+    """A use case refused; ``reason`` is safe to show to the moderator."""
+
+    status = 400
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NotAllowed(ReviewError):
+    status = 403
+
+
+class StaleItem(ReviewError):
+    """Someone else changed the item since the moderator loaded it (HTTP 409)."""
+
+    status = 409
+
+
+class InvalidInput(ReviewError):
+    status = 400
+
+
+# -- vocabulary -------------------------------------------------------------------
+
+TARGET_TYPES = ("post", "chat_message")
+OPEN_STATUSES = ("pending", "escalated")
+FLAG_REASONS = {
+    "worried": "I'm worried about this person",
+    "unkind": "Unkind or abusive",
+    "methods": "Shares methods or graphic detail",
+    "spam": "Spam",
+    "personal_details": "Shares personal details",
+    "other": "Something else",
+}
+
+# Queue order (issue 4): imminent, harm encouragement, high, abuse, concern,
+# other flags. Each tier owns a band of 200 so flags can raise an item within
+# its tier (at most +190) without ever overtaking a more serious tier.
+TIER_BASE = {"imminent": 1000, "harm_encouragement": 800, "high": 600, "abuse": 400, "concern": 200, "other": 0}
+TIER_ORDER = ("other", "concern", "abuse", "high", "harm_encouragement", "imminent")
+FLAG_BONUS, FLAG_BONUS_MAX = 20, 190
+# Flag reasons map onto the tier of the harm they describe.
+FLAG_TIER = {"worried": "concern", "unkind": "abuse", "methods": "high", "personal_details": "abuse"}
+ABUSE_CATEGORIES = {"toxicity", "severe_toxicity", "abuse", "insult", "threat", "harassment", "hate",
+                    "identity_attack", "obscene", "sexual_explicit"}
+# Content a moderator should not be shown unasked (blurred until clicked).
+GRAPHIC_CATEGORIES = {"methods", "graphic", "self_harm_graphic", "harm_encouragement", "method_detail"}
+
+ACTION_LABELS = {
+    "approve": "Approve and publish",
+    "reject": "Keep hidden",
+    "edit": "Edit with a reason",
+    "content_warning": "Add a content warning",
+    "message": "Message the member",
+    "escalate": "Escalate to staff",
+    "dismiss_flags": "Dismiss the flags",
+    "warn": "Warn",
+    "silence": "Silence for a time",
+    "suspend": "Suspend (staff)",
+    "restore": "Restore",
+}
+STAFF_ONLY_ACTIONS = {"suspend"}
+SANCTION_ACTIONS = ("warn", "silence", "suspend")
+DEFAULT_HIDDEN_NOTE = (
+    "A moderator has hidden this post for now. Your words are saved: you can edit it, "
+    "and it will be looked at again. If you're struggling, the 'Get help now' link lists people you can talk to."
+)
+AUTO_HIDDEN_NOTE = (
+    "Some members asked us to look at this post, so it's hidden until a moderator has read it. "
+    "Your words are saved, and nothing is decided yet."
+)
+
+
+def _now() -> datetime:
+    # Read through the module so tests can patch forum.models.base.utcnow.
+    return clock.utcnow()
+
+
+def _cfg(name: str) -> Any:
+    return current_app.config[name]
+
+
+# -- targets ----------------------------------------------------------------------
+
+
+def get_target(target_type: str, target_id: int) -> Post | ChatMessage | None:
+    model = {"post": Post, "chat_message": ChatMessage}.get(target_type)
+    if model is None:
+        return None
+    return db.session.get(model, target_id)
+
+
+def target_board_id(target_type: str, target: Any) -> int | None:
+    if target_type == "post":
+        return target.topic.board_id
+    room = getattr(target, "room", None)
+    return getattr(room, "board_id", None)
+
+
+def target_url(review: Review) -> str:
+    if review.target_type == "post":
+        return f"/boards/post/{review.target_id}"
+    return f"/review/{review.id}"
+
+
+def set_content_status(target_type: str, target: Any, status: str) -> None:
+    """Change a post's or message's status (no commit).
+
+    Posts go through the forum core's ``set_post_status`` so topic status,
+    board counters and the pre-moderation allowance stay right.
+    """
+    if target_type == "post":
+        from forum.boards.services import set_post_status  # circular at import time
+
+        set_post_status(target, status)
+    else:
+        target.status = status
+
+
+# -- tiers, priority, deadlines ---------------------------------------------------
+
+
+def tier_of(risk: str, categories: list[str] | set[str], flag_codes: list[str] = ()) -> str:
+    cats = set(categories)
+    if risk == "imminent":
+        return "imminent"
+    if any("encourag" in c for c in cats):
+        return "harm_encouragement"
+    tiers = ["other"]
+    if risk == "high":
+        tiers.append("high")
+    if cats & ABUSE_CATEGORIES:
+        tiers.append("abuse")
+    if risk == "concern":
+        tiers.append("concern")
+    tiers += [FLAG_TIER.get(code, "other") for code in flag_codes]
+    return max(tiers, key=TIER_ORDER.index)
+
+
+def _raised(tier: str, raises: int) -> str:
+    return TIER_ORDER[min(len(TIER_ORDER) - 1, TIER_ORDER.index(tier) + raises)]
+
+
+def review_tier(review: Review) -> str:
+    cats = [r["code"] for r in review.reasons if r.get("source") == "pipeline"]
+    flags = [r["code"] for r in review.reasons if r.get("source") == "flag"]
+    return _raised(tier_of(review.risk, cats, flags), review.tier_raises)
+
+
+def recompute_priority(review: Review) -> None:
+    flag_count = sum(int(r.get("count", 1)) for r in review.reasons if r.get("source") == "flag")
+    review.priority = TIER_BASE[review_tier(review)] + min(FLAG_BONUS_MAX, FLAG_BONUS * flag_count)
+
+
+def sla_for(tier: str) -> timedelta:
+    """How long an item may wait before a missed-deadline re-alert."""
+    if tier == "imminent":
+        return timedelta(seconds=_cfg("KINDRED_SLA_IMMINENT_SECONDS"))
+    if tier in ("harm_encouragement", "high"):
+        return timedelta(seconds=_cfg("KINDRED_SLA_HIGH_SECONDS"))
+    return timedelta(seconds=_cfg("KINDRED_SLA_DEFAULT_SECONDS"))
+
+
+def case_sla(risk: str) -> timedelta:
+    # Every case is a person possibly at risk: staff acknowledge imminent
+    # cases within the imminent deadline, and all others within the high one.
+    key = "KINDRED_SLA_IMMINENT_SECONDS" if risk == "imminent" else "KINDRED_SLA_HIGH_SECONDS"
+    return timedelta(seconds=_cfg(key))
+
+
+# -- presence and out-of-hours mode ---------------------------------------------
+
+
+def moderators_online(now: datetime | None = None) -> int:
+    """Moderators (or above) with a fresh /mod socket, across all processes."""
+    now = now or _now()
+    since = now - timedelta(seconds=_cfg("KINDRED_PRESENCE_TTL_SECONDS"))
+    ranks = [r for r in Role.ALL if Role.RANK[r] >= Role.RANK[Role.MODERATOR]]
+    return db.session.scalar(
+        select(func.count(func.distinct(Presence.user_id)))
+        .join(User, User.id == Presence.user_id)
+        .where(Presence.namespace == "/mod", Presence.last_seen_at >= since, User.role.in_(ranks))
+    ) or 0
 
 
 def effective_action(verdict: Verdict, *, kind: str) -> str:
-    """The action to apply now, given moderator coverage (out-of-hours mode
-    holds ``high`` items). Stub: the verdict's own action."""
+    """The action to apply now, given moderator coverage.
+
+    Out-of-hours mode: ``publish_flagged`` exists so a moderator looks soon
+    after publication. With nobody online, a ``high``-risk item would sit
+    published and unseen for hours, so it is held instead (and on-call staff
+    are notified by ``on_screened``).
+    """
+    if verdict.action == "publish_flagged" and verdict.risk == "high" and not moderators_online():
+        return "hold"
     return verdict.action
 
 
+def record_presence(sid: str, user_id: int, namespace: str) -> None:
+    now = _now()
+    row = db.session.get(Presence, sid)
+    if row is None:
+        db.session.add(Presence(sid=sid, user_id=user_id, namespace=namespace, connected_at=now, last_seen_at=now))
+    else:
+        row.last_seen_at = now
+    db.session.commit()
+
+
+def drop_presence(sid: str) -> None:
+    row = db.session.get(Presence, sid)
+    if row is not None:
+        db.session.delete(row)
+        db.session.commit()
+
+
+# -- live events ------------------------------------------------------------------
+
+
+def counters() -> dict[str, int]:
+    """Live queue counters. Uses its own connection: it also runs in
+    after-commit hooks, where the session may not issue SQL."""
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            select(Review.status, Review.risk, func.count()).where(Review.status.in_(OPEN_STATUSES))
+            .group_by(Review.status, Review.risk)
+        ).all()
+        open_cases = conn.execute(
+            select(func.count()).select_from(Escalation).where(Escalation.status != "resolved")).scalar()
+    out = {"pending": 0, "escalated": 0, "imminent": 0, "high": 0, "open_cases": open_cases or 0}
+    for status, risk, n in rows:
+        out[status] += n
+        if risk in ("imminent", "high"):
+            out[risk] += n
+    return out
+
+
+def item_event(review: Review) -> dict[str, Any]:
+    """What a live queue row needs. No member text, no account identity."""
+    return {
+        "id": review.id,
+        "target_type": review.target_type,
+        "status": review.status,
+        "priority": review.priority,
+        "risk": review.risk,
+        "tier": review_tier(review),
+        "reasons": sorted({r["code"] for r in review.reasons}),
+        "claimed_by": review.claimed_by.handle if review.claimed_by_id and review.claimed_by else None,
+        "claimed_until": review.claimed_until.isoformat() if review.claimed_until else None,
+        "version": review.version,
+        "url": f"/review/{review.id}",
+    }
+
+
+def _announce(review: Review, *, new: bool = False) -> None:
+    db.session.flush()  # version and ids are final for this transaction
+    payload = item_event(review)
+    payload["new"] = new
+    emit_after_commit("item", payload, namespace="/mod", to="mod")
+    if new and review.risk == "imminent":
+        emit_after_commit("imminent", {"id": review.id, "url": payload["url"]}, namespace="/mod", to="mod")
+    # Counters are computed at emit time, after the commit, so they include this change.
+    from forum.events import call_after_commit
+    from forum.extensions import socketio
+
+    def send_counters() -> None:
+        data = counters()
+        socketio.emit("counters", data, namespace="/mod", to="mod")
+        socketio.emit("counters", data, namespace="/staff", to="staff")
+
+    call_after_commit(send_counters)
+
+
+def _history(review: Review, actor: Any, action: str, note: str | None = None, **data: Any) -> ReviewEvent:
+    event = ReviewEvent(review_id=review.id, actor_id=getattr(actor, "id", None), action=action, note=note,
+                        data=data, created_at=_now())
+    db.session.add(event)
+    return event
+
+
+# -- screening hand-off -------------------------------------------------------------
+
+
+def _pipeline_reasons(verdict: Verdict) -> list[dict[str, Any]]:
+    reasons = [{"source": "pipeline", "code": r.code, "start": r.start, "end": r.end,
+                "excerpt": r.excerpt, "explanation": r.explanation} for r in verdict.reasons]
+    covered = {r.code for r in verdict.reasons}
+    reasons += [{"source": "pipeline", "code": c, "explanation": None}
+                for c in sorted(verdict.categories) if c not in covered]
+    return reasons
+
+
+def _merge_reasons(existing: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Pipeline reasons are replaced (they describe the current text); flags and system reasons accumulate."""
+    if any(r["source"] == "pipeline" for r in new):
+        existing = [r for r in existing if r["source"] != "pipeline"]
+    keys = {(r["source"], r["code"]) for r in existing if r["source"] != "pipeline"}
+    merged = list(existing)
+    for r in new:
+        if r["source"] == "pipeline" or (r["source"], r["code"]) not in keys:
+            merged.append(r)
+    return merged
+
+
+def _get_or_create_review(target_type: str, target: Any, board_id: int | None) -> tuple[Review, bool]:
+    review = db.session.scalar(select(Review).where(Review.target_type == target_type,
+                                                    Review.target_id == target.id))
+    if review is not None:
+        return review, False
+    now = _now()
+    review = Review(target_type=target_type, target_id=target.id, subject_user_id=target.author_id,
+                    board_id=board_id, status="pending", risk="none", reasons=[], created_at=now,
+                    updated_at=now, priority=0, tier_raises=0)
+    # A savepoint: two flags racing to create the same item end in one row.
+    try:
+        with db.session.begin_nested():
+            db.session.add(review)
+    except IntegrityError:
+        review = db.session.scalar(select(Review).where(Review.target_type == target_type,
+                                                        Review.target_id == target.id))
+        return review, False
+    return review, True
+
+
+def _open_or_reopen(review: Review, created: bool, actor: Any, action: str, note: str | None = None) -> None:
+    now = _now()
+    if created or review.status not in OPEN_STATUSES:
+        if not created:
+            _history(review, actor, "reopened", note)
+        review.status = "pending"
+        review.resolved_at = None
+        review.tier_raises = 0
+        recompute_priority(review)
+        review.due_at = (review.created_at if created else now) + sla_for(review_tier(review))
+    review.updated_at = now
+    _history(review, actor, action, note)
+
+
+def _open_case(review: Review, *, risk: str, opened_by: Any = None, notes: str | None = None) -> Escalation:
+    """Open a crisis case (or reuse the open one) and queue its alerts durably."""
+    case = db.session.scalar(select(Escalation).where(Escalation.review_id == review.id,
+                                                      Escalation.status != "resolved"))
+    if case is not None:
+        if notes:
+            case.notes = "\n\n".join(filter(None, [case.notes, notes]))
+        if RISK_RANK.get(risk, 0) > RISK_RANK.get(case.risk, 0):
+            case.risk = risk
+        return case
+    now = _now()
+    case = Escalation(review_id=review.id, target_type=review.target_type, target_id=review.target_id,
+                      subject_user_id=review.subject_user_id, risk=risk, status="open",
+                      opened_by_id=getattr(opened_by, "id", None), due_at=now + case_sla(risk),
+                      notes=notes, created_at=now, realert_count=0)
+    db.session.add(case)
+    db.session.flush()
+    # Same transaction as the case: if the process dies after the commit,
+    # the relay still finds this row and alerts staff (see forum.outbox).
+    outbox.add("escalation.opened", escalation_id=case.id)
+    emit_after_commit("case", {"id": case.id, "status": case.status, "risk": case.risk, "new": True},
+                      namespace="/staff", to="staff")
+    _history(review, opened_by, "case_opened", notes, escalation_id=case.id)
+    return case
+
+
 def on_screened(target_type: str, target: Any, verdict: Verdict, *, board_id: int | None = None,
-                action: str | None = None) -> None:
-    """Enqueue a review item if the verdict needs a human, open an escalation
-    for imminent risk, and write outbox rows for alerts. No commit."""
-    return None
+                action: str | None = None) -> Review | None:
+    """Enqueue a review item if the (effective) action needs a human.
+
+    Opens an escalation for imminent risk and writes outbox rows for alerts.
+    Called inside the caller's transaction after the content row is flushed.
+    No commit. Returns the review item, if any.
+    """
+    if target_type not in TARGET_TYPES:
+        raise ValueError(f"unknown target type {target_type!r}")
+    action = action or verdict.action
+    if board_id is None and target_type == "post":
+        board_id = target_board_id(target_type, target)
+    existing = db.session.scalar(select(Review).where(Review.target_type == target_type,
+                                                      Review.target_id == target.id))
+    resubmitted = existing is not None and existing.status == "rejected"
+    if resubmitted and target.status == ContentStatus.VISIBLE:
+        # A moderator hid this; the author's edit goes back to a human, even
+        # when the new text screens clean. Fail safe: held until reviewed.
+        set_content_status(target_type, target, ContentStatus.HELD)
+    needs_human = action in ("publish_flagged", "hold") or verdict.risk == "imminent" or resubmitted
+    if not needs_human:
+        if action == "publish" and hasattr(moderation, "second_opinion"):
+            outbox.add("second_opinion", target_type=target_type, target_id=target.id)
+        return None
+    reasons = _pipeline_reasons(verdict)
+    if action == "hold" and verdict.action == "publish":
+        reasons.append({"source": "system", "code": "premoderation",
+                        "explanation": "The board holds a new member's first posts for a moderator."})
+    out_of_hours = action == "hold" and verdict.action == "publish_flagged"
+    if out_of_hours:
+        reasons.append({"source": "system", "code": "out_of_hours",
+                        "explanation": "Held because no moderator was online."})
+    if resubmitted:
+        reasons.append({"source": "system", "code": "resubmitted",
+                        "explanation": "The author revised content a moderator had hidden."})
+    review, created = _get_or_create_review(target_type, target, board_id)
+    db.session.flush()
+    review.reasons = _merge_reasons(review.reasons, reasons)
+    if RISK_RANK.get(verdict.risk, 0) > RISK_RANK.get(review.risk, 0) or created:
+        review.risk = verdict.risk
+    if board_id is not None:
+        review.board_id = board_id
+    was_open = review.status in OPEN_STATUSES
+    _open_or_reopen(review, created, None, "enqueued" if created else "rescreened")
+    recompute_priority(review)
+    if verdict.risk == "imminent":
+        _open_case(review, risk="imminent")
+    if out_of_hours:
+        outbox.add("oncall.notify", kind="out_of_hours_hold", review_id=review.id,
+                   subject="Kindred: high-risk post held, no moderator online",
+                   body=f"A high-risk item was held because no moderator is online.\n/review/{review.id}\n")
+    _announce(review, new=created or not was_open)
+    return review
+
+
+def run_second_opinion(target_type: str, target_id: int) -> None:
+    """Job body: re-check published content with the slower model.
+
+    A stricter verdict hides already-published content and queues it for a
+    human. Runs in the job consumer (its own transaction).
+    """
+    target = get_target(target_type, target_id)
+    if target is None or target.status != ContentStatus.VISIBLE or not hasattr(moderation, "second_opinion"):
+        return
+    verdict = Verdict(action=target.verdict_action, risk=target.verdict_risk,
+                      categories=frozenset(target.verdict_categories or ()), html=target.body_html,
+                      text=target.body_source)
+    stricter = moderation.second_opinion(target.body_source, verdict)
+    if stricter is None or not stricter.needs_review:
+        return
+    set_content_status(target_type, target, ContentStatus.HIDDEN)
+    target.moderator_note = AUTO_HIDDEN_NOTE
+    review = on_screened(target_type, target, stricter, action="hold")
+    if review is not None:
+        review.reasons = _merge_reasons(review.reasons, [{"source": "system", "code": "second_opinion",
+                                                          "explanation": "A second check found a concern."}])
+        _history(review, None, "second_opinion_hidden")
+    db.session.commit()
+
+
+# -- member flags -----------------------------------------------------------------
+
+
+def flag(target_type: str, target: Any, reporter: Any, reason: str, details: str | None = None) -> Review:
+    """A member's report. No commit.
+
+    De-duplicated per reporter; each distinct flag raises the item's
+    priority; KINDRED_AUTO_HIDE_FLAGS distinct members hide the content
+    until a moderator has looked.
+    """
+    if target_type not in TARGET_TYPES or target is None:
+        raise InvalidInput("That can't be reported.")
+    if reason not in FLAG_REASONS:
+        raise InvalidInput("Please choose a reason.")
+    details = (details or "").strip() or None
+    if reason == "other" and not details:
+        raise InvalidInput("Please tell us a little about what's wrong.")
+    if details and len(details) > 1000:
+        raise InvalidInput("Please keep the details under 1000 characters.")
+    if target.author_id == reporter.id:
+        raise InvalidInput("You can't report your own post. You can edit or delete it instead.")
+    review, created = _get_or_create_review(target_type, target, target_board_id(target_type, target))
+    db.session.flush()
+    if db.session.scalar(select(Flag).where(Flag.review_id == review.id, Flag.reporter_id == reporter.id)):
+        return review  # one flag per member per item: a repeat adds nothing
+    try:
+        with db.session.begin_nested():
+            db.session.add(Flag(review_id=review.id, reporter_id=reporter.id, reason=reason, details=details,
+                                status="open", created_at=_now()))
+    except IntegrityError:
+        return review
+    if created:
+        review.risk = target.verdict_risk or "none"
+        review.reasons = _pipeline_reasons_from_row(target)
+    open_flags = db.session.execute(
+        select(Flag.reason, func.count()).where(Flag.review_id == review.id, Flag.status == "open")
+        .group_by(Flag.reason)).all()
+    review.reasons = [r for r in review.reasons if r["source"] != "flag"] + [
+        {"source": "flag", "code": code, "count": n, "explanation": FLAG_REASONS[code]} for code, n in open_flags]
+    was_open = review.status in OPEN_STATUSES
+    _open_or_reopen(review, created, reporter, "flagged", note=None)
+    # History keeps the reporter for staff; views never show it to the author.
+    recompute_priority(review)
+    distinct = db.session.scalar(select(func.count(func.distinct(Flag.reporter_id)))
+                                 .where(Flag.review_id == review.id, Flag.status == "open"))
+    if distinct >= _cfg("KINDRED_AUTO_HIDE_FLAGS") and target.status == ContentStatus.VISIBLE:
+        set_content_status(target_type, target, ContentStatus.HIDDEN)
+        target.moderator_note = AUTO_HIDDEN_NOTE
+        review.reasons = _merge_reasons(review.reasons, [{"source": "system", "code": "auto_hidden",
+                                                          "explanation": f"{distinct} members flagged it."}])
+        _history(review, None, "auto_hidden", data_flags=distinct)
+    _announce(review, new=created or not was_open)
+    return review
+
+
+def _pipeline_reasons_from_row(target: Any) -> list[dict[str, Any]]:
+    stored = target.verdict or {}
+    reasons = [{"source": "pipeline", **{k: r.get(k) for k in ("code", "start", "end", "excerpt", "explanation")}}
+               for r in stored.get("reasons", [])]
+    covered = {r["code"] for r in reasons}
+    reasons += [{"source": "pipeline", "code": c, "explanation": None}
+                for c in (target.verdict_categories or []) if c not in covered]
+    return reasons
+
+
+def hide_content(target_type: str, target: Any, actor: Any, note: str | None) -> None:
+    """Hide a post or chat message (moderator action). No commit.
+
+    The author keeps their text and sees ``note`` (or a kind default). An
+    audit row and, when an item exists, a history row are written.
+    """
+    set_content_status(target_type, target, ContentStatus.HIDDEN)
+    target.moderator_note = (note or "").strip() or DEFAULT_HIDDEN_NOTE
+    review = db.session.scalar(select(Review).where(Review.target_type == target_type,
+                                                    Review.target_id == target.id))
+    if review is not None:
+        _history(review, actor, "hidden", note)
+        review.updated_at = _now()
+        _announce(review)
+    audit.record(actor, "content.hidden", target_type=target_type, target_id=target.id, reason=note)
+
+
+# -- claims -----------------------------------------------------------------------
+
+
+def _check_version(review: Review, version: int | None) -> None:
+    if version is None or int(version) != review.version:
+        raise StaleItem("Someone else has just changed this item. Here is the latest version.")
+
+
+def _flush_or_stale() -> None:
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise StaleItem("Someone else has just changed this item. Here is the latest version.") from exc
+
+
+def claimed_by_other(review: Review, actor: Any, now: datetime | None = None) -> bool:
+    now = now or _now()
+    return bool(review.claimed_by_id and review.claimed_by_id != actor.id
+                and review.claimed_until and review.claimed_until > now)
+
+
+def claim(review: Review, actor: Any, version: int | None) -> Review:
+    """Claim an item for KINDRED_CLAIM_SECONDS so two people don't handle it at once."""
+    if not actor.is_moderator:
+        raise NotAllowed("Only moderators can claim items.")
+    _check_version(review, version)
+    now = _now()
+    if claimed_by_other(review, actor, now):
+        raise StaleItem(f"{review.claimed_by.handle} is already looking at this item.")
+    review.claimed_by_id = actor.id
+    review.claimed_until = now + timedelta(seconds=_cfg("KINDRED_CLAIM_SECONDS"))
+    review.updated_at = now
+    _history(review, actor, "claimed")
+    _flush_or_stale()
+    db.session.refresh(review, ["claimed_by"])
+    _announce(review)
+    db.session.commit()
+    return review
+
+
+def release(review: Review, actor: Any, version: int | None) -> Review:
+    _check_version(review, version)
+    if review.claimed_by_id != actor.id and not actor.is_staff:
+        raise NotAllowed("You can only release your own claim.")
+    review.claimed_by_id = None
+    review.claimed_until = None
+    review.updated_at = _now()
+    _history(review, actor, "released")
+    _flush_or_stale()
+    _announce(review)
+    db.session.commit()
+    return review
+
+
+# -- actions ----------------------------------------------------------------------
+
+
+def available_actions(review: Review, actor: Any) -> list[str]:
+    """The actions ``actor`` may take on ``review`` right now (recomputed on every perform)."""
+    if not getattr(actor, "is_authenticated", False) or not actor.is_moderator:
+        return []
+    if claimed_by_other(review, actor) and not actor.is_staff:
+        return []
+    target = get_target(review.target_type, review.target_id)
+    if target is None:
+        return []
+    acts: list[str] = []
+    if review.status in OPEN_STATUSES:
+        acts += ["approve", "reject"]
+        if review.target_type == "post":
+            acts += ["edit", "content_warning"]
+        acts.append("escalate")
+        if any(r["source"] == "flag" for r in review.reasons):
+            acts.append("dismiss_flags")
+    elif target.status == ContentStatus.HIDDEN:
+        acts.append("restore")
+    acts += ["message", "warn", "silence"]
+    if actor.is_staff:
+        acts.append("suspend")
+    return acts
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    """Parsed form input for ``perform`` (views build it; services validate)."""
+
+    action: str
+    version: int | None
+    note: str | None = None
+    author_note: str | None = None
+    text: str | None = None
+    content_warning: str | None = None
+    message: str | None = None
+    hours: int | None = None
+    days: int | None = None
+    risk: str | None = None
+
+
+def perform(review: Review, action: str, actor: Any, version: int | None, note: str | None = None,
+            **params: Any) -> Review:
+    """Do one moderator/staff action on an item, in one transaction.
+
+    Recomputes the actor's allowed actions, checks the version (StaleItem =
+    HTTP 409), writes the change, a history row and an audit row, commits,
+    and emits the live event after the commit.
+    """
+    allowed = available_actions(review, actor)
+    if action not in ACTION_LABELS:
+        raise InvalidInput("Unknown action.")
+    if action not in allowed:
+        if action in STAFF_ONLY_ACTIONS and not getattr(actor, "is_staff", False):
+            raise NotAllowed("Only staff can do that.")
+        if claimed_by_other(review, actor):
+            raise StaleItem(f"{review.claimed_by.handle} is handling this item.")
+        raise NotAllowed("That action isn't available for this item.")
+    _check_version(review, version)
+    note = (note or "").strip() or None
+    target = get_target(review.target_type, review.target_id)
+    now = _now()
+    data = _ACTIONS[action](review, target, actor, note, now, params) or {}
+    if review.first_reviewed_at is None:
+        review.first_reviewed_at = now
+    review.updated_at = now
+    _history(review, actor, action, note, **data)
+    audit.record(actor, f"review.{action}", target_type=review.target_type, target_id=review.target_id,
+                 reason=note, review_id=review.id, **data)
+    _flush_or_stale()
+    _announce(review)
+    db.session.commit()
+    return review
+
+
+def _resolve(review: Review, status: str, now: datetime) -> None:
+    review.status = status
+    review.resolved_at = now
+    review.claimed_by_id = None
+    review.claimed_until = None
+
+
+def _set_flags(review: Review, status: str) -> int:
+    flags = db.session.scalars(select(Flag).where(Flag.review_id == review.id, Flag.status == "open")).all()
+    for f in flags:
+        f.status = status
+    return len(flags)
+
+
+def _do_approve(review, target, actor, note, now, params):
+    set_content_status(review.target_type, target, ContentStatus.VISIBLE)
+    target.moderator_note = None
+    dismissed = _set_flags(review, "dismissed")
+    _resolve(review, "approved", now)
+    return {"flags_dismissed": dismissed}
+
+
+def _do_reject(review, target, actor, note, now, params):
+    author_note = (params.get("author_note") or "").strip() or DEFAULT_HIDDEN_NOTE
+    set_content_status(review.target_type, target, ContentStatus.HIDDEN)
+    target.moderator_note = author_note
+    agreed = _set_flags(review, "agreed")
+    _resolve(review, "rejected", now)
+    _notice(target.author_id, "hidden", author_note, review, actor, link=target_url(review))
+    return {"flags_agreed": agreed}
+
+
+def _do_restore(review, target, actor, note, now, params):
+    set_content_status(review.target_type, target, ContentStatus.VISIBLE)
+    target.moderator_note = None
+    _resolve(review, "approved", now)
+    return {}
+
+
+def _do_edit(review, target, actor, note, now, params):
+    text = (params.get("text") or "").strip()
+    if not note:
+        raise InvalidInput("Please give a reason for the edit; the author will see it.")
+    if not text:
+        raise InvalidInput("The edited text can't be empty.")
+    verdict = moderation.screen(text, kind="edit")
+    if verdict.action == "block":
+        raise InvalidInput(verdict.error or "That text can't be published.")
+    db.session.add(PostRevision(post_id=target.id, number=target.revision_count + 1,
+                                body_source=target.body_source, body_html=target.body_html,
+                                content_warning=target.content_warning, editor_id=actor.id, reason=note,
+                                verdict=target.verdict, created_at=now))
+    target.revision_count += 1
+    target.body_source = verdict.text or text
+    target.apply_verdict(verdict)
+    target.edited_at = now
+    review.reasons = _merge_reasons(review.reasons, _pipeline_reasons(verdict))
+    return {"new_risk": verdict.risk, "new_action": verdict.action}
+
+
+def _do_content_warning(review, target, actor, note, now, params):
+    warning = (params.get("content_warning") or "").strip()
+    if not warning or len(warning) > 200:
+        raise InvalidInput("Please write a short content warning (up to 200 characters).")
+    target.content_warning = warning
+    return {"content_warning": warning}
+
+
+def _do_message(review, target, actor, note, now, params):
+    body = (params.get("message") or "").strip()
+    if not body:
+        raise InvalidInput("Please write the message (you can start from a template).")
+    if len(body) > 4000:
+        raise InvalidInput("Please keep the message under 4000 characters.")
+    _notice(target.author_id, "message", body, review, actor, link=target_url(review))
+    return {}
+
+
+def _do_escalate(review, target, actor, note, now, params):
+    risk = params.get("risk") or ("imminent" if review.risk == "imminent" else "high")
+    if risk not in ("concern", "high", "imminent"):
+        raise InvalidInput("Please choose a risk level.")
+    case = _open_case(review, risk=risk, opened_by=actor, notes=note)
+    review.status = "escalated"
+    return {"escalation_id": case.id, "risk": risk}
+
+
+def _do_dismiss_flags(review, target, actor, note, now, params):
+    dismissed = _set_flags(review, "dismissed")
+    review.reasons = [r for r in review.reasons if r["source"] != "flag" and r["code"] != "auto_hidden"]
+    if target.status == ContentStatus.HIDDEN and target.moderator_note == AUTO_HIDDEN_NOTE \
+            and target.verdict_action in ("publish", "publish_flagged"):
+        set_content_status(review.target_type, target, ContentStatus.VISIBLE)
+        target.moderator_note = None
+    if not any(r["source"] == "pipeline" for r in review.reasons) and target.status == ContentStatus.VISIBLE:
+        _resolve(review, "ignored", now)
+    recompute_priority(review)
+    return {"flags_dismissed": dismissed}
+
+
+def _sanction(kind, review, target, actor, note, now, params):
+    if not note:
+        raise InvalidInput("Please give a reason; the member will see it.")
+    member = db.session.get(User, target.author_id)
+    until = None
+    if kind == "silence":
+        hours = _bounded_int(params.get("hours"), 1, 24 * 30, "Silence for between 1 hour and 30 days.")
+        until = now + timedelta(hours=hours)
+        member.silenced_until = max(filter(None, [member.silenced_until, until]))
+    elif kind == "suspend":
+        days = _bounded_int(params.get("days"), 1, 365, "Suspend for between 1 and 365 days.")
+        until = now + timedelta(days=days)
+        member.suspended_until = max(filter(None, [member.suspended_until, until]))
+    db.session.add(Sanction(user_id=member.id, kind=kind, reason=note, until=until, review_id=review.id,
+                            created_by_id=actor.id, created_at=now))
+    words = {"warn": "This is a warning from the moderation team",
+             "silence": "You can't post for a while", "suspend": "Your account is suspended for a while"}
+    when = f" (until {until:%d %b %Y %H:%M} UTC)" if until else ""
+    _notice(member.id, "sanction", f"{words[kind]}{when}. Reason: {note}", review, actor)
+    audit.record(actor, f"sanction.{kind}", target_type="user", target_id=member.id, reason=note,
+                 until=until.isoformat() if until else None)
+    return {"sanction": kind, "until": until.isoformat() if until else None}
+
+
+def _bounded_int(value: Any, low: int, high: int, message: str) -> int:
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(message) from None
+    if not low <= n <= high:
+        raise InvalidInput(message)
+    return n
+
+
+_ACTIONS = {
+    "approve": _do_approve, "reject": _do_reject, "restore": _do_restore, "edit": _do_edit,
+    "content_warning": _do_content_warning, "message": _do_message, "escalate": _do_escalate,
+    "dismiss_flags": _do_dismiss_flags,
+    "warn": lambda *a: _sanction("warn", *a), "silence": lambda *a: _sanction("silence", *a),
+    "suspend": lambda *a: _sanction("suspend", *a),
+}
+
+
+def _notice(user_id: int, kind: str, body: str, review: Review | None, actor: Any, link: str | None = None) -> None:
+    db.session.add(MemberNotice(user_id=user_id, kind=kind, body=body, link=link,
+                                review_id=review.id if review else None,
+                                created_by_id=getattr(actor, "id", None), created_at=_now()))
+
+
+# -- escalation cases (staff) -----------------------------------------------------
+
+CASE_ACTIONS = ("acknowledge", "start", "save", "resolve")
+CASE_FIELDS = ("risk_plan", "risk_means", "risk_timeframe", "protective_factors", "notes")
+
+
+def update_case(case: Escalation, action: str, actor: Any, version: int | None, *,
+                form: dict[str, str] | None = None, outcome: str | None = None,
+                follow_up_at: datetime | None = None) -> Escalation:
+    """Staff work a crisis case: acknowledge, start, save the risk form, resolve."""
+    if not getattr(actor, "is_staff", False):
+        raise NotAllowed("Only staff can work crisis cases.")
+    if action not in CASE_ACTIONS:
+        raise InvalidInput("Unknown action.")
+    if version is None or int(version) != case.version:
+        raise StaleItem("Someone else has just updated this case. Here is the latest version.")
+    if case.status == "resolved" and action != "save":
+        raise InvalidInput("This case is already resolved.")
+    now = _now()
+    form = form or {}
+    for name in CASE_FIELDS:
+        if name in form:
+            setattr(case, name, (form[name] or "").strip() or None)
+    if action in ("acknowledge", "start") and case.acknowledged_at is None:
+        case.acknowledged_at = now
+        case.acknowledged_by_id = actor.id
+        case.status = "acknowledged"
+    if action == "start":
+        case.status = "in_progress"
+    if action == "resolve":
+        if not (outcome or "").strip():
+            raise InvalidInput("Please record the outcome before resolving the case.")
+        case.outcome = outcome.strip()
+        case.follow_up_at = follow_up_at
+        case.status = "resolved"
+        case.resolved_at = now
+        if case.acknowledged_at is None:
+            case.acknowledged_at, case.acknowledged_by_id = now, actor.id
+    audit.record(actor, f"case.{action}", target_type="escalation", target_id=case.id,
+                 status=case.status)
+    if case.review_id:
+        review = db.session.get(Review, case.review_id)
+        _history(review, actor, f"case_{action}", None, escalation_id=case.id)
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise StaleItem("Someone else has just updated this case.") from exc
+    emit_after_commit("case", {"id": case.id, "status": case.status, "risk": case.risk, "version": case.version},
+                      namespace="/staff", to="staff")
+    db.session.commit()
+    return case
+
+
+# -- queue, history, wellbeing ----------------------------------------------------
+
+
+def queue(*, status: str = "open", board_id: int | None = None, reason: str | None = None,
+          limit: int = 200) -> list[Review]:
+    """Items sorted by priority (tier first) then age."""
+    stmt = select(Review)
+    if status == "open":
+        stmt = stmt.where(Review.status.in_(OPEN_STATUSES))
+    elif status:
+        stmt = stmt.where(Review.status == status)
+    if board_id:
+        stmt = stmt.where(Review.board_id == board_id)
+    stmt = stmt.order_by(Review.priority.desc(), Review.created_at.asc())
+    items = db.session.scalars(stmt.limit(limit * 3 if reason else limit)).all()
+    if reason:
+        items = [r for r in items if any(x["code"] == reason for x in r.reasons)][:limit]
+    return list(items)
+
+
+def author_history(review: Review, viewer: Any) -> dict[str, Any] | None:
+    """Earlier items and sanctions of the author; None when hidden from ``viewer``.
+
+    Anonymous content: only staff may link it to an account, so moderators
+    get None. For named content, the author's anonymous items are left out
+    for non-staff, or the list itself would reveal who wrote them.
+    """
+    target = get_target(review.target_type, review.target_id)
+    if target is None or review.subject_user_id is None:
+        return None
+    staff = getattr(viewer, "is_staff", False)
+    if target.is_anonymous and not staff:
+        return None
+    earlier = db.session.scalars(
+        select(Review).where(Review.subject_user_id == review.subject_user_id, Review.id != review.id)
+        .order_by(Review.created_at.desc()).limit(30)).all()
+    items = []
+    for r in earlier:
+        other = get_target(r.target_type, r.target_id)
+        if other is None or (other.is_anonymous and not staff):
+            continue
+        items.append(r)
+    sanctions = db.session.scalars(select(Sanction).where(Sanction.user_id == review.subject_user_id)
+                                   .order_by(Sanction.created_at.desc())).all()
+    return {"items": items[:10], "sanctions": sanctions}
+
+
+def is_sensitive(review: Review) -> bool:
+    """Crisis or graphic: blurred until the moderator chooses to look."""
+    codes = {r["code"] for r in review.reasons}
+    return review.risk in ("high", "imminent") or bool(codes & GRAPHIC_CATEGORIES) or "methods" in codes
+
+
+def crisis_handled_since(actor: Any, since: datetime) -> int:
+    """Crisis items this moderator acted on since ``since`` (the shift counter)."""
+    return db.session.scalar(
+        select(func.count(func.distinct(ReviewEvent.review_id))).join(Review, Review.id == ReviewEvent.review_id)
+        .where(ReviewEvent.actor_id == actor.id, ReviewEvent.created_at >= since,
+               ReviewEvent.action.in_(list(ACTION_LABELS)), Review.risk.in_(["high", "imminent"]))
+    ) or 0
+
+
+def request_debrief(actor: Any, note: str | None) -> DebriefRequest:
+    if not actor.is_moderator:
+        raise NotAllowed("Debriefs are for moderators.")
+    req = DebriefRequest(user_id=actor.id, note=(note or "").strip()[:2000] or None, created_at=_now())
+    db.session.add(req)
+    db.session.flush()
+    audit.record(actor, "debrief.requested", target_type="debrief", target_id=req.id)
+    emit_after_commit("debrief", {"id": req.id}, namespace="/staff", to="staff")
+    db.session.commit()
+    return req
+
+
+def mark_resources_read(actor: Any) -> None:
+    actor.resources_read_at = _now()
+    audit.record(actor, "resources.read", target_type="user", target_id=actor.id)
+    db.session.commit()
+
+
+TEMPLATES_FILE = Path(__file__).parent / "data" / "templates.json"
+
+
+def response_templates() -> list[ResponseTemplate]:
+    """The editable templates, seeded from the data file the first time."""
+    rows = db.session.scalars(select(ResponseTemplate).order_by(ResponseTemplate.id)).all()
+    if rows:
+        return list(rows)
+    for item in json.loads(TEMPLATES_FILE.read_text(encoding="utf-8")):
+        db.session.add(ResponseTemplate(key=item["key"], title=item["title"], body=item["body"]))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+    return list(db.session.scalars(select(ResponseTemplate).order_by(ResponseTemplate.id)).all())
+
+
+def save_template(template: ResponseTemplate, actor: Any, title: str, body: str) -> None:
+    if not actor.is_moderator:
+        raise NotAllowed("Only moderators can edit templates.")
+    title, body = (title or "").strip(), (body or "").strip()
+    if not title or not body or len(title) > 120 or len(body) > 4000:
+        raise InvalidInput("A template needs a title (up to 120 characters) and a message.")
+    template.title, template.body, template.updated_by_id = title, body, actor.id
+    audit.record(actor, "template.updated", target_type="template", target_id=template.id)
+    db.session.commit()

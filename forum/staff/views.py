@@ -1,1 +1,145 @@
-"""Views: parse input, call a service, render. No business logic here."""
+"""Staff views: parse input, call a service, render. No business logic here."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from forum.extensions import db
+from forum.models import DebriefRequest, Escalation, Review, User
+from forum.models import base as clock
+from forum.review import services as review_services
+from forum.review.web import role_required
+from forum.staff import bp, seal
+from forum.staff import services
+from forum.web import author_label
+
+
+def _date(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+@bp.get("/")
+@role_required("staff")
+def dashboard():
+    cases = db.session.scalars(select(Escalation).where(Escalation.status != "resolved")
+                               .order_by(Escalation.due_at.asc())).all()
+    debriefs = db.session.scalars(select(DebriefRequest).where(DebriefRequest.status == "open")
+                                  .order_by(DebriefRequest.created_at)).all()
+    series = services.daily_series()
+    return render_template("staff/dashboard.html", cases=cases, debriefs=debriefs, now=clock.utcnow(),
+                           figures=services.response_figures(), chart=services.chart(series),
+                           counters=review_services.counters())
+
+
+@bp.get("/cases/<int:case_id>")
+@role_required("staff")
+def case(case_id: int):
+    return _render_case(_get_case(case_id))
+
+
+def _get_case(case_id: int) -> Escalation:
+    case = db.session.get(Escalation, case_id)
+    if case is None:
+        abort(404)
+    return case
+
+
+def _render_case(case: Escalation, code: int = 200):
+    target = review_services.get_target(case.target_type, case.target_id)
+    member = db.session.get(User, case.subject_user_id) if case.subject_user_id else None
+    review = db.session.get(Review, case.review_id) if case.review_id else None
+    return render_template("staff/case.html", case=case, target=target, member=member, review=review,
+                           author=author_label(target, current_user) if target else "(deleted)",
+                           now=clock.utcnow()), code
+
+
+@bp.post("/cases/<int:case_id>")
+@role_required("staff")
+def update_case(case_id: int):
+    case = _get_case(case_id)
+    form = request.form
+    follow_up = None
+    if form.get("follow_up_at"):
+        try:
+            follow_up = datetime.combine(date.fromisoformat(form["follow_up_at"]), time(9, 0), tzinfo=UTC)
+        except ValueError:
+            flash("Please give the follow-up date as YYYY-MM-DD.", "error")
+            return _render_case(case, 400)
+    try:
+        review_services.update_case(
+            case, form.get("action", ""), current_user, _int(form.get("version")),
+            form={k: form[k] for k in review_services.CASE_FIELDS if k in form},
+            outcome=form.get("outcome"), follow_up_at=follow_up)
+    except review_services.ReviewError as exc:
+        db.session.rollback()
+        flash(exc.reason, "error")
+        return _render_case(_get_case(case_id), exc.status)
+    flash("Case updated.", "success")
+    return redirect(url_for("staff.case", case_id=case_id))
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value or "")
+    except ValueError:
+        return None
+
+
+@bp.route("/members/<int:user_id>/safety-contact", methods=["GET", "POST"])
+@role_required("staff")
+def break_glass(user_id: int):
+    member = db.session.get(User, user_id) or abort(404)
+    contact = None
+    code = 200
+    if request.method == "POST":
+        try:
+            contact = seal.break_glass(current_user, member, request.form.get("reason", ""))
+        except review_services.ReviewError as exc:
+            db.session.rollback()
+            flash(exc.reason, "error")
+            code = exc.status
+    return render_template("staff/break_glass.html", member=member, contact=contact), code
+
+
+def _audit_filter() -> services.AuditFilter:
+    return services.AuditFilter(actor=request.args.get("actor") or None, action=request.args.get("action") or None,
+                                since=_date("since"), until=_date("until"))
+
+
+@bp.get("/audit")
+@role_required("staff")
+def audit_log():
+    f = _audit_filter()
+    return render_template("staff/audit.html", events=services.audit_events(f), f=f, title="Audit log",
+                           endpoint="staff.audit_log")
+
+
+@bp.get("/audit.csv")
+@role_required("staff")
+def audit_csv():
+    body = services.audit_csv(services.audit_events(_audit_filter(), limit=None))
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=kindred-audit.csv"})
+
+
+@bp.get("/access-log")
+@role_required("staff")
+def access_log():
+    f = services.AuditFilter(action="safety_contact.break_glass")
+    return render_template("staff/audit.html", events=services.audit_events(f), f=f, title="Safety-contact access log",
+                           endpoint="staff.access_log")
+
+
+@bp.post("/debriefs/<int:req_id>/done")
+@role_required("staff")
+def debrief_done(req_id: int):
+    req = db.session.get(DebriefRequest, req_id) or abort(404)
+    services.close_debrief(req, current_user)
+    flash("Debrief marked as done.", "success")
+    return redirect(url_for("staff.dashboard"))

@@ -1,0 +1,99 @@
+"""Missed deadlines (SLA): re-alert, notify on-call staff, raise a tier.
+
+Run every minute by the job consumer (``forum.jobs.periodic_checks``); tests
+call ``check(now=...)`` with a controlled clock.
+
+- A review item still unclaimed at ``due_at``: every moderator online is
+  re-alerted (Socket.IO), on-call staff are emailed and webhooked, and the
+  item is raised to the next tier with a new, shorter-or-equal deadline.
+- A crisis case not acknowledged by staff at ``due_at``: every staff member
+  online is re-alerted and on-call staff notified again, every interval,
+  until someone acknowledges it. A case never silently expires.
+Each alert is recorded (``Alert`` rows; email/webhook rows are written by
+the outbox relay when it delivers).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+
+from forum import outbox
+from forum.events import emit_after_commit
+from forum.extensions import db
+from forum.models import Alert, Escalation, Review
+from forum.models import base as clock
+from forum.review import services
+
+log = logging.getLogger(__name__)
+
+
+def check(now: datetime | None = None) -> dict[str, int]:
+    now = now or clock.utcnow()
+    summary = {"claims_expired": expire_claims(now), "reviews_overdue": 0, "cases_overdue": 0}
+    overdue = db.session.scalars(
+        select(Review).where(Review.status.in_(services.OPEN_STATUSES), Review.due_at <= now)
+        .order_by(Review.priority.desc())).all()
+    for review in overdue:
+        if review.claimed_by_id and review.claimed_until and review.claimed_until > now:
+            continue  # someone has it in hand
+        _review_missed(review, now)
+        summary["reviews_overdue"] += 1
+    cases = db.session.scalars(
+        select(Escalation).where(Escalation.status == "open", Escalation.due_at <= now)).all()
+    for case in cases:
+        _case_missed(case, now)
+        summary["cases_overdue"] += 1
+    db.session.commit()
+    if summary["reviews_overdue"] or summary["cases_overdue"]:
+        log.warning("deadlines missed: %s", summary)
+    return summary
+
+
+def expire_claims(now: datetime) -> int:
+    expired = db.session.scalars(
+        select(Review).where(Review.claimed_until.is_not(None), Review.claimed_until <= now)).all()
+    for review in expired:
+        review.claimed_by_id = None
+        review.claimed_until = None
+        review.updated_at = now
+        services._history(review, None, "claim_expired")
+        services._announce(review)
+    return len(expired)
+
+
+def _review_missed(review: Review, now: datetime) -> None:
+    old_tier = services.review_tier(review)
+    review.tier_raises += 1
+    services.recompute_priority(review)
+    new_tier = services.review_tier(review)
+    review.due_at = now + services.sla_for(new_tier)
+    review.updated_at = now
+    services._history(review, None, "deadline_missed", None, from_tier=old_tier, to_tier=new_tier)
+    db.session.add(Alert(kind="sla_missed", channel="socket", review_id=review.id, recipient="mod",
+                         detail=f"{old_tier} -> {new_tier}", created_at=now))
+    emit_after_commit("realert", {"id": review.id, "url": f"/review/{review.id}", "tier": new_tier,
+                                  "risk": review.risk}, namespace="/mod", to="mod")
+    services._announce(review)
+    outbox.add("oncall.notify", kind="sla_missed", review_id=review.id,
+               subject=f"Kindred: review item #{review.id} missed its deadline",
+               body=(f"A {review.risk}-risk item was not picked up in time and has been raised to the "
+                     f"'{new_tier}' tier.\n/review/{review.id}\n"))
+
+
+def _case_missed(case: Escalation, now: datetime) -> None:
+    case.realert_count += 1
+    case.due_at = now + services.case_sla(case.risk)
+    db.session.add(Alert(kind="case_unacknowledged", channel="socket", escalation_id=case.id,
+                         review_id=case.review_id, recipient="staff",
+                         detail=f"re-alert {case.realert_count}", created_at=now))
+    emit_after_commit("realert", {"case": case.id, "url": f"/staff/cases/{case.id}", "risk": case.risk,
+                                  "count": case.realert_count}, namespace="/staff", to="staff")
+    # Staff who are also watching the moderator queue see it there too.
+    emit_after_commit("realert", {"case": case.id, "url": f"/staff/cases/{case.id}", "risk": case.risk,
+                                  "count": case.realert_count}, namespace="/mod", to="mod")
+    outbox.add("oncall.notify", kind="case_unacknowledged", escalation_id=case.id, review_id=case.review_id,
+               subject=f"Kindred: crisis case #{case.id} NOT acknowledged (re-alert {case.realert_count})",
+               body=(f"A {case.risk}-risk crisis case has not been acknowledged by staff.\n"
+                     f"/staff/cases/{case.id}\n"))

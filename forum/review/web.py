@@ -1,0 +1,89 @@
+"""Web helpers for the review and staff areas: role guards, highlighting,
+the out-of-hours banner and the member-notice badge."""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, abort
+from flask_login import current_user, login_required
+from markupsafe import Markup, escape
+from sqlalchemy import func, select
+
+from forum.extensions import db
+
+
+def role_required(role: str) -> Callable:
+    """Logged-in users with at least ``role``; others get 403 (or the login page)."""
+
+    def decorator(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        @login_required
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.has_role(role):
+                abort(403)
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def highlight(source: str, reasons: list[dict[str, Any]]) -> Markup:
+    """The source text with the pipeline's spans wrapped in <mark>.
+
+    Built from the stored source and spans, escaping every piece of member
+    text: this is the only Markup made from member text in the review area.
+    """
+    spans = sorted(
+        (int(r["start"]), int(r["end"]), r.get("code") or "")
+        for r in reasons
+        if r.get("source") == "pipeline" and isinstance(r.get("start"), int) and isinstance(r.get("end"), int)
+        and 0 <= r["start"] < r["end"] <= len(source)
+    )
+    out: list[Any] = []
+    pos = 0
+    for start, end, code in spans:
+        if start < pos:  # overlapping spans: extend the previous mark instead of nesting
+            start = pos
+            if start >= end:
+                continue
+        out.append(escape(source[pos:start]))
+        out.append(Markup('<mark title="{}">{}</mark>').format(code, source[start:end]))
+        pos = end
+    out.append(escape(source[pos:]))
+    return Markup("").join(out)
+
+
+def moderators_away() -> bool:
+    from forum.review import services
+
+    return services.moderators_online() == 0
+
+
+def unread_notices() -> int:
+    from forum.models import MemberNotice
+
+    if not current_user.is_authenticated:
+        return 0
+    return db.session.scalar(select(func.count()).select_from(MemberNotice).where(
+        MemberNotice.user_id == current_user.id, MemberNotice.read_at.is_(None))) or 0
+
+
+def away_helplines() -> list[Any]:
+    """Helplines for the banner, from the moderation engine when it has them."""
+    try:
+        from moderation import signposting  # the engine's module, when present
+        from forum.web import current_region
+
+        fn = getattr(signposting, "services_for", None) or getattr(signposting, "helplines", None)
+        return list(fn(current_region()))[:3] if fn else []
+    except Exception:  # noqa: BLE001 - the banner still links to /help
+        return []
+
+
+def init_app(app: Flask) -> None:
+    # Callables, so the queries run only on pages that show the banner/badge.
+    app.jinja_env.globals.update(moderators_away=moderators_away, unread_notices=unread_notices,
+                                 away_helplines=away_helplines, review_highlight=highlight)
