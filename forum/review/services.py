@@ -673,16 +673,20 @@ def perform(review: Review, action: str, actor: Any, version: int | None, note: 
     HTTP 409), writes the change, a history row and an audit row, commits,
     and emits the live event after the commit.
     """
-    allowed = available_actions(review, actor)
     if action not in ACTION_LABELS:
         raise InvalidInput("Unknown action.")
+    if not getattr(actor, "is_moderator", False):
+        raise NotAllowed("Only moderators can do that.")
+    # Version before availability: a moderator acting on an item someone
+    # else just resolved is told "changed since you loaded it" (409).
+    _check_version(review, version)
+    allowed = available_actions(review, actor)
     if action not in allowed:
         if action in STAFF_ONLY_ACTIONS and not getattr(actor, "is_staff", False):
             raise NotAllowed("Only staff can do that.")
         if claimed_by_other(review, actor):
             raise StaleItem(f"{review.claimed_by.handle} is handling this item.")
         raise NotAllowed("That action isn't available for this item.")
-    _check_version(review, version)
     note = (note or "").strip() or None
     target = get_target(review.target_type, review.target_id)
     now = _now()
