@@ -76,6 +76,10 @@ def _review_missed(review: Review, now: datetime) -> None:
     emit_after_commit("realert", {"id": review.id, "url": f"/review/{review.id}", "tier": new_tier,
                                   "risk": review.risk}, namespace="/mod", to="mod")
     services._announce(review)
+    open_case = db.session.scalar(select(Escalation.id).where(Escalation.review_id == review.id,
+                                                              Escalation.status != "resolved"))
+    if open_case is not None:
+        return  # staff are already being chased by the case's own deadline; don't double-page
     outbox.add("oncall.notify", kind="sla_missed", review_id=review.id,
                subject=f"Kindred: review item #{review.id} missed its deadline",
                body=(f"A {review.risk}-risk item was not picked up in time and has been raised to the "

@@ -4,7 +4,9 @@ Connections are authenticated with the Flask-Login session and checked
 against the allowed origins (forum.realtime); others are refused. Each live
 connection is recorded in the ``presence`` table, so every process knows
 whether a moderator is online (out-of-hours mode). Clients send a heartbeat
-every 30 s; the server answers with the live counters.
+every 30 s; the server answers with the live counters. (Each handler runs
+in its own app context, so its database session is cleaned up by
+Flask-SQLAlchemy's teardown.)
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from flask import request
 from flask_login import current_user
 from flask_socketio import join_room
 
-from forum.extensions import db, socketio
+from forum.extensions import socketio
 from forum.models import Role
 from forum.realtime import authenticated_only, connection_allowed
 from forum.review import services
@@ -30,22 +32,16 @@ def _connect(namespace: str) -> bool:
     join_room(room)
     services.record_presence(request.sid, current_user.id, namespace)
     socketio.emit("counters", services.counters(), namespace=namespace, to=request.sid)
-    db.session.remove()
     return True
 
 
 def _disconnect(namespace: str) -> None:
-    try:
-        services.drop_presence(request.sid)
-    finally:
-        db.session.remove()
+    services.drop_presence(request.sid)
 
 
 def _heartbeat(namespace: str) -> dict:
     services.record_presence(request.sid, current_user.id, namespace)
-    data = services.counters()
-    db.session.remove()
-    return data
+    return services.counters()
 
 
 @socketio.on("connect", namespace="/mod")
