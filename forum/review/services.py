@@ -86,7 +86,8 @@ FLAG_TIER = {"worried": "concern", "unkind": "abuse", "methods": "high", "person
 ABUSE_CATEGORIES = {"toxicity", "severe_toxicity", "abuse", "insult", "threat", "harassment", "hate",
                     "identity_attack", "obscene", "sexual_explicit"}
 # Content a moderator should not be shown unasked (blurred until clicked).
-GRAPHIC_CATEGORIES = {"methods", "graphic", "self_harm_graphic", "harm_encouragement", "method_detail"}
+GRAPHIC_CATEGORIES = {"methods", "graphic", "harm_encouragement", "harm.encouragement", "crisis.method_detail",
+                      "crisis.means"}
 
 ACTION_LABELS = {
     "approve": "Approve and publish",
@@ -171,7 +172,7 @@ def tier_of(risk: str, categories: list[str] | set[str], flag_codes: list[str] =
     tiers = ["other"]
     if risk == "high":
         tiers.append("high")
-    if cats & ABUSE_CATEGORIES:
+    if cats & ABUSE_CATEGORIES or any(c.startswith("abuse.") for c in cats):
         tiers.append("abuse")
     if risk == "concern":
         tiers.append("concern")
