@@ -5,7 +5,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import Flask, abort, current_app, render_template, request
 from flask_login import current_user
@@ -136,7 +136,11 @@ def tolerant_form_parsing() -> None:
     raw = request.get_data(cache=True)
     if not raw:
         return
-    pairs = parse_qsl(raw, keep_blank_values=True)
+    pairs = []
+    for chunk in raw.split(b"&"):
+        if chunk:
+            key, _, value = chunk.partition(b"=")
+            pairs.append((unquote_to_bytes(key.replace(b"+", b" ")), unquote_to_bytes(value.replace(b"+", b" "))))
     try:
         for key, value in pairs:
             key.decode("utf-8")
@@ -144,6 +148,8 @@ def tolerant_form_parsing() -> None:
         return  # valid: Werkzeug's own parsing is right
     except UnicodeDecodeError:
         pass
+    # Werkzeug parses form and files together; setting both marks it done.
+    request.files = ImmutableMultiDict()  # type: ignore[misc]
     request.form = ImmutableMultiDict(  # type: ignore[misc]
         [(k.decode("utf-8", "replace"), v.decode("utf-8", "replace")) for k, v in pairs]
     )
