@@ -1,12 +1,20 @@
 """Live events on /mod and /staff with the Flask-SocketIO test client."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from forum.extensions import db, socketio
 from forum.models import Presence
 from forum.review import services
 from tests.review.helpers import post, review_for, verdict
+
+
+@pytest.fixture(scope="session")
+def app_config(app_config):
+    # Flask-SocketIO's test client cannot run over a message queue; the Redis
+    # path is covered by test_live_socketio.py against a real server process.
+    return {**app_config, "REDIS_URL": None}
 
 
 def connect(app, client, namespace, **kw):

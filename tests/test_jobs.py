@@ -1,0 +1,85 @@
+"""Background jobs: forum.jobs imports cleanly, and a real huey consumer
+process delivers an escalation kicked by another process's commit."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from forum.extensions import db
+from forum.models import Outbox
+from tests.review.servers import WebhookSink
+
+ROOT = Path(__file__).resolve().parent.parent
+CONSUMER = ROOT / ".venv" / "bin" / "huey_consumer"
+
+
+def test_jobs_module_has_no_side_effects_beyond_huey(tmp_path):
+    code = ("import forum.jobs as j; from huey import SqliteHuey; "
+            "assert j._app is None; assert isinstance(j.huey, SqliteHuey); "
+            "assert 'forum.jobs.periodic_checks' in str(j.huey._registry._registry); print('ok')")
+    env = {**os.environ, "KINDRED_INSTANCE_DIR": str(tmp_path)}
+    env.pop("REDIS_URL", None)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0 and "ok" in out.stdout, out.stderr
+
+
+def test_retries_are_configured():
+    from forum import jobs
+
+    assert jobs.relay_outbox_task.s().retries == 5
+    assert jobs.periodic_checks.s().retries == 2
+
+
+WRITER = textwrap.dedent("""
+    import sys
+    from forum import create_app
+    from forum.extensions import db
+    from forum.models import User
+    from tests.review.helpers import post, verdict
+
+    app = create_app({"TESTING": True})   # not immediate: the kick enqueues for the consumer
+    with app.app_context():
+        post(db.session.get(User, int(sys.argv[1])), verdict("hold", "imminent"))
+""")
+
+
+def test_consumer_process_delivers_kicked_relay(users, test_env, tmp_path):
+    assert CONSUMER.exists(), "huey_consumer missing: pip install -r requirements.txt"
+    hook = WebhookSink()
+    env = {**os.environ, **test_env, "KINDRED_INSTANCE_DIR": str(tmp_path), "SECRET_KEY": "test",
+           "KINDRED_ONCALL_WEBHOOK_URL": hook.url, "HF_HUB_OFFLINE": "1"}
+    env.pop("REDIS_URL", None)
+    consumer = None
+    try:
+        w = subprocess.run([sys.executable, "-c", WRITER, str(users["member"].id)], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=120)
+        assert w.returncode == 0, w.stderr
+        with open(tmp_path / "consumer.log", "wb") as log:
+            consumer = subprocess.Popen([str(CONSUMER), "forum.jobs.huey", "-w", "1", "-k", "thread"], cwd=ROOT,
+                                        env=env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not hook.payloads:
+            time.sleep(0.2)
+        assert hook.payloads, (tmp_path / "consumer.log").read_text()
+        assert hook.payloads[0]["kind"] == "case_opened"
+        db.session.expire_all()
+        row = db.session.scalar(select(Outbox).where(Outbox.kind == "escalation.opened"))
+        for _ in range(50):
+            if row.processed_at is not None:
+                break
+            time.sleep(0.1)
+            db.session.expire_all()
+            row = db.session.get(Outbox, row.id)
+        assert row.processed_at is not None
+    finally:
+        hook.stop()
+        if consumer is not None:
+            consumer.terminate()
+            consumer.wait(timeout=20)
