@@ -44,33 +44,12 @@ def _heartbeat(namespace: str) -> dict:
     return services.counters()
 
 
-@socketio.on("connect", namespace="/mod")
-def mod_connect(auth=None):  # noqa: ANN001 - Socket.IO signature
-    return _connect("/mod")
+def _register(namespace: str) -> None:
+    """Connect, disconnect and heartbeat handlers for one namespace."""
+    socketio.on_event("connect", lambda auth=None: _connect(namespace), namespace=namespace)
+    socketio.on_event("disconnect", lambda *_args: _disconnect(namespace), namespace=namespace)
+    socketio.on_event("heartbeat", authenticated_only(lambda *_args: _heartbeat(namespace)), namespace=namespace)
 
 
-@socketio.on("disconnect", namespace="/mod")
-def mod_disconnect(*_args):  # noqa: ANN002
-    _disconnect("/mod")
-
-
-@socketio.on("heartbeat", namespace="/mod")
-@authenticated_only
-def mod_heartbeat(*_args):  # noqa: ANN002
-    return _heartbeat("/mod")
-
-
-@socketio.on("connect", namespace="/staff")
-def staff_connect(auth=None):  # noqa: ANN001
-    return _connect("/staff")
-
-
-@socketio.on("disconnect", namespace="/staff")
-def staff_disconnect(*_args):  # noqa: ANN002
-    _disconnect("/staff")
-
-
-@socketio.on("heartbeat", namespace="/staff")
-@authenticated_only
-def staff_heartbeat(*_args):  # noqa: ANN002
-    return _heartbeat("/staff")
+for _namespace in ROOMS:
+    _register(_namespace)

@@ -113,28 +113,26 @@ def _error(review: Review, exc: services.ReviewError, form: dict | None = None):
     return _render_item(review, exc.status, form)
 
 
+def _claim_action(review_id: int, service, message: str):
+    review = _get_review(review_id)
+    try:
+        service(review, current_user, _int_arg("version"))
+    except services.ReviewError as exc:
+        return _error(review, exc)
+    flash(message, "success")
+    return redirect(url_for("review.item", review_id=review_id))
+
+
 @bp.post("/<int:review_id>/claim")
 @role_required("moderator")
 def claim(review_id: int):
-    review = _get_review(review_id)
-    try:
-        services.claim(review, current_user, _int_arg("version"))
-    except services.ReviewError as exc:
-        return _error(review, exc)
-    flash("You've claimed this item.", "success")
-    return redirect(url_for("review.item", review_id=review_id))
+    return _claim_action(review_id, services.claim, "You've claimed this item.")
 
 
 @bp.post("/<int:review_id>/release")
 @role_required("moderator")
 def release(review_id: int):
-    review = _get_review(review_id)
-    try:
-        services.release(review, current_user, _int_arg("version"))
-    except services.ReviewError as exc:
-        return _error(review, exc)
-    flash("Released: the item is back in the queue.", "success")
-    return redirect(url_for("review.item", review_id=review_id))
+    return _claim_action(review_id, services.release, "Released: the item is back in the queue.")
 
 
 @bp.post("/<int:review_id>/act")
