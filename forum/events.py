@@ -26,14 +26,23 @@ log = logging.getLogger(__name__)
 _KEY = "kindred_after_commit"
 
 
-def _pending(session: Session) -> list[Callable[[], None]]:
+def _pending(session: Session) -> list[tuple[bool, Callable[[], None], str | None]]:
     return session.info.setdefault(_KEY, [])
 
 
-def call_after_commit(fn: Callable[[], None], session: Session | None = None) -> None:
-    """Run ``fn`` once the current transaction commits (dropped on rollback)."""
+def call_after_commit(fn: Callable[[], None], session: Session | None = None, *, late: bool = False,
+                      key: str | None = None) -> None:
+    """Run ``fn`` once the current transaction commits (dropped on rollback).
+
+    ``late`` callbacks (slow work such as enqueueing a job) run after all the
+    others, so a moderator's live alert never waits behind them. With a
+    ``key``, only the first callback registered under it per transaction runs.
+    """
     session = session or db.session()
-    _pending(session).append(fn)
+    pending = _pending(session)
+    if key is not None and any(k == key for _late, _fn, k in pending):
+        return
+    pending.append((late, fn, key))
 
 
 def emit_after_commit(event_name: str, data: Any, *, namespace: str, to: str | None = None,
@@ -49,7 +58,7 @@ def emit_after_commit(event_name: str, data: Any, *, namespace: str, to: str | N
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
     callbacks = session.info.pop(_KEY, [])
-    for fn in callbacks:
+    for _late, fn, _key in sorted(callbacks, key=lambda item: item[0]):  # stable within each group
         # A failed emit must not turn a committed change into an error page:
         # the data is safe, and the outbox/deadline jobs re-alert if needed.
         try:

@@ -54,15 +54,7 @@ def add(kind: str, /, **payload: Any) -> Outbox:
     now = clock.utcnow()
     row = Outbox(kind=kind, payload=payload, created_at=now, available_at=now)
     db.session.add(row)
-    session = db.session()
-    if not session.info.get("outbox_kick"):
-        session.info["outbox_kick"] = True
-
-        def kick() -> None:
-            session.info.pop("outbox_kick", None)
-            kick_relay()
-
-        call_after_commit(kick, session)
+    call_after_commit(kick_relay, late=True, key="outbox_kick")
     return row
 
 

@@ -25,8 +25,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 import moderation
 from forum import audit, outbox
-from forum.events import emit_after_commit
-from forum.extensions import db
+from forum.events import call_after_commit, emit_after_commit
+from forum.extensions import db, socketio
 from forum.models import (
     ChatMessage, ContentStatus, DebriefRequest, Escalation, Flag, MemberNotice, Post, PostRevision, Presence,
     ResponseTemplate, Review, ReviewEvent, Role, Sanction, User,
@@ -301,16 +301,14 @@ def _announce(review: Review, *, new: bool = False) -> None:
     emit_after_commit("item", payload, namespace="/mod", to="mod")
     if new and review.risk == "imminent":
         emit_after_commit("imminent", {"id": review.id, "url": payload["url"]}, namespace="/mod", to="mod")
-    # Counters are computed at emit time, after the commit, so they include this change.
-    from forum.events import call_after_commit
-    from forum.extensions import socketio
-
+    # Counters are computed once per transaction, at emit time (after the
+    # commit, so they include this change), after the item events.
     def send_counters() -> None:
         data = counters()
         socketio.emit("counters", data, namespace="/mod", to="mod")
         socketio.emit("counters", data, namespace="/staff", to="staff")
 
-    call_after_commit(send_counters)
+    call_after_commit(send_counters, late=True, key="review_counters")
 
 
 def _history(review: Review, actor: Any, action: str, note: str | None = None, **data: Any) -> ReviewEvent:
