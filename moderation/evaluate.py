@@ -111,6 +111,16 @@ def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
     return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}
 
 
+def _examples(missed: list[tuple[dict[str, Any], Any]], alarms: list[tuple[dict[str, Any], Any]],
+              n: int) -> dict[str, list[dict[str, Any]]]:
+    def row(it: dict[str, Any], v: Any) -> dict[str, Any]:
+        return {"id": it.get("id"), "source": it.get("source"), "risk": v.risk,
+                "categories": sorted(v.categories), "text": _short(it["text"])}
+
+    return {"worst_misses": [row(it, v) for it, v in missed[:n]],
+            "worst_false_alarms": [row(it, v) for it, v in alarms[:n]]}
+
+
 def _short(text: str, n: int = 140) -> str:
     t = " ".join(text.split())
     return t if len(t) <= n else t[: n - 1] + "…"
@@ -158,11 +168,7 @@ def evaluate_crisis(items: list[dict[str, Any]], *, misses: int = 8) -> dict[str
         "flag_rate_on_none": round(fp / (fp + tn), 4) if fp + tn else 0.0,
         "by_source": sources,
         "confusion": {label: dict(confusion[label]) for label in ("crisis", "ambiguous", "none") if label in confusion},
-        "worst_misses": [{"id": it.get("id"), "source": it.get("source"), "text": _short(it["text"])}
-                         for it, _ in missed[:misses]],
-        "worst_false_alarms": [{"id": it.get("id"), "source": it.get("source"), "risk": v.risk,
-                                "categories": sorted(v.categories), "text": _short(it["text"])}
-                               for it, v in alarms[:misses]],
+        **_examples(missed, alarms, misses),
     }
 
 
@@ -195,7 +201,8 @@ def _print_examples(title: str, rows: Iterable[dict[str, Any]]) -> None:
         return
     print(f"\n  {title}:")
     for row in rows:
-        extra = f" [{row['risk']}]" if "risk" in row else ""
+        cats = ", ".join(c for c in row.get("categories", ()) if not c.startswith("rule."))
+        extra = f" [{row['risk']}{'; ' + cats if cats else ''}]"
         print(f"    - {row.get('id')} ({row.get('source')}){extra}: {row['text']}")
 
 
@@ -209,17 +216,19 @@ def evaluate_toxicity(items: list[dict[str, Any]], *, misses: int = 8) -> dict[s
     verdicts = _screen_all([it["text"] for it in items])
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     by_label: dict[str, Counter[str]] = defaultdict(Counter)
-    missed, alarms = [], []
+    missed: list[tuple[dict[str, Any], Any]] = []
+    alarms: list[tuple[dict[str, Any], Any]] = []
     for it, v in zip(items, verdicts):
         truth, pred = bool(it["toxic"]), _abusive(v)
         key = {(True, True): "tp", (False, True): "fp", (True, False): "fn", (False, False): "tn"}[(truth, pred)]
         for bucket in ("all", it.get("source", "unknown")):
             counts[bucket][key] += 1
-        label = f"{it.get('source', 'unknown')}:{it.get('source_label', '?')}"
+        original = it.get("source_label") or ",".join(sorted(k for k, v in (it.get("labels") or {}).items() if v))
+        label = f"{it.get('source', 'unknown')}:{original or ('toxic' if truth else 'clean')}"
         by_label[label]["n"] += 1
         by_label[label]["flagged"] += int(pred)
         if truth and not pred:
-            missed.append(it)
+            missed.append((it, v))
         elif pred and not truth:
             alarms.append((it, v))
 
@@ -234,11 +243,7 @@ def evaluate_toxicity(items: list[dict[str, Any]], *, misses: int = 8) -> dict[s
         "by_source": {s: metrics(c) for s, c in sorted(counts.items()) if s != "all"},
         "by_label": {k: {"n": c["n"], "flagged": c["flagged"], "rate": round(c["flagged"] / c["n"], 4)}
                      for k, c in sorted(by_label.items())},
-        "worst_misses": [{"id": it.get("id"), "source": it.get("source"), "text": _short(it["text"])}
-                         for it in missed[:misses]],
-        "worst_false_alarms": [{"id": it.get("id"), "source": it.get("source"),
-                                "categories": sorted(v.categories), "text": _short(it["text"])}
-                               for it, v in alarms[:misses]],
+        **_examples(missed, alarms, misses),
     }
 
 

@@ -220,15 +220,33 @@ def torch_threads(requested: int | None = None) -> int:
     return n
 
 
+# The file names of Detoxify's published checkpoints (the last part of
+# ``detoxify.detoxify.MODEL_URLS``; a test keeps the two in step). Knowing
+# them here means checking for a cached download doesn't import torch and
+# transformers, which costs seconds and hundreds of MB in a web process that
+# will never load the model.
+CHECKPOINT_FILES = {
+    "original": "toxic_original-c1212f89.ckpt",
+    "unbiased": "toxic_debiased-c7548aa0.ckpt",
+    "multilingual": "multilingual_debiased-0b549669.ckpt",
+    "original-small": "original-albert-0e1d6498.ckpt",
+    "unbiased-small": "unbiased-albert-c8519128.ckpt",
+}
+
+
+def torch_hub_dir() -> str:
+    """Where ``torch.hub`` caches downloads (same rule as ``torch.hub.get_dir``)."""
+    torch_home = os.environ.get("TORCH_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "torch")
+    return os.path.join(os.path.expanduser(torch_home), "hub")
+
+
 def cached_checkpoint(model_type: str) -> str | None:
     """The path where Detoxify's download for ``model_type`` is cached, if present."""
-    import torch
-    from detoxify.detoxify import MODEL_URLS
-
-    url = MODEL_URLS.get(model_type)
-    if not url:
+    name = CHECKPOINT_FILES.get(model_type)
+    if not name:
         return None
-    path = os.path.join(torch.hub.get_dir(), "checkpoints", os.path.basename(url))
+    path = os.path.join(torch_hub_dir(), "checkpoints", name)
     return path if os.path.exists(path) else None
 
 

@@ -140,3 +140,18 @@ def test_checkpoint_without_config_dir_falls_back_and_says_why(tiny_detoxify, de
         assert toxicity.full_scorer() is None
     assert "KINDRED_DETOXIFY_CONFIG_DIR" in toxicity.engine_info()["toxicity_model"]
     assert "Detoxify could not be loaded" in caplog.text
+
+
+def test_checkpoint_names_and_cache_dir_match_detoxify_and_torch(monkeypatch, tmp_path) -> None:
+    import os
+
+    import torch
+    from detoxify.detoxify import MODEL_URLS
+
+    assert toxicity.CHECKPOINT_FILES == {k: os.path.basename(v) for k, v in MODEL_URLS.items()}
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    assert toxicity.torch_hub_dir() == torch.hub.get_dir()
+    assert toxicity.cached_checkpoint("original") is None
+    (tmp_path / "hub" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "hub" / "checkpoints" / toxicity.CHECKPOINT_FILES["original"]).write_bytes(b"x")
+    assert toxicity.cached_checkpoint("original") is not None
