@@ -32,12 +32,13 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-_STAMP = re.compile(r"bench (\d+) (\d+)")
+_STAMP = re.compile(r"bench (\S+) (\d+)")
 
 
 def _prepare(db_url: str, instance: Path, clients: int, secret: str) -> tuple[int, list[str]]:
@@ -53,6 +54,13 @@ def _prepare(db_url: str, instance: Path, clients: int, secret: str) -> tuple[in
     with app.app_context():
         db.drop_all()
         db.create_all()
+        if db.engine.dialect.name == "sqlite":
+            # WAL lets readers and the one writer proceed together; with the
+            # default rollback journal, concurrent chat sends queue on
+            # SQLite's file lock and its busy-wait back-off (see docs/chat.md).
+            from sqlalchemy import text
+
+            db.session.execute(text("PRAGMA journal_mode=WAL"))
         staff = User(handle="bench-staff", handle_key="bench-staff", password_hash="!", role="staff")
         db.session.add(staff)
         db.session.flush()
@@ -105,6 +113,8 @@ def _worker(index: int, urls: list[str], cookies: list[str], room_id: int, go, s
     import socketio
 
     received: list[int] = []        # latency in microseconds
+    receipts: Counter = Counter()   # message key -> times received by this worker's clients
+    acked_keys: list[str] = []
     acks: list[int] = []
     lock = threading.Lock()
     counters = {"sent": 0, "acked": 0, "refused": 0, "received": 0, "connect_failed": 0}
@@ -119,6 +129,7 @@ def _worker(index: int, urls: list[str], cookies: list[str], room_id: int, go, s
             if m:
                 with lock:
                     received.append((now - int(m.group(2))) // 1000)
+                    receipts[m.group(1)] += 1
 
         sio.on("message", on_message, namespace="/chat")
         try:
@@ -161,23 +172,36 @@ def _worker(index: int, urls: list[str], cookies: list[str], room_id: int, go, s
             if delay > 0:
                 time.sleep(delay)
             sent_ns = time.time_ns()
+            key = f"{index}-{k}-{seq}"
 
-            def on_ack(res, sent_ns=sent_ns):
+            def on_ack(res, sent_ns=sent_ns, key=key):
                 with lock:
                     if res and res.get("ok"):
                         counters["acked"] += 1
+                        acked_keys.append(key)
                         acks.append((time.time_ns() - sent_ns) // 1000)
                     else:
                         counters["refused"] += 1
 
             try:
                 sio.emit("send", {"room": room_id, "client_id": f"w{index}c{k}s{seq}x{sent_ns}",
-                                  "text": f"bench {index} {sent_ns}"}, namespace="/chat", callback=on_ack)
+                                  "text": f"bench {key} {sent_ns}"}, namespace="/chat", callback=on_ack)
                 counters["sent"] += 1
             except Exception:  # noqa: BLE001
                 counters["refused"] += 1
         seq += 1
-    time.sleep(drain)
+    # Drain: wait until deliveries stop arriving (nothing new for 3 s), up
+    # to ``drain`` seconds, so a slow server shows as latency, not as loss.
+    deadline = time.time() + drain
+    last, quiet_since = -1, time.time()
+    while time.time() < deadline:
+        with lock:
+            now_count = len(received)
+        if now_count != last:
+            last, quiet_since = now_count, time.time()
+        elif time.time() - quiet_since >= 3:
+            break
+        time.sleep(0.2)
     for sio in sessions:
         try:
             sio.disconnect()
@@ -185,7 +209,27 @@ def _worker(index: int, urls: list[str], cookies: list[str], room_id: int, go, s
             pass
     with lock:
         counters["received"] = len(received)
-        out.put(("done", index, counters, received, acks))
+        out.put(("done", index, counters, received, acks, dict(receipts), acked_keys))
+
+
+def _pingpong(url: str, cookie: str, room_id: int, count: int) -> dict:
+    """Send-and-wait round trips from one client: each ack is written right
+    after the broadcast frame to the same socket, the pattern Nagle stalls."""
+    import socketio
+
+    sio = socketio.Client(reconnection=False)
+    sio.connect(url, headers={"Cookie": f"session={cookie}"}, namespaces=["/chat"], transports=["websocket"])
+    sio.call("join", {"room": room_id}, namespace="/chat")
+    times = []
+    for i in range(count + 5):
+        t = time.perf_counter_ns()
+        res = sio.call("send", {"room": room_id, "client_id": f"pingpong-{i:06d}", "text": f"ping {i}"},
+                       namespace="/chat", timeout=30)
+        if i >= 5 and res.get("ok"):  # the first few warm the server up
+            times.append((time.perf_counter_ns() - t) // 1000)
+    sio.disconnect()
+    return {"mode": "pingpong", "round_trips": len(times), "ack_ms": {"p50": _pct(times, 50), "p99": _pct(times, 99),
+                                                                     "mean": round(statistics.fmean(times) / 1000, 2)}}
 
 
 def _pct(values: list[int], p: float) -> float:
@@ -200,12 +244,18 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--drain", type=float, default=5, help="seconds to wait for late deliveries")
+    parser.add_argument("--drain", type=float, default=60,
+                        help="at most this many seconds to wait for late deliveries (stops after 3 quiet seconds)")
     parser.add_argument("--servers", type=int, default=1)
     parser.add_argument("--redis", default=None, help="Redis URL (required for --servers > 1)")
     parser.add_argument("--workers", type=int, default=4, help="client processes")
     parser.add_argument("--database", default=None, help="DATABASE_URL (default: a fresh SQLite file)")
     parser.add_argument("--no-nodelay", action="store_true", help="serve without TCP_NODELAY")
+    parser.add_argument("--full-screening", action="store_true",
+                        help="screen with the MiniLM crisis model too (default: the fast path, KINDRED_SEMANTIC=0)")
+    parser.add_argument("--pingpong", type=int, default=0, metavar="N",
+                        help="instead: one client sends N messages back to back, each waiting for its ack "
+                             "(shows the Nagle/delayed-ACK stall; compare with --no-nodelay)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON only")
     args = parser.parse_args(argv)
     if args.servers > 1 and not args.redis:
@@ -219,10 +269,19 @@ def main(argv: list[str] | None = None) -> dict:
     secret = "bench-secret-" + os.urandom(8).hex()
     room_id, cookies = _prepare(db_url, instance, args.clients, secret)
     env = {"DATABASE_URL": db_url, "KINDRED_INSTANCE_DIR": str(instance), "SECRET_KEY": secret,
-           "KINDRED_RATELIMIT": "0"}
+           "KINDRED_RATELIMIT": "0", "KINDRED_SEMANTIC": "1" if args.full_screening else "0"}
     if args.redis:
         env["REDIS_URL"] = args.redis
     servers = _start_servers(args.servers, env, tmp, nodelay=not args.no_nodelay)
+    if args.pingpong:
+        try:
+            summary = _pingpong(servers[0].url, cookies[0], room_id, args.pingpong)
+        finally:
+            for s in servers:
+                s.stop()
+        summary["nodelay"] = not args.no_nodelay
+        print(json.dumps(summary))
+        return summary
     try:
         urls = [s.url for s in servers]
         out: mp.Queue = mp.Queue()
@@ -249,18 +308,26 @@ def main(argv: list[str] | None = None) -> dict:
     totals = {"sent": 0, "acked": 0, "refused": 0, "received": 0, "connect_failed": 0}
     latencies: list[int] = []
     acks: list[int] = []
-    for _kind, _i, counters, received, ack in results:
+    receipts: Counter = Counter()
+    acked: list[str] = []
+    for _kind, _i, counters, received, ack, worker_receipts, worker_acked in results:
         for k in totals:
             totals[k] += counters[k]
         latencies.extend(received)
         acks.extend(ack)
+        receipts.update(worker_receipts)
+        acked.extend(worker_acked)
     expected = totals["acked"] * connected
+    # An acknowledged message must reach every connected client exactly once.
+    lost = sum(max(0, connected - receipts[key]) for key in acked)
+    duplicated = sum(max(0, n - connected) for n in receipts.values())
     summary = {
         "clients": args.clients, "connected": connected, "servers": args.servers, "redis": bool(args.redis),
-        "nodelay": not args.no_nodelay, "seconds": args.seconds, "database": db_url.split(":")[0],
+        "nodelay": not args.no_nodelay, "screening": "full" if args.full_screening else "fast", "seconds": args.seconds, "database": db_url.split(":")[0],
         "sent": totals["sent"], "acked": totals["acked"], "refused": totals["refused"],
         "deliveries_expected": expected, "deliveries": totals["received"],
-        "lost": expected - totals["received"],
+        "unacked": totals["sent"] - totals["acked"] - totals["refused"],
+        "lost": lost, "duplicated": duplicated,
         "deliveries_per_s": round(totals["received"] / args.seconds),
         "fanout_ms": {"p50": _pct(latencies, 50), "p95": _pct(latencies, 95), "p99": _pct(latencies, 99),
                       "max": _pct(latencies, 100), "mean": round(statistics.fmean(latencies) / 1000, 2)

@@ -30,6 +30,7 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(app.config["INSTANCE_DIR"])
 
+    from forum import dbtuning  # noqa: F401  (SQLite WAL etc.; see the module)
     from forum import extensions as ext
 
     ext.db.init_app(app)

@@ -37,11 +37,13 @@ def redis_url() -> str:
 
 @pytest.fixture(scope="module")
 def two_servers(_schema, test_env, redis_url, tmp_path_factory):
-    env = {**test_env, "REDIS_URL": redis_url}
+    # Warm-up loads the moderation models before the server answers, so the
+    # first chat message is not the one that waits for them.
+    env = {**test_env, "REDIS_URL": redis_url, "KINDRED_WARM_UP": "1"}
     log_dir = tmp_path_factory.mktemp("scaleout")
-    a = start_server(env, log_dir)
+    a = start_server(env, log_dir, timeout=180)
     try:
-        b = start_server(env, log_dir)
+        b = start_server(env, log_dir, timeout=180)
     except Exception:
         a.stop()
         raise
@@ -73,9 +75,9 @@ class ChatClient:
                          transports=["websocket"], wait_timeout=10)
 
     def call(self, event: str, data: dict) -> dict:
-        return self.sio.call(event, data, namespace="/chat", timeout=15)
+        return self.sio.call(event, data, namespace="/chat", timeout=60)
 
-    def wait_for(self, name: str, match, timeout: float = 10):
+    def wait_for(self, name: str, match, timeout: float = 30):
         while True:
             got, data = self.events.get(timeout=timeout)
             if got == name and match(data):
