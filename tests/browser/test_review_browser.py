@@ -76,3 +76,31 @@ def test_crisis_post_live_claim_escalate_acknowledge(people, open_as, base_url):
     staff.get_by_label("Plan").fill("Mentions tonight")
     staff.get_by_role("button", name="Acknowledge").click()
     expect(staff.locator("[data-case-status]")).to_have_text("acknowledged")
+
+
+def test_review_and_staff_pages_pass_axe(people, open_as, base_url):
+    from axe_playwright_python.sync_playwright import Axe
+    from sqlalchemy import select
+
+    from forum.models import Escalation, User
+    from tests.review.helpers import post, review_for, verdict
+
+    member = db.session.scalar(select(User).where(User.handle == "PostingMember"))
+    r = review_for(post(member, verdict("hold", "imminent")))
+    case_id = db.session.scalar(select(Escalation.id))
+    axe = Axe()
+    mod = open_as("QueueMod", "/review/")
+    for path in ("/review/", f"/review/{r.id}", "/review/resources"):
+        mod.goto(base_url + path)
+        result = axe.run(mod)
+        assert result.violations_count == 0, f"{path}:\n{result.generate_report()}"
+    staff = open_as("CaseStaff", "/staff/")
+    for path in ("/staff/", f"/staff/cases/{case_id}", "/staff/audit", f"/staff/members/{member.id}/safety-contact"):
+        staff.goto(base_url + path)
+        result = axe.run(staff)
+        assert result.violations_count == 0, f"{path}:\n{result.generate_report()}"
+    flagger = open_as("PostingMember", "/account/safety")
+    for path in ("/account/safety", "/account/notices"):
+        flagger.goto(base_url + path)
+        result = axe.run(flagger)
+        assert result.violations_count == 0, f"{path}:\n{result.generate_report()}"
