@@ -140,10 +140,11 @@ def target_board_id(target_type: str, target: Any) -> int | None:
     return getattr(room, "board_id", None)
 
 
-def target_url(review: Review) -> str:
+def target_url(review: Review) -> str | None:
+    """Where the content lives, for links shown to its author (posts only)."""
     if review.target_type == "post":
         return f"/boards/post/{review.target_id}"
-    return f"/review/{review.id}"
+    return None
 
 
 def set_content_status(target_type: str, target: Any, status: str) -> None:
