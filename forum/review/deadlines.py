@@ -15,14 +15,14 @@ the outbox relay when it delivers).
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from forum import outbox
 from forum.events import emit_after_commit
 from forum.extensions import db
-from forum.models import Alert, Escalation, Review
+from forum.models import Alert, Escalation, Presence, Review
 from forum.models import base as clock
 from forum.review import services
 
@@ -45,6 +45,9 @@ def check(now: datetime | None = None) -> dict[str, int]:
     for case in cases:
         _case_missed(case, now)
         summary["cases_overdue"] += 1
+    # Presence rows of processes that died without a disconnect are ignored
+    # after the TTL anyway; drop them after a day so the table stays small.
+    db.session.execute(delete(Presence).where(Presence.last_seen_at < now - timedelta(days=1)))
     db.session.commit()
     if summary["reviews_overdue"] or summary["cases_overdue"]:
         log.warning("deadlines missed: %s", summary)

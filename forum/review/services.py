@@ -28,7 +28,7 @@ from forum import audit, outbox
 from forum.events import call_after_commit, emit_after_commit
 from forum.extensions import db, socketio
 from forum.models import (
-    ChatMessage, ContentStatus, DebriefRequest, Escalation, Flag, MemberNotice, Post, PostRevision, Presence,
+    Alert, ChatMessage, ContentStatus, DebriefRequest, Escalation, Flag, MemberNotice, Post, PostRevision, Presence,
     ResponseTemplate, Review, ReviewEvent, Role, Sanction, User,
 )
 from forum.models import base as clock
@@ -302,6 +302,8 @@ def _announce(review: Review, *, new: bool = False) -> None:
     emit_after_commit("item", payload, namespace="/mod", to="mod")
     if new and review.risk == "imminent":
         emit_after_commit("imminent", {"id": review.id, "url": payload["url"]}, namespace="/mod", to="mod")
+        db.session.add(Alert(kind="imminent_item", channel="socket", review_id=review.id, recipient="mod",
+                             created_at=_now()))
     # Counters are computed once per transaction, at emit time (after the
     # commit, so they include this change), after the item events.
     def send_counters() -> None:

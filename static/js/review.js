@@ -184,6 +184,20 @@
     }
   }
 
+  // Case timers tick down live (the server-rendered text is the no-JS fallback).
+  function tick() {
+    document.querySelectorAll("[data-due]").forEach(function (t) {
+      var left = Math.round((Date.parse(t.getAttribute("data-due")) - Date.now()) / 1000);
+      if (left < 0) {
+        t.textContent = "overdue by " + Math.floor(-left / 60) + " min";
+        t.classList.add("overdue");
+      } else {
+        t.textContent = Math.floor(left / 60) + " min " + (left % 60) + " s left to acknowledge";
+      }
+    });
+  }
+  if (document.querySelector("[data-due]")) { setInterval(tick, 1000); }
+
   var button = document.querySelector("[data-enable-notifications]");
   if (button && "Notification" in window && Notification.permission === "default") {
     button.hidden = false;
