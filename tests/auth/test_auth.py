@@ -122,8 +122,12 @@ def test_csrf_is_enforced_when_enabled(app_config):
 
     app = create_app(config_class(app_config, WTF_CSRF_ENABLED=True))
     with app.app_context():
-        r = app.test_client().post("/auth/login", data={"handle": "x", "password": "y"})
-        assert r.status_code == 400
+        try:
+            r = app.test_client().post("/auth/login", data={"handle": "x", "password": "y"})
+            assert r.status_code == 400
+        finally:
+            db.session.remove()
+            db.engine.dispose()  # this app has its own pool: close it, or a GC'd connection warns later
 
 
 def test_cli_users_create_and_set_role_are_audited(runner, app):
