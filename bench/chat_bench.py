@@ -232,6 +232,12 @@ def _pingpong(url: str, cookie: str, room_id: int, count: int) -> dict:
                                                                      "mean": round(statistics.fmean(times) / 1000, 2)}}
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User+system CPU seconds of a process (Linux /proc), to show where time goes."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _pct(values: list[int], p: float) -> float:
     if not values:
         return float("nan")
@@ -298,7 +304,10 @@ def main(argv: list[str] | None = None) -> dict:
             kind, _i, n = out.get(timeout=600)
             connected += n
         go.value = time.time() + 1.0
+        load_before = os.getloadavg()[0]
+        cpu_before = [_cpu_seconds(s.process.pid) for s in servers]
         results = [out.get(timeout=args.seconds + args.drain + 600) for _ in procs]
+        server_cpu = sum(_cpu_seconds(s.process.pid) for s in servers) - sum(cpu_before)
         for p in procs:
             p.join(timeout=30)
     finally:
@@ -333,6 +342,9 @@ def main(argv: list[str] | None = None) -> dict:
                       "max": _pct(latencies, 100), "mean": round(statistics.fmean(latencies) / 1000, 2)
                       if latencies else None},
         "ack_ms": {"p50": _pct(acks, 50), "p99": _pct(acks, 99)},
+        "server_cpu_s": round(server_cpu, 1),
+        "server_cpu_ms_per_message": round(1000 * server_cpu / max(1, totals["acked"]), 2),
+        "load_average_at_start": round(load_before, 2), "cpus": os.cpu_count(),
     }
     if args.json:
         print(json.dumps(summary))

@@ -40,11 +40,6 @@ def message(msg: ChatMessage, *, viewer: Any = None) -> dict[str, Any]:
     return data
 
 
-def hidden_placeholder(msg: ChatMessage) -> dict[str, Any]:
-    """Held or hidden messages in another member's history: nothing of the text."""
-    return {"id": msg.id, "room": msg.room_id, "status": msg.status, "html": None, "author": None}
-
-
 def signposting_card(verdict: dict[str, Any]) -> dict[str, Any] | None:
     """The private supportive card for the sender, from the stored verdict."""
     sp = (verdict or {}).get("signposting")

@@ -37,6 +37,7 @@ MAX_HISTORY_PAGE = 200
 MAX_MUTE_MINUTES = 7 * 24 * 60
 MAX_SLOW_MODE_SECONDS = 600
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+RESERVED_SLUGS = frozenset({"rooms"})  # /chat/rooms/new
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -86,6 +87,8 @@ def _validate_room(data: RoomInput, room_id: int | None) -> None:
         errors["name"] = "Give the room a name."
     if not _SLUG.match(data.slug or ""):
         errors["slug"] = "Use lower-case letters, numbers and single hyphens."
+    elif data.slug in RESERVED_SLUGS:
+        errors["slug"] = "That address is used by Kindred itself; choose another."
     elif db.session.scalar(select(ChatRoom.id).where(ChatRoom.slug == data.slug, ChatRoom.id != (room_id or 0))):
         errors["slug"] = "Another room already uses this address."
     if data.access not in policy.ACCESS_LEVELS:
@@ -143,9 +146,8 @@ def room_by_slug(slug: str) -> ChatRoom | None:
     return db.session.scalar(select(ChatRoom).where(ChatRoom.slug == slug))
 
 
-def list_rooms(viewer: Any) -> list[ChatRoom]:
-    rooms = db.session.scalars(select(ChatRoom).order_by(ChatRoom.name)).all()
-    return list(rooms)
+def list_rooms() -> list[ChatRoom]:
+    return list(db.session.scalars(select(ChatRoom).order_by(ChatRoom.name)))
 
 
 def room_state(room: ChatRoom, now: datetime | None = None) -> dict[str, Any]:

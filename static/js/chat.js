@@ -192,7 +192,7 @@
     var previousHeight = scroller.scrollHeight;
     var previousTop = scroller.scrollTop;
     var fresh = false;
-    log.setAttribute("aria-busy", where === "live" ? "false" : "true");
+    scroller.setAttribute("aria-busy", where === "live" ? "false" : "true");
     messages.forEach(function (m) {
       var existing = document.getElementById("msg-" + m.id);
       var node = renderMessage(m);
@@ -211,7 +211,7 @@
       lastId = Math.max(lastId, m.id);
       oldestId = oldestId === null ? m.id : Math.min(oldestId, m.id);
     });
-    log.setAttribute("aria-busy", "false");
+    scroller.setAttribute("aria-busy", "false");
     if (where === "top") {
       scroller.scrollTop = previousTop + (scroller.scrollHeight - previousHeight);  // no jump
     } else if (fresh) {

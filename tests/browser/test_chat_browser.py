@@ -70,6 +70,21 @@ def test_two_members_see_each_others_messages(open_as):
     expect(bob.locator("#chat-log li").first).to_contain_text("ChatAlice")
 
 
+def test_chat_pages_pass_axe_with_messages_and_moderator_controls(open_as):
+    from axe_playwright_python.sync_playwright import Axe
+
+    alice, mod = open_as("ChatAlice"), open_as("ChatMod")
+    say(alice, "A message so the log is not empty")
+    expect(mod.locator("#chat-log")).to_contain_text("A message so the log is not empty")
+    axe = Axe()
+    for page in (alice, mod):
+        results = axe.run(page)
+        assert results.violations_count == 0, results.generate_report()
+    mod.goto("/chat/")
+    results = axe.run(mod)
+    assert results.violations_count == 0, results.generate_report()
+
+
 def test_crisis_message_shows_the_card_and_alerts_the_moderator(open_as):
     alice, bob, mod = open_as("ChatAlice"), open_as("ChatBob"), open_as("ChatMod")
     say(alice, IMMINENT)
