@@ -26,6 +26,7 @@ from forum.events import emit_after_commit
 from forum.extensions import db
 from forum.models import Board, ChatMessage, ChatMute, ChatRoom, ChatSupport, ContentStatus, User, utcnow
 from forum.review import services as review
+from forum.review.sockets import ROOMS as MOD_ROOMS
 
 log = logging.getLogger(__name__)
 
@@ -350,7 +351,8 @@ def _queue_broadcasts(room: ChatRoom, msg: ChatMessage, visible: bool) -> None:
         # see it live, with the room and message, whether it was held or not.
         alert = payloads.moderator_alert(room, msg)
         emit_after_commit("chat_alert", alert, namespace=NAMESPACE, to=MODERATORS_ROOM)
-        emit_after_commit("chat_alert", alert, namespace=MOD_NAMESPACE, to=MODERATORS_ROOM)
+        # The review queue's /mod namespace puts moderators in its own room.
+        emit_after_commit("chat_alert", alert, namespace=MOD_NAMESPACE, to=MOD_ROOMS[MOD_NAMESPACE][0])
 
 
 # -- support reaction -----------------------------------------------------------------------

@@ -60,6 +60,26 @@ def test_crisis_message_gets_private_card_and_moderators_are_alerted(engine, roo
     assert alert["room"]["slug"] == room.slug and alert["risk"] in ("high", "imminent")
 
 
+def test_crisis_alert_also_reaches_the_review_queues_mod_namespace(app, engine, room, users, connect):
+    from flask import g
+
+    from forum.extensions import socketio
+
+    http = app.test_client()
+    with http.session_transaction() as sess:
+        sess["_user_id"] = str(users["moderator"].id)
+    g.pop("_login_user", None)
+    queue = socketio.test_client(app, namespace="/mod", flask_test_client=http)
+    assert queue.is_connected("/mod")
+    queue.get_received("/mod")
+    alice = connect(users["member"])
+    ack = send(alice, room, IMMINENT)
+    alerts = [e["args"] for e in queue.get_received("/mod") if e["name"] == "chat_alert"]
+    alerts = [a[0] if isinstance(a, list) else a for a in alerts]
+    assert [a["message_id"] for a in alerts] == [ack["message"]["id"]]
+    queue.disconnect(namespace="/mod")
+
+
 def test_concern_tier_still_publishes_with_card_and_alert(engine, room, users, connect):
     alice, bob, mod = connect(users["member"]), connect(users["member2"]), connect(users["moderator"])
     for c in (alice, bob, mod):
