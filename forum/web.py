@@ -71,6 +71,19 @@ def role_required(role: str) -> Callable:
     return decorator
 
 
+def apply_errors(form: Any, errors: dict[str, list[str]]) -> list[str]:
+    """Attach a service's errors to the matching form fields, so they show
+    beside the member's input; return the ones that belong to no field."""
+    general: list[str] = []
+    for name, messages in errors.items():
+        field = form._fields.get(name)
+        if field is not None:
+            field.errors = list(field.errors) + messages
+        else:
+            general.extend(messages)
+    return general
+
+
 def safe_next(target: str | None, fallback: str) -> str:
     """A same-site path to go to after logging in; anything else is the fallback.
 

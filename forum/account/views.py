@@ -8,7 +8,7 @@ from forum.account import bp, services
 from forum.account.forms import DeactivateForm, PasswordForm, ProfileForm
 from forum.auth import services as auth_services
 from forum.boards import queries
-from forum.web import REGIONS
+from forum.web import REGIONS, apply_errors
 
 
 def _render(status: int = 200, **forms):
@@ -22,10 +22,18 @@ def _render(status: int = 200, **forms):
     return render_template("account/index.html", posts=posts, has_safety=has_safety, **forms), status
 
 
-def _attach(form, errors: dict[str, list[str]]) -> None:
-    for name, messages in errors.items():
-        if name in form._fields:
-            form._fields[name].errors = list(form._fields[name].errors) + messages
+def _submit(form, key: str, action, done: str):
+    """Validate ``form``, run ``action`` (a service call), then flash ``done``
+    and go back to the account page; on errors re-render with them."""
+    if form.validate_on_submit():
+        try:
+            action()
+        except auth_services.AccountError as exc:
+            apply_errors(form, exc.errors)
+        else:
+            flash(done, "success")
+            return None
+    return _render(400, **{key: form})
 
 
 @bp.get("/")
@@ -38,44 +46,30 @@ def index():
 @login_required
 def profile():
     form = ProfileForm()
-    if form.validate_on_submit():
-        try:
-            services.update_profile(current_user, services.ProfileUpdate(email=form.email.data, region=form.region.data),
-                                    REGIONS)
-        except auth_services.AccountError as exc:
-            _attach(form, exc.errors)
-        else:
-            flash("Your settings are saved.", "success")
-            return redirect(url_for("account.index"))
-    return _render(400, profile=form)
+    update = services.ProfileUpdate(email=form.email.data, region=form.region.data)
+    failed = _submit(form, "profile", lambda: services.update_profile(current_user, update, REGIONS),
+                     "Your settings are saved.")
+    return failed or redirect(url_for("account.index"))
 
 
 @bp.post("/password")
 @login_required
 def password():
     form = PasswordForm()
-    if form.validate_on_submit():
-        try:
-            auth_services.change_password(current_user, form.current_password.data, form.new_password.data)
-        except auth_services.AccountError as exc:
-            _attach(form, exc.errors)
-        else:
-            flash("Your password is changed.", "success")
-            return redirect(url_for("account.index"))
-    return _render(400, password=form)
+    failed = _submit(form, "password",
+                     lambda: auth_services.change_password(current_user, form.current_password.data,
+                                                           form.new_password.data),
+                     "Your password is changed.")
+    return failed or redirect(url_for("account.index"))
 
 
 @bp.post("/deactivate")
 @login_required
 def deactivate():
     form = DeactivateForm()
-    if form.validate_on_submit():
-        try:
-            services.deactivate(current_user, form.password.data)
-        except auth_services.AccountError as exc:
-            _attach(form, exc.errors)
-        else:
-            logout_user()
-            flash("Your account is closed. Thank you for being part of Kindred. Take care.", "info")
-            return redirect(url_for("pages.home"))
-    return _render(400, deactivate=form)
+    failed = _submit(form, "deactivate", lambda: services.deactivate(current_user, form.password.data),
+                     "Your account is closed. Thank you for being part of Kindred. Take care.")
+    if failed:
+        return failed
+    logout_user()
+    return redirect(url_for("pages.home"))

@@ -8,7 +8,7 @@ from forum.auth import bp
 from forum.auth import services
 from forum.auth.forms import LoginForm, RegisterForm
 from forum.extensions import limiter
-from forum.web import safe_next
+from forum.web import apply_errors, safe_next
 
 
 def _login_limit() -> str:
@@ -17,18 +17,6 @@ def _login_limit() -> str:
 
 def _register_limit() -> str:
     return current_app.config["KINDRED_REGISTER_LIMIT"]
-
-
-def _apply_errors(form, errors: dict[str, list[str]]) -> list[str]:
-    """Attach service errors to form fields; return the ones with no field."""
-    general = []
-    for name, messages in errors.items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors") and name != "handle_warning":
-            field.errors = list(field.errors) + messages
-        elif name != "handle_warning":
-            general.extend(messages)
-    return general
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -64,8 +52,8 @@ def register():
                 age_confirmed=form.age_confirmed.data, guidelines_accepted=form.guidelines_accepted.data,
                 keep_handle=form.keep_handle.data, region=form.region.data or None))
         except services.AccountError as exc:
-            warnings = exc.errors.get("handle_warning", [])
-            general = _apply_errors(form, exc.errors)
+            warnings = exc.errors.pop("handle_warning", [])
+            general = apply_errors(form, exc.errors)
         else:
             login_user(user)
             flash(f"Welcome to Kindred, {user.handle}. We're glad you're here.", "success")

@@ -8,7 +8,7 @@ from forum.boards import bp, queries, services
 from forum.boards.forms import ConfirmForm, EditForm, ReplyForm, TopicForm
 from forum.extensions import limiter
 from forum.models import ContentStatus
-from forum.web import author_label, current_region, role_required
+from forum.web import apply_errors, author_label, current_region, role_required
 
 
 def _post_limit() -> str:
@@ -26,18 +26,6 @@ post_limit = limiter.limit(_post_limit, key_func=_member_key, methods=["POST"])
 
 def _page() -> int:
     return request.args.get("page", 1, type=int) or 1
-
-
-def _form_errors(form, errors: dict[str, list[str]]) -> list[str]:
-    """Attach service errors to fields; return those that belong to no field."""
-    general = []
-    for name, messages in errors.items():
-        field = form._fields.get(name)
-        if field is not None:
-            field.errors = list(field.errors) + messages
-        else:
-            general.extend(messages)
-    return general
 
 
 def _quote(post) -> str:
@@ -74,7 +62,7 @@ def new_topic(slug: str):
                 content_warning=form.content_warning.data, anonymous=form.anonymous.data,
                 region=current_region()))
         except services.PostingError as exc:
-            general = _form_errors(form, exc.errors)
+            general = apply_errors(form, exc.errors)
         else:
             return redirect(url_for("boards.topic", topic_id=posted.topic.id, posted=posted.post.id)
                             + f"#post-{posted.post.id}")
@@ -120,7 +108,7 @@ def reply(topic_id: int):
                 topic_id=topic.id, body=form.body.data or "", content_warning=form.content_warning.data,
                 anonymous=form.anonymous.data, reply_to_id=_int(form.reply_to.data), region=current_region()))
         except services.PostingError as exc:
-            return _render_topic(topic, form, _form_errors(form, exc.errors), 400)
+            return _render_topic(topic, form, apply_errors(form, exc.errors), 400)
         page = queries.page_of_post(posted.post, current_user, current_app.config["POSTS_PER_PAGE"])
         return redirect(url_for("boards.topic", topic_id=topic.id, page=page, posted=posted.post.id)
                         + f"#post-{posted.post.id}")
@@ -168,7 +156,7 @@ def edit(post_id: int):
                 post_id=post.id, body=form.body.data or "", content_warning=form.content_warning.data,
                 reason=form.reason.data, region=current_region()))
         except services.PostingError as exc:
-            general = _form_errors(form, exc.errors)
+            general = apply_errors(form, exc.errors)
         except services.NotAllowed:
             abort(403)
         else:
