@@ -382,14 +382,29 @@ def _reason(code: str, text: str, start: int, end: int, explanation: str) -> Rea
     return Reason(code, start, end, text[start:end][:200], explanation)
 
 
+# Cheap pre-checks: each pattern can only match when the text contains one
+# of these words, and a set intersection costs far less than a
+# case-insensitive scan with long alternations.
+_WORDS_RE = re.compile(r"[a-z]+")
+_TARGET_WORDS = frozenset("you u ya yall him her them your ur he she they".split())
+_THREAT_WORDS = frozenset("kill murder stab shoot hurt beat rape strangle punch smash batter find get live back "
+                          "dead shot stabbed beaten raped hit".split())
+_GROUP_WORDS = frozenset(re.findall(r"[a-z]+", _GROUPS))
+_INSULT_WORDS = frozenset({"stfu", "shut", "hell", "off"})  # the forms without "you"
+
+
 def pattern_findings(text: str) -> list[Reason]:
     """Threats, identity attacks and direct insults found by pattern."""
     out: list[Reason] = []
-    for m in _THREAT.finditer(text):
-        out.append(_reason("abuse.threat", text, m.start(), m.end(), "Threatens someone with harm."))
-    for m in _IDENTITY.finditer(text):
-        out.append(_reason("abuse.identity", text, m.start(), m.end(), "Attacks people for who they are."))
-    for m in _INSULT.finditer(text):
+    words = set(_WORDS_RE.findall(text.lower()))
+    targeted = not words.isdisjoint(_TARGET_WORDS)
+    if targeted and not words.isdisjoint(_THREAT_WORDS):
+        for m in _THREAT.finditer(text):
+            out.append(_reason("abuse.threat", text, m.start(), m.end(), "Threatens someone with harm."))
+    if not words.isdisjoint(_GROUP_WORDS):
+        for m in _IDENTITY.finditer(text):
+            out.append(_reason("abuse.identity", text, m.start(), m.end(), "Attacks people for who they are."))
+    for m in _INSULT.finditer(text) if (targeted or not words.isdisjoint(_INSULT_WORDS)) else ():
         before = text[max(0, m.start() - 25):m.start()]
         if _GENERIC_YOU.search(before):
             continue
@@ -422,8 +437,9 @@ def analyse(text: str, *, threshold: float = 0.8, model_scores: Sequence[dict[st
     for (start, end, sent), sc in zip(sents, per):
         tox = max(sc.get("toxicity", 0.0), sc.get("insult", 0.0), sc.get("severe_toxicity", 0.0))
         max_score = max(max_score, tox)
-        aimed = target(sent)
-        if aimed not in ("other",):
+        if tox < threshold and sc.get("threat", 0.0) < 0.5 and sc.get("identity_attack", 0.0) < 0.5:
+            continue
+        if target(sent) != "other":
             # Self-directed distress, untargeted swearing and reported abuse
             # are not abuse. (Crisis screening sees all of these.)
             continue

@@ -1,6 +1,7 @@
 """Stage 1: Markdown rendering and the nh3 sanitiser (the security boundary)."""
 from __future__ import annotations
 
+import functools
 import re
 
 import pytest
@@ -103,7 +104,7 @@ ATTACKS = [
 
 
 @pytest.mark.parametrize("attack", ATTACKS)
-def test_attacks_are_harmless_as_html_and_as_markdown(attack: str) -> None:
+def test_attacks_are_harmless_as_html_and_as_markdown(quiet_crisis, attack: str) -> None:
     from moderation import screen
 
     assert html_problems(sanitise_html(attack)) == []
@@ -166,3 +167,28 @@ def test_rendered_markdown_is_always_safe(text: str) -> None:
     assert html_problems(out) == []
     assert _tags(out) <= set(ALLOWED_TAGS)
     assert sanitise_html(out) == out
+
+
+_linky = st.lists(st.sampled_from([
+    "see ", "www.", "example", ".org", ".com", ".co.uk", "http", "https", "://", "mailto:", "@", "a", "b.c",
+    " ", "\n", "\n\n", "- ", "> ", "*", "[x](", ")", "/path", "?q=1", "#frag", "Mr.", "Smith", ". ", "ftp", "//",
+    "é", "münchen.de", "1.2.3.4", "user", "localhost",
+]), max_size=25).map("".join)
+
+
+@functools.cache
+def _reference_renderer():
+    from moderation.render import _build
+
+    return _build(fast_linkify=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_linky)
+def test_fast_linkify_pretest_changes_nothing(text: str) -> None:
+    reference = _reference_renderer()
+    try:
+        ours = render_markdown(text)
+    except NestingTooDeep:
+        return
+    assert ours == reference.render(text)

@@ -155,3 +155,9 @@ def test_checkpoint_names_and_cache_dir_match_detoxify_and_torch(monkeypatch, tm
     (tmp_path / "hub" / "checkpoints").mkdir(parents=True)
     (tmp_path / "hub" / "checkpoints" / toxicity.CHECKPOINT_FILES["original"]).write_bytes(b"x")
     assert toxicity.cached_checkpoint("original") is not None
+
+
+@pytest.mark.parametrize("text, code", [("fuck off", "abuse.toxic"), ("go to hell", "abuse.toxic"),
+                                        ("stfu", "abuse.toxic"), ("Jews are evil", "abuse.identity")])
+def test_pattern_prechecks_do_not_hide_forms_without_you(text: str, code: str) -> None:
+    assert code in {r.code for r in toxicity.pattern_findings(text)}
