@@ -44,6 +44,7 @@ DIMENSION = 384
 # all of it).
 MAX_TOKENS = 128
 TOP_K = 3
+BATCH = 32
 _EXEMPLARS = Path(__file__).with_name("data") / "exemplars.json"
 
 _lock = threading.RLock()
@@ -116,8 +117,19 @@ class _Model:
             pooled = (out * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, p=2, dim=1)
 
+    def embed_sorted(self, sentences: list[str]):
+        """Embed in small batches of similar length: padding every sentence
+        to the longest in a large batch wastes most of the work."""
+        torch = self.torch
+        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+        out = torch.empty((len(sentences), DIMENSION))
+        for k in range(0, len(order), BATCH):
+            idx = order[k:k + BATCH]
+            out[idx] = self.embed([sentences[i] for i in idx])
+        return out
+
     def similarities(self, sentences: list[str]) -> list[dict[str, float]]:
-        emb = self.embed(sentences)
+        emb = self.embed_sorted(sentences)
         scores: dict[str, list[float]] = {}
         for name, ex in self.groups.items():
             sims = emb @ ex.T
