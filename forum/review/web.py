@@ -72,14 +72,18 @@ def unread_notices() -> int:
 
 
 def away_helplines() -> list[Any]:
-    """Helplines for the banner, from the moderation engine when it has them."""
+    """Up to three helplines for the member's region, for the banner.
+
+    Any failure leaves the list empty: the banner still links to /help, and a
+    signposting problem must never take a page down.
+    """
     try:
-        from moderation import signposting  # the engine's module, when present
+        from moderation import signposting
+
         from forum.web import current_region
 
-        fn = getattr(signposting, "services_for", None) or getattr(signposting, "helplines", None)
-        return list(fn(current_region()))[:3] if fn else []
-    except Exception:  # noqa: BLE001 - the banner still links to /help
+        return list(signposting.helplines(current_region()))[:3]
+    except Exception:  # noqa: BLE001
         return []
 
 

@@ -119,8 +119,18 @@ def test_member_sees_notice_and_badge(client, auth, users):
 
 
 def test_out_of_hours_banner(client, users):
-    page = client.get("/").get_data(as_text=True)
+    from moderation import signposting
+
+    page = client.get("/", headers={"Accept-Language": "en-GB"}).get_data(as_text=True)
     assert "moderators are away" in page
+    first = signposting.helplines("UK")[0]
+    assert first.name in page.replace("&#39;", "'").replace("&amp;", "&")
+    # With a moderator connected (fresh presence row) the banner goes.
+    from forum.models import Presence
+
+    db.session.add(Presence(sid="s1", user_id=users["moderator"].id, namespace="/mod"))
+    db.session.commit()
+    assert "moderators are away" not in client.get("/").get_data(as_text=True)
 
 
 def test_debrief_and_new_shift(mod_client, users):
