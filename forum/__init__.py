@@ -69,6 +69,9 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
 
     # Socket.IO: threading mode (eventlet is deprecated upstream). With
     # REDIS_URL set, several processes share rooms through Redis pub/sub.
+    # Flask-SocketIO keeps the client manager of the first app it was bound
+    # to; drop it so this app gets a queue for its own REDIS_URL (or none).
+    ext.socketio.server_options.pop("client_manager", None)
     ext.socketio.init_app(
         app,
         async_mode="threading",

@@ -17,13 +17,6 @@ def app_config(app_config):
     return {**app_config, "REDIS_URL": None}
 
 
-@pytest.fixture(autouse=True)
-def _forget_message_queue():
-    # SocketIO is a module-level object: init_app keeps the Redis client
-    # manager of an app created earlier in the session unless told otherwise.
-    socketio.server_options.pop("client_manager", None)
-
-
 def connect(app, client, namespace, **kw):
     return socketio.test_client(app, namespace=namespace, flask_test_client=client, **kw)
 
