@@ -21,6 +21,15 @@ from tests.chat.conftest import events, join, send
 from tests.chat.engine import CONCERN, CONTACT, IMMINENT, install_if_stand_in
 
 
+def in_room(connect, users, room):
+    """A member, another member and a moderator in ``room``, events drained."""
+    clients = connect(users["member"]), connect(users["member2"]), connect(users["moderator"])
+    for c in clients:
+        join(c, room)
+        c.get_received("/chat")
+    return clients
+
+
 @pytest.fixture()
 def engine(monkeypatch):
     install_if_stand_in(monkeypatch.setattr)
@@ -41,11 +50,7 @@ def test_held_message_is_seen_only_by_its_author(engine, room, users, connect):
 
 
 def test_crisis_message_gets_private_card_and_moderators_are_alerted(engine, room, users, connect):
-    alice, bob, mod = connect(users["member"]), connect(users["member2"]), connect(users["moderator"])
-    for c in (alice, bob, mod):
-        join(c, room)
-    bob.get_received("/chat")
-    mod.get_received("/chat")
+    alice, bob, mod = in_room(connect, users, room)
     ack = send(alice, room, IMMINENT)
     assert ack["ok"]
     card = ack["card"]
@@ -81,11 +86,7 @@ def test_crisis_alert_also_reaches_the_review_queues_mod_namespace(app, engine, 
 
 
 def test_concern_tier_still_publishes_with_card_and_alert(engine, room, users, connect):
-    alice, bob, mod = connect(users["member"]), connect(users["member2"]), connect(users["moderator"])
-    for c in (alice, bob, mod):
-        join(c, room)
-    bob.get_received("/chat")
-    mod.get_received("/chat")
+    alice, bob, mod = in_room(connect, users, room)
     ack = send(alice, room, CONCERN)
     assert ack["card"] is not None
     if ack["message"]["status"] == "visible":
