@@ -43,7 +43,10 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def live_server(_schema, test_env, tmp_path_factory):
     """One real server process for the browser session, on the test database."""
-    server = start_server(test_env, tmp_path_factory.mktemp("live"))
+    # Warm the moderation engine before the server reports healthy, so the
+    # first post in a browser test doesn't wait for models to load (on a busy
+    # machine that took longer than Playwright's 30 s click timeout).
+    server = start_server({**test_env, "KINDRED_WARM_UP": "1"}, tmp_path_factory.mktemp("live"), timeout=120)
     yield server
     server.stop()
 
