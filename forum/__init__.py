@@ -84,8 +84,12 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
 
     cli.init_app(app)
 
-    if app.config.get("KINDRED_WARM_UP"):
-        import moderation
+    import moderation
 
+    # The engine's own length limits follow the forum's settings, so a text
+    # the forum accepts is never blocked as too long by the screener.
+    moderation.configure(post=app.config["KINDRED_MAX_POST_CHARS"], chat=app.config["KINDRED_MAX_CHAT_CHARS"],
+                         title=app.config["KINDRED_MAX_TITLE_CHARS"])
+    if app.config.get("KINDRED_WARM_UP"):
         moderation.warm_up()
     return app
