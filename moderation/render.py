@@ -89,11 +89,11 @@ def _render_image(self, tokens, idx, options, env):
 
 
 # Anything linkify-it could turn into a link contains one of these: a scheme
-# ("https://", "mailto:"), "www.", an e-mail "@", or a dot between a word
-# character and a letter ("example.org"). linkify-it's own pre-test is a very
-# large regex that costs about as much as parsing the whole post, so this
-# cheap superset runs first; most paragraphs have no link at all.
-_MAYBE_LINK_RE = re.compile(r"://|www\.|@|mailto:|\w\.[^\W\d_]", re.IGNORECASE)
+# or scheme-relative "//" ("https://"), "mailto:", "www.", an e-mail "@", or a
+# dot between a word character and a letter ("example.org"). linkify-it's own
+# pre-test is a very large regex that costs about as much as parsing the whole
+# post, so this cheap superset runs first; most paragraphs have no link at all.
+_MAYBE_LINK_RE = re.compile(r"//|www\.|@|mailto:|\w\.[^\W\d_]", re.IGNORECASE)
 
 
 class _FastLinkify:

@@ -192,3 +192,9 @@ def test_fast_linkify_pretest_changes_nothing(text: str) -> None:
     except NestingTooDeep:
         return
     assert ours == reference.render(text)
+
+
+@pytest.mark.parametrize("text", ["//1.2.3.4", "//example.org", "ftp://x.org", "mailto:a@b.co", "x@y.org",
+                                  "www.example.org", "example.org", "münchen.de", "see http://x.y/z."])
+def test_fast_linkify_known_shapes(text: str) -> None:
+    assert render_markdown(text) == _reference_renderer().render(text)
