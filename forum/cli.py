@@ -67,10 +67,13 @@ def seed_demo(if_empty: bool) -> dict[str, str] | None:
     for position, (slug, name, description) in enumerate(DEMO_BOARDS):
         db.session.add(Board(slug=slug, name=name, description=description, position=position))
     db.session.commit()
+    from forum.chat.services import seed_demo_rooms
+
     created = {}
+    accounts = {}
     for handle, role in (("Moderator Maya", Role.MODERATOR), ("Staff Sam", Role.STAFF)):
         password = _password()
-        auth_services.create_user(handle, password, role)
+        accounts[role] = auth_services.create_user(handle, password, role)
         created[handle] = password
     members = [auth_services.create_user(h, _password(), Role.MEMBER)
                for h in ("quiet_fox", "tea_and_toast", "north_star", "willow")]
@@ -81,6 +84,7 @@ def seed_demo(if_empty: bool) -> dict[str, str] | None:
         for j, text in enumerate(replies):
             board_services.reply(members[(i + j + 1) % len(members)],
                                  board_services.NewReply(topic_id=posted.topic.id, body=text))
+    seed_demo_rooms(accounts[Role.STAFF])
     return created
 
 
