@@ -72,17 +72,44 @@ _TOKEN_RE = re.compile(r"[a-z][a-z']*")
 _JOKE_RE = re.compile("lol|lmao|lmfao|haha|hehe|rofl|jk|\U0001f602|\U0001f923|\U0001f92a|\U0001f61c|\U0001f480|xd", re.I)
 
 
-@dataclass
 class _Sentence:
-    start: int
-    end: int
-    text: str  # folded view, same indices as the folded text
-    quoted: bool
-    question: bool
-    genre: bool
-    joke: bool
-    past: bool
-    recent: bool
+    """One sentence of the folded text. The context tests (past, genre...)
+    run lazily: only sentences that hold a signal need them."""
+
+    __slots__ = ("start", "end", "text", "quoted", "_cache")
+
+    def __init__(self, start: int, end: int, text: str, quoted: bool) -> None:
+        self.start, self.end, self.text, self.quoted = start, end, text, quoted
+        self._cache: dict[str, bool] = {}
+
+    def _get(self, name: str, compute) -> bool:
+        v = self._cache.get(name)
+        if v is None:
+            v = self._cache[name] = bool(compute())
+        return v
+
+    @property
+    def question(self) -> bool:
+        def q() -> bool:
+            stripped = self.text.strip()
+            return stripped.endswith("?") or (bool(L.QUESTION_START.match(stripped.lstrip("> "))) and "?" in stripped)
+        return self._get("question", q)
+
+    @property
+    def genre(self) -> bool:
+        return self._get("genre", lambda: L.GENRE.search(self.text))
+
+    @property
+    def joke(self) -> bool:
+        return self._get("joke", lambda: _JOKE_RE.search(self.text))
+
+    @property
+    def past(self) -> bool:
+        return self._get("past", lambda: L.PAST.search(self.text))
+
+    @property
+    def recent(self) -> bool:
+        return self._get("recent", lambda: L.RECENT.search(self.text))
 
 
 @dataclass
@@ -121,13 +148,7 @@ def _split(folded: str) -> list[_Sentence]:
         text = folded[s:e]
         if not text.strip(" >\n"):
             continue
-        stripped = text.strip()
-        out.append(_Sentence(
-            s, e, text, quoted_line,
-            question=stripped.endswith("?") or bool(L.QUESTION_START.match(stripped.lstrip("> "))) and "?" in stripped,
-            genre=bool(L.GENRE.search(text)), joke=bool(_JOKE_RE.search(text)),
-            past=bool(L.PAST.search(text)), recent=bool(L.RECENT.search(text)),
-        ))
+        out.append(_Sentence(s, e, text, quoted_line))
     return out
 
 
@@ -138,9 +159,15 @@ def _sentence_at(sents: list[_Sentence], pos: int) -> _Sentence | None:
     return None
 
 
+# How far back (in words) to look for whose signal it is. Further back, the
+# nearest "I" is often the writer commenting on someone else ("I doubt he
+# would ever be suicidal"); the signal is then uncertain and the model judges.
+SUBJECT_WINDOW = 6
+
+
 def _subject(prefix: str) -> str | None:
     """The nearest person word before a signal: who the signal is about."""
-    for tok in reversed(_TOKEN_RE.findall(prefix)):
+    for tok in reversed(_TOKEN_RE.findall(prefix)[-SUBJECT_WINDOW:]):
         if tok in L.SELF_PEOPLE:
             return "self"
         if tok in L.SPECIFIC_PEOPLE:
@@ -185,9 +212,18 @@ _SIGNALS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("distress", L.DISTRESS), ("time", L.TIMEFRAME),
     ("means", L.MEANS), ("method", L.METHOD), ("encourage", L.ENCOURAGE),
 )
-# A cheap gate: one scan that says whether a text can hold any signal at all.
-# Most posts hold none, and then the detector costs one regex search.
-_GATE = re.compile("|".join(f"(?:{p.pattern})" for k, p in _SIGNALS if k not in ("time",)), re.I)
+_MODIFIERS = ("time", "means")
+_WORD_RE = re.compile(r"[a-z0-9][a-z0-9'*]*")
+
+
+def _anchored(text: str) -> bool:
+    """Whether a sentence holds a word some signal pattern needs (see
+    ``crisis_lexicon.ANCHOR_WORDS``). Cheap: a findall and set lookups."""
+    for w in _WORD_RE.findall(text):
+        if w in L.ANCHOR_WORDS or w.startswith(L.ANCHOR_STEMS):
+            return True
+    return False
+
 
 _EXPLAIN = {
     "self": ("crisis.ideation", "The writer says they want to end their life."),
@@ -234,7 +270,7 @@ def _reason(st: _State, fo, hit: _Hit, code: str, explanation: str) -> None:
         st.reasons.append(reason)
 
 
-def _rules(text: str) -> tuple[_State, object, list[_Sentence]]:
+def _rules(text: str, gate: bool = True) -> tuple[_State, object, list[_Sentence]]:
     st = _State()
     if not text:
         return st, None, []
@@ -243,13 +279,23 @@ def _rules(text: str) -> tuple[_State, object, list[_Sentence]]:
     fo = fold(text)
     folded = _restore_quantities(fo, fo.text.replace("\u2019", "'").replace("\u2018", "'"))
     sents = _split(folded)
-    if not _GATE.search(folded):
+    # The patterns only run over sentences holding an anchor word, and the
+    # modifiers (timeframe, means) only when some signal was found: most
+    # sentences of most posts hold none, and this keeps the rules fast.
+    anchored = [(s.start, s.end) for s in sents if _anchored(s.text)] if gate else [(0, len(folded))]
+    if not anchored:
         return st, fo, sents
-    hyper = [(m.start(), m.end()) for m in L.HYPERBOLE.finditer(folded)]
+    hyper = [(m.start(), m.end()) for a, b in anchored for m in L.HYPERBOLE.finditer(folded, a, b)]
     hits: list[_Hit] = []
     taken: list[tuple[int, int]] = []
     for kind, pat in _SIGNALS:
-        for m in pat.finditer(folded):
+        if kind in _MODIFIERS:
+            if not hits:
+                continue
+            matches = pat.finditer(folded)
+        else:
+            matches = (m for a, b in anchored for m in pat.finditer(folded, a, b))
+        for m in matches:
             s, e = m.start(), m.end()
             if any(a < e and s < b for a, b in hyper) and kind not in ("method", "encourage"):
                 continue
@@ -568,9 +614,9 @@ def _semantic_sentences(sents: list[_Sentence]) -> list[_Sentence]:
 # with no subject) needs only a small margin, because the word itself is
 # evidence; a sentence with no signal word at all needs a clear margin and a
 # high absolute similarity, since it is flagged on the model's word alone.
-UNCERTAIN_MARGIN = 0.0
-FREE_MARGIN = 0.08
-FREE_MIN_SIM = 0.55
+UNCERTAIN_MARGIN = 0.03
+FREE_MARGIN = 0.02
+FREE_MIN_SIM = 0.40
 _GROUP_CATEGORY = {"ideation": "crisis.ideation", "self_harm": "crisis.self_harm", "distress": "crisis.distress",
                    "passive": "crisis.ideation"}
 

@@ -140,7 +140,7 @@ FINAL = _rx(
 
 # An act in progress.
 ACT = _rx(
-    r"(?:i'?ve|i have|i) (?:just |already )?(?:taken|took|swallowed|downed|had) (?:all (?:of )?(?:them|my|the)|them all|"
+    r"(?:i'?ve|i have|i) (?:just |already )?(?:taken|took|swallowed|downed) (?:all (?:of )?(?:them|my|the)|them all|"
     r"the (?:whole|entire) (?:bottle|pack|box|packet)|a (?:whole|full) (?:bottle|pack|box|packet)|way too many|too many|"
     r"everything i had|the lot)",
     r"(?:i'?ve|i have|i) (?:just |already )?(?:taken|took|swallowed|drank|drunk|ate|eaten) (?:them|the pills|the tablets|"
@@ -149,7 +149,6 @@ ACT = _rx(
     r"(?:pills|tablets|they) (?:are|'re) (?:kicking in|starting to work)",
     r"(?:i'?m|i am) (?:standing|sitting) on (?:the|a) (?:edge|ledge|bridge|roof|railing)",
     r"(?:i'?m|i am) bleeding (?:a lot|out|heavily|badly|so much)", r"can'?t stop the bleeding",
-    r"(?:i'?ve|i have) (?:already )?started",
 )
 
 # When: turns ideation into an imminent risk in the same sentence, or next to
@@ -285,3 +284,31 @@ SELF_PEOPLE = frozenset("i i'm im i've ive i'd id i'll me my myself mine we we'r
 # A sentence with "?" and no first-person subject is usually asking others.
 QUESTION_START = re.compile(r"^(?:what|how|why|when|who|where|should|can|could|would|do|does|did|is|are|has|have|"
                             r"will|anyone|has anyone|does anyone)\b")
+
+# -- the gate ------------------------------------------------------------------
+# Every pattern above (except the timeframe and means modifiers, which only
+# matter next to another signal) contains at least one of these words (or a word starting
+# with one of the stems). Checking a sentence's words against a set is far
+# cheaper than running a dozen large alternations over it, and most sentences
+# of most posts contain none, so the patterns only run where they can match.
+# tests/moderation/test_crisis.py checks the gate never hides a match.
+ANCHOR_WORDS = frozenset("""
+forever cease night just take anymore die dye dying died dead death disappear vanish exist existing wake live living life alive lives myself meself self
+herself himself themselves themself yourself yourselves urself yoself ur yo kms kmss kmsss kys ctb bus unalive
+unaliving sewerslide sewer slide sewerslidal deletion end ending ended off offing delete deleting yeet yeeting harm
+harming harmed harms cut cuts cutting burn burning burnt hurt hurting scars scar sh injury injure injuring injured
+relapse relapsed relapsing starve starving punish punishing scratch scratching hit hitting hopeless hopelessness
+hope worthless burden empty broken trapped numb giving give gave given lowest bottom dark cope done tired apart
+drowning failure better happier gets crying cried point reason go keep doing plan planned planning plans note notes
+letter letters goodbye goodbyes things stuff belongings possessions pets pet cat dog read reads see sees find finds
+here around last final love loved kids kid sorry taken took swallowed drank drunk ate eaten downed overdosed
+overdose overdosing od od'd od'ed od'ing pills pill tablets tablet tabs capsules caps kicking edge ledge bridge roof
+railing bleeding started rope noose gun blade blades razor razors lethal fatal deadly toxic painless how enough miss
+favour favor bleach world do rather sooner wish thought thoughts thinking think considering contemplating hate
+nothing ready check date day time place spot commit finish chose chosen picked set made making wrote written writing
+write left standing sitting rot drop hang neck jump mourn care notice everyone everybody pls please should mix
+mixing combine combining quickest fastest easiest best surest effective quick easy deep deeper ways way kill kil kll
+""".split())
+ANCHOR_STEMS = ("suic", "suis", "sucid", "sewer", "kill", "k*", "kms", "unaliv", "self", "overdos", "hopeles",
+                "d*", "s*", "su*")
+ANCHOR_CHARS = ("\U0001f48a", "\U0001faa2", "\U0001f52b", "\U0001fa78")
