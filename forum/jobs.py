@@ -57,6 +57,18 @@ def get_app() -> Flask:
     return _app
 
 
+@huey.on_startup()
+def _warm_models() -> None:
+    """Load the screening models (Detoxify included) before the first job.
+
+    The second opinion is the consumer's slowest job; loading its model at
+    start keeps the first re-check inside the review deadlines.
+    """
+    import moderation
+
+    moderation.warm_up(detoxify=True)
+
+
 @huey.signal(SIGNAL_ERROR)
 def _log_failure(signal, task, exc=None):  # noqa: ANN001 - huey signal signature
     log.error("job %s failed (%s retries left): %r", task.name, task.retries, exc)
