@@ -7,14 +7,12 @@ from playwright.sync_api import expect
 from forum.chat import services
 from tests.chat.engine import IMMINENT
 from tests.conftest import PASSWORD, make_user
-from tests.live import start_server
 
 
-@pytest.fixture(scope="module")
-def chat_server(_schema, test_env, tmp_path_factory):
-    server = start_server(test_env, tmp_path_factory.mktemp("chat-live"), module="tests.browser.chat_server")
-    yield server
-    server.stop()
+@pytest.fixture()
+def chat_server(live_server):
+    # The session's live server runs the real moderation engine (warmed up).
+    return live_server
 
 
 @pytest.fixture()

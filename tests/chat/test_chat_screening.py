@@ -3,9 +3,7 @@ and the background second opinion.
 
 The texts are real ones the moderation engine classifies (an email address
 is held as contact details; a plain statement of intent tonight is
-imminent risk). While the engine's stand-in is installed (it publishes
-everything), ``engine`` swaps in verdicts of exactly the shape the real
-engine returns for those texts, so the chat side is verified either way.
+imminent risk); nothing is stubbed.
 """
 from __future__ import annotations
 
@@ -18,7 +16,7 @@ from forum.extensions import db
 from forum.models import ChatMessage, ContentStatus
 from moderation.verdict import Verdict
 from tests.chat.conftest import events, join, send
-from tests.chat.engine import CONCERN, CONTACT, IMMINENT, install_if_stand_in
+from tests.chat.engine import CONCERN, CONTACT, IMMINENT
 
 
 def in_room(connect, users, room):
@@ -31,8 +29,7 @@ def in_room(connect, users, room):
 
 
 @pytest.fixture()
-def engine(monkeypatch):
-    install_if_stand_in(monkeypatch.setattr)
+def engine():
     return moderation
 
 
