@@ -132,6 +132,10 @@ class _State:
     self_risk: bool = False
     third: bool = False
     uncertain: list[tuple[int, int]] = field(default_factory=list)  # folded spans the model should judge
+    # Sentences the rules already read and set aside (negated, someone else's,
+    # a figure of speech...): the model must not overrule that reading, since
+    # embeddings barely register "not".
+    explained: set[int] = field(default_factory=set)
 
 
 def _split(folded: str) -> list[_Sentence]:
@@ -298,6 +302,9 @@ def _rules(text: str, gate: bool = True) -> tuple[_State, object, list[_Sentence
         for m in matches:
             s, e = m.start(), m.end()
             if any(a < e and s < b for a, b in hyper) and kind not in ("method", "encourage"):
+                sent = _sentence_at(sents, s)
+                if sent is not None:
+                    st.explained.add(sent.start)
                 continue
             # One span, one signal: the earlier (stronger) kind in the table wins.
             if kind not in ("time", "means", "method", "encourage") and any(a < e and s < b for a, b in taken):
@@ -388,10 +395,13 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
         if kind in ("time", "means"):
             continue  # modifiers, judged below
         if h.sent.quoted or h.negated:
+            st.explained.add(h.sent.start)
             continue
         if h.subject == "generic" or h.sent.genre:
+            st.explained.add(h.sent.start)
             continue  # talking about the topic, a song, a study, a question to others
         if h.subject == "specific":
+            st.explained.add(h.sent.start)
             if kind in ("distress", "topic") or h.past:
                 continue  # someone else's distress, or a past loss: no worry to act on now
             st.third = True
@@ -560,6 +570,8 @@ def analyse_many(texts: list[str]) -> list[CrisisFinding]:
         for sent in _semantic_sentences(sents):
             if fo is None:
                 break
+            if sent.start in st.explained and not any(sent.start <= u < sent.end for u, _ in st.uncertain):
+                continue
             s, e = fo.span(sent.start, sent.end)
             chunk = fo.source[s:e].strip(" >\n")
             if len(chunk) < 8:
