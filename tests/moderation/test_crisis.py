@@ -310,3 +310,17 @@ def test_engine_info():
     info = crisis.engine_info()
     assert info["crisis_rules"]
     assert info["semantic"].startswith("all-MiniLM-L6-v2@1110a24")
+
+
+ALL_CASES = CONCERN + HIGH + IMMINENT + NONE + PAST + THIRD + EVASIVE + ENCOURAGEMENT + NOT_ENCOURAGEMENT + METHOD
+
+
+@pytest.mark.parametrize("text", ALL_CASES)
+def test_anchor_gate_never_hides_a_signal(text):
+    """The fast path only runs patterns on sentences holding an anchor word;
+    it must find exactly what scanning everything finds."""
+    from moderation.crisis import _rules
+
+    fast, _, _ = _rules(text)
+    full, _, _ = _rules(text, gate=False)
+    assert (fast.risk, fast.categories, fast.uncertain) == (full.risk, full.categories, full.uncertain)
