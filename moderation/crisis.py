@@ -20,8 +20,12 @@ The detector works in two layers:
 Tiers (the *writer's* risk):
 
 * ``concern``: distress, hopelessness, a passive death wish, a past crisis,
-  a worry about a specific other person, or something the rules cannot place
-  and the model is unavailable to judge. Published, flagged for a moderator.
+  or something the rules cannot place and the model is unavailable to judge.
+  Published, flagged for a moderator.
+
+Worry about someone else is ``crisis.third_party`` with audience ``other``
+at risk ``none`` (helper signposting), or ``high`` when that person has a
+plan or an act is under way.
 * ``high``: active suicidal ideation or self-harm now.
 * ``imminent``: a plan, means, or a timeframe with ideation; a final message;
   an act in progress. Held and put at the top of the queue.
@@ -471,9 +475,12 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
                     # A quantity with intent is method detail under safe messaging.
                     st.categories.add("crisis.method_detail")
     if st.third and st.risk == 0:
-        _raise(st, "concern")
-        # A specific person with a plan or an act in progress is urgent
-        # for a moderator even though the writer is not at risk.
+        # Worry about someone else is not the writer's risk: it stays at
+        # "none" with crisis.third_party, which gets the writer signposting
+        # for helpers. Flagging every "I'm worried about my friend" would
+        # bury the queue (on the dev tweets it alone flagged 15 % of the
+        # "none" items). But a specific person with a plan, a final message
+        # or an act in progress is urgent for a moderator.
         if any(h.subject == "specific" and h.kind in ("plan", "final", "act") and not h.negated for h in hits):
             _raise(st, "high")
 
