@@ -1,17 +1,18 @@
 /* Live review queue and staff dashboard.
  *
- * A tiny Socket.IO (protocol 5, Engine.IO 4) client over a plain WebSocket,
- * so no third-party script is loaded. The pages work fully without it: this
- * only adds live rows, counters, claims and desktop notifications.
- * Every piece of server data is inserted with textContent, never as HTML.
+ * Uses the vendored socket.io client (static/vendor/socket.io, from npm),
+ * the same one chat uses, so no third-party origin is contacted. The pages
+ * work fully without it: this only adds live rows, counters, claims and
+ * desktop notifications. Every piece of server data is inserted with
+ * textContent, never as HTML.
  */
 (function () {
   "use strict";
   var root = document.querySelector("[data-live]");
-  if (!root || !window.WebSocket) { return; }
+  if (!root || typeof window.io !== "function") { return; }
   var ns = "/" + root.getAttribute("data-live");
   var statusEl = document.querySelector("[data-live-status]");
-  var ackId = 0, acks = {}, ws = null, retry = 1000, beat = null;
+  var socket = null, beat = null;
 
   function setStatus(on) {
     if (!statusEl) { return; }
@@ -19,43 +20,23 @@
     statusEl.classList.toggle("on", on);
   }
 
-  function send(event, data, cb) {
-    if (!ws || ws.readyState !== 1) { return; }
-    var id = "";
-    if (cb) { id = String(++ackId); acks[id] = cb; }
-    var args = data === undefined ? [event] : [event, data];
-    ws.send("42" + ns + "," + id + JSON.stringify(args));
-  }
-
   function connect() {
-    var proto = location.protocol === "https:" ? "wss://" : "ws://";
-    ws = new WebSocket(proto + location.host + "/socket.io/?EIO=4&transport=websocket");
-    ws.onmessage = function (msg) { onPacket(String(msg.data)); };
-    ws.onclose = function () {
-      setStatus(false);
+    socket = window.io(ns, { transports: ["websocket", "polling"] });
+    socket.on("connect", function () {
+      setStatus(true);
       clearInterval(beat);
-      setTimeout(connect, retry);
-      retry = Math.min(retry * 2, 30000);
-    };
-  }
-
-  function onPacket(p) {
-    var type = p.charAt(0);
-    if (type === "0") { ws.send("40" + ns + ","); return; }   // Engine.IO open -> join namespace
-    if (type === "2") { ws.send("3"); return; }                // ping -> pong
-    if (type !== "4") { return; }
-    var kind = p.charAt(1), rest = p.slice(2);
-    if (rest.indexOf(ns + ",") === 0) { rest = rest.slice(ns.length + 1); }
-    var m = /^(\d*)(.*)$/.exec(rest), id = m[1], body = m[2];
-    if (kind === "0") {
-      retry = 1000; setStatus(true);
-      beat = setInterval(function () { send("heartbeat", undefined, onCounters); }, 30000);
-      return;
-    }
-    if (kind === "4") { if (statusEl) { statusEl.textContent = "Live updates unavailable"; } ws.onclose = null; ws.close(); return; }
-    var args = body ? JSON.parse(body) : [];
-    if (kind === "3") { if (acks[id]) { acks[id](args[0]); delete acks[id]; } return; }
-    if (kind === "2") { handle(args[0], args[1]); }
+      // The heartbeat keeps this moderator counted as online (out-of-hours
+      // mode depends on it) and refreshes the counters.
+      beat = setInterval(function () { socket.emit("heartbeat", onCounters); }, 30000);
+    });
+    socket.on("disconnect", function () { setStatus(false); clearInterval(beat); });
+    socket.on("connect_error", function () {
+      // Refused by the server (not a moderator, bad origin): stop retrying.
+      if (!socket.active && statusEl) { statusEl.textContent = "Live updates unavailable"; }
+    });
+    ["counters", "item", "case", "imminent", "realert", "debrief"].forEach(function (event) {
+      socket.on(event, function (data) { handle(event, data); });
+    });
   }
 
   function onCounters(c) {
