@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -26,20 +27,17 @@ def _int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
-def load_or_create_secret_key(instance_dir: Path) -> str:
-    """Return SECRET_KEY from the environment, or one generated once and kept.
+def instance_key(instance_dir: Path, name: str, generate: Callable[[], str]) -> str:
+    """Read the key kept in ``instance/<name>``, creating it once if missing.
 
-    A generated key is stored in ``instance/secret_key`` with owner-only
-    permissions, so sessions survive restarts without any key in the repo.
+    The file is created with owner-only permissions, so keys survive
+    restarts without any secret in the repository.
     """
-    env_key = os.environ.get("SECRET_KEY")
-    if env_key:
-        return env_key
     instance_dir.mkdir(parents=True, exist_ok=True)
-    key_file = instance_dir / "secret_key"
+    key_file = instance_dir / name
     if key_file.exists():
         return key_file.read_text().strip()
-    key = secrets.token_urlsafe(48)
+    key = generate()
     # O_EXCL: two processes starting at once must not overwrite each other's key.
     try:
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -48,6 +46,11 @@ def load_or_create_secret_key(instance_dir: Path) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
     return key
+
+
+def load_or_create_secret_key(instance_dir: Path) -> str:
+    """SECRET_KEY from the environment, or one generated once into instance/."""
+    return os.environ.get("SECRET_KEY") or instance_key(instance_dir, "secret_key", lambda: secrets.token_urlsafe(48))
 
 
 class Config:

@@ -8,13 +8,13 @@ opening is audited and listed in the staff access log.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 
+from config import instance_key
 from forum import audit
 from forum.extensions import db
 from forum.models import User
@@ -28,18 +28,8 @@ def _key() -> bytes:
     configured = current_app.config.get("KINDRED_SEAL_KEY")
     if configured:
         return configured.encode() if isinstance(configured, str) else configured
-    path = Path(current_app.config["INSTANCE_DIR"]) / "seal_key"
-    if path.exists():
-        return path.read_bytes().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = Fernet.generate_key()
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes().strip()
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key)
-    return key
+    generate = lambda: Fernet.generate_key().decode()  # noqa: E731
+    return instance_key(Path(current_app.config["INSTANCE_DIR"]), "seal_key", generate).encode()
 
 
 def save_contact(member: User, contact: str) -> None:
