@@ -185,6 +185,12 @@ def _subject(prefix: str) -> str | None:
     return None
 
 
+# A subject *after* the signal counts only when it reports the words
+# ("...so suicidal, my sister said"); "suicidal thoughts creep in whenever
+# they want" is still the writer's.
+_REPORTED = re.compile(r"(?<![a-z])(?:said|says|say|told|tells|texted|wrote|admitted|admits|claims|claimed)(?![a-z])")
+
+
 def _context(hit: _Hit, folded: str) -> None:
     sent = hit.sent
     prefix_all = folded[sent.start:hit.start]
@@ -194,7 +200,8 @@ def _context(hit: _Hit, folded: str) -> None:
     if subj is None:
         # "Feeling so suicidal." has no subject and is about the writer; but
         # a subject after the signal ("...suicidal, my friend said") counts.
-        subj = _subject(folded[hit.end:sent.end][:40]) if hit.kind in ("subj", "state") else None
+        after = folded[hit.end:sent.end][:40]
+        subj = _subject(after) if hit.kind in ("subj", "state") and _REPORTED.search(after) else None
         subj = "self" if subj in (None, "self") else subj
     hit.subject = subj
     tail = clause[-40:]
@@ -224,13 +231,17 @@ _MODIFIERS = ("time", "means")
 _WORD_RE = re.compile(r"[a-z0-9][a-z0-9'*]*")
 
 
-def _anchored(text: str) -> bool:
-    """Whether a sentence holds a word some signal pattern needs (see
-    ``crisis_lexicon.ANCHOR_WORDS``). Cheap: a findall and set lookups."""
-    for w in _WORD_RE.findall(text):
-        if w in L.ANCHOR_WORDS or w.startswith(L.ANCHOR_STEMS):
-            return True
-    return False
+def _anchors(text: str) -> frozenset[str] | None:
+    """The signal kinds whose patterns could match in a sentence (see
+    ``crisis_lexicon.KIND_ANCHORS``); None means every kind (a rare stem such
+    as "suic" or "kill" is present). Cheap: a findall and set operations."""
+    words = set(_WORD_RE.findall(text))
+    if not words:
+        return frozenset()
+    for w in words:
+        if w.startswith(L.ANCHOR_STEMS):
+            return None
+    return frozenset(k for k, a in L.KIND_ANCHORS.items() if not words.isdisjoint(a))
 
 
 _EXPLAIN = {
@@ -290,10 +301,24 @@ def _rules(text: str, gate: bool = True) -> tuple[_State, object, list[_Sentence
     # The patterns only run over sentences holding an anchor word, and the
     # modifiers (timeframe, means) only when some signal was found: most
     # sentences of most posts hold none, and this keeps the rules fast.
-    anchored = [(s.start, s.end) for s in sents if _anchored(s.text)] if gate else [(0, len(folded))]
-    if not anchored:
+    # Per sentence, the signals whose anchor words it holds (None: all).
+    if gate:
+        kinds_at = [(s.start, s.end, _anchors(s.text)) for s in sents]
+        kinds_at = [k for k in kinds_at if k[2] is None or k[2]]
+    else:
+        kinds_at = [(0, len(folded), None)]
+    if not kinds_at:
         return st, fo, sents
-    hyper = [(m.start(), m.end()) for a, b in anchored for m in L.HYPERBOLE.finditer(folded, a, b)]
+    # Figures of speech, found lazily: only in sentences where a signal matched.
+    hyper_at: dict[int, list[tuple[int, int]]] = {}
+
+    def hyper(sent: _Sentence) -> list[tuple[int, int]]:
+        h = hyper_at.get(sent.start)
+        if h is None:
+            h = hyper_at[sent.start] = [(m.start(), m.end())
+                                        for m in L.HYPERBOLE.finditer(folded, sent.start, sent.end)]
+        return h
+
     hits: list[_Hit] = []
     taken: list[tuple[int, int]] = []
     for kind, pat in _SIGNALS:
@@ -302,19 +327,17 @@ def _rules(text: str, gate: bool = True) -> tuple[_State, object, list[_Sentence
                 continue
             matches = pat.finditer(folded)
         else:
-            matches = (m for a, b in anchored for m in pat.finditer(folded, a, b))
+            matches = (m for a, b, ks in kinds_at if ks is None or kind in ks for m in pat.finditer(folded, a, b))
         for m in matches:
             s, e = m.start(), m.end()
-            if any(a < e and s < b for a, b in hyper) and kind not in ("method", "encourage"):
-                sent = _sentence_at(sents, s)
-                if sent is not None:
-                    st.explained.add(sent.start)
+            sent = _sentence_at(sents, s)
+            if sent is None:
+                continue
+            if kind not in ("method", "encourage") and any(a < e and s < b for a, b in hyper(sent)):
+                st.explained.add(sent.start)
                 continue
             # One span, one signal: the earlier (stronger) kind in the table wins.
             if kind not in ("time", "means", "method", "encourage") and any(a < e and s < b for a, b in taken):
-                continue
-            sent = _sentence_at(sents, s)
-            if sent is None:
                 continue
             g = m.group()
             if kind == "subj" and ("suicid" in g or "thought" in g):

@@ -92,6 +92,16 @@ PASSIVE = _rx(
     r"(?:can'?t|cannot) (?:go on|keep going|do this anymore|do this any more|take (?:it|this|much more) any ?more)",
     r"(?:life|living) (?:isn'?t|is not|ain'?t) worth (?:it|living)", r"don'?t want to be alive",
     rf"(?:sometimes|often) i think about {DIE}",
+    # "I wish I'd die", "I feel like dying", "I just want it all to end",
+    # "I can't wait to leave this world": wanting not to be alive, in the
+    # writer's own words, without the word "suicide".
+    r"wish i (?:could |would |'d |will |just )?(?:just )?(?:die|dies|died|was dead|were dead)",
+    r"(?:feel|feeling|felt) like (?:i'?m )?dying(?! (?:of|from|to))",
+    r"(?:want|wanna|need) (?:it|this|it all|everything|all of this|all this|my life) to (?:just )?(?:end|stop|be over)",
+    r"(?:leave|leaving|left|quit|quitting|exit|exiting|escape|escaping) (?:this|the) (?:world|earth|planet|life)"
+    r"(?: early| for good| forever| already| soon)?",
+    r"(?:can'?t|cannot) wait to (?:die|be dead|not exist|leave (?:this|the) (?:world|earth|planet))",
+    r"(?:don'?t|wouldn'?t) mind (?:dying|being dead|not waking up|not existing|if i died)",
 )
 
 # Distress and hopelessness (concern).
@@ -220,9 +230,15 @@ HYPERBOLE = _rx(
     rf"(?:die|dying|died|dead) (?:of|from|laughing|of laughter|with laughter)", rf"{KILL} {MYSELF} laughing",
     rf"{SUICIDAL}(?: \w+)? (?:hot sauce|sauce|wings|chilli|chili|pepper|salsa|tendencies band)",
     rf"{SUICIDE} (?:squad|doors?|boys|boyz|silence|girls|machine|king|run|sprint|mission|pass|pact band|wings|sauce)",
-    rf"{SUICIDAL} tendencies", r"(?:would|'d) kill for", r"to die for", r"dying to (?:see|know|try|meet|hear|go|get|watch)",
+    rf"(?<!my )(?<!with )(?<!have )(?<!had )(?<!has )(?<!and )(?<!& ){SUICIDAL} tendencies", r"(?:would|'d) kill for", r"to die for", r"dying to (?:see|know|try|meet|hear|go|get|watch)",
     rf"{SUICIDAL} (?:pass|passes|defending|defence|defense|tackle|run|driving|driver|overtake|lifestyle|policy|"
     r"decision|move|mission|pace|strategy|economics)",
+    # "suicidal" describing a group, a policy or a path is talking about
+    # others or about the topic ("a suicidal path", "suicidal people");
+    # "I'm a suicidal person" is still the writer's.
+    rf"(?<!i'm a )(?<!im a )(?<!i am a )(?<!i'm )(?<!im ){SUICIDAL} (?:people|persons?|patients|teens|kids|youth|victims|"
+    r"behaviou?r|path|race|nation|country|government|maniacs?|villains?|characters?|individuals|men|women|clients|"
+    r"callers|veterans|students|friends|ideology|act|acts|watch|prevention|hotline|crisis line|awareness)",
     r"(?:this|that|it|he|she|you|they|school|work|exam|homework|traffic|job) (?:is|are|was) (?:literally )?killing me",
     r"if i (?:have|had) to .{1,40} (?:i'?ll|i will|i'?d|i would|gonna) (?:die|kill myself)",
 )
@@ -234,10 +250,10 @@ NEGATION = re.compile(
     r"shouldn'?t|nor|no|nothing like|far from|stopped|stop)(?: \w+){0,3} ?$"
 )
 # "I don't know why I want to die" is not a negation of wanting to die.
-NOT_NEGATION = re.compile(r"(?:don'?t|do not|didn'?t) (?:know|care|understand|get|think anyone|see why)|can'?t stop|"
+NOT_NEGATION = re.compile(r"(?:don'?t|do not|didn'?t|wouldn'?t) (?:mind|know|care|understand|get|think anyone|see why)|can'?t stop|"
                           r"no one|nobody|not sure|not even|not gonna lie|not going to lie|ngl|not to be dramatic|"
-                          r"never stop|not ok|not okay|not fine|not well|never (?:been|felt) (?:so |more |this )?"
-                          r"(?:close|closer|ready|sure)|never wanted (?:anything|something) (?:so|more)")
+                          r"never stop|not ok|not okay|not fine|not well|never (?:been|felt) (?:so |more |this |as )|"
+                          r"never (?:been|felt) (?:close|closer|ready|sure)|never wanted (?:anything|something) (?:so|more)")
 
 PAST = _rx(
     r"used to", r"(?:years?|months?|ages) ago", r"a (?:long )?(?:time|while) ago", r"back (?:then|when|in)",
@@ -273,7 +289,8 @@ GENERIC_PEOPLE = frozenset(
     "character characters you u ur your yourself ya y'all youre you're u're whoever".split()
 )
 SPECIFIC_PEOPLE = frozenset(
-    "he she they him her them his hers their theirs he's she's they're hes shes theyre himself herself themselves "
+    "he she they him her them his hers their theirs he's she's they're hes shes theyre he'd she'd they'd "
+    "he'll she'll they'll hed shed theyd himself herself themselves "
     "friend friends bestie bff sister brother sis bro mum mom mother mama mommy dad father papa son daughter "
     "partner boyfriend girlfriend bf gf wife husband fiance fiancee cousin aunt uncle grandma grandpa gran nan "
     "roommate flatmate housemate colleague coworker classmate neighbour neighbor child kid niece nephew ex "
@@ -293,7 +310,7 @@ QUESTION_START = re.compile(r"^(?:what|how|why|when|who|where|should|can|could|w
 # of most posts contain none, so the patterns only run where they can match.
 # tests/moderation/test_crisis.py checks the gate never hides a match.
 ANCHOR_WORDS = frozenset("""
-forever cease night just take anymore die dye dying died dead death disappear vanish exist existing wake live living life alive lives myself meself self
+forever cease night just take stop over earth planet waking anymore die dye dying died dead death disappear vanish exist existing wake live living life alive lives myself meself self
 herself himself themselves themself yourself yourselves urself yoself ur yo kms kmss kmsss kys ctb bus unalive
 unaliving sewerslide sewer slide sewerslidal deletion end ending ended off offing delete deleting yeet yeeting harm
 harming harmed harms cut cuts cutting burn burning burnt hurt hurting scars scar sh injury injure injuring injured
@@ -312,3 +329,36 @@ mixing combine combining quickest fastest easiest best surest effective quick ea
 ANCHOR_STEMS = ("suic", "suis", "sucid", "sewer", "kill", "k*", "kms", "unaliv", "self", "overdos", "hopeles",
                 "d*", "s*", "su*")
 ANCHOR_CHARS = ("\U0001f48a", "\U0001faa2", "\U0001f52b", "\U0001fa78")
+
+# Per signal, the words one of which every match of its pattern contains
+# (besides the rare stems above, which every signal accepts). A pattern runs
+# only on the sentences holding one of *its* words: on an ordinary post most
+# sentences hold a common word such as "day" or "go", but few hold one for
+# more than one or two signals, so most pattern scans are skipped.
+# tests/moderation/test_crisis.py checks the gate finds what a full scan finds.
+def _w(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+KIND_ANCHORS: dict[str, frozenset[str]] = {
+    "self": _w("kill kil kll myself meself myslef mysef self kms kmss kmsss ctb bus life unalive unaliving deletion "
+               "end live alive here exist go check dead commit"),
+    "final": _w("goodbye goodbyes things stuff belongings possessions pets pet cat dog time here around alive last "
+                "final love loved kids kid sorry"),
+    "act": _w("taken took swallowed downed drank drunk ate eaten overdosed od odd od'd od'ed oded overdosing od'ing "
+              "oding kicking starting edge ledge bridge roof railing bleeding"),
+    "plan": _w("plan planned note notes letter letters do go end finish date day time place spot night"),
+    "harm": _w("myself meself arm arms wrist wrists leg legs thigh thighs skin body stomach sh cut cuts scars self "
+               "selfharm selfharming injury injure injuring injured"),
+    "other": _w("himself herself themselves themself life"),
+    "subj": _w("die dye dead exist here disappear cease dying death ending killing"),
+    "topic": frozenset(),
+    "passive": _w("dead gone die dies died dye disappear vanish forever wake waking exist existing born here alive "
+                  "better miss notice care living going doing keep life point reason go anymore more dying end stop "
+                  "over world earth planet cease"),
+    "distress": _w("hopeless hopelessness way hope hate worthless empty burden broken trapped numb giving nothing "
+                   "lowest bottom dark cope done tired apart drowning failure better gets crying cried"),
+    "method": _w("how lethal fatal deadly toxic way ways mix mixing combine combining kill do enough"),
+    "encourage": _w("k y s kys urself yoself yourself yourselves ur yo self die dead end rope hang jump do exist miss "
+                    "care notice mourn favour favor rot bleach world better"),
+}
