@@ -100,6 +100,9 @@ _LEET_CHARS = "0-9@$!|+€£¡"
 # than a Unicode letter class.)
 _LEET_PAIR_RE = re.compile(rf"[a-z][{_LEET_CHARS}]|[{_LEET_CHARS}][a-z]")
 _WORD_CHARS_RE = re.compile(rf"[\w{_LEET_CHARS}]+")
+# Any leet character at all: a single character class, which re scans for
+# far faster than the pair alternation. Most posts have none.
+_LEET_ANY_RE = re.compile(rf"[{_LEET_CHARS}]")
 
 
 def fold(text: str) -> Folded:
@@ -116,7 +119,7 @@ def fold(text: str) -> Folded:
                 idx.append(i)
         chars_str = "".join(out)
         index = idx
-    if not _LEET_PAIR_RE.search(chars_str):
+    if not _LEET_ANY_RE.search(chars_str) or not _LEET_PAIR_RE.search(chars_str):
         return Folded(chars_str, index, text)
     chars = list(chars_str)
     for m in _WORD_CHARS_RE.finditer(chars_str):

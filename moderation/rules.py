@@ -60,9 +60,14 @@ _SQUEEZED_MAX = 200_000
 
 
 def _squeezed_tokens(text: str) -> set[str]:
-    out = set()
     cache = _SQUEEZED
-    for tok in set(_WORD_RE.findall(text)):
+    uniq = set(_WORD_RE.findall(text))
+    try:  # every token seen before: one C-level pass
+        return set(map(cache.__getitem__, uniq))
+    except KeyError:
+        pass
+    out = set()
+    for tok in uniq:
         sq = cache.get(tok)
         if sq is None:
             if len(cache) >= _SQUEEZED_MAX:
@@ -182,8 +187,9 @@ class RuleSet:
             raise ValueError("rule names must be unique")
         # squeezed single word -> watched words that squeeze to it
         self._single: dict[str, list[_Word]] = {}
-        # phrases: (first squeezed word, rule, compiled regex on folded text)
-        self._phrases: list[tuple[str, Rule, re.Pattern[str]]] = []
+        # phrases: (first squeezed word, the other squeezed words, rule,
+        # compiled regex on folded text)
+        self._phrases: list[tuple[str, tuple[str, ...], Rule, re.Pattern[str]]] = []
         self._patterns: list[tuple[Rule, PatternSpec, frozenset[str], re.Pattern[str]]] = []
         for rule in self.rules:
             for raw in rule.words:
@@ -211,7 +217,7 @@ class RuleSet:
         # A phrase: words in order, separated by any run of non-letters.
         body = r"[\W_]+".join(_repeat_pattern(p) for p in parts)
         regex = re.compile(rf"(?<!\w){body}(?:{'|'.join(SUFFIXES[1:])})?(?!\w)")
-        self._phrases.append((_squeeze(parts[0]), rule, regex))
+        self._phrases.append((_squeeze(parts[0]), tuple(_squeeze(p) for p in parts[1:]), rule, regex))
 
     # -- loading -------------------------------------------------------
     @classmethod
@@ -320,8 +326,18 @@ class RuleSet:
                             if _squeeze(unleet(word)) in self._single:
                                 confirm(word, m.start() + letters[i][0], m.start() + letters[j - 1][0] + 1)
                     done_upto = max(done_upto, m.end())
-        for first, rule, rx in self._phrases:
+        joined: str | None = None
+        for first, rest, rule, rx in self._phrases:
             if first not in tokens or (rule.kinds and kind not in rule.kinds):
+                continue
+            # Each later word, squeezed, is inside some squeezed token (a
+            # regex match of a word is a run of its letters, bounded by
+            # non-letters or "_", and squeezing a token keeps the squeezed
+            # word as a substring). Checking that first skips the regex scan
+            # for phrases such as "my scars" whenever "my" alone occurs.
+            if joined is None:
+                joined = " ".join(tokens)
+            if not all(w in joined for w in rest):
                 continue
             for m in rx.finditer(f.text):
                 s, e = f.span(m.start(), m.end())

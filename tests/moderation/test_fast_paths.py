@@ -93,3 +93,81 @@ def test_clause_scores_from_one_tokenising_pass_are_identical(text: str) -> None
     spans = toxicity.sentences(text)
     # Exact equality, not approx: same tokens, same summation order.
     assert fast.score_spans(text, spans) == [fast.score(s) for _, _, s in spans]
+
+
+# -- rules ------------------------------------------------------------------------
+
+from moderation import rules as _rules  # noqa: E402
+from moderation.normalise import _LEET_ANY_RE, _LEET_PAIR_RE, fold  # noqa: E402
+
+_RULES = _rules.default_rules()
+_PHRASES = [w for r in _RULES.rules for w in r.words if len(_rules._NONWORD_RE.split(fold(w).text.strip())) > 1]
+_WORDS = [w for r in _RULES.rules for w in r.words if w not in _PHRASES]
+
+
+def _reference_ruleset() -> _rules.RuleSet:
+    """The default rules with the phrase pre-check as first written: only
+    the first word of a phrase is required before its regex runs."""
+    ref = _rules.RuleSet(_RULES.rules, version=_RULES.version)
+    ref._phrases = [(first, (), rule, rx) for first, _rest, rule, rx in ref._phrases]
+    return ref
+
+
+_REFERENCE = _reference_ruleset()
+
+
+@st.composite
+def rule_text(draw) -> str:
+    """Text around watched phrases, mangled the ways people mangle them:
+    letters repeated, words joined by "_" or punctuation, suffixes, leet."""
+    items = []
+    for _ in range(draw(st.integers(0, 8))):
+        phrase = draw(st.sampled_from(_PHRASES + _WORDS + ["my", "end", "self", "life", "the", "cat"]))
+        words = phrase.split()
+        if draw(st.booleans()) and len(words) > 1:  # keep only some of the phrase's words
+            words = draw(st.lists(st.sampled_from(words), min_size=1, max_size=len(words)))
+        out = []
+        for w in words:
+            if w and draw(st.booleans()):
+                i = draw(st.integers(0, len(w) - 1))
+                w = w[:i] + w[i] * draw(st.integers(2, 4)) + w[i + 1:]
+            out.append(w)
+        sep = draw(st.sampled_from([" ", "_", "-", ". ", "  ", "__", "\n", "'"]))
+        text = sep.join(out) + draw(st.sampled_from(["", "s", "ing", "ed", "_x", "y", "!"]))
+        if draw(st.booleans()):
+            text = text.translate(str.maketrans({"a": "@", "s": "$", "i": "1", "e": "3", "o": "0"}))
+        items.append(text)
+    return draw(st.sampled_from([" ", ", ", "\n"])).join(items)
+
+
+def _hits(rs: _rules.RuleSet, text: str, kind: str) -> list[tuple[str, int, int]]:
+    return sorted((h.rule.name, h.start, h.end) for h in rs.match(text, kind=kind))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(rule_text(), st.text(max_size=120)), st.sampled_from(["post", "chat", "title"]))
+def test_phrase_word_precheck_finds_what_the_first_word_check_finds(text: str, kind: str) -> None:
+    assert _hits(_RULES, text, kind) == _hits(_REFERENCE, text, kind)
+
+
+@pytest.mark.parametrize("text", ["I keep cutting_myself", "cuttting   myyyself", "end...my___lifes",
+                                  "ending my life", "my scars", "my scarss", "end my", "my life will end"])
+def test_phrase_precheck_cases(text: str) -> None:
+    assert _hits(_RULES, text, "post") == _hits(_REFERENCE, text, "post")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(rule_text(), st.text(max_size=120)))
+def test_squeezed_tokens_cached_or_not(text: str) -> None:
+    folded = fold(text).text
+    expected = {_rules._squeeze(t) for t in _rules._WORD_RE.findall(folded)}
+    assert _rules._squeezed_tokens(folded) == expected  # cold or partly cached
+    assert _rules._squeezed_tokens(folded) == expected  # all cached: the fast path
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(rule_text(), st.text(max_size=80)))
+def test_leet_gate_is_a_superset_of_the_pair_test(text: str) -> None:
+    lowered = text.lower()
+    if _LEET_PAIR_RE.search(lowered):
+        assert _LEET_ANY_RE.search(lowered)
