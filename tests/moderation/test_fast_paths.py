@@ -171,3 +171,34 @@ def test_leet_gate_is_a_superset_of_the_pair_test(text: str) -> None:
     lowered = text.lower()
     if _LEET_PAIR_RE.search(lowered):
         assert _LEET_ANY_RE.search(lowered)
+
+
+# -- render -----------------------------------------------------------------------
+
+from moderation import render as _render  # noqa: E402
+
+_MARKDOWN_BITS = [
+    "word ", "Mr. Smith", ". ", "www.", "WWW.", "mailto:", "MailTo:", "@", "//", "/", ":", "a.b", "3.4", "x._",
+    "é.é", "example.org", "<b>", "</p>", "<!-- c -->", "<div>\n", "<script>x</script>", "&amp;", "**", "*", "_",
+    "~~", "`", "> ", "- ", "1. ", "# ", "    ", "\n", "\n\n", "[a](http://x.y)", "![i](x)", "\\", "---\n", "  \n",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.lists(st.sampled_from(_MARKDOWN_BITS), max_size=20).map("".join), st.text(max_size=60)))
+def test_fast_link_pretest_finds_a_match_exactly_when_the_plain_one_does(text: str) -> None:
+    assert bool(_render._MAYBE_LINK_FAST_RE.search(text)) == bool(_render._MAYBE_LINK_RE.search(text))
+
+
+_STOCK = _render._build(fast=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_MARKDOWN_BITS), max_size=25).map("".join))
+def test_fast_renderer_output_equals_the_stock_configuration(text: str) -> None:
+    reference = _STOCK
+    try:
+        ours = _render.render_markdown(text)
+    except _render.NestingTooDeep:
+        return
+    assert ours == reference.render(text)

@@ -180,7 +180,7 @@ _linky = st.lists(st.sampled_from([
 def _reference_renderer():
     from moderation.render import _build
 
-    return _build(fast_linkify=False)
+    return _build(fast=False)
 
 
 @settings(max_examples=300, deadline=None)
