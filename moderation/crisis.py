@@ -191,6 +191,18 @@ def _subject(prefix: str) -> str | None:
 _REPORTED = re.compile(r"(?<![a-z])(?:said|says|say|told|tells|texted|wrote|admitted|admits|claims|claimed)(?![a-z])")
 
 
+def _first_subject(suffix: str) -> str | None:
+    """The first person word after a signal, within a few words: "suicidal
+    thoughts are eating me alive" is the writer's, "...whenever they want" is
+    not evidence either way (None unless it is the writer)."""
+    for tok in _TOKEN_RE.findall(suffix[:40])[:SUBJECT_WINDOW]:
+        if tok in L.SELF_PEOPLE:
+            return "self"
+        if tok in L.SPECIFIC_PEOPLE or tok in L.GENERIC_PEOPLE:
+            return None
+    return None
+
+
 def _context(hit: _Hit, folded: str) -> None:
     sent = hit.sent
     prefix_all = folded[sent.start:hit.start]
@@ -296,7 +308,7 @@ def _rules(text: str, gate: bool = True) -> tuple[_State, object, list[_Sentence
     # Fold first (cheap for ASCII): leetspeak, accents and full-width
     # letters would otherwise hide a signal from the gate.
     fo = fold(text)
-    folded = _restore_quantities(fo, fo.text.replace("\u2019", "'").replace("\u2018", "'"))
+    folded = _mask_handles(fo, _restore_quantities(fo, fo.text.replace("\u2019", "'").replace("\u2018", "'")))
     sents = _split(folded)
     # The patterns only run over sentences holding an anchor word, and the
     # modifiers (timeframe, means) only when some signal was found: most
@@ -362,6 +374,24 @@ _QTY_SRC = re.compile(r"\d[\d,.]*\s?(?:mg|mcg|milligrams?|g|grams?|ml|pills?|tab
 _DIGIT = re.compile(r"\d")
 
 
+# A username ("@sad_suicidal_cat") is a name, not a statement: its letters
+# are blanked in the matching view (folding would read "@" as "a").
+_HANDLE_SRC = re.compile(r"(?<![\w@])@\w{2,}")
+
+
+def _mask_handles(fo, folded: str) -> str:
+    src = fo.source
+    if "@" not in src or len(folded) != len(src):
+        return folded
+    spans = [(m.start(), m.end()) for m in _HANDLE_SRC.finditer(src)]
+    if not spans:
+        return folded
+    chars = list(folded)
+    for a, b in spans:
+        chars[a:b] = " " * (b - a)
+    return "".join(chars)
+
+
 def _restore_quantities(fo, folded: str) -> str:
     src = fo.source
     if not _DIGIT.search(src):
@@ -424,6 +454,9 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
         if h.sent.quoted or h.negated:
             st.explained.add(h.sent.start)
             continue
+        if h.hypothetical and L.PURE_HYPOTHETICAL.search(folded, h.sent.start, h.start):
+            st.explained.add(h.sent.start)
+            continue  # "if I'm ever suicidal...": not about now
         if h.subject == "generic" or h.sent.genre:
             st.explained.add(h.sent.start)
             continue  # talking about the topic, a song, a study, a question to others
@@ -453,7 +486,8 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
                 folded[h.sent.start:h.start]) is None:
             continue  # "Feeling suicidal?": asking someone else
         if kind == "state" and _subject(folded[h.sent.start:h.end]) is None and not h.past and not _FEELING.search(
-                folded[max(h.sent.start, h.start - 30):h.start]):
+                folded[max(h.sent.start, h.start - 30):h.start]) and _first_subject(folded[h.end:h.sent.end]) != "self" \
+                and not _STATE_AFTER.match(folded, h.end, h.sent.end):
             # A bare topic word ("suicidal") with nobody attached: the model
             # judges it; without the model, flag it (fail safe).
             st.uncertain.append((h.start, h.end))
@@ -513,11 +547,19 @@ def _about_harm(folded: str) -> bool:
 
 
 # "feeling suicidal again" has no pronoun but is plainly about the writer.
-_FEELING = re.compile(r"(?<![a-z])(?:feel|feeling|felt|getting|been|being so|so|very|really|hella|super|extremely|"
+_FEELING = re.compile(r"(?<![a-z])(?:feel|feeling|feelin|feelings|felt|getting|been|being so|so|very|really|hella|super|extremely|"
                       r"actively|constantly)\W+(?:\w+\W+)?$")
 
 _STRONG_STATE = re.compile(r"(?:am|'m|im|feel|feeling|felt|been|get|getting|so|very|really|actively|hella|super|"
                            r"extremely|literally|always|constantly|again)\W*(?:\w+\W+)?$")
+
+
+# "suicidal thoughts are back", "the suicidal urges are getting worse": a
+# state that is happening to someone now; with no one else named, the writer.
+_STATE_AFTER = re.compile(r"\W*(?:are|r|is|'re|'s|keep|keeps|have been|been|just)?\W*(?:back|again|returning|"
+                          r"creeping|coming back|getting (?:worse|louder|stronger|bad|really)|so (?:bad|loud|strong)|"
+                          r"worse|louder|stronger|eating|won'?t (?:stop|leave|go away)|hitting|kicking in|every ?day|"
+                          r"all (?:day|night|the time))(?![a-z])")
 
 
 def _hedged_state(folded: str, h: _Hit) -> bool:

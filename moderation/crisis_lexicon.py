@@ -95,13 +95,16 @@ PASSIVE = _rx(
     # "I wish I'd die", "I feel like dying", "I just want it all to end",
     # "I can't wait to leave this world": wanting not to be alive, in the
     # writer's own words, without the word "suicide".
-    r"wish i (?:could |would |'d |will |just )?(?:just )?(?:die|dies|died|was dead|were dead)",
+    r"wish i(?: could| would|'d| will)?(?: just)? (?:die|dies|died|was dead|were dead)",
     r"(?:feel|feeling|felt) like (?:i'?m )?dying(?! (?:of|from|to))",
     r"(?:want|wanna|need) (?:it|this|it all|everything|all of this|all this|my life) to (?:just )?(?:end|stop|be over)",
     r"(?:leave|leaving|left|quit|quitting|exit|exiting|escape|escaping) (?:this|the) (?:world|earth|planet|life)"
     r"(?: early| for good| forever| already| soon)?",
     r"(?:can'?t|cannot) wait to (?:die|be dead|not exist|leave (?:this|the) (?:world|earth|planet))",
     r"(?:don'?t|wouldn'?t) mind (?:dying|being dead|not waking up|not existing|if i died)",
+    r"tired of (?:this|my) (?:life|existence)", r"(?:don'?t|do not) (?:like|enjoy) being alive",
+    r"if i (?:died|was gone|were gone|wasn'?t here|weren'?t here|disappeared) (?:\w+ ){0,2}would be (?:so )?(?:easier|better)",
+    r"look(?:ing)? forward to (?:death|dying|being dead)", r"(?:planning|planned|plan) my (?:own )?funeral",
 )
 
 # Distress and hopelessness (concern).
@@ -112,12 +115,12 @@ DISTRESS = _rx(
     r"(?:at|hit) (?:my|rock) (?:lowest|bottom)", r"(?:in|such) a (?:really )?dark place",
     r"giving up on (?:everything|life|myself)", r"(?:can'?t|cannot) cope(?: anymore| any more)?",
     r"(?:i'?m|i am) (?:so )?(?:done|tired) with (?:everything|life|it all)", r"falling apart",
-    r"drowning", r"(?:i'?m|i am) a failure", r"nothing (?:ever )?gets better", r"(?:crying|cried) myself to sleep",
+    r"drowning", r"(?:i'?m|i am) a failure", r"(?:don'?t|can'?t|cannot) trust myself", r"nothing (?:ever )?gets better", r"(?:crying|cried) myself to sleep",
 )
 
 SELF_HARM = _rx(
     r"(?:cut|cutting|burn|burning|burnt|hurt|hurting|harm|harming|scratch|scratching|hit|hitting|starve|starving|"
-    r"punish|punishing)(?:ed)? (?:myself|my (?:arms?|wrists?|legs?|thighs?|skin|body|stomach))",
+    r"punish|punishing|slit|slitting|slash|slashing|slashed)(?:ed)? (?:myself|my (?:arms?|wrists?|legs?|thighs?|skin|body|stomach))",
     r"self[- ]?harm(?:ing|ed|s)?", r"self[- ]?injur(?:y|e|ing|ed)", r"(?<!de)relaps(?:e|ed|ing) (?:on|into) (?:sh|self)",
     r"(?:urge|urges|want|wanna|wanting) to (?:cut|sh|hurt myself|self[- ]?harm)",
     r"sh (?:again|urges?|scars?|relapse)", r"(?:my|fresh|new) (?:cuts|scars)",
@@ -207,7 +210,8 @@ METHOD = _rx(
 # never softened by "lol".
 ENCOURAGE = _rx(
     r"k ?y ?s", r"kill ?ur ?self", r"kill yo ?self", rf"{KILL} (?:your|ur|yo|you) ?self", r"kill yourselves",
-    r"(?:go|just|pls|please|should|gonna|better) (?:go )?(?:and )?(?:die|drop dead|kill yourself|end it|end yourself|"
+    # ("I wish I'd just die" is the writer's own wish, not encouragement.)
+    r"(?<!i'd )(?<!i )(?<!id )(?<!i'll )(?<!ill )(?:go|just|pls|please|should|gonna|better) (?:go )?(?:and )?(?:die|drop dead|kill yourself|end it|end yourself|"
     r"unalive yourself|rope|hang yourself|jump off (?:a|the) \w+|overdose)",
     r"(?:you|u|ya|ye) should (?:just )?(?:die|kill yourself|end it|end your life|do it|off yourself|not exist|"
     r"unalive yourself)",
@@ -236,9 +240,10 @@ HYPERBOLE = _rx(
     # "suicidal" describing a group, a policy or a path is talking about
     # others or about the topic ("a suicidal path", "suicidal people");
     # "I'm a suicidal person" is still the writer's.
-    rf"(?<!i'm a )(?<!im a )(?<!i am a )(?<!i'm )(?<!im ){SUICIDAL} (?:people|persons?|patients|teens|kids|youth|victims|"
-    r"behaviou?r|path|race|nation|country|government|maniacs?|villains?|characters?|individuals|men|women|clients|"
-    r"callers|veterans|students|friends|ideology|act|acts|watch|prevention|hotline|crisis line|awareness)",
+    rf"(?<!a )(?<!i'm )(?<!im ){SUICIDAL} (?:people|persons?|patients|teens|kids|youth|victims|maniacs?|villains?|"
+    r"characters?|individuals|men|women|clients|callers|veterans|students|friends)",
+    rf"{SUICIDAL} (?:ways|caller|themes|content|jokes?|memes?|songs?|music|metal|behaviou?r|path|race|nation|country|government|ideology|act|acts|watch|prevention|hotline|"
+    r"crisis line|awareness)",
     r"(?:this|that|it|he|she|you|they|school|work|exam|homework|traffic|job) (?:is|are|was) (?:literally )?killing me",
     r"if i (?:have|had) to .{1,40} (?:i'?ll|i will|i'?d|i would|gonna) (?:die|kill myself)",
 )
@@ -272,6 +277,10 @@ RECENT = _rx(
     r"just now", r"(?:an|one|a few|\d+) (?:hours?|minutes?|mins?) ago", r"last night", r"earlier today",
     r"this (?:morning|evening|afternoon)", r"tonight", r"again", r"still", r"right now", r"rn", r"today",
 )
+# "If I'm ever suicidal, you're who I'd call": a pure hypothetical about the
+# future, not a disclosure (no flag at all, unlike other hypotheticals).
+PURE_HYPOTHETICAL = re.compile(r"(?<![a-z])(?:(?:if|when|in case) (?:i|i'm|im|i am|i was|i were|i get|i feel)(?: \w+)? ever|"
+                               r"imagine|pretend|hypothetically)(?![a-z])")
 HYPOTHETICAL = re.compile(r"(?<![a-z])(?:if|what if|imagine|suppose|supposing|pretend|hypothetically|as if|"
                           r"even if|unless|whether)(?![a-z])[^,;:]*$")
 # Genre markers: a sentence that reports a song, film, book, game or study is
@@ -296,7 +305,8 @@ SPECIFIC_PEOPLE = frozenset(
     "roommate flatmate housemate colleague coworker classmate neighbour neighbor child kid niece nephew ex "
     "stepmom stepdad stepmum sibling siblings parent parents member mate pal buddy".split()
 )
-SELF_PEOPLE = frozenset("i i'm im i've ive i'd id i'll me my myself mine we we're us our ourselves".split())
+# "am" has no other subject than the writer ("Am so suicidal anyway").
+SELF_PEOPLE = frozenset("i i'm im i've ive i'd id i'll me my myself mine we we're us our ourselves am ima i'ma".split())
 
 # A sentence with "?" and no first-person subject is usually asking others.
 QUESTION_START = re.compile(r"^(?:what|how|why|when|who|where|should|can|could|would|do|does|did|is|are|has|have|"
@@ -353,10 +363,10 @@ KIND_ANCHORS: dict[str, frozenset[str]] = {
     "other": _w("himself herself themselves themself life"),
     "subj": _w("die dye dead exist here disappear cease dying death ending killing"),
     "topic": frozenset(),
-    "passive": _w("dead gone die dies died dye disappear vanish forever wake waking exist existing born here alive "
+    "passive": _w("death funeral dead gone die dies died dye disappear vanish forever wake waking exist existing born here alive "
                   "better miss notice care living going doing keep life point reason go anymore more dying end stop "
                   "over world earth planet cease"),
-    "distress": _w("hopeless hopelessness way hope hate worthless empty burden broken trapped numb giving nothing "
+    "distress": _w("myself hopeless hopelessness way hope hate worthless empty burden broken trapped numb giving nothing "
                    "lowest bottom dark cope done tired apart drowning failure better gets crying cried"),
     "method": _w("how lethal fatal deadly toxic way ways mix mixing combine combining kill do enough"),
     "encourage": _w("k y s kys urself yoself yourself yourselves ur yo self die dead end rope hang jump do exist miss "

@@ -42,6 +42,14 @@ CONCERN = [
     "I feel completely hopeless about everything.",
     "I don't want to wake up tomorrow, I'm so tired of living.",
     "I can't go on like this anymore.",
+    # passive death wishes in the writer's own words, often after a denial
+    "I'm not suicidal but I wish I'd just die in my sleep.",
+    "not suicidal or anything, I just don't like being alive very much",
+    "I feel like dying every single day.",
+    "I just want it all to end.",
+    "honestly can't wait to leave this world",
+    "I'm so tired of this life.",
+    "If I was gone everything would be easier for them.",
 ]
 HIGH = [
     "I want to kill myself.",
@@ -49,6 +57,16 @@ HIGH = [
     "I've been feeling really suicidal this week.",
     "I cut myself again last night and I feel awful.",
     "i just want to end my life",
+    # states without a pronoun, or with the writer named after the signal
+    "I'm so suicidal.",
+    "feeling suicidal again",
+    "feelin suicidal tonight",
+    "suicidal thoughts are back",
+    "the suicidal thoughts are getting worse",
+    "suicidal thoughts are eating me alive",
+    "Am so suicidal anyway.",
+    "I've never been more suicidal.",
+    "my suicidal tendencies are acting up",
     "Sometimes I think I'd rather die than keep feeling this way.",
 ]
 IMMINENT = [
@@ -105,6 +123,12 @@ NONE = [
     "I take 50mg of sertraline every morning and it's helping.",
     "Had a good day today, went for a walk and made soup.",
     "I made a plan for the weekend: cinema and a long lunch.",
+    # the nearest "I" is not the subject
+    "I doubt he'd ever be suicidal.",
+    # "suicidal" describing a group, a path or a policy
+    "Lockdowns are a suicidal path for small businesses.",
+    "We need better care for suicidal patients in A&E.",
+    "Suicidal Tendencies played a great set last night.",
 ]
 
 
