@@ -142,6 +142,8 @@ class LinearProfanityScorer:
         self._coefs: list[list[float]] = coefs.T.tolist()
         from importlib.metadata import version
         self.name = f"alt-profanity-check@{version('alt-profanity-check')}"
+        self._empty: float | None = None
+        self._empty = self._score_counts({})
 
     def score(self, text: str) -> float:
         counts: dict[int, int] = {}
@@ -164,44 +166,44 @@ class LinearProfanityScorer:
         """
         if not text.isascii():
             return [self.score(s) for _, _, s in spans]
-        index = self._index
-        # (start, column) of every token the model knows, in text order.
-        found = [(m.start(), i) for m in _TOKEN_RE.finditer(text.lower())
-                 if (i := index.get(m.group())) is not None]
+        get = self._index.get
+        findall = _TOKEN_RE.findall
+        lowered = text.lower()
         out: list[float] = []
-        k, n = 0, len(found)
         for start, end, _ in spans:
-            while k < n and found[k][0] < start:
-                k += 1
+            # findall with pos/endpos: no slice copied. The characters either
+            # side of a clause are never word characters, so \b behaves
+            # exactly as it does on the clause alone.
             counts: dict[int, int] = {}
-            while k < n and found[k][0] < end:
-                i = found[k][1]
-                counts[i] = counts.get(i, 0) + 1
-                k += 1
+            for tok in findall(lowered, start, end):
+                i = get(tok)
+                if i is not None:
+                    counts[i] = counts.get(i, 0) + 1
             out.append(self._score_counts(counts))
         return out
 
     def _score_counts(self, counts: dict[int, int]) -> float:
+        # Same operations in the same order as the straightforward loops
+        # (``dots[k] += w * cs[k]`` token by token), so the same floats.
         n = len(self._intercepts)
+        dots = [0.0] * n
         if not counts:
-            dots = [0.0] * n
+            if self._empty is not None:  # a clause with no known word: a constant
+                return self._empty
             norm = 1.0
         else:
-            dots = [0.0] * n
             sq = 0.0
+            idf, coefs = self._idf, self._coefs
             for i, tf in counts.items():
-                cs = self._coefs[i]
-                w = tf * self._idf[i]
+                w = tf * idf[i]
                 sq += w * w
-                for k in range(n):
-                    dots[k] += w * cs[k]
+                dots = [d + w * c for d, c in zip(dots, coefs[i])]
             norm = math.sqrt(sq)
         total = 0.0
-        for k in range(n):
-            d = dots[k] / norm + self._intercepts[k]
-            a, b = self._cal[k]
-            z = a * d + b
-            total += 1.0 / (1.0 + math.exp(z)) if z < 500 else 0.0
+        exp = math.exp
+        for d, ic, (a, b) in zip(dots, self._intercepts, self._cal):
+            z = a * (d / norm + ic) + b
+            total += 1.0 / (1.0 + exp(z)) if z < 500 else 0.0
         return total / n
 
     def score_many(self, texts: Sequence[str]) -> list[float]:

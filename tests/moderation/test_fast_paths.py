@@ -202,3 +202,38 @@ def test_fast_renderer_output_equals_the_stock_configuration(text: str) -> None:
     except _render.NestingTooDeep:
         return
     assert ours == reference.render(text)
+
+
+def _reference_score(scorer: toxicity.LinearProfanityScorer, text: str) -> float:
+    """The linear model evaluated with plain index loops (as first written)."""
+    import math
+
+    counts: dict[int, int] = {}
+    for tok in toxicity._TOKEN_RE.findall(text.lower()):
+        i = scorer._index.get(tok)
+        if i is not None:
+            counts[i] = counts.get(i, 0) + 1
+    n = len(scorer._intercepts)
+    dots = [0.0] * n
+    norm = 1.0
+    if counts:
+        sq = 0.0
+        for i, tf in counts.items():
+            w = tf * scorer._idf[i]
+            sq += w * w
+            for k in range(n):
+                dots[k] += w * scorer._coefs[i][k]
+        norm = math.sqrt(sq)
+    total = 0.0
+    for k in range(n):
+        a, b = scorer._cal[k]
+        z = a * (dots[k] / norm + scorer._intercepts[k]) + b
+        total += 1.0 / (1.0 + math.exp(z)) if z < 500 else 0.0
+    return total / n
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(gate_text(), st.text(max_size=80)))
+def test_linear_scorer_gives_the_same_floats_as_plain_loops(text: str) -> None:
+    scorer = toxicity.fast_scorer()
+    assert scorer.score(text) == _reference_score(scorer, text)
