@@ -97,9 +97,14 @@ def test_bench_runs_and_reports_targets(scripted_crisis, monkeypatch) -> None:
     from moderation import bench
 
     monkeypatch.setattr(bench, "_pin_one_core", lambda: "not pinned (test)")
-    r = bench.run(iterations=3)
+    r = bench.run(iterations=3, slow_iterations=3)
     long_post = r["stages"]["300-word post"]
-    assert {"clean", "rules", "render+sanitise", "toxicity (fast)", "end to end: screen()"} <= set(long_post)
+    assert {"clean", "rules", "render+sanitise", "toxicity (fast)", "fast path (timed together)",
+            "end to end: screen()"} <= set(long_post)
+    # Comparisons are ratios of figures from this same run.
+    assert "300-word post: screen() / fast path" in r["ratios"]
+    assert "32 chat messages: screen_many / screen() one by one" in r["ratios"]
+    assert all(v > 0 for v in r["ratios"].values())
     assert all(m["p50"] >= 0 for m in long_post.values())
     assert r["screen_many_32_chat"]["per_message_ms"] > 0
     assert len(r["targets"]) == 4
