@@ -110,6 +110,12 @@ class _FastLinkify:
     def pretest(self, text: str) -> bool:
         return bool(_MAYBE_LINK_FAST_RE.search(text)) and self._inner.pretest(text)
 
+    def test(self, text: str) -> bool:
+        # Called for each text run of a block that passed the pre-test; a
+        # run holds a link only if it has a link's shape, so the same cheap
+        # check skips the full search for the runs around the link.
+        return bool(_MAYBE_LINK_FAST_RE.search(text)) and self._inner.test(text)
+
     def __getattr__(self, name: str):
         return getattr(self._inner, name)
 
