@@ -372,3 +372,19 @@ KIND_ANCHORS: dict[str, frozenset[str]] = {
     "encourage": _w("k y s kys urself yoself yourself yourselves ur yo self die dead end rope hang jump do exist miss "
                     "care notice mourn favour favor rot bleach world better"),
 }
+
+# -- what the semantic layer reads -------------------------------------------------
+# When the rules found nothing, the model reads a sentence only if it holds
+# one of these words: the vocabulary of distress, loss and harm. A sentence
+# about the weather or a recipe cannot be a disclosure the rules missed, and
+# skipping it is most of the model's cost on an ordinary post (on the dev set
+# this halves the sentences embedded at the same recall; see docs/crisis.md).
+SEMANTIC_CUES = frozenset("""
+feel feeling feelings felt tired exhausted alone lonely anymore hate life living alive die dead death dying end ending
+hurt hurting pain painful hopeless worthless useless pointless sad depressed depression cry crying cried empty numb
+give giving point nothing nobody noone suffer suffering scared afraid worse worst wish wake escape enough done
+kill myself broken lost trapped stuck burden failure ugly disgusting ruined cope struggle struggling goodbye sorry
+voices urge urges gone disappear exist existing miserable misery despair darkness dark hopelessness sick fault
+unloved unwanted isolated leave tonight forever overdose pills meds hospital crisis attempt attempts tried scars cut
+harm bridge rope gun knife blade wrists can't cant cannot
+""".split())

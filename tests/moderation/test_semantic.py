@@ -114,9 +114,31 @@ def test_concurrent_first_use_loads_once(fresh_semantic):
     semantic._Model.__init__ = counting
     try:
         with ThreadPoolExecutor(4) as pool:
-            results = list(pool.map(lambda t: crisis.analyse(t).risk,
+            # Each thread both asks for the model directly and screens a text
+            # (benign texts without distress words never reach the model).
+            results = list(pool.map(lambda t: (semantic.available(), crisis.analyse(t).risk)[1],
                                     ["I want to die", "nice day", "I feel hopeless", "kms"]))
     finally:
         semantic._Model.__init__ = original
     assert len(loads) == 1
     assert results == ["high", "none", "concern", "high"]
+
+
+def test_benign_text_without_distress_words_skips_the_model():
+    """The model only reads sentences with some distress vocabulary when the
+    rules found nothing: an ordinary post costs no embedding."""
+    calls = []
+    original = semantic.similarities
+
+    def counting(sentences):
+        calls.append(list(sentences))
+        return original(sentences)
+
+    semantic.similarities = counting
+    try:
+        assert crisis.analyse("Made soup and watched a film with my cat. Good evening.").risk == "none"
+        assert calls == []
+        crisis.analyse("I feel like such a burden lately and nothing helps.")
+        assert calls, "a sentence with distress words must reach the model"
+    finally:
+        semantic.similarities = original
