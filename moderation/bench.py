@@ -197,7 +197,12 @@ def run(iterations: int = 300, slow_iterations: int = 100) -> dict[str, Any]:
         results["ratios"]["sanitiser: bleach / nh3"] = comparison["speedup"]
     long_ = results["stages"]["300-word post"]
     fast = long_["fast path (timed together)"]
-    short_e2e = results["stages"]["short post"]["end to end: screen()"]
+    # The crisis engine only runs MiniLM when its cheap gate lets a text
+    # through, and the short post may not get through. Take the slower of the
+    # two short texts end to end, so the figure includes the model whenever
+    # either text reaches it.
+    short_e2e = max((results["stages"][k]["end to end: screen()"] for k in ("short post", "chat message")),
+                    key=lambda m: m["p50"])
     semantic_on = "unavailable" not in str(results["engine"].get("crisis.semantic", results["engine"].get(
         "semantic", "unavailable")))
     results["targets"] = [
@@ -205,7 +210,8 @@ def run(iterations: int = 300, slow_iterations: int = 100) -> dict[str, Any]:
          "complete": "crisis rules" in long_},
         {"target": "fast path, 300-word post, p99 <= 5 ms", "measured": fast["p99"], "ok": fast["p99"] <= 5.0,
          "complete": "crisis rules" in long_},
-        {"target": "short post with MiniLM semantic layer, p50 <= 15 ms", "measured": short_e2e["p50"],
+        {"target": "short text (post or chat) with MiniLM semantic layer, p50 <= 15 ms",
+         "measured": short_e2e["p50"],
          "ok": short_e2e["p50"] <= 15.0, "complete": semantic_on},
         {"target": "screen_many of 32 chat messages, <= 10 ms per message",
          "measured": results["screen_many_32_chat"]["per_message_ms"],
