@@ -723,8 +723,13 @@ def _apply_semantic(st: _State, fo, sentences: list[tuple[int, int, bool, dict[s
         margin = sim[pos_group] - sim.get("counter", 0.0)
         if margin > best_margin:
             best_margin = margin
-        hit = (unc and margin >= UNCERTAIN_MARGIN) or (
-            margin >= FREE_MARGIN and sim[pos_group] >= FREE_MIN_SIM)
+        # A sentence holding the topic word sits near the ideation examples
+        # by vocabulary alone, so its margin is inflated: it is judged only
+        # by the (stricter) uncertain margin, never by the free thresholds.
+        if unc:
+            hit = margin >= UNCERTAIN_MARGIN
+        else:
+            hit = margin >= FREE_MARGIN and sim[pos_group] >= FREE_MIN_SIM
         if hit and (best is None or margin > best[3]):
             best = (s, e, pos_group, margin, sim[pos_group])
     scores["semantic_margin"] = round(best_margin, 4)
