@@ -352,7 +352,7 @@ def _w(words: str) -> frozenset[str]:
 
 KIND_ANCHORS: dict[str, frozenset[str]] = {
     "self": _w("kill kil kll myself meself myslef mysef self kms kmss kmsss ctb bus life unalive unaliving deletion "
-               "end live alive here exist go check dead commit"),
+               "end live alive don't dont exist check dead commit"),
     "final": _w("goodbye goodbyes things stuff belongings possessions pets pet cat dog time here around alive last "
                 "final love loved kids kid sorry"),
     "act": _w("taken took swallowed downed drank drunk ate eaten overdosed od odd od'd od'ed oded overdosing od'ing "
@@ -363,9 +363,9 @@ KIND_ANCHORS: dict[str, frozenset[str]] = {
     "other": _w("himself herself themselves themself life"),
     "subj": _w("die dye dead exist here disappear cease dying death ending killing"),
     "topic": frozenset(),
-    "passive": _w("death funeral dead gone die dies died dye disappear vanish forever wake waking exist existing born here alive "
-                  "better miss notice care living going doing keep life point reason go anymore more dying end stop "
-                  "over world earth planet cease"),
+    "passive": _w("death funeral dead gone die dies died dye disappear vanish forever wake waking exist existing born "
+                  "wasn't wasnt weren't werent alive without miss notice care living can't cant cannot life point "
+                  "reason dying want wanna need world earth planet cease sometimes often existence disappeared"),
     "distress": _w("myself hopeless hopelessness way hope hate worthless empty burden broken trapped numb giving nothing "
                    "lowest bottom dark cope done tired apart drowning failure better gets crying cried"),
     "method": _w("how lethal fatal deadly toxic way ways mix mixing combine combining kill do enough"),
