@@ -26,7 +26,8 @@ ENDPOINTS: dict[str, str] = {
     "pages.home": PUBLIC, "pages.about": PUBLIC, "pages.guidelines": PUBLIC, "pages.privacy": PUBLIC,
     "pages.help": PUBLIC, "pages.healthz": PUBLIC,
     # auth
-    "auth.login": PUBLIC, "auth.register": PUBLIC, "auth.logout": LOGIN,
+    "auth.login": PUBLIC, "auth.register": PUBLIC,
+    "auth.forgot_password": PUBLIC, "auth.reset_password": PUBLIC, "auth.logout": LOGIN,
     # account
     "account.index": LOGIN, "account.profile": LOGIN, "account.password": LOGIN, "account.deactivate": LOGIN,
     "account.safety": LOGIN, "account.notices": LOGIN,
@@ -74,6 +75,7 @@ def _sample_args(ids: dict[str, object]) -> dict[str, object]:
         "slug": "general", "topic_id": ids["topic"], "post_id": ids["post"], "handle": "OtherMember",
         "filename": "css/kindred.css", "target_type": "post", "target_id": ids["post"],
         "user_id": ids["member"], "review_id": 1, "case_id": 1, "req_id": 1, "template_id": 1,
+        "token": "not-a-valid-token",
     }
 
 

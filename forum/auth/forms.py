@@ -27,3 +27,13 @@ class RegisterForm(FlaskForm):
     age_confirmed = BooleanField("I am 16 or older")
     guidelines_accepted = BooleanField("I have read and accept the community guidelines")
     keep_handle = BooleanField("Keep this name anyway")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("The email address on your account",
+                       validators=[InputRequired("Please enter your email address."), Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField("New password",
+                                 validators=[InputRequired("Please choose a password."), Length(max=256)])

@@ -6,8 +6,14 @@ reasons keyed by form field, so views only translate them to form errors.
 """
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +23,12 @@ from forum.auth.passwords import hash_password, verify_password
 from forum.extensions import db
 from forum.models import Role, User, utcnow
 
+log = logging.getLogger(__name__)
+
 HANDLE_MIN, HANDLE_MAX = 3, 32
+# A reset link works for an hour, and only once: it carries a fingerprint of
+# the password hash, so it dies as soon as the password changes.
+RESET_MAX_AGE_SECONDS = 3600
 PASSWORD_MIN = 10
 # Letters (any script), digits, space and a little punctuation. "@" and "+"
 # are allowed so that an email-like handle gets the *warning* below (a
@@ -200,3 +211,68 @@ def set_role(user: User, role: str, actor: User | None = None, reason: str | Non
     audit.record(actor, "user.role_change", target_type="user", target_id=user.id, reason=reason,
                  old=old, new=role, via="cli")
     db.session.commit()
+
+
+# -- password reset by email ---------------------------------------------------
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="kindred-password-reset")
+
+
+def _password_fingerprint(user: User) -> str:
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def password_reset_token(user: User) -> str:
+    return _reset_serializer().dumps({"u": user.id, "p": _password_fingerprint(user)})
+
+
+def password_reset_available() -> bool:
+    """Resets need outgoing mail; without SMTP the page says so plainly."""
+    return bool(current_app.config.get("SMTP_HOST"))
+
+
+def request_password_reset(email: str, link_for: Callable[[str], str]) -> None:
+    """Email a reset link to every open account using ``email``.
+
+    The caller always shows the same answer, whether or not an account
+    matched, so the form cannot be used to find out who is a member. A mail
+    failure is logged, never shown: it would reveal the same thing.
+    """
+    from forum.outbox import send_email
+
+    address = (email or "").strip()
+    if not address or not password_reset_available():
+        return
+    accounts = db.session.scalars(
+        select(User).where(db.func.lower(User.email) == address.lower(), User.is_deactivated.is_(False))).all()
+    for user in accounts:
+        body = (
+            f"Hello {user.handle},\n\n"
+            "Someone asked to reset the password of your Kindred account. If it was you, open this link "
+            f"within the hour to choose a new password:\n\n{link_for(password_reset_token(user))}\n\n"
+            "If it wasn't you, you can ignore this email: your password has not changed.\n\n"
+            "Kindred is peer support, not a crisis service. If you need help now, the Get help now page "
+            "on the site lists helplines you can contact at any time.\n")
+        try:
+            send_email("Reset your Kindred password", body, [user.email])
+        except OSError:
+            log.exception("could not send a password-reset email")
+
+
+def reset_password(token: str, new: str) -> User:
+    """Set a new password from a reset link (single use, one hour)."""
+    expired = AccountError({"form": [
+        "This link has expired or has already been used. You can ask for a new one below."]})
+    try:
+        data = _reset_serializer().loads(token, max_age=RESET_MAX_AGE_SECONDS)
+    except BadSignature:
+        raise expired from None
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if user is None or user.is_deactivated or data.get("p") != _password_fingerprint(user):
+        raise expired
+    if problems := check_password(new, user.handle):
+        raise AccountError({"new_password": problems})
+    user.password_hash = hash_password(new)
+    db.session.commit()
+    return user

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from forum.auth import bp
 from forum.auth import services
-from forum.auth.forms import LoginForm, RegisterForm
+from forum.auth.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from forum.extensions import limiter
 from forum.web import apply_errors, safe_next
 
@@ -68,3 +68,33 @@ def logout():
     logout_user()
     flash("You've logged out. Take care of yourself.", "info")
     return redirect(url_for("pages.home"))
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    sent = False
+    if form.validate_on_submit():
+        services.request_password_reset(
+            form.email.data, lambda token: url_for("auth.reset_password", token=token, _external=True))
+        sent = True
+    return render_template("auth/forgot.html", form=form, sent=sent,
+                           available=services.password_reset_available())
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def reset_password(token: str):
+    form = ResetPasswordForm()
+    general: list[str] = []
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.new_password.data)
+        except services.AccountError as exc:
+            general = apply_errors(form, exc.errors)
+        else:
+            flash("Your password has been changed. You can log in with it now.", "success")
+            return redirect(url_for("auth.login"))
+    status = 400 if (form.errors or general) and request.method == "POST" else 200
+    return render_template("auth/reset.html", form=form, general=general), status
