@@ -34,12 +34,13 @@ migrate: install
 seed: migrate
 	$(FLASK) seed-demo --if-empty
 
-# The web server and the job consumer run side by side; Ctrl-C stops both.
+# The embedded set-up: one process serves the forum and runs the job
+# consumer (deadlines, re-alerts, notifications, second opinion), so live
+# re-alerts reach the browsers it serves without a message queue. With
+# REDIS_URL set, run `make worker` processes instead (README).
 run: seed
 	@echo "Kindred on http://$(HOST):$(PORT)"
-	@trap 'kill 0' EXIT INT TERM; \
-	$(VENV)/bin/huey_consumer forum.jobs.huey --workers 2 --worker-type thread --quiet & \
-	$(PY) -m forum.serve --host $(HOST) --port $(PORT)
+	$(PY) -m forum.serve --host $(HOST) --port $(PORT) --worker
 
 worker: install
 	$(VENV)/bin/huey_consumer forum.jobs.huey --workers 2 --worker-type thread

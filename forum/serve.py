@@ -13,6 +13,7 @@ stalled chat by about 40 ms per message on this machine (measured with
 from __future__ import annotations
 
 import argparse
+import signal
 
 from werkzeug.serving import WSGIRequestHandler
 
@@ -34,8 +35,40 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--debug", action="store_true")
     parser.add_argument("--no-nodelay", action="store_true",
                         help="leave Nagle's algorithm on (only to measure its cost)")
+    parser.add_argument("--worker", action="store_true",
+                        help="also run the huey job consumer in this process (the embedded set-up)")
     args = parser.parse_args(argv)
     app = create_app()
+    consumer = start_embedded_worker() if args.worker else None
+    try:
+        _serve(app, args)
+    finally:
+        if consumer is not None:
+            consumer.stop(graceful=True)
+
+
+def start_embedded_worker():
+    """Run the job consumer's threads inside this server process.
+
+    Without Redis there is no message queue between processes, so Socket.IO
+    emits made by a separate consumer (deadline re-alerts) could not reach
+    the browsers connected here. In the embedded, single-process set-up the
+    consumer therefore runs in-process, and its re-alerts go straight to the
+    connected moderators and staff. With ``REDIS_URL`` set, run consumers as
+    their own processes instead (``make worker``).
+    """
+    from forum.jobs import huey
+
+    consumer = huey.create_consumer(workers=2, worker_type="thread", periodic=True)
+    consumer.start()
+    # huey's consumer installs its own SIGINT/SIGTERM handlers for a process
+    # it owns; here the web server owns the process, so restore the defaults.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    return consumer
+
+
+def _serve(app, args: argparse.Namespace) -> None:
     handler = WSGIRequestHandler if args.no_nodelay else NoDelayRequestHandler
     # Werkzeug's server is fine for a local, single-machine run; the flag
     # acknowledges that it is not the production server.

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.models import Outbox
+from tests.live import start_server
 from tests.review.servers import WebhookSink
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,3 +84,29 @@ def test_consumer_process_delivers_kicked_relay(users, test_env, tmp_path):
         if consumer is not None:
             consumer.terminate()
             consumer.wait(timeout=20)
+
+
+def test_embedded_server_runs_the_consumer_in_process(users, test_env, tmp_path):
+    """``python -m forum.serve --worker`` (what ``make run`` starts) delivers
+    queued jobs itself, so its re-alerts reach the sockets it serves."""
+    hook = WebhookSink()
+    env = {**os.environ, **test_env, "KINDRED_INSTANCE_DIR": str(tmp_path), "SECRET_KEY": "test",
+           "KINDRED_ONCALL_WEBHOOK_URL": hook.url, "HF_HUB_OFFLINE": "1"}
+    env.pop("REDIS_URL", None)
+    server = None
+    try:
+        w = subprocess.run([sys.executable, "-c", WRITER, str(users["member"].id)], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=120)
+        assert w.returncode == 0, w.stderr
+        server = start_server({k: env[k] for k in ("KINDRED_INSTANCE_DIR", "SECRET_KEY", "DATABASE_URL",
+                                                   "KINDRED_ONCALL_WEBHOOK_URL")},
+                              tmp_path, timeout=120, extra_args=("--worker",))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not hook.payloads:
+            time.sleep(0.2)
+        assert hook.payloads, server.log()
+        assert hook.payloads[0]["kind"] == "case_opened"
+    finally:
+        hook.stop()
+        if server is not None:
+            server.stop()
