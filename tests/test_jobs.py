@@ -7,7 +7,10 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from sqlalchemy import select
 
@@ -51,25 +54,41 @@ WRITER = textwrap.dedent("""
 """)
 
 
-def test_consumer_process_delivers_kicked_relay(users, test_env, tmp_path):
-    assert CONSUMER.exists(), "huey_consumer missing: pip install -r requirements.txt"
+@pytest.fixture()
+def queued_escalation(users, test_env, tmp_path):
+    """Another process commits an escalation and queues its relay job on the
+    SQLite huey in ``tmp_path``; nothing has consumed it yet."""
     hook = WebhookSink()
     env = {**os.environ, **test_env, "KINDRED_INSTANCE_DIR": str(tmp_path), "SECRET_KEY": "test",
            "KINDRED_ONCALL_WEBHOOK_URL": hook.url, "HF_HUB_OFFLINE": "1"}
     env.pop("REDIS_URL", None)
-    consumer = None
     try:
         w = subprocess.run([sys.executable, "-c", WRITER, str(users["member"].id)], cwd=ROOT, env=env,
                            capture_output=True, text=True, timeout=120)
         assert w.returncode == 0, w.stderr
+        yield env, hook
+    finally:
+        hook.stop()
+
+
+def wait_for_payload(hook: WebhookSink, log: str | Callable[[], str]) -> dict:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not hook.payloads:
+        time.sleep(0.2)
+    assert hook.payloads, log() if callable(log) else log
+    return hook.payloads[0]
+
+
+def test_consumer_process_delivers_kicked_relay(queued_escalation, tmp_path):
+    assert CONSUMER.exists(), "huey_consumer missing: pip install -r requirements.txt"
+    env, hook = queued_escalation
+    consumer = None
+    try:
         with open(tmp_path / "consumer.log", "wb") as log:
             consumer = subprocess.Popen([str(CONSUMER), "forum.jobs.huey", "-w", "1", "-k", "thread"], cwd=ROOT,
                                         env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not hook.payloads:
-            time.sleep(0.2)
-        assert hook.payloads, (tmp_path / "consumer.log").read_text()
-        assert hook.payloads[0]["kind"] == "case_opened"
+        payload = wait_for_payload(hook, lambda: (tmp_path / "consumer.log").read_text())
+        assert payload["kind"] == "case_opened"
         db.session.expire_all()
         row = db.session.scalar(select(Outbox).where(Outbox.kind == "escalation.opened"))
         for _ in range(50):
@@ -80,33 +99,19 @@ def test_consumer_process_delivers_kicked_relay(users, test_env, tmp_path):
             row = db.session.get(Outbox, row.id)
         assert row.processed_at is not None
     finally:
-        hook.stop()
         if consumer is not None:
             consumer.terminate()
             consumer.wait(timeout=20)
 
 
-def test_embedded_server_runs_the_consumer_in_process(users, test_env, tmp_path):
+def test_embedded_server_runs_the_consumer_in_process(queued_escalation, tmp_path):
     """``python -m forum.serve --worker`` (what ``make run`` starts) delivers
     queued jobs itself, so its re-alerts reach the sockets it serves."""
-    hook = WebhookSink()
-    env = {**os.environ, **test_env, "KINDRED_INSTANCE_DIR": str(tmp_path), "SECRET_KEY": "test",
-           "KINDRED_ONCALL_WEBHOOK_URL": hook.url, "HF_HUB_OFFLINE": "1"}
-    env.pop("REDIS_URL", None)
-    server = None
+    env, hook = queued_escalation
+    server = start_server({k: env[k] for k in ("KINDRED_INSTANCE_DIR", "SECRET_KEY", "DATABASE_URL",
+                                               "KINDRED_ONCALL_WEBHOOK_URL")},
+                          tmp_path, timeout=120, extra_args=("--worker",))
     try:
-        w = subprocess.run([sys.executable, "-c", WRITER, str(users["member"].id)], cwd=ROOT, env=env,
-                           capture_output=True, text=True, timeout=120)
-        assert w.returncode == 0, w.stderr
-        server = start_server({k: env[k] for k in ("KINDRED_INSTANCE_DIR", "SECRET_KEY", "DATABASE_URL",
-                                                   "KINDRED_ONCALL_WEBHOOK_URL")},
-                              tmp_path, timeout=120, extra_args=("--worker",))
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not hook.payloads:
-            time.sleep(0.2)
-        assert hook.payloads, server.log()
-        assert hook.payloads[0]["kind"] == "case_opened"
+        assert wait_for_payload(hook, server.log)["kind"] == "case_opened"
     finally:
-        hook.stop()
-        if server is not None:
-            server.stop()
+        server.stop()
