@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 import moderation
+from forum import reactions
 from forum.extensions import db
 from forum.models import Board, ContentStatus, Post, PostRevision, PostSupport, Topic, User, utcnow
 from forum.review import services as review_services
@@ -321,18 +322,7 @@ def toggle_support(user: User, post_id: int) -> Post:
     post = db.session.get(Post, post_id)
     if post is None or post.status != ContentStatus.VISIBLE or post.topic.status != ContentStatus.VISIBLE:
         raise NotAllowed()
-    existing = db.session.get(PostSupport, (post.id, user.id))
-    if existing is None:
-        db.session.add(PostSupport(post_id=post.id, user_id=user.id))
-        delta = 1
-    else:
-        db.session.delete(existing)
-        delta = -1
-    # Increment in SQL so two members supporting at once both count.
-    db.session.execute(update(Post).where(Post.id == post.id)
-                       .values(support_count=func.max(Post.support_count + delta, 0)
-                               if db.engine.dialect.name == "sqlite"
-                               else func.greatest(Post.support_count + delta, 0)))
+    reactions.toggle_support(post, PostSupport, "post_id", user.id)
     db.session.commit()
     db.session.refresh(post)
     return post

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 import moderation
-from forum import audit
+from forum import audit, reactions
 from forum.chat import payloads, policy
 from forum.events import emit_after_commit
 from forum.extensions import db
@@ -367,17 +367,7 @@ def toggle_support(user: User, message_id: int) -> dict[str, Any]:
         raise ChatError("forbidden", reason or "Please log in to send support.")
     if msg.author_id == user.id:
         raise ChatError("own_message", "You can't send support to your own message.")
-    existing = db.session.get(ChatSupport, (msg.id, user.id))
-    if existing is None:
-        db.session.add(ChatSupport(message_id=msg.id, user_id=user.id))
-        msg.support_count = ChatMessage.support_count + 1
-        supported = True
-    else:
-        db.session.delete(existing)
-        msg.support_count = ChatMessage.support_count - 1
-        supported = False
-    db.session.flush()
-    db.session.refresh(msg, ["support_count"])
+    supported = reactions.toggle_support(msg, ChatSupport, "message_id", user.id)
     data = {"id": msg.id, "room": msg.room_id, "support": msg.support_count}
     emit_after_commit("support", data, namespace=NAMESPACE, to=room_key(msg.room_id))
     db.session.commit()
