@@ -142,6 +142,12 @@ class LinearProfanityScorer:
         self._coefs: list[list[float]] = coefs.T.tolist()
         from importlib.metadata import version
         self.name = f"alt-profanity-check@{version('alt-profanity-check')}"
+        # Per word: w * w and w * c for each estimator when the word occurs
+        # once (w = idf), the usual case in a clause. Only for the layout
+        # the package ships (five estimators); anything else takes _dots.
+        self._unit: list[tuple[float, ...]] | None = None
+        if len(self._intercepts) == 5:
+            self._unit = [(w * w, *(w * c for c in cs)) for w, cs in zip(self._idf, self._coefs)]
         self._empty: float | None = None
         self._empty = self._score_counts({})
 
@@ -185,26 +191,52 @@ class LinearProfanityScorer:
     def _score_counts(self, counts: dict[int, int]) -> float:
         # Same operations in the same order as the straightforward loops
         # (``dots[k] += w * cs[k]`` token by token), so the same floats.
-        n = len(self._intercepts)
-        dots = [0.0] * n
-        if not counts:
-            if self._empty is not None:  # a clause with no known word: a constant
-                return self._empty
-            norm = 1.0
+        if not counts and self._empty is not None:  # a clause with no known word: a constant
+            return self._empty
+        if self._unit is not None:
+            dots, sq = self._dots5(counts)
         else:
-            sq = 0.0
-            idf, coefs = self._idf, self._coefs
-            for i, tf in counts.items():
-                w = tf * idf[i]
-                sq += w * w
-                dots = [d + w * c for d, c in zip(dots, coefs[i])]
-            norm = math.sqrt(sq)
+            dots, sq = self._dots(counts)
+        norm = math.sqrt(sq) if counts else 1.0
         total = 0.0
         exp = math.exp
         for d, ic, (a, b) in zip(dots, self._intercepts, self._cal):
             z = a * (d / norm + ic) + b
             total += 1.0 / (1.0 + exp(z)) if z < 500 else 0.0
-        return total / n
+        return total / len(self._intercepts)
+
+    def _dots(self, counts: dict[int, int]) -> tuple[list[float], float]:
+        dots = [0.0] * len(self._intercepts)
+        sq = 0.0
+        idf, coefs = self._idf, self._coefs
+        for i, tf in counts.items():
+            w = tf * idf[i]
+            sq += w * w
+            dots = [d + w * c for d, c in zip(dots, coefs[i])]
+        return dots, sq
+
+    def _dots5(self, counts: dict[int, int]) -> tuple[list[float], float]:
+        """``_dots`` for the five estimators alt-profanity-check ships, in
+        locals instead of a new list per token. A word seen once has w =
+        idf exactly (1 * x == x), so its w * w and w * c come precomputed
+        from ``_unit``: the same products, computed once at load time."""
+        d0 = d1 = d2 = d3 = d4 = sq = 0.0
+        unit, idf, coefs = self._unit, self._idf, self._coefs
+        for i, tf in counts.items():
+            if tf == 1:
+                ww, c0, c1, c2, c3, c4 = unit[i]
+            else:
+                w = tf * idf[i]
+                ww = w * w
+                k0, k1, k2, k3, k4 = coefs[i]
+                c0, c1, c2, c3, c4 = w * k0, w * k1, w * k2, w * k3, w * k4
+            sq += ww
+            d0 += c0
+            d1 += c1
+            d2 += c2
+            d3 += c3
+            d4 += c4
+        return [d0, d1, d2, d3, d4], sq
 
     def score_many(self, texts: Sequence[str]) -> list[float]:
         return [self.score(t) for t in texts]

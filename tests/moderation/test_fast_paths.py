@@ -237,3 +237,19 @@ def _reference_score(scorer: toxicity.LinearProfanityScorer, text: str) -> float
 def test_linear_scorer_gives_the_same_floats_as_plain_loops(text: str) -> None:
     scorer = toxicity.fast_scorer()
     assert scorer.score(text) == _reference_score(scorer, text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(gate_text(), st.text(max_size=80)), st.integers(1, 4))
+def test_unrolled_scorer_equals_the_list_loop(text: str, repeat: int) -> None:
+    # Repeated text gives words seen more than once (tf > 1), which skip
+    # the precomputed once-seen products.
+    scorer = toxicity.fast_scorer()
+    text = " ".join([text] * repeat)
+    counts: dict[int, int] = {}
+    for tok in toxicity._TOKEN_RE.findall(text.lower()):
+        i = scorer._index.get(tok)
+        if i is not None:
+            counts[i] = counts.get(i, 0) + 1
+    assert scorer._dots5(counts) == scorer._dots(counts)
+    assert scorer.score(text) == _reference_score(scorer, text)
