@@ -28,7 +28,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from moderation.normalise import Folded, fold, unleet
 
@@ -48,10 +48,20 @@ _PUNCT_JOIN_RE = re.compile(r"\w[^\w\s'\u2019]{1,3}\w")
 # (no spaces), or the whole run of spaced-out single letters.
 _JOINED_RE = re.compile(r"\w+(?:[^\w\s'\u2019]{1,3}\w+)+")
 _SPACED_RE = re.compile(r"(?<!\w)\w(?:[^\w\n'\u2019]{1,3}\w(?!\w)){2,}")
+# Where a punctuation join can start: the character before a separator
+# that follows a word character and comes within three characters of the
+# next word character. Searched from the separator, so re skips through
+# the letters instead of trying _PUNCT_JOIN_RE at each one. For ASCII text
+# the separators are spelled out as ranges (a bitmap test: \x1c-\x1f are
+# whitespace to re, the apostrophe is excluded as above).
+_JOIN_AT_RE = re.compile(r"[^\w\s'\u2019](?<=\w.)(?=[^\w\s'\u2019]{0,2}\w)")
+_ASCII_SEP = r"\x00-\x08\x0e-\x1b!-&(-/:-@\[-^`{-\x7f"
+_JOIN_AT_ASCII_RE = re.compile(rf"[{_ASCII_SEP}](?<=\w.)(?=[{_ASCII_SEP}]{{0,2}}\w)")
 _NONWORD_RE = re.compile(r"[\W_]+")
 # One-letter words that occur in ordinary text ("a", "I", and the tails of
 # contractions: it's, don't, I'm, I'd).
 _COMMON_SINGLE = frozenset("aistmd")
+_RARE_ASCII_SINGLES = frozenset(c for c in map(chr, range(128)) if re.match(r"\w", c)) - _COMMON_SINGLE
 # token -> token with repeated letters squeezed. Word use is Zipfian, so a
 # bounded cache answers almost every lookup after warm-up and saves a
 # back-referencing regex pass over every text.
@@ -59,9 +69,28 @@ _SQUEEZED: dict[str, str] = {}
 _SQUEEZED_MAX = 200_000
 
 
+# ASCII characters that are not word characters, mapped to spaces: after
+# that, str.split() (C) cuts an ASCII text into exactly its \w+ runs.
+_ASCII_NONWORD_TO_SPACE = str.maketrans({c: " " for c in map(chr, range(128)) if not re.match(r"\w", c)})
+
+
+def _word_set(text: str) -> set[str]:
+    r"""``set(_WORD_RE.findall(text))``, about twice as fast. A \w+ run never
+    crosses whitespace, so each run lies inside one split piece; a piece of
+    word characters only (``isalnum``) is a whole run, and the rare others
+    (an "_" or non-ASCII punctuation) are split by the regex itself."""
+    words = set(text.translate(_ASCII_NONWORD_TO_SPACE).split())
+    odd = [w for w in words if not w.isalnum()] if not text.isascii() or "_" in text else ()
+    if odd:
+        words.difference_update(odd)
+        for w in odd:
+            words.update(_WORD_RE.findall(w))
+    return words
+
+
 def _squeezed_tokens(text: str) -> set[str]:
     cache = _SQUEEZED
-    uniq = set(_WORD_RE.findall(text))
+    uniq = _word_set(text)
     try:  # every token seen before: one C-level pass
         return set(map(cache.__getitem__, uniq))
     except KeyError:
@@ -75,6 +104,8 @@ def _squeezed_tokens(text: str) -> set[str]:
             sq = cache[tok] = _squeeze(tok)
         out.add(sq)
     return out
+
+
 _DROP_DIGITS = str.maketrans("", "", "0123456789")
 
 
@@ -85,7 +116,17 @@ def _squeeze(s: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def _locator(key: str) -> re.Pattern[str]:
     """Finds a squeezed word in the folded text, with any repeats."""
-    return re.compile(r"(?<!\w)" + "".join(re.escape(c) + "+" for c in key) + r"(?!\w)")
+    return re.compile(_word_start(key[0], 1) + "".join(re.escape(c) + "+" for c in key[1:]) + r"(?!\w)")
+
+
+def _word_start(ch: str, n: int) -> str:
+    r"""``(?<!\w)`` then ``ch`` at least ``n`` times, written to begin with the
+    letter itself: re then jumps from one occurrence of that letter to the
+    next instead of testing the lookbehind at every position (~15x faster on
+    a 300-word post). ``(?<!\w.)`` after the first letter checks the same
+    character ``(?<!\w)`` checks before it; the matches are the same."""
+    c = re.escape(ch)
+    return f"{c}(?<!\\w.){c}*" if n == 1 else f"{c}(?<!\\w.){c}{{{n - 1},}}"
 
 
 def _repeat_pattern(word: str) -> str:
@@ -95,6 +136,12 @@ def _repeat_pattern(word: str) -> str:
         ch, n = re.escape(m.group(1)), len(m.group())
         out.append(f"{ch}+" if n == 1 else f"{ch}{{{n},}}")
     return "".join(out)
+
+
+def _bounded_repeat_pattern(word: str) -> str:
+    r"""``(?<!\w)`` + ``_repeat_pattern(word)``, beginning with its first letter."""
+    n = len(re.match(r"(.)\1*", word).group())
+    return _word_start(word[0], n) + _repeat_pattern(word[n:])
 
 
 @dataclass(frozen=True)
@@ -215,8 +262,8 @@ class RuleSet:
                 self._single.setdefault(_squeeze(form), []).append(w)
             return
         # A phrase: words in order, separated by any run of non-letters.
-        body = r"[\W_]+".join(_repeat_pattern(p) for p in parts)
-        regex = re.compile(rf"(?<!\w){body}(?:{'|'.join(SUFFIXES[1:])})?(?!\w)")
+        body = r"[\W_]+".join([_bounded_repeat_pattern(parts[0])] + [_repeat_pattern(p) for p in parts[1:]])
+        regex = re.compile(rf"{body}(?:{'|'.join(SUFFIXES[1:])})?(?!\w)")
         self._phrases.append((_squeeze(parts[0]), tuple(_squeeze(p) for p in parts[1:]), rule, regex))
 
     # -- loading -------------------------------------------------------
@@ -302,8 +349,8 @@ class RuleSet:
         done_upto = -1
         # Spaced-out letters need several one-letter words; "a" and "i" are
         # ordinary words, so two others are required before the slower scan.
-        spaced = sum(1 for t in tokens if len(t) == 1 and t not in _COMMON_SINGLE) >= 2
-        for hit in (_SEPARATED_RE if spaced else _PUNCT_JOIN_RE).finditer(f.text):
+        spaced = _rare_singles(tokens, f.text.isascii()) >= 2
+        for hit in (_SEPARATED_RE.finditer(f.text) if spaced else _punct_joins(f.text)):
             if hit.start() < done_upto:
                 continue
             # Look at the line around the hit only: cheap, and runs are short.
@@ -343,6 +390,29 @@ class RuleSet:
                 s, e = f.span(m.start(), m.end())
                 found[(rule.name, s, e)] = RuleHit(rule, s, e, f.source[s:e])
         return list(found.values())
+
+
+def _rare_singles(tokens: set[str], ascii_: bool) -> int:
+    """How many tokens are one letter other than a common one. ASCII text:
+    a set intersection in C instead of a loop over every token."""
+    if ascii_:
+        return len(tokens & _RARE_ASCII_SINGLES)
+    return sum(1 for t in tokens if len(t) == 1 and t not in _COMMON_SINGLE)
+
+
+def _punct_joins(text: str) -> Iterator[re.Match[str]]:
+    """``_PUNCT_JOIN_RE.finditer(text)``, found from the separators: every
+    match starts one character before a ``_JOIN_AT_RE`` hit and each such
+    hit starts a match, so taking the hits in order past the last match's
+    end gives the same matches (tested)."""
+    end = 0
+    for at in (_JOIN_AT_ASCII_RE if text.isascii() else _JOIN_AT_RE).finditer(text):
+        start = at.start() - 1
+        if start >= end:
+            m = _PUNCT_JOIN_RE.match(text, start)
+            if m is not None:  # always, by construction
+                end = m.end()
+                yield m
 
 
 def apply_replacements(text: str, hits: list[RuleHit]) -> str:

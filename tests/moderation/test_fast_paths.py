@@ -8,6 +8,8 @@ near-misses are common.
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -253,3 +255,67 @@ def test_unrolled_scorer_equals_the_list_loop(text: str, repeat: int) -> None:
             counts[i] = counts.get(i, 0) + 1
     assert scorer._dots5(counts) == scorer._dots(counts)
     assert scorer.score(text) == _reference_score(scorer, text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(rule_text(), st.text(max_size=120), st.text(alphabet="ab_ \u00e9\u2019-.\n1\u0663\u00b2", max_size=40)))
+def test_word_set_equals_the_regex_findall(text: str) -> None:
+    assert _rules._word_set(text) == set(_rules._WORD_RE.findall(text))
+    folded = fold(text).text
+    assert _rules._word_set(folded) == set(_rules._WORD_RE.findall(folded))
+
+
+def _plain_phrase_regex(parts: list[str]) -> re.Pattern[str]:
+    """A phrase's regex as first written: a lookbehind in front."""
+    body = r"[\W_]+".join(_rules._repeat_pattern(p) for p in parts)
+    return re.compile(rf"(?<!\w){body}(?:{'|'.join(_rules.SUFFIXES[1:])})?(?!\w)")
+
+
+_PHRASE_PARTS = [[p for p in _rules._NONWORD_RE.split(fold(w.strip()).text) if p] for w in _PHRASES]
+_KEYS = sorted(_RULES._single)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(rule_text(), st.text(max_size=120)))
+def test_letter_first_word_regexes_find_the_same_spans(text: str) -> None:
+    folded = fold(text).text
+    for parts in _PHRASE_PARTS:
+        ours = _rules._bounded_repeat_pattern(parts[0])
+        assert [m.span() for m in _plain_phrase_regex(parts).finditer(folded)] == [
+            m.span() for m in re.compile(ours + _plain_phrase_regex(parts).pattern[
+                len(r"(?<!\w)" + _rules._repeat_pattern(parts[0])):]).finditer(folded)]
+    for key in _KEYS:
+        plain = re.compile(r"(?<!\w)" + "".join(re.escape(c) + "+" for c in key) + r"(?!\w)")
+        assert [m.span() for m in plain.finditer(folded)] == [m.span() for m in _rules._locator(key).finditer(folded)]
+
+
+@pytest.mark.parametrize("text", ["cutting myself", "ccutting myself", "xcutting myself", "\ncutting\nmyself",
+                                  "I keep cuttting_myself", "_cutting myself", "é cutting myself"])
+def test_letter_first_phrase_regex_cases(text: str) -> None:
+    for parts, (_first, _rest, _rule, rx) in zip(_PHRASE_PARTS, _RULES._phrases):
+        assert [m.span() for m in rx.finditer(text)] == [m.span() for m in _plain_phrase_regex(parts).finditer(text)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(rule_text(), st.text(max_size=80)))
+def test_single_letter_count_by_set_equals_the_loop(text: str) -> None:
+    tokens = _rules._squeezed_tokens(fold(text).text)
+    loop = sum(1 for t in tokens if len(t) == 1 and t not in _rules._COMMON_SINGLE)
+    assert _rules._rare_singles(tokens, fold(text).text.isascii()) == loop
+    assert _rules._rare_singles(tokens, False) == loop
+
+
+_JOINY = st.text(alphabet="ab1_ .-'*\u2019\u00e9\n\t\x1c\x00@/\u2022", max_size=60)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(rule_text(), st.text(max_size=120), _JOINY))
+def test_punct_joins_from_the_separators_equal_the_plain_scan(text: str) -> None:
+    for t in (text, fold(text).text):
+        assert [m.span() for m in _rules._punct_joins(t)] == [m.span() for m in _rules._PUNCT_JOIN_RE.finditer(t)]
+
+
+@pytest.mark.parametrize("text", ["f.u.c.k", "a.b.c.d.e", "s-h-i-t", "x...y", "x....y", "a.-.b", "n1**er", "é.b",
+                                  "a\u2022b", "a'b", "a\u2019b", "a. b", ".a.b", "a\x1cb", "a\x00b"])
+def test_punct_joins_cases(text: str) -> None:
+    assert [m.span() for m in _rules._punct_joins(text)] == [m.span() for m in _rules._PUNCT_JOIN_RE.finditer(text)]
