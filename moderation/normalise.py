@@ -16,6 +16,7 @@ Two different jobs live here, and they must not be confused:
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -83,6 +84,7 @@ class Folded:
         return (s, e)
 
 
+@functools.lru_cache(maxsize=8192)
 def _fold_char(ch: str) -> str:
     if ch.isascii():
         return ch.lower()
@@ -105,20 +107,49 @@ _WORD_CHARS_RE = re.compile(rf"[\w{_LEET_CHARS}]+")
 _LEET_ANY_RE = re.compile(rf"[{_LEET_CHARS}]")
 
 
+_NON_ASCII_RUN_RE = re.compile(r"[^\x00-\x7f]+")
+
+
+def _fold_mixed(text: str) -> tuple[str, Sequence[int]]:
+    """Fold text that is not all ASCII, character by character in effect.
+    Most such text is ASCII with a few curly quotes, accents or emoji, so the
+    ASCII runs are lower-cased whole (one character for one, as
+    ``_fold_char`` would) and only the other characters are folded singly,
+    each through a cache. When every character folds to exactly one (the
+    usual case: "’" stays, "é" becomes "e") the index is the identity,
+    a range, and no list of positions is built."""
+    pieces: list[str] = []
+    pos = 0
+    one_for_one = True
+    for m in _NON_ASCII_RUN_RE.finditer(text):
+        pieces.append(text[pos:m.start()].lower())
+        for ch in m.group():
+            folded = _fold_char(ch)
+            pieces.append(folded)
+            one_for_one = one_for_one and len(folded) == 1
+        pos = m.end()
+    pieces.append(text[pos:].lower())
+    if one_for_one:
+        return "".join(pieces), range(len(text))
+    return "".join(pieces), _fold_index(text)
+
+
+def _fold_index(text: str) -> list[int]:
+    """Where each folded character came from, when some character folds to
+    none or to several ("ﬁ" to "fi", a lone combining accent to "")."""
+    idx: list[int] = []
+    for i, ch in enumerate(text):
+        idx.extend([i] * len(_fold_char(ch)))
+    return idx
+
+
 def fold(text: str) -> Folded:
     """Case-fold, strip accents and map leetspeak, keeping an index map."""
     if text.isascii():
         chars_str = text.lower()
         index: range | list[int] = range(len(text))
     else:
-        out: list[str] = []
-        idx: list[int] = []
-        for i, ch in enumerate(text):
-            for c in _fold_char(ch):
-                out.append(c)
-                idx.append(i)
-        chars_str = "".join(out)
-        index = idx
+        chars_str, index = _fold_mixed(text)
     if not _LEET_ANY_RE.search(chars_str) or not _LEET_PAIR_RE.search(chars_str):
         return Folded(chars_str, index, text)
     chars = list(chars_str)

@@ -263,6 +263,8 @@ def test_word_set_equals_the_regex_findall(text: str) -> None:
     assert _rules._word_set(text) == set(_rules._WORD_RE.findall(text))
     folded = fold(text).text
     assert _rules._word_set(folded) == set(_rules._WORD_RE.findall(folded))
+    # The phone rule's digit count, by str.count instead of translate.
+    assert sum(map(text.count, "0123456789")) == len(text) - len(text.translate(str.maketrans("", "", "0123456789")))
 
 
 def _plain_phrase_regex(parts: list[str]) -> re.Pattern[str]:
@@ -319,3 +321,27 @@ def test_punct_joins_from_the_separators_equal_the_plain_scan(text: str) -> None
                                   "a\u2022b", "a'b", "a\u2019b", "a. b", ".a.b", "a\x1cb", "a\x00b"])
 def test_punct_joins_cases(text: str) -> None:
     assert [m.span() for m in _rules._punct_joins(text)] == [m.span() for m in _rules._PUNCT_JOIN_RE.finditer(text)]
+
+
+# -- folding ------------------------------------------------------------------------
+
+from moderation import normalise as _normalise  # noqa: E402
+
+
+def _reference_fold_chars(text: str) -> tuple[str, list[int]]:
+    """Folding as first written: every character through _fold_char."""
+    out, idx = [], []
+    for i, ch in enumerate(text):
+        for c in _normalise._fold_char.__wrapped__(ch):
+            out.append(c)
+            idx.append(i)
+    return "".join(out), idx
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(max_size=120), st.text(alphabet="aB1 .\u2019\u00e9\u00c9\ufb01\u0130\u017f\u212a\uff21\u00df\U0001f600",
+                                                  max_size=60), rule_text()))
+def test_mixed_fold_equals_folding_each_character(text: str) -> None:
+    folded, index = _normalise._fold_mixed(text)
+    assert (folded, list(index)) == _reference_fold_chars(text)
+    assert list(fold(text).index) == _reference_fold_chars(text)[1]
