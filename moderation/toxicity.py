@@ -117,6 +117,15 @@ class ToxicityFinding:
 
 # -- the fast linear scorer ------------------------------------------------------
 
+def _lowers_in_place(text: str, lowered: str) -> bool:
+    """Whether ``lowered`` (``text.lower()``) lowers each character to one
+    character, on its own: then a clause's slice of it is that clause's own
+    ``lower()``. True for ASCII; otherwise no character may grow ("İ"
+    lowers to two) and there must be no capital sigma, the one character
+    whose lower case depends on its neighbours (final "ς")."""
+    return text.isascii() or (len(lowered) == len(text) and "\u03a3" not in text)
+
+
 class LinearProfanityScorer:
     """alt-profanity-check's fitted model, evaluated directly.
 
@@ -167,14 +176,15 @@ class LinearProfanityScorer:
         (``\\b\\w\\w+\\b``) never crosses a clause boundary (those are
         punctuation or line breaks), so the tokens inside a span are exactly
         the tokens of the span on its own. Same numbers, same summation order
-        (tested). Only for ASCII text, where ``lower()`` keeps every offset;
-        anything else takes the per-clause path.
+        (tested). Only when ``lower()`` keeps every offset and lowers each
+        clause as it would alone (``_lowers_in_place``); anything else takes
+        the per-clause path.
         """
-        if not text.isascii():
+        lowered = text.lower()
+        if not _lowers_in_place(text, lowered):
             return [self.score(s) for _, _, s in spans]
         get = self._index.get
         findall = _TOKEN_RE.findall
-        lowered = text.lower()
         out: list[float] = []
         for start, end, _ in spans:
             # findall with pos/endpos: no slice copied. The characters either
@@ -460,9 +470,11 @@ _INSULT_WORDS = frozenset({"stfu", "shut", "hell", "off"})  # the forms without 
 # Stricter gates, one per pattern, derived from the words each alternative
 # cannot match without (every one is a whole word in a match). A regex with
 # long alternations costs ~0.1-0.4 ms on a 300-word post; a set test costs
-# ~1 us. Only applied to ASCII text: with IGNORECASE, re also matches some
-# non-ASCII letters ("\u017f" for "s", the Kelvin sign for "k") that a
+# ~1 us. Not applied to text holding one of the four non-ASCII letters
+# that re.IGNORECASE matches to ASCII ones ("İ", "ı", "ſ" for "s",
+# the Kelvin sign for "k"; checked over every code point), which a
 # lower-cased word set would not see. Equivalence is tested.
+_CASELESS_ASCII_RE = re.compile("[\u0130\u0131\u017f\u212a]")
 _IDENTITY_GATE = frozenset("are r should deserve need must ought kill gas exterminate deport hang shoot hate".split())
 _INSULT_GATE = frozenset(
     "idiot moron loser pathetic worthless stupid disgusting waste piece freak scum bitch cunt twat dickhead "
@@ -474,16 +486,16 @@ def pattern_findings(text: str) -> list[Reason]:
     """Threats, identity attacks and direct insults found by pattern."""
     out: list[Reason] = []
     words = set(_WORDS_RE.findall(text.lower()))
-    ascii_ = text.isascii()
+    gated = text.isascii() or not _CASELESS_ASCII_RE.search(text)
     targeted = not words.isdisjoint(_TARGET_WORDS)
     if targeted and not words.isdisjoint(_THREAT_WORDS):
         for m in _THREAT.finditer(text):
             out.append(_reason("abuse.threat", text, m.start(), m.end(), "Threatens someone with harm."))
-    if not words.isdisjoint(_GROUP_WORDS) and (not ascii_ or not words.isdisjoint(_IDENTITY_GATE)):
+    if not words.isdisjoint(_GROUP_WORDS) and (not gated or not words.isdisjoint(_IDENTITY_GATE)):
         for m in _IDENTITY.finditer(text):
             out.append(_reason("abuse.identity", text, m.start(), m.end(), "Attacks people for who they are."))
     insult = ((targeted or not words.isdisjoint(_INSULT_WORDS))
-              and (not ascii_ or not words.isdisjoint(_INSULT_GATE)))
+              and (not gated or not words.isdisjoint(_INSULT_GATE)))
     for m in _INSULT.finditer(text) if insult else ():
         before = text[max(0, m.start() - 25):m.start()]
         if _GENERIC_YOU.search(before):

@@ -24,7 +24,8 @@ VOCAB = (
     "idiot moron loser pathetic worthless stupid waste of space piece shit freak bitch liar useless ugly "
     "nobody no one likes loves everyone hates shut up stfu fuck off screw go hell he she they him her "
     "know where live watch your back dead stab hurt find myself me my not never tells feel like "
-    "\u017fhould \u212aill \u00e9 caf\u00e9 hello world thanks"
+    "\u017fhould \u212aill \u00e9 caf\u00e9 hello world thanks you\u2019re i\u2019m \u0130\u0131 \u03a3\u039f\u03a3 "
+    "\u03c3\u03bf\u03c2 \ufb01ne"
 ).split()
 # Whole phrases each gate exists for, so generated text often matches.
 PHRASES = [
@@ -74,6 +75,7 @@ GATE_CASES = [
     "gays should be shot", "nobody likes you", "everyone hates u", "shut the fuck up", "go to hell",
     "fuck off", "I know where you live", "watch your back", "you're dead.", "you deserve to be hurt",
     "\u017fhut up you", "women \u017fhould die", "I \u212aILL you", "u \u017ftupid", "people are lovely here", "thank you all",
+    "you\u2019re pathetic", "caf\u00e9: you are such a loser", "\u0130 hate gays", "women should d\u0130e",
 ]
 
 
@@ -345,3 +347,11 @@ def test_mixed_fold_equals_folding_each_character(text: str) -> None:
     folded, index = _normalise._fold_mixed(text)
     assert (folded, list(index)) == _reference_fold_chars(text)
     assert list(fold(text).index) == _reference_fold_chars(text)[1]
+
+
+@pytest.mark.parametrize("text", ["You\u2019re a LOSER, café. Fine", "\u0130STANBUL you idiot. ok", "\u03a3\u039f\u03a3.\u039f you",
+                                  "\u03a3\u039f\u03a3, shit", "\ufb01ne, you stupid prick", "\u212aill, u"])
+def test_clause_scores_non_ascii_cases(text: str) -> None:
+    fast = toxicity.fast_scorer()
+    spans = toxicity.sentences(text)
+    assert fast.score_spans(text, spans) == [fast.score(s) for _, _, s in spans]
