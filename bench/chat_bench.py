@@ -30,7 +30,6 @@ import re
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -108,34 +107,75 @@ def _start_servers(count: int, env: dict[str, str], log_dir: Path, nodelay: bool
     return servers
 
 
+def _fast_json():
+    """orjson behind the ``json`` module interface python-socketio accepts, if
+    installed: decoding every received packet is a large share of a client's
+    CPU. ``None`` keeps the standard library's."""
+    try:
+        import orjson
+    except ImportError:
+        return None
+
+    class OrJSON:
+        @staticmethod
+        def dumps(obj, **_kwargs):
+            return orjson.dumps(obj).decode()
+
+        @staticmethod
+        def loads(data, **_kwargs):
+            try:
+                return orjson.loads(data)
+            except orjson.JSONDecodeError as exc:  # a ValueError, as the callers expect
+                raise ValueError(str(exc)) from None
+
+    return OrJSON
+
+
 def _worker(index: int, urls: list[str], cookies: list[str], room_id: int, go, seconds: float,
             drain: float, out: mp.Queue) -> None:
+    """One client process: its share of the clients on one asyncio loop."""
+    import asyncio
+
+    coro = _clients(index, urls, cookies, room_id, go, seconds, drain, out)
+    try:  # libuv's event loop roughly halves the clients' CPU per received message
+        import uvloop
+    except ImportError:
+        out.put(asyncio.run(coro))
+    else:
+        out.put(uvloop.run(coro))
+
+
+async def _clients(index: int, urls: list[str], cookies: list[str], room_id: int, go, seconds: float,
+                   drain: float, out: mp.Queue) -> tuple:
+    # python-socketio's AsyncClient: many clients share one event loop, so a
+    # received broadcast costs a task, not a thread (the threaded Client
+    # starts a new thread for every message it receives, which made the
+    # clients, not the server, the bottleneck on this 2-core machine).
+    import asyncio
+
     import socketio
 
     received: list[int] = []        # latency in microseconds
     receipts: Counter = Counter()   # message key -> times received by this worker's clients
     acked_keys: list[str] = []
     acks: list[int] = []
-    lock = threading.Lock()
+    refusals: Counter = Counter()   # error code -> count (throttled, server, ...)
     counters = {"sent": 0, "acked": 0, "refused": 0, "received": 0, "connect_failed": 0}
-    sessions = []
 
-    def make_client(cookie: str, url: str):
-        sio = socketio.Client(reconnection=False)
+    def on_message(data):
+        now = time.time_ns()
+        m = _STAMP.search(data.get("html") or "")
+        if m:
+            received.append((now - int(m.group(2))) // 1000)
+            receipts[m.group(1)] += 1
 
-        def on_message(data):
-            now = time.time_ns()
-            m = _STAMP.search(data.get("html") or "")
-            if m:
-                with lock:
-                    received.append((now - int(m.group(2))) // 1000)
-                    receipts[m.group(1)] += 1
-
+    async def make_client(cookie: str, url: str):
+        sio = socketio.AsyncClient(reconnection=False, json=_fast_json())
         sio.on("message", on_message, namespace="/chat")
         try:
-            sio.connect(url, headers={"Cookie": f"session={cookie}"}, namespaces=["/chat"],
-                        transports=["websocket"], wait_timeout=30)
-            res = sio.call("join", {"room": room_id}, namespace="/chat", timeout=60)
+            await sio.connect(url, headers={"Cookie": f"session={cookie}"}, namespaces=["/chat"],
+                              transports=["websocket"], wait_timeout=30)
+            res = await sio.call("join", {"room": room_id}, namespace="/chat", timeout=60)
             if not res.get("ok"):
                 raise RuntimeError(res)
         except Exception as exc:  # noqa: BLE001
@@ -144,72 +184,67 @@ def _worker(index: int, urls: list[str], cookies: list[str], room_id: int, go, s
             return None
         return sio
 
-    for i, cookie in enumerate(cookies):
-        sio = make_client(cookie, urls[i % len(urls)])
-        if sio is not None:
-            sessions.append(sio)
+    sessions = []
+    for i in range(0, len(cookies), 20):  # connect in small batches, not all at once
+        batch = [make_client(c, urls[(i + j) % len(urls)]) for j, c in enumerate(cookies[i:i + 20])]
+        sessions.extend(s for s in await asyncio.gather(*batch) if s is not None)
     # Warm the server (lazy imports, first-use caches) before measuring; the
     # warm-up text carries no timestamp, so it is not counted.
     if sessions:
-        sessions[0].call("send", {"room": room_id, "client_id": f"warm-{index}-{os.getpid()}",
-                                  "text": "warming up"}, namespace="/chat", timeout=120)
+        await sessions[0].call("send", {"room": room_id, "client_id": f"warm-{index}-{os.getpid()}",
+                                        "text": "warming up"}, namespace="/chat", timeout=120)
     out.put(("ready", index, len(sessions)))
-
-    # Every client sends once a second, at its own offset within the second.
-    n = max(1, len(sessions))
-    offsets = [(k / n) for k in range(len(sessions))]
     while go.value == 0.0:  # the parent publishes one start time once all are connected
-        time.sleep(0.01)
-    while time.time() < go.value:
-        time.sleep(0.01)
-    seq = 0
-    t0 = time.time()
-    while time.time() - t0 < seconds:
-        base = t0 + seq
-        for k, sio in enumerate(sessions):
-            due = base + offsets[k]
-            delay = due - time.time()
-            if delay > 0:
-                time.sleep(delay)
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(max(0.0, go.value - time.time()))
+    cpu0 = time.process_time()
+
+    def on_ack(res, sent_ns, key):
+        if isinstance(res, dict) and res.get("ok"):
+            counters["acked"] += 1
+            acked_keys.append(key)
+            acks.append((time.time_ns() - sent_ns) // 1000)
+        else:
+            counters["refused"] += 1
+            refusals[res.get("error") if isinstance(res, dict) else "no_ack"] += 1
+
+    async def client_loop(k: int, sio) -> None:
+        # Every client sends once a second, at its own offset within the second.
+        t0 = go.value + k / max(1, len(sessions))
+        seq = 0
+        while seq < seconds:
+            await asyncio.sleep(max(0.0, t0 + seq - time.time()))
             sent_ns = time.time_ns()
             key = f"{index}-{k}-{seq}"
-
-            def on_ack(res, sent_ns=sent_ns, key=key):
-                with lock:
-                    if res and res.get("ok"):
-                        counters["acked"] += 1
-                        acked_keys.append(key)
-                        acks.append((time.time_ns() - sent_ns) // 1000)
-                    else:
-                        counters["refused"] += 1
-
             try:
-                sio.emit("send", {"room": room_id, "client_id": f"w{index}c{k}s{seq}x{sent_ns}",
-                                  "text": f"bench {key} {sent_ns}"}, namespace="/chat", callback=on_ack)
+                await sio.emit("send", {"room": room_id, "client_id": f"w{index}c{k}s{seq}x{sent_ns}",
+                                        "text": f"bench {key} {sent_ns}"}, namespace="/chat",
+                               callback=lambda res=None, s=sent_ns, key=key: on_ack(res, s, key))
                 counters["sent"] += 1
             except Exception:  # noqa: BLE001
                 counters["refused"] += 1
-        seq += 1
+                refusals["emit_failed"] += 1
+            seq += 1
+
+    await asyncio.gather(*(client_loop(k, sio) for k, sio in enumerate(sessions)))
     # Drain: wait until deliveries stop arriving (nothing new for 3 s), up
     # to ``drain`` seconds, so a slow server shows as latency, not as loss.
     deadline = time.time() + drain
     last, quiet_since = -1, time.time()
     while time.time() < deadline:
-        with lock:
-            now_count = len(received)
-        if now_count != last:
-            last, quiet_since = now_count, time.time()
+        if len(received) != last:
+            last, quiet_since = len(received), time.time()
         elif time.time() - quiet_since >= 3:
             break
-        time.sleep(0.2)
+        await asyncio.sleep(0.2)
+    cpu = time.process_time() - cpu0
     for sio in sessions:
         try:
-            sio.disconnect()
+            await sio.disconnect()
         except Exception:  # noqa: BLE001
             pass
-    with lock:
-        counters["received"] = len(received)
-        out.put(("done", index, counters, received, acks, dict(receipts), acked_keys))
+    counters["received"] = len(received)
+    return ("done", index, counters, received, acks, dict(receipts), acked_keys, dict(refusals), cpu)
 
 
 def _pingpong(url: str, cookie: str, room_id: int, count: int) -> dict:
@@ -262,6 +297,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--pingpong", type=int, default=0, metavar="N",
                         help="instead: one client sends N messages back to back, each waiting for its ack "
                              "(shows the Nagle/delayed-ACK stall; compare with --no-nodelay)")
+    parser.add_argument("--chat-limit", default=None, metavar="SPEC",
+                        help="per-member chat limit for the server (default: the app's own, "
+                             "KINDRED_CHAT_LIMIT's default; '' turns it off). Refused sends are counted "
+                             "by reason, apart from lost messages")
     parser.add_argument("--json", action="store_true", help="print the result as JSON only")
     args = parser.parse_args(argv)
     if args.servers > 1 and not args.redis:
@@ -274,8 +313,14 @@ def main(argv: list[str] | None = None) -> dict:
     db_url = args.database or f"sqlite:///{tmp / 'bench.sqlite3'}"
     secret = "bench-secret-" + os.urandom(8).hex()
     room_id, cookies = _prepare(db_url, instance, args.clients, secret)
+    from forum.chat import DEFAULT_CHAT_LIMIT
+
+    # The real per-member limits stay on (one message a second is within
+    # them); the HTTP limits do not matter to a Socket.IO benchmark.
+    rate_limit = DEFAULT_CHAT_LIMIT if args.chat_limit is None else args.chat_limit
     env = {"DATABASE_URL": db_url, "KINDRED_INSTANCE_DIR": str(instance), "SECRET_KEY": secret,
-           "KINDRED_RATELIMIT": "0", "KINDRED_SEMANTIC": "1" if args.full_screening else "0"}
+           "KINDRED_RATELIMIT": "1" if rate_limit else "0", "KINDRED_CHAT_LIMIT": rate_limit,
+           "KINDRED_SEMANTIC": "1" if args.full_screening else "0"}
     if args.redis:
         env["REDIS_URL"] = args.redis
     servers = _start_servers(args.servers, env, tmp, nodelay=not args.no_nodelay)
@@ -318,14 +363,18 @@ def main(argv: list[str] | None = None) -> dict:
     latencies: list[int] = []
     acks: list[int] = []
     receipts: Counter = Counter()
+    refusals: Counter = Counter()
     acked: list[str] = []
-    for _kind, _i, counters, received, ack, worker_receipts, worker_acked in results:
+    client_cpu = 0.0
+    for _kind, _i, counters, received, ack, worker_receipts, worker_acked, worker_refusals, cpu in results:
         for k in totals:
             totals[k] += counters[k]
         latencies.extend(received)
         acks.extend(ack)
         receipts.update(worker_receipts)
+        refusals.update(worker_refusals)
         acked.extend(worker_acked)
+        client_cpu += cpu
     expected = totals["acked"] * connected
     # An acknowledged message must reach every connected client exactly once.
     lost = sum(max(0, connected - receipts[key]) for key in acked)
@@ -333,7 +382,9 @@ def main(argv: list[str] | None = None) -> dict:
     summary = {
         "clients": args.clients, "connected": connected, "servers": args.servers, "redis": bool(args.redis),
         "nodelay": not args.no_nodelay, "screening": "full" if args.full_screening else "fast", "seconds": args.seconds, "database": db_url.split(":")[0],
+        "chat_rate_limit": rate_limit or "off",
         "sent": totals["sent"], "acked": totals["acked"], "refused": totals["refused"],
+        "refused_by_reason": dict(refusals),
         "deliveries_expected": expected, "deliveries": totals["received"],
         "unacked": totals["sent"] - totals["acked"] - totals["refused"],
         "lost": lost, "duplicated": duplicated,
@@ -344,6 +395,9 @@ def main(argv: list[str] | None = None) -> dict:
         "ack_ms": {"p50": _pct(acks, 50), "p99": _pct(acks, 99)},
         "server_cpu_s": round(server_cpu, 1),
         "server_cpu_ms_per_message": round(1000 * server_cpu / max(1, totals["acked"]), 2),
+        "server_cpu_us_per_delivery": round(1e6 * server_cpu / max(1, totals["received"]), 1),
+        "client_cpu_s": round(client_cpu, 1),
+        "client_cpu_us_per_delivery": round(1e6 * client_cpu / max(1, totals["received"]), 1),
         "load_average_at_start": round(load_before, 2), "cpus": os.cpu_count(),
     }
     if args.json:

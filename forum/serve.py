@@ -8,7 +8,8 @@ Every accepted socket gets ``TCP_NODELAY``: Socket.IO often writes two
 small frames back to back (a broadcast, then the sender's ack), and with
 Nagle's algorithm the second waits for the peer's delayed ACK, which
 stalled chat by about 40 ms per message on this machine (measured with
-``bench/chat_bench.py --no-nodelay``; see docs/chat.md).
+``bench/chat_bench.py --no-nodelay``; see docs/chat.md). Room broadcasts
+are written by ``forum.fanout``: one frame, written to every member's socket.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import signal
 
 from werkzeug.serving import WSGIRequestHandler
 
-from forum import create_app
+from forum import create_app, fanout
 from forum.extensions import socketio
 
 
@@ -39,6 +40,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="also run the huey job consumer in this process (the embedded set-up)")
     args = parser.parse_args(argv)
     app = create_app()
+    # One broadcast frame written straight to every WebSocket instead of a
+    # queue and a writer thread per recipient (see forum/fanout.py).
+    fanout.install(socketio.server)
     consumer = start_embedded_worker() if args.worker else None
     try:
         _serve(app, args)
