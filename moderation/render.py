@@ -157,54 +157,131 @@ def _render_markdown_it(text: str) -> str:
     return _md.renderer.render(tokens, _md.options, env)
 
 
-# -- plain blocks -------------------------------------------------------------------
-# Most posts are mostly prose, and markdown-it-py (pure Python) costs about
-# 1 us a word even when there is no syntax to find. So the text is cut into
-# blocks at blank lines, and a block that holds nothing markdown-it could
-# read as syntax is written straight out as the paragraph markdown-it would
-# make of it: "<p>", the text HTML-escaped, "</p>\n" (soft line breaks stay
-# "\n", as with markdown-it's breaks=False). Every other block, with its
-# neighbours, still goes through markdown-it. Same bytes either way: the
-# tests compare both paths on generated text, plain and mixed.
+# -- simple blocks --------------------------------------------------------------------
+# markdown-it-py is pure Python and costs about 20 us a block even for plain
+# prose, more with emphasis or a list. Most posts are prose with, at most,
+# some bold or italic words, a quote or a short bulleted list. So the text
+# is cut into blocks at blank lines, and a block in one of these simple
+# shapes is written straight out as markdown-it would write it:
 #
-# A block is plain when it has none of:
-#   inline syntax: \\ ` * _ ~ [ ] < & (escapes, code, emphasis, strikethrough,
-#     links and images, autolinks, entities); tab, CR or NUL, which
-#     markdown-it expands or rewrites;
-#   a link shape (``_MAYBE_LINK_FAST_RE``, linkify's own pre-test);
-#   a line that could open or continue a block, or lose characters:
-#     leading whitespace (indented code, list continuation), a first
-#     character among # > + - * = _ | (heading, quote, list, rule, setext
-#     underline), digits then "." or ")" (ordered list); trailing whitespace
-#     (a hard break, or spaces markdown-it strips).
-_INLINE_SYNTAX_RE = re.compile(r"[\\`*_~\[\]<&\t\r\x00]")
+#   paragraph   lines of text                  <p>...</p>
+#   quote       lines each starting "> "       <blockquote>\n<p>...</p>\n</blockquote>
+#   list        lines each starting "- "       <ul>\n<li>...</li>\n...</ul>   (tight)
+#
+# where the text holds no Markdown syntax but simple emphasis (below), is
+# HTML-escaped as markdown-it escapes it, and keeps soft line breaks as
+# "\n" (breaks=False). Every other block, with its Markdown neighbours,
+# still goes through markdown-it, and nh3 sanitises the result either way.
+# Same bytes: the tests compare both paths on edge cases and on generated
+# text, simple and mixed.
+#
+# Inline, the direct path refuses: \ ` _ ~ [ ] < & (escapes, code, "_"
+# emphasis, strikethrough, links and images, autolinks, entities); tab, CR
+# and NUL, which markdown-it expands or rewrites; any link shape
+# (``_MAYBE_LINK_FAST_RE``, linkify's own pre-test); and any "*" that is not
+# part of simple emphasis.
+_INLINE_SYNTAX_RE = re.compile(r"[\\`_~\[\]<&\t\r\x00]")
+# Simple emphasis: "*" or "**" after a space, a line break or the start,
+# then a letter or digit; the same run closing it after a letter or digit,
+# before a space, a line break, the end or . , ; : ! ? ). Such an opener can
+# only open and such a closer can only close (CommonMark's flanking rules),
+# so with no other "*" in the text they pair up in order.
+_EMPHASIS_RE = re.compile(r"(?<![^ \n])(\*\*?)(?=[^\W_])([^*]*?[^\W_])\1(?![^ \n.,;:!?)])")
+# A line's first character that could open or continue a block: heading,
+# quote, list, rule, setext underline; leading whitespace (indented code,
+# continuation); digits then "." or ")" (ordered list). Trailing whitespace
+# makes a hard break, or is stripped.
 _BLOCK_MARKS = frozenset("#>+-*=_|")
 _ORDERED_RE = re.compile(r"\d{1,9}[.)]")
-# Constructs that can reach across a blank line into a plain-looking block
+_STAR_WORD_RE = re.compile(r"\*\*?[^\W_]")
+# A list next to another list-like or indented block may be loose or
+# continued across the blank line: markdown-it renders those together.
+_LIST_LIKE = frozenset("-+*0123456789")
+# Constructs that can reach across a blank line into a simple-looking block
 # (a fenced code block) or tie distant blocks together (a link reference
 # definition, "[x]: url"), and CR, which markdown-it turns into line breaks:
 # with any of them the whole text goes to markdown-it.
 _SPANS_BLOCKS_RE = re.compile(r"```|~~~|\]:|\r")
 
 
+def _escape(text: str) -> str:
+    # markdown-it's escapeHtml: these four characters, "&" first.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _inline(text: str) -> str | None:
+    """Inline HTML for text with no syntax but simple emphasis, else None."""
+    if _INLINE_SYNTAX_RE.search(text) or _MAYBE_LINK_FAST_RE.search(text):
+        return None
+    if "*" not in text:
+        return _escape(text)
+    out: list[str] = []
+    pos = stars = 0
+    for m in _EMPHASIS_RE.finditer(text):
+        tag = "strong" if len(m.group(1)) == 2 else "em"
+        out.append(f"{_escape(text[pos:m.start()])}<{tag}>{_escape(m.group(2))}</{tag}>")
+        pos = m.end()
+        stars += 2 * len(m.group(1))
+    if stars != text.count("*"):  # a "*" outside simple emphasis
+        return None
+    out.append(_escape(text[pos:]))
+    return "".join(out)
+
+
 def _plain_line(line: str) -> bool:
     first = line[0]
-    return not (first in _BLOCK_MARKS or first.isspace() or line[-1].isspace()
-                or (first.isdigit() and _ORDERED_RE.match(line)))
+    if first in _BLOCK_MARKS:
+        # "*" or "**" then a letter or digit opens emphasis: neither a list
+        # item ("* ") nor a rule ("***").
+        return first == "*" and _STAR_WORD_RE.match(line) is not None and not line[-1].isspace()
+    return not (first.isspace() or line[-1].isspace() or (first.isdigit() and _ORDERED_RE.match(line)))
 
 
-def _is_plain(lines: list[str]) -> bool:
-    """Whether a block (its lines, none blank) is plain, as above."""
+def _marked(lines: list[str], mark: str) -> list[str] | None:
+    """The lines' contents if every line is ``mark`` then a plain line."""
+    n = len(mark)
+    if not all(line.startswith(mark) and len(line) > n and _plain_line(line[n:]) for line in lines):
+        return None
+    return [line[n:] for line in lines]
+
+
+def _paragraph(lines: list[str]) -> str | None:
     if not all(map(_plain_line, lines)):
-        return False
-    block = lines[0] if len(lines) == 1 else "\n".join(lines)
-    return _INLINE_SYNTAX_RE.search(block) is None and _MAYBE_LINK_FAST_RE.search(block) is None
+        return None
+    inline = _inline("\n".join(lines))
+    return None if inline is None else f"<p>{inline}</p>\n"
 
 
-def _plain_paragraph(block: str) -> str:
-    # markdown-it's escapeHtml: these four characters, "&" first.
-    return "<p>" + block.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(
-        '"', "&quot;") + "</p>\n"
+def _quote(lines: list[str]) -> str | None:
+    content = _marked(lines, "> ")
+    inline = None if content is None else _inline("\n".join(content))
+    return None if inline is None else f"<blockquote>\n<p>{inline}</p>\n</blockquote>\n"
+
+
+def _list(lines: list[str]) -> str | None:
+    items = _marked(lines, "- ")
+    if items is None:
+        return None
+    html = [_inline(item) for item in items]
+    if None in html:
+        return None
+    return "<ul>\n" + "".join(f"<li>{h}</li>\n" for h in html) + "</ul>\n"
+
+
+def _simple_block(lines: list[str], after_direct: bool, next_first: str) -> str | None:
+    """HTML for a block in a simple shape, or None. A list only directly
+    after nothing or a block written directly (a Markdown block before it
+    may end inside a list that this one continues), and only before nothing
+    or a block that cannot continue it (``next_first``: that block's first
+    character, "" for none)."""
+    first = lines[0][0]
+    if first == ">":
+        return _quote(lines)
+    if first == "-":
+        if not after_direct or next_first in _LIST_LIKE or next_first.isspace():
+            return None
+        return _list(lines)
+    return _paragraph(lines)
 
 
 def _blocks(lines: list[str]) -> list[tuple[int, int]]:
@@ -225,25 +302,28 @@ def _blocks(lines: list[str]) -> list[tuple[int, int]]:
 
 
 def _render_blocks(text: str) -> str | None:
-    """The text rendered block by block, or None when no block is plain."""
+    """The text rendered block by block, or None when no block is simple."""
     lines = text.split("\n")
+    blocks = _blocks(lines)
+    firsts = [lines[a][0] for a, _ in blocks[1:]] + [""]
     out: list[str] = []
     pending = -1  # first line of a run of Markdown blocks not yet rendered
     last = 0  # end of the last Markdown block in that run
-    any_plain = False
-    for a, b in _blocks(lines):
-        if not _is_plain(lines[a:b]):
+    any_simple = False
+    for k, (a, b) in enumerate(blocks):
+        html = _simple_block(lines[a:b], pending < 0, firsts[k])
+        if html is None:
             # Neighbouring Markdown blocks render together: a blank line
             # between list items or indented code belongs to the construct.
             pending = a if pending < 0 else pending
             last = b
             continue
-        any_plain = True
+        any_simple = True
         if pending >= 0:
             out.append(_render_markdown_it("\n".join(lines[pending:last])))
             pending = -1
-        out.append(_plain_paragraph("\n".join(lines[a:b])))
-    if not any_plain:
+        out.append(html)
+    if not any_simple:
         return None
     if pending >= 0:
         out.append(_render_markdown_it("\n".join(lines[pending:last])))
