@@ -3,11 +3,14 @@
     python -m moderation.bench [--iterations N] [--slow-iterations N] [--json]
 
 Prints p50 and p99 per stage and end to end for a short post, a 300-word
-post and a chat message, and the throughput of ``screen_many`` on 32 chat
-messages, against the targets:
+post and a chat message (and the fast stages again for the 300-word post
+typed with curly apostrophes, as phones do, which makes it non-ASCII), and
+the throughput of ``screen_many`` on 32 chat messages, against the targets:
 
-* fast path (clean, rules, render + sanitise, crisis rules, fast toxicity)
-  on a 300-word post, on ONE core: p50 <= 1 ms, p99 <= 5 ms;
+* fast path as the issue defines it (render, sanitise, rules and crisis
+  rules; with clean, which comes first) on a 300-word post, on ONE core:
+  p50 <= 1 ms, p99 <= 5 ms. screen() also runs the fast toxicity scorer
+  inline on the same path, so that sequence is timed and printed too;
 * with the MiniLM semantic layer, a short post: p50 <= 15 ms;
 * ``screen_many`` of 32 chat messages: <= 10 ms per message.
 
@@ -57,6 +60,11 @@ _PARAGRAPHS = [
     "you to everyone who replies to people here; it makes a real difference to know others understand.",
 ]
 LONG_POST = "\n\n".join(_PARAGRAPHS)
+# The same post as typed on a phone: curly apostrophes make it non-ASCII,
+# which takes slower paths in folding, rules and toxicity.
+LONG_POST_CURLY = LONG_POST.replace("'", "\u2019")
+FAST_PATH = "fast path (issue's definition)"
+FAST_PATH_SCREEN = "fast path + fast toxicity"
 
 
 def _pin_one_core() -> str:
@@ -143,7 +151,9 @@ def run(iterations: int = 300, slow_iterations: int = 100) -> dict[str, Any]:
     moderation.warm_up()
     ruleset = rules.default_rules()
     numbers = known_numbers()
-    texts = {"short post": SHORT_POST, "300-word post": LONG_POST, "chat message": CHAT}
+    texts = {"short post": SHORT_POST, "300-word post": LONG_POST, "chat message": CHAT,
+             "300-word post, curly apostrophes": LONG_POST_CURLY}
+    slow_texts = ("short post", "300-word post", "chat message")  # the model stages take most of the run
     crisis_mod = None
     try:
         from moderation import crisis as crisis_mod
@@ -167,22 +177,26 @@ def run(iterations: int = 300, slow_iterations: int = 100) -> dict[str, Any]:
             stages["crisis rules"] = _time(lambda: crisis_fast(text), iterations)
         stages["toxicity (fast)"] = _time(lambda: toxicity.analyse(text), iterations)
 
-        def fast_path(text: str = text, kind: str = kind) -> None:
+        def fast_path(text: str = text, kind: str = kind, toxicity_too: bool = False) -> None:
             # The fast path as one sequence, the way screen() runs it.
             cleaned = clean_text(text)
             ruleset.match(cleaned, kind=kind, folded=fold(cleaned), ignore_numbers=numbers)
             render.render(cleaned)
             if crisis_fast is not None:
                 crisis_fast(cleaned)
-            toxicity.analyse(cleaned)
+            if toxicity_too:
+                toxicity.analyse(cleaned)
 
-        stages["fast path (timed together)"] = _time(fast_path, iterations)
-        if crisis_mod is not None:
-            stages["crisis (full)"] = _time(lambda: crisis_mod.analyse(text), slow_iterations, warm=5)
-        stages["end to end: screen()"] = _time(lambda: moderation.screen(text, kind=kind), slow_iterations, warm=5)
+        stages[FAST_PATH] = _time(fast_path, iterations)
+        stages[FAST_PATH_SCREEN] = _time(lambda: fast_path(toxicity_too=True), iterations)
+        if label in slow_texts:
+            if crisis_mod is not None:
+                stages["crisis (full)"] = _time(lambda: crisis_mod.analyse(text), slow_iterations, warm=5)
+            stages["end to end: screen()"] = _time(lambda: moderation.screen(text, kind=kind), slow_iterations,
+                                                   warm=5)
+            results["ratios"][f"{label}: screen() / (fast path + fast toxicity)"] = _ratio(
+                stages["end to end: screen()"], stages[FAST_PATH_SCREEN])
         results["stages"][label] = stages
-        results["ratios"][f"{label}: screen() / fast path"] = _ratio(stages["end to end: screen()"],
-                                                                      stages["fast path (timed together)"])
     results["sanitiser_comparison"] = _compare_bleach(render.render_markdown(LONG_POST), iterations)
     batch = [f"{CHAT} ({i})" for i in range(32)]
     many = _time(lambda: moderation.screen_many(batch, kind="chat"), max(10, slow_iterations // 5), warm=2)
@@ -196,7 +210,7 @@ def run(iterations: int = 300, slow_iterations: int = 100) -> dict[str, Any]:
     if isinstance(comparison.get("bleach"), dict):
         results["ratios"]["sanitiser: bleach / nh3"] = comparison["speedup"]
     long_ = results["stages"]["300-word post"]
-    fast = long_["fast path (timed together)"]
+    fast = long_[FAST_PATH]
     # The crisis engine only runs MiniLM when its cheap gate lets a text
     # through, and the short post may not get through. Take the slower of the
     # two short texts end to end, so the figure includes the model whenever
@@ -206,10 +220,10 @@ def run(iterations: int = 300, slow_iterations: int = 100) -> dict[str, Any]:
     semantic_on = "unavailable" not in str(results["engine"].get("crisis.semantic", results["engine"].get(
         "semantic", "unavailable")))
     results["targets"] = [
-        {"target": "fast path, 300-word post, p50 <= 1 ms", "measured": fast["p50"], "ok": fast["p50"] <= 1.0,
-         "complete": "crisis rules" in long_},
-        {"target": "fast path, 300-word post, p99 <= 5 ms", "measured": fast["p99"], "ok": fast["p99"] <= 5.0,
-         "complete": "crisis rules" in long_},
+        {"target": "fast path (render, sanitise, rules, crisis rules), 300-word post, p50 <= 1 ms",
+         "measured": fast["p50"], "ok": fast["p50"] <= 1.0, "complete": "crisis rules" in long_},
+        {"target": "fast path (render, sanitise, rules, crisis rules), 300-word post, p99 <= 5 ms",
+         "measured": fast["p99"], "ok": fast["p99"] <= 5.0, "complete": "crisis rules" in long_},
         {"target": "short text (post or chat) with MiniLM semantic layer, p50 <= 15 ms",
          "measured": short_e2e["p50"],
          "ok": short_e2e["p50"] <= 15.0, "complete": semantic_on},
@@ -227,9 +241,9 @@ def _print(r: dict[str, Any]) -> None:
           f"long post = {env['words_in_long_post']} words)")
     for label, stages in r["stages"].items():
         print(f"\n  {label}:")
-        print(f"    {'stage':<28}{'p50 ms':>10}{'p99 ms':>10}")
+        print(f"    {'stage':<32}{'p50 ms':>10}{'p99 ms':>10}")
         for name, m in stages.items():
-            print(f"    {name:<28}{m['p50']:>10.3f}{m['p99']:>10.3f}")
+            print(f"    {name:<32}{m['p50']:>10.3f}{m['p99']:>10.3f}")
     m = r["screen_many_32_chat"]
     print(f"\n  screen_many(32 chat messages): {m['p50_batch_ms']:.2f} ms a batch, {m['per_message_ms']:.3f} ms a "
           f"message, {m['messages_per_second']:.0f} messages/s (screen() one by one: "
@@ -242,7 +256,10 @@ def _print(r: dict[str, Any]) -> None:
         print(f"\n  Sanitiser: nh3 {c['nh3']['p50']:.3f} ms p50; bleach {c['bleach']}: no ratio")
     print("\n  Ratios (p50 over p50, both timed in this run):")
     for name, value in r["ratios"].items():
-        print(f"    {name:<58}{value:>8.2f}x")
+        print(f"    {name:<68}{value:>8.2f}x")
+    print(f"\n  '{FAST_PATH}' is the issue's fast path: clean, rules, render + sanitise, crisis rules.\n"
+          f"  '{FAST_PATH_SCREEN}' adds the fast toxicity scorer, which screen() also runs inline:\n"
+          f"  that is what screen() spends before the model layers.")
     print("\n  Targets (absolute, on this machine):")
     for t in r["targets"]:
         status = "PASS" if t["ok"] else "MISS"

@@ -99,15 +99,21 @@ def test_bench_runs_and_reports_targets(scripted_crisis, monkeypatch) -> None:
     monkeypatch.setattr(bench, "_pin_one_core", lambda: "not pinned (test)")
     r = bench.run(iterations=3, slow_iterations=3)
     long_post = r["stages"]["300-word post"]
-    assert {"clean", "rules", "render+sanitise", "toxicity (fast)", "fast path (timed together)",
+    assert {"clean", "rules", "render+sanitise", "toxicity (fast)", bench.FAST_PATH, bench.FAST_PATH_SCREEN,
             "end to end: screen()"} <= set(long_post)
+    # The non-ASCII variant times the fast stages only.
+    curly = r["stages"]["300-word post, curly apostrophes"]
+    assert bench.FAST_PATH in curly and "end to end: screen()" not in curly
     # Comparisons are ratios of figures from this same run.
-    assert "300-word post: screen() / fast path" in r["ratios"]
+    assert "300-word post: screen() / (fast path + fast toxicity)" in r["ratios"]
     assert "32 chat messages: screen_many / screen() one by one" in r["ratios"]
     assert all(v > 0 for v in r["ratios"].values())
     assert all(m["p50"] >= 0 for m in long_post.values())
     assert r["screen_many_32_chat"]["per_message_ms"] > 0
     assert len(r["targets"]) == 4
+    # The 1 ms target is the fast path, without toxicity.
+    assert r["targets"][0]["measured"] == long_post[bench.FAST_PATH]["p50"]
+    assert "rules, crisis rules" in r["targets"][0]["target"]
     assert r["environment"]["words_in_long_post"] >= 290
 
 
