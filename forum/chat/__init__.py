@@ -17,6 +17,7 @@ DEFAULT_CHAT_LIMIT = "5 per 5 seconds;40 per minute"
 
 
 def init_app(app: Flask) -> None:
+    from forum.chat.cache import RoomViews
     from forum.chat.events import ChatNamespace
     from forum.chat.state import Presence, RateLimits
     from forum.extensions import socketio
@@ -24,6 +25,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("KINDRED_CHAT_LIMIT", os.environ.get("KINDRED_CHAT_LIMIT", DEFAULT_CHAT_LIMIT))
     redis_url = app.config.get("REDIS_URL")
     app.extensions["kindred_chat"] = SimpleNamespace(
+        rooms=RoomViews(),
         presence=Presence(redis_url),
         rate=RateLimits(app.config.get("RATELIMIT_STORAGE_URI") or "memory://", app.config["KINDRED_CHAT_LIMIT"],
                         enabled=bool(app.config.get("RATELIMIT_ENABLED", True))),

@@ -143,8 +143,8 @@ class ChatNamespace(Namespace):
             room_id=_int(data.get("room")), client_id=data.get("client_id"), text=data.get("text"),
             anonymous=data.get("anonymous") is True, reply_to_id=_int(data.get("reply_to")),
             region=current_region())
-        result = services.send_message(current_user._get_current_object(), cmd)
-        return result.ack(current_user)
+        author = current_user._get_current_object()
+        return services.send_message(author, cmd).ack(author)
 
     @handler
     def on_support(self, data: dict[str, Any]) -> dict[str, Any]:

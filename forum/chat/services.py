@@ -22,6 +22,8 @@ from sqlalchemy.exc import IntegrityError
 import moderation
 from forum import audit, reactions
 from forum.chat import payloads, policy
+from forum.chat.cache import RoomView
+from forum.chat.cache import views as room_views
 from forum.events import emit_after_commit
 from forum.extensions import db
 from forum.models import Board, ChatMessage, ChatMute, ChatRoom, ChatSupport, ContentStatus, User, utcnow
@@ -228,11 +230,20 @@ class SendResult:
     message: ChatMessage
     duplicate: bool
     card: dict[str, Any] | None
+    # The author's ack, built before the commit expired the row: reading
+    # it back afterwards would cost one more query per message.
+    author: Any = None
+    author_ack: dict[str, Any] | None = None
 
     def ack(self, viewer: Any) -> dict[str, Any]:
-        held = self.message.status == ContentStatus.HELD
-        return {"ok": True, "duplicate": self.duplicate, "message": payloads.message(self.message, viewer=viewer),
-                "held": held, "card": self.card}
+        if self.author_ack is not None and viewer is self.author:
+            return self.author_ack
+        return _ack(self.message, viewer, self.duplicate, self.card)
+
+
+def _ack(msg: ChatMessage, viewer: Any, duplicate: bool, card: dict[str, Any] | None) -> dict[str, Any]:
+    return {"ok": True, "duplicate": duplicate, "message": payloads.message(msg, viewer=viewer),
+            "held": msg.status == ContentStatus.HELD, "card": card}
 
 
 def send_message(author: User, cmd: SendMessage, *, screen: Callable[..., Any] | None = None,
@@ -259,12 +270,8 @@ def send_message(author: User, cmd: SendMessage, *, screen: Callable[..., Any] |
         raise
     text = cmd.text
 
-    profile = None
-    if room.board_id is not None:
-        board = db.session.get(Board, room.board_id)
-        profile = board.policy_profile if board else None
     screen = screen or moderation.screen
-    verdict = screen(text, kind="chat", region=cmd.region, profile=profile)
+    verdict = screen(text, kind="chat", region=cmd.region, profile=room.profile)
     if verdict.action == "block":
         raise ChatError("blocked", verdict.error or "This message can't be sent as written. Your text is kept.")
 
@@ -288,8 +295,10 @@ def send_message(author: User, cmd: SendMessage, *, screen: Callable[..., Any] |
         return SendResult(existing, True, payloads.signposting_card(existing.verdict))
     review.on_screened("chat_message", msg, verdict, board_id=room.board_id, action=action)
     _queue_broadcasts(room, msg, visible)
+    card = payloads.signposting_card(msg.verdict)
+    author_ack = _ack(msg, author, False, card)
     db.session.commit()
-    return SendResult(msg, False, payloads.signposting_card(msg.verdict))
+    return SendResult(msg, False, card, author, author_ack)
 
 
 def _existing(author: User, client_id: str) -> ChatMessage | None:
@@ -297,9 +306,16 @@ def _existing(author: User, client_id: str) -> ChatMessage | None:
                                                        ChatMessage.client_id == client_id))
 
 
-def _check_send(author: User, cmd: SendMessage, now: datetime) -> tuple[ChatRoom, int | None]:
-    """Every reason to refuse a message, before any screening or writing."""
-    room = _room(cmd.room_id)
+def _check_send(author: User, cmd: SendMessage, now: datetime) -> tuple[RoomView, int | None]:
+    """Every reason to refuse a message, before any screening or writing.
+
+    The room, its board's profile and its mutes come from a view at most a
+    second old (``forum.chat.cache``), refreshed at once by changes made in
+    this process.
+    """
+    room = room_views().get(cmd.room_id) if isinstance(cmd.room_id, int) else None
+    if room is None:
+        raise ChatError("no_room", "That room no longer exists.")
     denial = policy.write_denial(room, author, now)
     if denial:
         raise ChatError(*denial)
@@ -318,9 +334,8 @@ def _check_send(author: User, cmd: SendMessage, now: datetime) -> tuple[ChatRoom
     return room, _reply_target(room, cmd.reply_to_id)
 
 
-def _check_mute_and_pace(room: ChatRoom, author: User, now: datetime) -> None:
-    mute_until = db.session.scalar(select(func.max(ChatMute.until)).where(
-        ChatMute.room_id == room.id, ChatMute.user_id == author.id, ChatMute.until > now))
+def _check_mute_and_pace(room: RoomView, author: User, now: datetime) -> None:
+    mute_until = room.muted_until(author.id, now)
     if mute_until is not None:
         raise ChatError("muted", "A moderator has paused your messages in this room until "
                                  f"{mute_until:%H:%M} UTC. You can still read.", until=mute_until.isoformat())
@@ -334,7 +349,7 @@ def _check_mute_and_pace(room: ChatRoom, author: User, now: datetime) -> None:
                                              f"You can send again in {int(wait) + 1} seconds.", wait=int(wait) + 1)
 
 
-def _reply_target(room: ChatRoom, reply_to_id: Any) -> int | None:
+def _reply_target(room: RoomView, reply_to_id: Any) -> int | None:
     if reply_to_id in (None, ""):
         return None
     target = db.session.get(ChatMessage, reply_to_id) if isinstance(reply_to_id, int) else None
@@ -343,7 +358,7 @@ def _reply_target(room: ChatRoom, reply_to_id: Any) -> int | None:
     return target.id
 
 
-def _queue_broadcasts(room: ChatRoom, msg: ChatMessage, visible: bool) -> None:
+def _queue_broadcasts(room: RoomView, msg: ChatMessage, visible: bool) -> None:
     if visible:
         emit_after_commit("message", payloads.message(msg), namespace=NAMESPACE, to=room_key(room.id))
     if msg.verdict_risk != "none":

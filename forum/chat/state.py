@@ -7,7 +7,8 @@ single-process set-up).
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
+import time
+from collections import defaultdict, deque
 
 import redis
 from limits import parse_many
@@ -64,17 +65,29 @@ class RateLimits:
     Limits protect the room from floods, whether from a distressed member
     pasting repeatedly or from abuse; the message is refused with a clear
     error and stays in the member's input box.
+
+    Without Redis the windows are kept here (``_LocalWindows``) rather than
+    in the ``limits`` package's memory storage, which starts a timer thread
+    after every hit to expire old entries: at a few hundred messages a
+    second that was a thread start per message.
     """
 
     def __init__(self, storage_uri: str, spec: str, enabled: bool = True) -> None:
         self.enabled = enabled and bool(spec)
         self._items = parse_many(spec) if self.enabled else []
-        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri)) if self.enabled else None
+        self._limiter = None
+        self._local = None
+        if self.enabled and storage_uri.startswith("memory://"):
+            self._local = _LocalWindows([(item.amount, item.get_expiry()) for item in self._items])
+        elif self.enabled:
+            self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
 
     def hit(self, user_id: int) -> bool:
         """Record one message; False when any limit is exceeded."""
         if not self.enabled:
             return True
+        if self._local is not None:
+            return self._local.hit(user_id)
         ok = True
         for item in self._items:
             if not self._limiter.hit(item, "kindred-chat", str(user_id)):
@@ -84,3 +97,38 @@ class RateLimits:
     def reset(self) -> None:
         if self._limiter is not None:
             self._limiter.storage.reset()
+        if self._local is not None:
+            self._local.reset()
+
+
+class _LocalWindows:
+    """Moving windows in this process: per member and limit, the times of
+    the hits still inside the window. Same rule as ``limits``' moving
+    window: each limit counts a hit only if it had room for it."""
+
+    def __init__(self, limits: list[tuple[int, int]], clock=time.monotonic) -> None:
+        self._limits = limits  # (amount, seconds)
+        self._clock = clock
+        self._hits: dict[tuple[int, int], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, user_id: int) -> bool:
+        now = self._clock()
+        ok = True
+        with self._lock:
+            for index, (amount, seconds) in enumerate(self._limits):
+                window = self._hits.setdefault((user_id, index), deque())
+                while window and window[0] <= now - seconds:
+                    window.popleft()
+                if len(window) < amount:
+                    window.append(now)
+                else:
+                    ok = False
+            if len(self._hits) > 50_000:  # forget members with nothing in any window
+                self._hits = {key: hits for key, hits in self._hits.items()
+                              if hits and hits[-1] > now - self._limits[key[1]][1]}
+        return ok
+
+    def reset(self) -> None:
+        with self._lock:
+            self._hits.clear()
