@@ -504,6 +504,21 @@ def pattern_findings(text: str) -> list[Reason]:
     return out
 
 
+def _fast_scores(text: str, sents: list[tuple[int, int, str]], own_spans: bool, threshold: float
+                 ) -> tuple[str, float, list[tuple[tuple[int, int, str], dict[str, float]]]]:
+    """The linear scorer's name, its highest clause score (0.0 at least) and
+    the clauses it scores at or over ``threshold``: it gives no threat or
+    identity score, so no other clause can give a reason."""
+    fast = fast_scorer()
+    if fast is None:
+        return "rules", 0.0, []
+    # Clauses found by analyse share one tokenising pass; spans handed in by
+    # a caller are scored one by one (no assumption about them).
+    scores = fast.score_spans(text, sents) if own_spans else [fast.score(s) for _, _, s in sents]
+    flagged = [(s, {"toxicity": sc}) for s, sc in zip(sents, scores) if sc >= threshold]
+    return fast.name, max(0.0, max(scores, default=0.0)), flagged
+
+
 def analyse(text: str, *, threshold: float = 0.8, model_scores: Sequence[dict[str, float]] | None = None,
             spans: Sequence[tuple[int, int, str]] | None = None) -> ToxicityFinding:
     """Toxicity for one cleaned text.
@@ -514,23 +529,12 @@ def analyse(text: str, *, threshold: float = 0.8, model_scores: Sequence[dict[st
     """
     reasons = pattern_findings(text)
     sents = list(spans) if spans is not None else sentences(text)
-    scorer_name = "rules"
-    max_score = 0.0
     if model_scores is None:
-        fast = fast_scorer()
-        if fast is not None:
-            scorer_name = fast.name
-            # Clauses found here can share one tokenising pass; spans handed
-            # in by a caller are scored one by one (no assumption about them).
-            scores = (fast.score_spans(text, sents) if spans is None
-                      else [fast.score(s) for _, _, s in sents])
-            per = [{"toxicity": sc} for sc in scores]
-        else:
-            per = [{} for _ in sents]
+        scorer_name, max_score, scored = _fast_scores(text, sents, spans is None, threshold)
     else:
         scorer_name = (_full.name if _full else "detoxify")
-        per = list(model_scores)
-    for (start, end, sent), sc in zip(sents, per):
+        max_score, scored = 0.0, list(zip(sents, model_scores))
+    for (start, end, sent), sc in scored:
         tox = max(sc.get("toxicity", 0.0), sc.get("insult", 0.0), sc.get("severe_toxicity", 0.0))
         max_score = max(max_score, tox)
         if tox < threshold and sc.get("threat", 0.0) < 0.5 and sc.get("identity_attack", 0.0) < 0.5:

@@ -355,3 +355,28 @@ def test_clause_scores_non_ascii_cases(text: str) -> None:
     fast = toxicity.fast_scorer()
     spans = toxicity.sentences(text)
     assert fast.score_spans(text, spans) == [fast.score(s) for _, _, s in spans]
+
+
+def _reference_analyse(text: str, threshold: float) -> toxicity.ToxicityFinding:
+    """analyse() with the fast scorer as first written: every clause's
+    score in a dict, every clause through the loop."""
+    reasons = toxicity.pattern_findings(text)
+    sents = toxicity.sentences(text)
+    fast = toxicity.fast_scorer()
+    per = [{"toxicity": sc} for sc in fast.score_spans(text, sents)]
+    max_score = 0.0
+    for (start, end, sent), sc in zip(sents, per):
+        tox = max(sc.get("toxicity", 0.0), sc.get("insult", 0.0), sc.get("severe_toxicity", 0.0))
+        max_score = max(max_score, tox)
+        if tox < threshold or toxicity.target(sent) != "other":
+            continue
+        reasons.append(toxicity._reason("abuse.toxic", text, start, end,
+                                        f"Abusive language aimed at someone else (score {tox:.2f})."))
+    return toxicity.ToxicityFinding(frozenset(r.code for r in reasons), tuple(reasons),
+                                    {"toxicity": round(max_score, 4)}, fast.name)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(gate_text(), st.text(max_size=80)), st.sampled_from([0.0, 0.3, 0.5, 0.8, 0.95, 1.0]))
+def test_analyse_scoring_only_flagged_clauses_changes_nothing(text: str, threshold: float) -> None:
+    assert toxicity.analyse(text, threshold=threshold) == _reference_analyse(text, threshold)
