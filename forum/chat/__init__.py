@@ -17,7 +17,7 @@ DEFAULT_CHAT_LIMIT = "5 per 5 seconds;40 per minute"
 
 
 def init_app(app: Flask) -> None:
-    from forum.chat.cache import RoomViews
+    from forum.chat.cache import RoomViews, UserViews
     from forum.chat.events import ChatNamespace
     from forum.chat.state import Presence, RateLimits
     from forum.extensions import socketio
@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
     redis_url = app.config.get("REDIS_URL")
     app.extensions["kindred_chat"] = SimpleNamespace(
         rooms=RoomViews(),
+        users=UserViews(),
         presence=Presence(redis_url),
         rate=RateLimits(app.config.get("RATELIMIT_STORAGE_URI") or "memory://", app.config["KINDRED_CHAT_LIMIT"],
                         enabled=bool(app.config.get("RATELIMIT_ENABLED", True))),

@@ -1,4 +1,4 @@
-"""What the send path needs to know about a room, read once a second.
+"""What chat events need to know about a room and a member, read once a second.
 
 Every chat message used to read its room row, its board's moderation
 profile and the sender's mutes: three queries out of seven, for facts that
@@ -13,6 +13,13 @@ process (several servers sharing Redis) sees the change within
 Mutes are kept as "latest end per member" and compared with the send
 time, so a mute that runs out while the view is cached stops applying
 on time.
+
+``UserViews`` does the same for the member behind a socket: every event
+used to load the user row again (Flask-Login's loader, a query and an ORM
+load, about a sixth of the server's time per message). The row's columns
+are kept for ``TTL_SECONDS`` and attached to the event's session without a
+query; a change to the user (role, silence, suspension) made in this
+process applies at once, one made by another process within the TTL.
 """
 from __future__ import annotations
 
@@ -23,11 +30,11 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, func, inspect, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from forum.extensions import db
-from forum.models import Board, ChatMute, ChatRoom
+from forum.models import Board, ChatMute, ChatRoom, User
 
 TTL_SECONDS = 1.0
 _PENDING = "kindred_chat_cache_dirty"
@@ -90,6 +97,40 @@ class RoomViews:
                     self._views.pop(room_id, None)
 
 
+class UserViews:
+    """Per-app cache of user rows (column values) by id (thread-safe)."""
+
+    def __init__(self, ttl: float = TTL_SECONDS) -> None:
+        self.ttl = ttl
+        self._rows: dict[int, tuple[float, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._columns = [attr.key for attr in inspect(User).column_attrs]
+
+    def attach(self, user_id: int) -> User | None:
+        """The user as a persistent object of the current session: from the
+        cached row without a query, or loaded (and cached) if absent or old."""
+        hit = self._rows.get(user_id)
+        if hit is not None and time.monotonic() < hit[0]:
+            user = User(**hit[1])
+            make_transient_to_detached(user)
+            return db.session.merge(user, load=False)
+        generation = self._generation
+        user = db.session.get(User, user_id)
+        if user is not None:
+            row = {key: getattr(user, key) for key in self._columns}
+            with self._lock:
+                if generation == self._generation:
+                    self._rows[user_id] = (time.monotonic() + self.ttl, row)
+        return user
+
+    def drop(self, user_ids: set[int]) -> None:
+        with self._lock:
+            self._generation += 1
+            for user_id in user_ids:
+                self._rows.pop(user_id, None)
+
+
 def _load(room_id: int) -> RoomView | None:
     room = db.session.get(ChatRoom, room_id)
     if room is None:
@@ -115,28 +156,40 @@ def views() -> RoomViews:
 @event.listens_for(Session, "after_flush")
 def _note_changes(session: Session, _context: Any) -> None:
     rooms: set[int] = set()
+    users: set[int] = set()
     every_room = False
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, ChatRoom):
             rooms.add(obj.id)
         elif isinstance(obj, ChatMute):
             rooms.add(obj.room_id)
+        elif isinstance(obj, User):
+            users.add(obj.id)
         elif isinstance(obj, Board):
             every_room = True  # a profile may have changed: rare, so forget every room
-    if every_room:
-        session.info[_PENDING] = None
-    elif rooms and session.info.get(_PENDING, set()) is not None:
-        session.info[_PENDING] = session.info.get(_PENDING, set()) | rooms
+    pending = session.info.get(_PENDING)
+    if not (rooms or users or every_room):
+        return
+    if pending is None:
+        pending = session.info[_PENDING] = {"rooms": set(), "users": set()}
+    if every_room or pending["rooms"] is None:
+        pending["rooms"] = None
+    else:
+        pending["rooms"] |= rooms
+    pending["users"] |= users
 
 
 @event.listens_for(Session, "after_commit")
 def _drop_changed(session: Session) -> None:
-    if _PENDING not in session.info:
+    pending = session.info.pop(_PENDING, None)
+    if pending is None:
         return
-    dirty = session.info.pop(_PENDING)
     chat = current_app.extensions.get("kindred_chat") if current_app else None
     if chat is not None:
-        chat.rooms.drop(dirty)
+        if pending["rooms"] is None or pending["rooms"]:
+            chat.rooms.drop(pending["rooms"])
+        if pending["users"]:
+            chat.users.drop(pending["users"])
 
 
 @event.listens_for(Session, "after_rollback")

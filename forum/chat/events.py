@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_login import current_user
 from flask_socketio import Namespace, emit, join_room, leave_room
 
@@ -41,6 +41,7 @@ def handler(fn: Callable[..., Any]) -> Callable[..., Any]:
         if not isinstance(data, dict):
             data = {}
         try:
+            self._attach_user()
             return fn(self, data)
         except ChatError as exc:
             db.session.rollback()
@@ -75,6 +76,19 @@ class ChatNamespace(Namespace):
         super().__init__(namespace)
         self._joined: dict[str, set[int]] = {}
         self._lock = threading.Lock()
+        # Who is behind each socket, from the session cookie at connect. The
+        # handshake's cookie is the socket's for its whole life, so reading it
+        # again for every event could only give the same answer.
+        self._users: dict[str, int] = {}
+
+    def _attach_user(self) -> None:
+        """Make ``current_user`` the socket's member without Flask-Login
+        loading the row again (``forum.chat.cache.UserViews``)."""
+        user_id = self._users.get(request.sid)
+        if user_id is not None:
+            user = _state().users.attach(user_id)
+            if user is not None:
+                g._login_user = user
 
     # -- connection ----------------------------------------------------------------
     def on_connect(self, auth: Any = None) -> bool:
@@ -84,12 +98,14 @@ class ChatNamespace(Namespace):
             log.warning("chat connection refused: origin %r", request.headers.get("Origin"))
             return False
         if current_user.is_authenticated:
+            self._users[request.sid] = current_user.id
             join_room(services.user_key(current_user.id))
             if current_user.is_moderator:
                 join_room(services.MODERATORS_ROOM)
         return True
 
     def on_disconnect(self, reason: Any = None) -> None:
+        self._users.pop(request.sid, None)
         with self._lock:
             rooms = self._joined.pop(request.sid, set())
         for room_id in rooms:

@@ -9,7 +9,7 @@ from sqlalchemy import event, update
 from forum.chat.cache import RoomViews
 from forum.chat.state import RateLimits, _LocalWindows
 from forum.extensions import db
-from forum.models import ChatMute, ChatRoom, utcnow
+from forum.models import ChatMute, ChatRoom, User, utcnow
 from tests.chat.conftest import join, send
 
 
@@ -37,6 +37,25 @@ def test_a_mute_written_directly_applies_at_once_and_ends_on_time(app, room, use
     assert view.muted_until(users["member"].id, until + timedelta(seconds=1)) is None
 
 
+def test_a_member_silenced_while_connected_cannot_send_the_next_message(app, room, users, connect):
+    alice = connect(users["member"])
+    join(alice, room)
+    assert send(alice, room, "first")["ok"]  # the member's row is now cached
+    member = db.session.get(User, users["member"].id)
+    member.silenced_until = utcnow() + timedelta(hours=1)
+    db.session.commit()
+    assert send(alice, room, "second")["error"] == "silenced"
+
+
+def test_the_cached_member_is_the_socket_s_own(app, room, users, connect):
+    alice, bob = connect(users["member"]), connect(users["member2"])
+    join(alice, room)
+    join(bob, room)
+    for i in range(3):
+        assert send(alice, room, f"a{i}")["message"]["author"] == users["member"].handle
+        assert send(bob, room, f"b{i}")["message"]["author"] == users["member2"].handle
+
+
 def test_views_expire_so_other_processes_changes_arrive_within_the_ttl(app, room, monkeypatch):
     views = RoomViews(ttl=0.0)
     assert views.get(room.id).is_locked is False
@@ -52,11 +71,12 @@ def test_views_expire_so_other_processes_changes_arrive_within_the_ttl(app, room
     assert views.get(999999) is None
 
 
-def test_a_send_costs_four_statements(app, room, users, connect, monkeypatch):
-    """User, insert, and the review queue's lookup and outbox row; the room,
-    board and mutes come from the view and the ack is built before commit."""
+def test_a_send_costs_three_statements(app, room, users, connect, monkeypatch):
+    """The insert, and the review queue's lookup and outbox row: the member,
+    room, board and mutes come from the views, the ack is built before commit."""
     # The test set-up runs the second opinion inline, which can outlast the TTL.
     monkeypatch.setattr(app.extensions["kindred_chat"].rooms, "ttl", 3600)
+    monkeypatch.setattr(app.extensions["kindred_chat"].users, "ttl", 3600)
     alice = connect(users["member"])
     join(alice, room)
     assert send(alice, room, "warm")["ok"]
@@ -74,7 +94,7 @@ def test_a_send_costs_four_statements(app, room, users, connect, monkeypatch):
     assert res["ok"] and res["message"]["mine"] and res["message"]["html"] == "<p>counted</p>\n"
     # What follows the first commit is the test set-up's inline job queue
     # relaying the outbox; a server hands that to the job consumer.
-    assert statements[:statements.index("COMMIT")] == ["SELECT", "INSERT", "SELECT", "INSERT"], statements
+    assert statements[:statements.index("COMMIT")] == ["INSERT", "SELECT", "INSERT"], statements
 
 
 def test_local_windows_count_like_a_moving_window():
