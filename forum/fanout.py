@@ -35,6 +35,7 @@ python-engineio, python-socketio or simple-websocket change them.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import struct
 import threading
@@ -89,6 +90,10 @@ class Connection:
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
         self._lock = threading.Lock()
+        # A socket with a timeout is non-blocking underneath and Python
+        # waits in poll() before sending, even with MSG_DONTWAIT; a plain
+        # write(2) on its descriptor does not wait.
+        self._try_send = self._send_nowait if sock.gettimeout() is None else self._write_nowait
         self._backlog = bytearray()
         self._draining = False
         self.broken = False
@@ -110,7 +115,7 @@ class Connection:
                 self._queue(data)
                 return
             try:
-                sent = self._sock.send(data, socket.MSG_DONTWAIT)
+                sent = self._try_send(data)
             except (BlockingIOError, InterruptedError):
                 sent = 0
             except OSError:
@@ -121,6 +126,12 @@ class Connection:
                 self._draining = True
                 threading.Thread(target=self._drain, name="kindred-ws-drain", daemon=True).start()
 
+    def _send_nowait(self, data: bytes) -> int:
+        return self._sock.send(data, socket.MSG_DONTWAIT)
+
+    def _write_nowait(self, data: bytes) -> int:
+        return os.write(self._sock.fileno(), data)
+
     def _queue(self, data: bytes) -> None:
         self._backlog += data
         if len(self._backlog) > MAX_BACKLOG:
@@ -128,6 +139,7 @@ class Connection:
             # than hold its messages in memory. It reconnects and catches up.
             self.broken = True
             self._backlog.clear()
+            log.warning("websocket client more than %d bytes behind: disconnected", MAX_BACKLOG)
             try:
                 self._sock.shutdown(socket.SHUT_RDWR)
             except OSError:

@@ -98,8 +98,10 @@ def _read_all(sock: socket.socket, n: int, timeout: float = 20) -> bytes:
     return bytes(data)
 
 
-def test_writes_never_block_and_keep_their_order_when_the_reader_is_slow():
+@pytest.mark.parametrize("timeout", [None, 30.0])
+def test_writes_never_block_and_keep_their_order_when_the_reader_is_slow(timeout):
     ours, peer = _tcp_pair(buffer=4096)
+    ours.settimeout(timeout)  # servers differ: blocking, or a timeout
     conn = fanout.Connection(ours)
     frames = [fanout.ws_frame(f"message {i:05d} " + "x" * 900) for i in range(1500)]
     started = time.monotonic()
