@@ -280,3 +280,19 @@ def test_broadcasts_reach_websocket_polling_and_deflate_clients_in_order(app, se
         raw.close()
         for sio in clients.values():
             sio.disconnect()
+
+
+def test_sends_hold_the_interpreter_lock_and_report_a_closed_peer():
+    # Linux: the GIL-holding libc send(2) is the one in use (see _gil_holding_send).
+    assert fanout._libc_send is not None
+    ours, peer = _tcp_pair()
+    conn = fanout.Connection(ours)
+    conn.write(fanout.ws_frame("before"))
+    assert _read_all(peer, len(fanout.ws_frame("before"))) == fanout.ws_frame("before")
+    peer.close()
+    with pytest.raises(OSError):
+        for _ in range(1000):  # the first writes may still be accepted; then EPIPE/ECONNRESET
+            conn.write(fanout.ws_frame("after"))
+            time.sleep(0.001)
+    assert conn.broken
+    ours.close()
