@@ -17,9 +17,10 @@ on time.
 ``UserViews`` does the same for the member behind a socket: every event
 used to load the user row again (Flask-Login's loader, a query and an ORM
 load, about a sixth of the server's time per message). The row's columns
-are kept for ``TTL_SECONDS`` and attached to the event's session without a
-query; a change to the user (role, silence, suspension) made in this
-process applies at once, one made by another process within the TTL.
+are kept for ``USER_TTL_SECONDS`` and attached to the event's session
+without a query; a change to the user (role, silence, suspension) made in
+this process applies at once, one made by another process within that
+time.
 """
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ from forum.extensions import db
 from forum.models import Board, ChatMute, ChatRoom, User
 
 TTL_SECONDS = 1.0
+# A member typically sends every few seconds, so their row is kept longer
+# than a room's, or it would have expired before their next message.
+USER_TTL_SECONDS = 5.0
 _PENDING = "kindred_chat_cache_dirty"
 
 
@@ -100,7 +104,7 @@ class RoomViews:
 class UserViews:
     """Per-app cache of user rows (column values) by id (thread-safe)."""
 
-    def __init__(self, ttl: float = TTL_SECONDS) -> None:
+    def __init__(self, ttl: float = USER_TTL_SECONDS) -> None:
         self.ttl = ttl
         self._rows: dict[int, tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
