@@ -42,6 +42,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+from moderation import crisis_head
 from moderation import crisis_lexicon as L
 from moderation.normalise import fold
 from moderation.verdict import Reason
@@ -203,6 +204,69 @@ def _first_subject(suffix: str) -> str | None:
     return None
 
 
+# "suicidal" said *of something*: "pigeons are suicidal", "it is so openly
+# suicidal", "the suicidal 2nd referendum". Nearest-person-word reading would
+# give these to the writer whenever an "I" stands further back ("I believe
+# pigeons are suicidal"), which was the largest single source of false
+# flags on talk about the topic. Only a plain copula or a determiner counts
+# as evidence; anything less clear keeps the earlier reading (fail safe).
+_INTENSIFIERS = frozenset(
+    "so very really literally fully hella super extremely kinda kind of pretty quite lowkey highkey actually just "
+    "all also too openly completely totally more most less bit little borderline genuinely absolutely "
+    "straight kinda sorta truly deeply severely".split())
+# "being" is left out: "I miss being suicidal" has the writer as its subject.
+_COPULAS = frozenset("is are was were be been seems seem seemed sounds sound sounded looks look looked "
+                     "isn't aren't wasn't weren't".split())
+_MODALS = frozenset("can could would will might may must should gonna going to not have has had haven't hasn't "
+                    "hadn't never ever always".split())
+# A word before the copula that cannot head a noun phrase means the real
+# subject is further back or implied ("despite having been suicidal"): no
+# reading, so the earlier one stands.
+_NOT_A_HEAD = frozenset(
+    "of for from to about despite like than as when while if and or but because since after before without "
+    "with in on at by into over fr yes no yeah lol also still even miss missed who which where why how what".split())
+_DETERMINERS = frozenset("a an the this that these those such its his her their your some any".split())
+# Nouns whose "suicidal" is still a state of the writer's ("my thoughts are
+# suicidal", "suicidal thoughts again").
+_STATE_NOUNS = frozenset(
+    "thought thoughts feeling feelings ideation ideations tendency tendencies urge urges idea ideas phase episode "
+    "episodes era mood moods state mode spiral mindset headspace place period days nights mind brain head "
+    "depression ptsd self again af asf lately rn today tonight breakdown peak crisis low point spell streak wave "
+    "stage bout night day week time".split())
+_SELF_VERBS = frozenset("was am be been being become became got get getting having had have feel felt feeling "
+                        "hit reached".split())
+_NOUN_AFTER = re.compile(r"\s+([a-z0-9][a-z0-9']*)")
+
+
+def _described_thing(clause: str, folded: str, hit: _Hit) -> str | None:
+    """"thing" when the signal word describes something other than a person."""
+    toks = [t for t in _TOKEN_RE.findall(clause)[-SUBJECT_WINDOW:]]
+    while toks and toks[-1] in _INTENSIFIERS:
+        toks.pop()
+    if not toks:
+        return None
+    last = toks[-1]
+    if last in _COPULAS:
+        toks.pop()
+        while toks and (toks[-1] in _MODALS or toks[-1] in _INTENSIFIERS):
+            toks.pop()
+        if not toks:
+            return None
+        head = toks[-1]
+        if head in L.SELF_PEOPLE or head in L.SPECIFIC_PEOPLE or head in L.GENERIC_PEOPLE or head in _NOT_A_HEAD:
+            return None
+        if head in _STATE_NOUNS and any(t in L.SELF_PEOPLE for t in toks[-3:]):
+            return None  # "my thoughts are suicidal"
+        return "thing"
+    if last in _DETERMINERS and " " not in folded[hit.start:hit.end].strip():
+        if len(toks) > 1 and (toks[-2] in L.SELF_PEOPLE or toks[-2] in _SELF_VERBS):
+            return None  # "I'm a suicidal mess", "having a suicidal breakdown"
+        m = _NOUN_AFTER.match(folded, hit.end)
+        if m and m.group(1) not in _STATE_NOUNS:
+            return "thing"  # "a suicidal note", "the suicidal policy"
+    return None
+
+
 def _context(hit: _Hit, folded: str) -> None:
     sent = hit.sent
     prefix_all = folded[sent.start:hit.start]
@@ -215,6 +279,8 @@ def _context(hit: _Hit, folded: str) -> None:
         after = folded[hit.end:sent.end][:40]
         subj = _subject(after) if hit.kind in ("subj", "state") and _REPORTED.search(after) else None
         subj = "self" if subj in (None, "self") else subj
+    if hit.kind == "state" and subj in ("self", None) or hit.kind == "subj" and subj is None:
+        subj = _described_thing(prefix_all, folded, hit) or subj
     hit.subject = subj
     tail = clause[-40:]
     hit.negated = bool(L.NEGATION.search(tail)) and not L.NOT_NEGATION.search(tail[-30:])
@@ -457,7 +523,7 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
         if h.hypothetical and L.PURE_HYPOTHETICAL.search(folded, h.sent.start, h.start):
             st.explained.add(h.sent.start)
             continue  # "if I'm ever suicidal...": not about now
-        if h.subject == "generic" or h.sent.genre:
+        if h.subject in ("generic", "thing") or h.sent.genre:
             st.explained.add(h.sent.start)
             continue  # talking about the topic, a song, a study, a question to others
         if h.subject == "specific":
@@ -635,10 +701,15 @@ def analyse_many(texts: list[str]) -> list[CrisisFinding]:
     # whether a text is flagged.
     owners: list[tuple[int, int, int, bool]] = []  # (text index, source start, source end, uncertain)
     batch: list[str] = []
+    whole: dict[int, int] = {}  # text index -> its whole-text row in the batch, for the head
+    head = crisis_head.load()
     for i, r in enumerate(results):
         if r is None or r[0].risk != 0:
             continue
         st, fo, sents = r
+        if head is not None and fo is not None and _head_gate(st, fo):
+            whole[i] = len(batch)
+            batch.append(fo.source.strip())
         free_left = _MAX_SEMANTIC_SENTENCES
         for sent in _semantic_sentences(sents):
             if fo is None:
@@ -658,17 +729,21 @@ def analyse_many(texts: list[str]) -> list[CrisisFinding]:
                 free_left -= 1
             owners.append((i, s, e, unc))
             batch.append(chunk)
-    sims = None
+    sims = emb = None
     if batch:
         try:
             from moderation import semantic
-            sims = semantic.similarities(batch)
+            got = semantic.similarities(batch, with_embeddings=True)
+            if got is not None:
+                sims, emb = got
         except Exception:
             log.exception("semantic layer failed; using rules only")
             sims = None
     per_text: dict[int, list[tuple[int, int, bool, dict[str, float]]]] = {}
     if sims is not None:
-        for (i, s, e, unc), sim in zip(owners, sims):
+        whole_rows = set(whole.values())
+        sent_sims = [sim for k, sim in enumerate(sims) if k not in whole_rows]
+        for (i, s, e, unc), sim in zip(owners, sent_sims):
             per_text.setdefault(i, []).append((s, e, unc, sim))
     out: list[CrisisFinding] = []
     for i, r in enumerate(results):
@@ -679,7 +754,23 @@ def analyse_many(texts: list[str]) -> list[CrisisFinding]:
         try:
             scores: dict[str, float] = {"rules": float(st.risk)}
             if sims is not None and st.risk == 0:
-                _apply_semantic(st, fo, per_text.get(i, []), scores)
+                sentences = per_text.get(i, [])
+                if i in whole:
+                    _apply_head(st, fo, head, emb[whole[i]], scores)
+                    # The head has judged the uncertain topic words with the
+                    # whole text in view, which was measured to separate talk
+                    # about the topic from disclosures far better than one
+                    # sentence's exemplar margin; the exemplars still read
+                    # the sentences with no signal word (long posts).
+                    sentences = [x for x in sentences if not x[2]]
+                    if scores["head"] < HEAD_FLOOR:
+                        # The whole text reads as talk about the topic (news,
+                        # advice to others): one sentence's closeness to an
+                        # exemplar is not enough to overrule that. On the dev
+                        # tweets the exemplar sentences flagged 9 "none" items
+                        # for each disclosure they found once the head ran.
+                        sentences = []
+                _apply_semantic(st, fo, sentences, scores)
             else:
                 _fail_safe_uncertain(st, fo)
             out.append(_finding(st, scores))
@@ -707,6 +798,8 @@ def _semantic_sentences(sents: list[_Sentence]) -> list[_Sentence]:
 UNCERTAIN_MARGIN = 0.03
 FREE_MARGIN = 0.0
 FREE_MIN_SIM = 0.36
+# Below this head probability the exemplars' sentence reading is not used.
+HEAD_FLOOR = 0.15
 _GROUP_CATEGORY = {"ideation": "crisis.ideation", "self_harm": "crisis.self_harm", "distress": "crisis.distress",
                    "passive": "crisis.ideation"}
 
@@ -746,6 +839,36 @@ def _apply_semantic(st: _State, fo, sentences: list[tuple[int, int, bool, dict[s
     _raise(st, "concern")
 
 
+def _head_gate(st: _State, fo) -> bool:
+    """The head reads only texts with a topic word the rules could not place.
+
+    It was trained on texts that all talk about suicide, where what tells a
+    disclosure from talk about the topic is mostly that the writer speaks of
+    themselves. On other texts it would read every first-person sentence
+    ("remembered my meds today") as a disclosure, so it is not asked. Texts
+    whose signals the rules read and set aside (negated, someone else's, a
+    figure of speech) hold no uncertain word, so the head never overrules
+    that reading either: embeddings barely register "not"."""
+    return bool(st.uncertain) and fo is not None
+
+
+def _apply_head(st: _State, fo, head: dict, embedding: list[float], scores: dict[str, float]) -> None:
+    x = crisis_head.features(embedding, st.risk, st.self_risk, st.third, len(st.uncertain), len(st.explained))
+    p = crisis_head.probability(head, x)
+    scores["head"] = round(p, 4)
+    uncertain = list(st.uncertain)
+    st.uncertain.clear()  # judged with the whole text in view: no fail-safe reading needed
+    if p < head["threshold"]:
+        return
+    s, e = fo.span(*uncertain[0]) if uncertain else (0, len(fo.source))
+    st.categories.add("crisis.ideation")
+    st.self_risk = True
+    st.reasons.append(Reason("crisis.ideation", s, e, fo.source[s:e][:200],
+                             f"Reads like a first-person disclosure of suicidal feelings "
+                             f"(model probability {p:.2f}); a moderator should read it."))
+    _raise(st, "concern")
+
+
 def warm_up() -> None:
     """Load the semantic model now (it loads lazily otherwise)."""
     try:
@@ -761,5 +884,5 @@ def engine_info() -> dict[str, str]:
         sem = semantic.describe()
     except Exception as exc:
         sem = f"unavailable: {type(exc).__name__}: {exc}"
-    return {"crisis_rules": L.VERSION, "semantic": sem}
+    return {"crisis_rules": L.VERSION, "semantic": sem, "crisis_head": crisis_head.describe()}
 

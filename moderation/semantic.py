@@ -128,14 +128,15 @@ class _Model:
             out[idx] = self.embed([sentences[i] for i in idx])
         return out
 
-    def similarities(self, sentences: list[str]) -> list[dict[str, float]]:
+    def similarities(self, sentences: list[str], with_embeddings: bool = False):
         emb = self.embed_sorted(sentences)
         scores: dict[str, list[float]] = {}
         for name, ex in self.groups.items():
             sims = emb @ ex.T
             k = min(TOP_K, sims.shape[1])
             scores[name] = sims.topk(k, dim=1).values.mean(dim=1).tolist()
-        return [{name: round(vals[i], 4) for name, vals in scores.items()} for i in range(len(sentences))]
+        sims = [{name: round(vals[i], 4) for name, vals in scores.items()} for i in range(len(sentences))]
+        return (sims, emb.tolist()) if with_embeddings else sims
 
 
 def _load() -> _Model | None:
@@ -187,16 +188,17 @@ def embed(sentences: list[str]):
         return m.embed(list(sentences))
 
 
-def similarities(sentences: list[str]) -> list[dict[str, float]] | None:
+def similarities(sentences: list[str], with_embeddings: bool = False):
     """Per sentence, the top-3 mean cosine to each exemplar group; None when
-    the model is unavailable."""
+    the model is unavailable. ``with_embeddings`` also returns each
+    sentence's embedding (a list of floats), for the crisis head."""
     m = _load()
     if m is None:
         return None
     if not sentences:
-        return []
+        return ([], []) if with_embeddings else []
     with _lock:
-        return m.similarities(list(sentences))
+        return m.similarities(list(sentences), with_embeddings)
 
 
 def reset() -> None:

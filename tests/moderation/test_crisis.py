@@ -129,7 +129,27 @@ NONE = [
     "Lockdowns are a suicidal path for small businesses.",
     "We need better care for suicidal patients in A&E.",
     "Suicidal Tendencies played a great set last night.",
+    # "suicidal" said of a thing, with an "I" further back
+    "I believe pigeons are suicidal.",
+    "I think that plan is so openly suicidal for the party.",
+    "I said it before, the second referendum was suicidal.",
+    "Honestly I reckon going to the paint was suicidal.",
+    "I hated the suicidal formation the coach picked.",
 ]
+
+# The "said of a thing" reading must not take disclosures away from the writer.
+STILL_SELF = [
+    "I'm a suicidal mess tonight.",
+    "My thoughts are suicidal again.",
+    "I keep having a suicidal breakdown every evening.",
+    "This job is making me suicidal.",
+    "Everything is so suicidal lately and I am so suicidal too.",
+]
+
+
+@pytest.mark.parametrize("text", STILL_SELF)
+def test_described_thing_reading_keeps_disclosures(text):
+    check(text, "concern", "imminent")
 
 
 @pytest.mark.parametrize("text", NONE)

@@ -1,0 +1,89 @@
+"""The trained crisis head: its shipped file, what it may and may not do,
+behaviour without it, and the training command on a small fixture."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from moderation import crisis, crisis_head, train_head
+
+
+@pytest.fixture
+def no_head(monkeypatch):
+    monkeypatch.setattr(crisis_head, "load", lambda *a, **k: None)
+
+
+def test_shipped_head_matches_the_feature_layout():
+    head = crisis_head.load()
+    assert head is not None, "moderation/data/crisis_head.json is missing or stale: run python -m moderation.train_head"
+    assert head["features"] == crisis_head.FEATURES
+    assert len(head["weights"]) == len(crisis_head.features([0.0] * 384, 0, False, False, 0, 0))
+    assert 0 < head["threshold"] < 1
+    # The file records how it was trained and its cross-validated figures,
+    # never any text.
+    assert "cross_validated_whole_detector" in head["trained"]
+    assert crisis.engine_info()["crisis_head"] == head["version"]
+
+
+def test_head_file_with_another_layout_turns_the_head_off(tmp_path):
+    bad = tmp_path / "head.json"
+    bad.write_text(json.dumps({"version": "x", "features": "other", "weights": [0.0], "bias": 0, "threshold": 0.5}))
+    assert crisis_head.load(bad) is None
+    assert crisis_head.load(tmp_path / "missing.json") is None
+
+
+@pytest.mark.parametrize("text", [
+    "Suicidal thoughts have been loud all week and I can't make them stop.",
+    "tw // suicidal thoughts. I don't know how much longer I can keep going like this.",
+])
+def test_head_flags_disclosures_the_rules_leave_uncertain(text):
+    finding = crisis.analyse(text)
+    assert finding.risk != "none", finding
+
+
+@pytest.mark.parametrize("text", [
+    "New study finds suicidal thoughts are common among students during exams.",
+    "If a friend tells you they feel suicidal, listen and help them call a helpline.",
+    "That defensive line was suicidal, we conceded three goals in ten minutes.",
+])
+def test_head_leaves_talk_about_the_topic_alone(text):
+    assert crisis.analyse(text).risk == "none"
+
+
+def test_head_never_lowers_what_the_rules_found(monkeypatch):
+    head = dict(crisis_head.load())
+    head["threshold"] = 1.01  # the head never fires
+    monkeypatch.setattr(crisis_head, "load", lambda *a, **k: head)
+    assert crisis.analyse("I want to kill myself.").risk == "high"
+
+
+def test_without_the_head_uncertain_topic_words_still_reach_the_exemplars(no_head):
+    finding = crisis.analyse("Suicidal thoughts have been loud all week and I can't make them stop.")
+    assert finding.risk != "none"
+    assert crisis.engine_info()["crisis_head"] == "off" or crisis_head.load() is None
+
+
+def test_head_probability_is_recorded_in_scores():
+    finding = crisis.analyse("tw // suicidal. nothing matters and I am so tired of everything.")
+    assert "head" in finding.scores and 0.0 <= finding.scores["head"] <= 1.0
+
+
+def test_train_head_writes_a_loadable_head(tmp_path, capsys):
+    # A small fixture written here (the development data never enter the repo).
+    crisis_lines = ["I feel suicidal again tonight and nobody notices.", "suicidal and exhausted, I can't do this",
+                    "honestly so suicidal lately, everything hurts", "I keep having suicidal thoughts every day"]
+    none_lines = ["The report says suicidal thoughts rise in winter.", "That tackle was suicidal, what a game.",
+                  "Talk to someone if a friend seems suicidal.", "Suicidal hot sauce is my favourite wing flavour."]
+    items = [{"id": f"c{i}-{k}", "text": t, "label": "crisis", "source": "fixture"}
+             for k in range(3) for i, t in enumerate(crisis_lines)]
+    items += [{"id": f"n{i}-{k}", "text": t, "label": "none", "source": "fixture"}
+              for k in range(3) for i, t in enumerate(none_lines)]
+    data = tmp_path / "fixture.jsonl"
+    data.write_text("\n".join(json.dumps(it) for it in items) + "\n")
+    out = tmp_path / "head.json"
+    assert train_head.main([str(data), "--folds", "3", "--out", str(out), "--threshold", "0.5"]) == 0
+    head = crisis_head.load(out)
+    assert head is not None and head["trained"]["items"] == len(items)
+    assert "whole detector" in capsys.readouterr().out
+    assert "suicidal" not in out.read_text().lower().replace("moderation", "")  # weights and figures, no text
