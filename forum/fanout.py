@@ -141,6 +141,8 @@ class Connection:
     sendall = send
 
     def write(self, data: bytes) -> None:
+        if not isinstance(data, bytes):
+            data = bytes(data)  # the libc call takes bytes only
         with self._lock:
             if self.broken:
                 raise BrokenPipeError("websocket connection is gone")
