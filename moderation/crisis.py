@@ -483,17 +483,16 @@ def _current_self(h: _Hit) -> bool:
 
 
 def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
-    ideation_sents = set()
-    any_self_current = False
     # "I'm going to do it tonight" is a plan even without the word "suicide";
     # "I've made a plan for the weekend" is not (no timeframe with intent, no
     # distress anywhere in the text).
     time_sents = {h.sent.start for h in hits if h.kind == "time" and not h.negated}
-    for h in hits:
-        if h.kind in ("self", "subj", "state", "harm", "passive", "distress") and _current_self(h):
-            any_self_current = True
-            if h.kind not in ("passive", "distress"):
-                ideation_sents.add(h.sent.start)
+    # Sentences whose ideation was actually flagged as the writer's, now. A
+    # topic word left uncertain ("a suicidal crisis...") must not turn a
+    # means or timeframe elsewhere into "imminent": that held news posts.
+    flagged_ideation: set[int] = set()
+    any_self_current = any(h.kind in ("self", "subj", "state", "harm", "passive", "distress") and _current_self(h)
+                           for h in hits)
     for h in hits:
         kind = h.kind
         code, expl = _EXPLAIN["subj" if kind == "state" else kind]
@@ -567,6 +566,7 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
         if h.past or h.hypothetical:
             _raise(st, "concern")
         elif kind in ("self", "subj", "state", "harm"):
+            flagged_ideation.add(h.sent.start)
             _raise(st, "high")
         elif kind in ("passive", "distress"):
             _raise(st, "concern")
@@ -584,9 +584,9 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
     # means anywhere in a text with current ideation, make it imminent.
     # Means and timeframes need active ideation, not only distress: "I hate
     # myself, forgot my 20mg again" is not an overdose plan.
-    if ideation_sents:
+    if flagged_ideation:
         for h in hits:
-            if h.kind == "time" and h.sent.start in ideation_sents and not h.negated and _intent_near(folded, h):
+            if h.kind == "time" and h.sent.start in flagged_ideation and not h.negated and _intent_near(folded, h):
                 st.categories.add("crisis.plan")
                 _reason(st, fo, h, "crisis.plan", _EXPLAIN["time"][1])
                 _raise(st, "imminent")

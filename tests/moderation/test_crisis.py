@@ -368,3 +368,10 @@ def test_anchor_gate_never_hides_a_signal(text):
     fast, _, _ = _rules(text)
     full, _, _ = _rules(text, gate=False)
     assert (fast.risk, fast.categories, fast.uncertain) == (full.risk, full.categories, full.uncertain)
+
+
+def test_means_in_news_about_the_topic_is_not_imminent():
+    # A topic word the rules leave uncertain is not current ideation, so a
+    # means word elsewhere must not make the text imminent (held).
+    f = crisis.analyse("A suicidal crisis is often brief. Using a gun in one makes it far more lethal, a study says.")
+    assert f.risk in ("none", "concern"), f
