@@ -79,6 +79,9 @@ class Flag(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="open", nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
+    # Staff only see who reported (the template checks the role).
+    reporter: Mapped[User] = relationship(foreign_keys=[reporter_id])
+
     __table_args__ = (UniqueConstraint("review_id", "reporter_id", name="uq_flags_review_reporter"),)
 
 

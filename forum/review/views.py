@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from forum.extensions import db
-from forum.models import Board, Flag, PostRevision, Review, ReviewEvent, ResponseTemplate
+from forum.models import Board, ChatRoom, Flag, PostRevision, Review, ReviewEvent, ResponseTemplate
 from forum.models import base as clock
 from forum.review import bp, services
 from forum.review.web import role_required
@@ -154,6 +154,14 @@ def act(review_id: int):
     return redirect(url_for("review.item", review_id=review_id))
 
 
+def _back_to(target_type: str, target) -> str:
+    """Where a member returns after reporting: the thing they reported."""
+    if target_type == "post":
+        return f"/boards/post/{target.id}"
+    room = db.session.get(ChatRoom, target.room_id)
+    return url_for("chat.room", slug=room.slug) if room else url_for("pages.home")
+
+
 @bp.route("/flag/<target_type>/<int:target_id>", methods=["GET", "POST"])
 @login_required
 def flag(target_type: str, target_id: int):
@@ -171,9 +179,7 @@ def flag(target_type: str, target_id: int):
             return render_template("review/flag.html", target_type=target_type, target=target,
                                    reasons=services.FLAG_REASONS, form=form), exc.status
         flash("Thank you. A moderator will look at it. The member won't be told who reported it.", "success")
-        if target_type == "post":
-            return redirect(f"/boards/post/{target.id}")
-        return redirect(url_for("pages.home"))
+        return redirect(_back_to(target_type, target))
     return render_template("review/flag.html", target_type=target_type, target=target,
                            reasons=services.FLAG_REASONS, form={})
 

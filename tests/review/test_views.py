@@ -138,3 +138,29 @@ def test_debrief_and_new_shift(mod_client, users):
     assert resp.status_code == 302
     assert db.session.scalar(select(AuditEvent.action)) == "debrief.requested"
     assert mod_client.post("/review/shift").status_code == 302
+
+
+def test_flagging_a_chat_message_returns_to_its_room(client, auth, users):
+    from forum.chat import services as chat
+
+    room = chat.create_room(users["staff"], chat.RoomInput(
+        name="Flag room", slug="flag-room", description="d", guidelines="g", access="members"))
+    sent = chat.send_message(users["member"], chat.SendMessage(room.id, "flag-test-0001", "Hello everyone"))
+    db.session.commit()
+    auth.login_as(users["member2"])
+    resp = client.post(f"/review/flag/chat_message/{sent.message.id}", data={"reason": "unkind"})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/chat/flag-room")
+
+
+def test_staff_see_the_reporters_handle_and_moderators_do_not(client, auth, users):
+    p = post(users["member"], verdict("publish", "none", ()), enqueue=False)
+    auth.login_as(users["member2"])
+    client.post(f"/review/flag/post/{p.id}", data={"reason": "unkind"})
+    review = review_for(p)
+    for role, shown in (("moderator", False), ("staff", True)):
+        users[role].resources_read_at = utcnow()
+        db.session.commit()
+        auth.logout()
+        auth.login_as(users[role])
+        page = client.get(f"/review/{review.id}").get_data(as_text=True)
+        assert (f"by {users['member2'].handle}" in page) is shown, role
