@@ -58,14 +58,20 @@ def test_internals_check_fails_loudly_when_a_hook_is_missing(monkeypatch):
         fanout.check_internals(server)
 
 
-@pytest.mark.parametrize("size", [0, 5, 125, 126, 700, 65535, 65536, 70000])
-def test_frames_decode_as_websocket_messages(size):
+def _handshaken_client() -> WSConnection:
+    """A wsproto client past its opening handshake, to decode raw frames."""
     client = WSConnection(ConnectionType.CLIENT)
     server = WSConnection(ConnectionType.SERVER)
     server.receive_data(client.send(Request(host="x", target="/")))
     next(server.events())
     client.receive_data(server.send(AcceptConnection()))
     next(client.events())
+    return client
+
+
+@pytest.mark.parametrize("size", [0, 5, 125, 126, 700, 65535, 65536, 70000])
+def test_frames_decode_as_websocket_messages(size):
+    client = _handshaken_client()
     text = "é" * (size // 2) + "a" * (size % 2)
     client.receive_data(fanout.ws_frame(text) + fanout.ws_frame(b"\x00\x01"))
     got = list(client.events())
@@ -151,12 +157,7 @@ def test_concurrent_writers_never_interleave_frames():
     data = _read_all(peer, total)
     for w in workers:
         w.join()
-    client = WSConnection(ConnectionType.CLIENT)
-    server = WSConnection(ConnectionType.SERVER)
-    server.receive_data(client.send(Request(host="x", target="/")))
-    next(server.events())
-    client.receive_data(server.send(AcceptConnection()))
-    next(client.events())
+    client = _handshaken_client()
     client.receive_data(data)
     texts = [e.data for e in client.events()]
     assert len(texts) == per_thread * threads
