@@ -213,7 +213,7 @@ def _first_subject(suffix: str) -> str | None:
 _INTENSIFIERS = frozenset(
     "so very really literally fully hella super extremely kinda kind of pretty quite lowkey highkey actually just "
     "all also too openly completely totally more most less bit little borderline genuinely absolutely "
-    "straight kinda sorta truly deeply severely".split())
+    "straight sorta truly deeply severely".split())
 # "being" is left out: "I miss being suicidal" has the writer as its subject.
 _COPULAS = frozenset("is are was were be been seems seem seemed sounds sound sounded looks look looked "
                      "isn't aren't wasn't weren't".split())
@@ -240,7 +240,7 @@ _NOUN_AFTER = re.compile(r"\s+([a-z0-9][a-z0-9']*)")
 
 def _described_thing(clause: str, folded: str, hit: _Hit) -> str | None:
     """"thing" when the signal word describes something other than a person."""
-    toks = [t for t in _TOKEN_RE.findall(clause)[-SUBJECT_WINDOW:]]
+    toks = _TOKEN_RE.findall(clause)[-SUBJECT_WINDOW:]
     while toks and toks[-1] in _INTENSIFIERS:
         toks.pop()
     if not toks:
@@ -707,7 +707,7 @@ def analyse_many(texts: list[str]) -> list[CrisisFinding]:
         if r is None or r[0].risk != 0:
             continue
         st, fo, sents = r
-        if head is not None and fo is not None and _head_gate(st, fo):
+        if head is not None and fo is not None and _head_gate(st):
             whole[i] = len(batch)
             batch.append(fo.source.strip())
         free_left = _MAX_SEMANTIC_SENTENCES
@@ -839,7 +839,7 @@ def _apply_semantic(st: _State, fo, sentences: list[tuple[int, int, bool, dict[s
     _raise(st, "concern")
 
 
-def _head_gate(st: _State, fo) -> bool:
+def _head_gate(st: _State) -> bool:
     """The head reads only texts with a topic word the rules could not place.
 
     It was trained on texts that all talk about suicide, where what tells a
@@ -849,7 +849,7 @@ def _head_gate(st: _State, fo) -> bool:
     whose signals the rules read and set aside (negated, someone else's, a
     figure of speech) hold no uncertain word, so the head never overrules
     that reading either: embeddings barely register "not"."""
-    return bool(st.uncertain) and fo is not None
+    return bool(st.uncertain)
 
 
 def _apply_head(st: _State, fo, head: dict, embedding: list[float], scores: dict[str, float]) -> None:

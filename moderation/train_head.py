@@ -42,7 +42,7 @@ def _rows(items: list[dict]):
     for text, e in zip(texts, emb):
         st, fo, _ = crisis._rules(text)
         X.append(crisis_head.features(e, st.risk, st.self_risk, st.third, len(st.uncertain), len(st.explained)))
-        gated.append(st.risk == 0 and fo is not None and crisis._head_gate(st, fo))
+        gated.append(st.risk == 0 and fo is not None and crisis._head_gate(st))
         rules_flag.append(st.risk > 0)
     return X, gated, rules_flag
 
