@@ -687,8 +687,11 @@ def analyse(text: str) -> CrisisFinding:
     return analyse_many([text])[0]
 
 
-def analyse_many(texts: list[str]) -> list[CrisisFinding]:
-    """Analyse a batch; the semantic layer embeds all candidate sentences together."""
+def analyse_many(texts: list[str], head: dict | None = None) -> list[CrisisFinding]:
+    """Analyse a batch; the semantic layer embeds all candidate sentences together.
+
+    ``head`` replaces the shipped crisis head (``train_head`` scores each
+    fold with a head trained on the others)."""
     results: list[tuple[_State, object, list[_Sentence]] | None] = []
     for t in texts:
         try:
@@ -702,12 +705,12 @@ def analyse_many(texts: list[str]) -> list[CrisisFinding]:
     owners: list[tuple[int, int, int, bool]] = []  # (text index, source start, source end, uncertain)
     batch: list[str] = []
     whole: dict[int, int] = {}  # text index -> its whole-text row in the batch, for the head
-    head = crisis_head.load()
+    head = head or crisis_head.load()
     for i, r in enumerate(results):
         if r is None or r[0].risk != 0:
             continue
         st, fo, sents = r
-        if head is not None and fo is not None and _head_gate(st):
+        if head is not None and _head_gate(st, fo):
             whole[i] = len(batch)
             batch.append(fo.source.strip())
         free_left = _MAX_SEMANTIC_SENTENCES
@@ -839,8 +842,9 @@ def _apply_semantic(st: _State, fo, sentences: list[tuple[int, int, bool, dict[s
     _raise(st, "concern")
 
 
-def _head_gate(st: _State) -> bool:
-    """The head reads only texts with a topic word the rules could not place.
+def _head_gate(st: _State, fo) -> bool:
+    """The head reads only texts the rules left at "none" with a topic word
+    they could not place.
 
     It was trained on texts that all talk about suicide, where what tells a
     disclosure from talk about the topic is mostly that the writer speaks of
@@ -849,7 +853,7 @@ def _head_gate(st: _State) -> bool:
     whose signals the rules read and set aside (negated, someone else's, a
     figure of speech) hold no uncertain word, so the head never overrules
     that reading either: embeddings barely register "not"."""
-    return bool(st.uncertain)
+    return st.risk == 0 and fo is not None and bool(st.uncertain)
 
 
 def _apply_head(st: _State, fo, head: dict, embedding: list[float], scores: dict[str, float]) -> None:

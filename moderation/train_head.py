@@ -42,7 +42,7 @@ def _rows(items: list[dict]):
     for text, e in zip(texts, emb):
         st, fo, _ = crisis._rules(text)
         X.append(crisis_head.features(e, st.risk, st.self_risk, st.third, len(st.uncertain), len(st.explained)))
-        gated.append(st.risk == 0 and fo is not None and crisis._head_gate(st))
+        gated.append(crisis._head_gate(st, fo))
         rules_flag.append(st.risk > 0)
     return X, gated, rules_flag
 
@@ -59,13 +59,20 @@ def _fold(item_id) -> int:
     return int(hashlib.sha256(str(item_id).encode()).hexdigest(), 16)
 
 
-def cross_validate(items, X, gated, rules_flag, folds: int, c: float) -> list[float]:
+def _arrays(items, X, folds: int):
+    """Features, labels, which items train (not ambiguous), and each item's fold."""
     import numpy as np
 
-    X = np.asarray(X)
-    y = np.array([it["label"] == "crisis" for it in items])
-    use = np.array([it["label"] != "ambiguous" for it in items])
-    fold = np.array([_fold(it["id"]) % folds for it in items])
+    return (np.asarray(X), np.array([it["label"] == "crisis" for it in items]),
+            np.array([it["label"] != "ambiguous" for it in items]),
+            np.array([_fold(it["id"]) % folds for it in items]))
+
+
+def cross_validate(items, X, folds: int, c: float) -> list[float]:
+    """Each item's head probability from a head trained on the other folds."""
+    import numpy as np
+
+    X, y, use, fold = _arrays(items, X, folds)
     prob = np.zeros(len(items))
     for f in range(folds):
         train = use & (fold != f)
@@ -73,14 +80,14 @@ def cross_validate(items, X, gated, rules_flag, folds: int, c: float) -> list[fl
     return prob.tolist()
 
 
-def figures(items, prob, gated, rules_flag, threshold: float, gate_only: bool = True) -> dict[str, dict[str, float]]:
+def figures(items, flagged) -> dict[str, dict[str, float]]:
+    """Per source: recall on crisis items and the flag rate on none items."""
     out: dict[str, dict[str, list[int]]] = {}
-    for it, p, g, r in zip(items, prob, gated, rules_flag):
+    for it, hit in zip(items, flagged):
         if it["label"] == "ambiguous":
             continue
-        flagged = (r or (g and p >= threshold)) if gate_only else p >= threshold
         tally = out.setdefault(it["source"], {"crisis": [0, 0], "none": [0, 0]})[it["label"]]
-        tally[0] += flagged
+        tally[0] += bool(hit)
         tally[1] += 1
     return {src: {"crisis_recall": round(t["crisis"][0] / max(1, t["crisis"][1]), 3),
                   "none_flagged": round(t["none"][0] / max(1, t["none"][1]), 3),
@@ -95,25 +102,15 @@ def _head_dict(model, threshold: float) -> dict:
 def cross_validate_pipeline(items, X, folds: int, c: float, threshold: float) -> dict[str, dict[str, float]]:
     """The whole detector (rules, exemplars and head) per fold, each fold's
     items read by a head trained on the other folds: the figure to quote."""
-    import numpy as np
-
-    X = np.asarray(X)
-    y = np.array([it["label"] == "crisis" for it in items])
-    use = np.array([it["label"] != "ambiguous" for it in items])
-    fold = np.array([_fold(it["id"]) % folds for it in items])
-    prob = [0.0] * len(items)
-    original = crisis_head.load
-    try:
-        for f in range(folds):
-            train = use & (fold != f)
-            head = _head_dict(_fit(X[train], y[train], c), threshold)
-            crisis_head.load = lambda *a, _h=head, **k: _h  # type: ignore[assignment]
-            idx = [k for k in range(len(items)) if fold[k] == f]
-            for k, finding in zip(idx, crisis.analyse_many([items[k]["text"] for k in idx])):
-                prob[k] = 1.0 if finding.risk != "none" else 0.0
-    finally:
-        crisis_head.load = original  # type: ignore[assignment]
-    return figures(items, prob, [False] * len(items), [False] * len(items), 0.5, gate_only=False)
+    X, y, use, fold = _arrays(items, X, folds)
+    flagged = [False] * len(items)
+    for f in range(folds):
+        train = use & (fold != f)
+        head = _head_dict(_fit(X[train], y[train], c), threshold)
+        idx = [k for k in range(len(items)) if fold[k] == f]
+        for k, finding in zip(idx, crisis.analyse_many([items[k]["text"] for k in idx], head=head)):
+            flagged[k] = finding.risk != "none"
+    return figures(items, flagged)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,17 +127,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     items = _read(args.file)
     X, gated, rules_flag = _rows(items)
-    prob = cross_validate(items, X, gated, rules_flag, args.folds, args.c)
+    prob = cross_validate(items, X, args.folds, args.c)
     for th in (0.3, 0.4, 0.5, 0.6, 0.7):
-        print(f"threshold {th:.2f}: {json.dumps(figures(items, prob, gated, rules_flag, th))}")
+        flagged = [r or (g and p >= th) for p, g, r in zip(prob, gated, rules_flag)]
+        print(f"threshold {th:.2f}: {json.dumps(figures(items, flagged))}")
     pipeline = cross_validate_pipeline(items, X, args.folds, args.c, args.threshold)
     print(f"whole detector, threshold {args.threshold:.2f}: {json.dumps(pipeline)}")
     if args.dry_run:
         return 0
-    keep = [k for k, it in enumerate(items) if it["label"] != "ambiguous"]
-    model = _fit([X[k] for k in keep], [items[k]["label"] == "crisis" for k in keep], args.c)
-    head = _head_dict(model, args.threshold)
-    head["trained"] = {"file": args.file.name, "items": len(keep), "c": args.c, "folds": args.folds,
+    X, y, use, _ = _arrays(items, X, args.folds)
+    head = _head_dict(_fit(X[use], y[use], args.c), args.threshold)
+    head["trained"] = {"file": args.file.name, "items": int(use.sum()), "c": args.c, "folds": args.folds,
                        "rules": crisis.L.VERSION, "cross_validated_whole_detector": pipeline}
     args.out.write_text(json.dumps(head, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out} ({head['version']}, threshold {args.threshold})")
