@@ -267,6 +267,18 @@ def _described_thing(clause: str, folded: str, hit: _Hit) -> str | None:
     return None
 
 
+_OWN_SUBJECT_KINDS = frozenset(("self", "subj", "passive", "distress", "harm", "plan", "final", "act"))
+_WRITER_WORDS = frozenset("i i'm im i've ive i'd i'll me my myself".split())
+_REPORTED_BEFORE = re.compile(r"(?<![a-z])(?:said|says|say|told (?:me|us|him|her|them)|tells (?:me|us)|texted|wrote|"
+                              r"admitted|admits|claims|claimed|thinks|believes|calls? me|called me)(?:\W+[a-z']+){0,3}\W*$")
+
+
+def _names_writer(folded: str, hit: _Hit) -> bool:
+    """The signal's own first words name the writer ("I'm in a bad place",
+    "would miss me if I died")."""
+    return not _WRITER_WORDS.isdisjoint(_TOKEN_RE.findall(folded[hit.start:hit.end])[:4])
+
+
 def _context(hit: _Hit, folded: str) -> None:
     sent = hit.sent
     prefix_all = folded[sent.start:hit.start]
@@ -281,6 +293,13 @@ def _context(hit: _Hit, folded: str) -> None:
         subj = "self" if subj in (None, "self") else subj
     if hit.kind == "state" and subj in ("self", None) or hit.kind == "subj" and subj is None:
         subj = _described_thing(prefix_all, folded, hit) or subj
+    if subj != "self" and hit.kind in _OWN_SUBJECT_KINDS and _names_writer(folded, hit) \
+            and not _REPORTED_BEFORE.search(prefix_all[-50:]):
+        # "needing someone to talk to, I'm in a bad place": the words of the
+        # signal name the writer, so a person word further back ("someone")
+        # is not who it is about. Reported speech ("she said I'm worthless")
+        # keeps the earlier reading.
+        subj = "self"
     hit.subject = subj
     tail = clause[-40:]
     hit.negated = bool(L.NEGATION.search(tail)) and not L.NOT_NEGATION.search(tail[-30:])
@@ -573,9 +592,17 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
         elif kind in ("plan", "final", "act"):
             # A plan word alone ("I've made a plan for the weekend") is not a
             # crisis plan: it needs ideation somewhere in the text, except
-            # for the unambiguous ones (a note, goodbye, an act in progress).
-            strong = kind in ("final", "act") or "note" in folded[h.start:h.end] or "letter" in folded[h.start:h.end]
-            if strong or any_self_current or h.sent.start in time_sents:
+            # for the unambiguous ones (a suicide plan, a goodbye note, an
+            # act in progress). A plain note or letter is everyday life ("I
+            # wrote a letter to my gran today") and needs ideation in the
+            # text: a timeframe beside it is not enough.
+            said = folded[h.start:h.end]
+            if kind == "act":
+                strong = not _WEAK_ACT.search(said)
+            else:
+                strong = kind == "final" or bool(_STRONG_PLAN.search(said))
+            weak_note = not strong and (kind == "act" or bool(_NOTE.search(said)))
+            if strong or any_self_current or (h.sent.start in time_sents and not weak_note):
                 _raise(st, "imminent")
             else:
                 st.categories.discard(code)
@@ -606,6 +633,15 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
         # or an act in progress is urgent for a moderator.
         if any(h.subject == "specific" and h.kind in ("plan", "final", "act") and not h.negated for h in hits):
             _raise(st, "high")
+
+
+# What makes a plan or note unambiguous on its own: the topic named, a
+# goodbye or last note, or "my note" (singular; "my notes" are for class).
+_STRONG_PLAN = re.compile(L.SUICIDE + r"|goodbye|farewell|last|final|my note(?!s)")
+_NOTE = re.compile(r"note|letter")
+# "I've taken them", "I took the pills": what was taken is only an overdose
+# where the text also says the writer wants to die.
+_WEAK_ACT = re.compile(r"(?:them|the pills|the tablets)$")
 
 
 def _about_harm(folded: str) -> bool:

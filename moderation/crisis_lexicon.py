@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-VERSION = "crisis-rules-2"
+VERSION = "crisis-rules-3"
 
 # Evasive and misspelt forms of the core words. Folding already turns digits
 # and symbols into letters; these cover masking with "*", dropped or doubled
@@ -55,6 +55,10 @@ IDEATION_SELF = _rx(
     r"(?:have|has|got) no (?:reason|will) to live",
     r"(?:ready|want|wanna|going|gonna|planning|plan) (?:to )?(?:end it|end it all|check out|give up on life)",
     r"end it all", r"(?:better|happier) off dead",
+    # The act named by its means, with "myself" saying whose ("shoot myself
+    # in the foot" is a figure of speech, see HYPERBOLE).
+    rf"(?:shoot|shooting|shot|hang|hanging|hanged|hung|stab|stabbing|poison|poisoning|gas|gassing) {MYSELF}",
+    r"blow my (?:\w+ )?brains? out", r"before i (?:jump|throw myself) (?:off|from|in front of)", r"(?:put|putting) a bullet (?:in|through) my (?:\w+ )?(?:head|brain|skull)",
 )
 
 # Statements that need a subject: "I want to die" v. "she wants to die".
@@ -67,11 +71,15 @@ IDEATION_SUBJ = _rx(
     rf"(?:thinking|thought|think|thoughts) (?:about|of) (?:{SUICIDE}|dying|death|killing|ending (?:it|my life))",
     rf"(?:considering|contemplating|planning) {SUICIDE}",
     rf"{SUICIDE} (?:thoughts?|urges?|ideation)",
+    # Wanting or about to jump: the intent verb is what separates this from
+    # jumping into a lake; whose intent is read from context.
+    r"(?:want|wanna|wants|going|gonna|about|ready|tempted|planning|plan|urge|close) (?:to )?(?:jump|throw (?:myself|me)) "
+    r"(?:off|from|in front of)",
 )
 
 # Someone else's risk, in words that name them ("she wants to kill herself").
 OTHER = _rx(
-    rf"{KILL}(?:s|ing|ed)? (?:him|her|them)sel(?:f|ves)", r"(?:end|ending|take|taking|took)s? (?:his|her|their) (?:own )?life",
+    rf"{KILL}(?:s|ing|ed)? (?:him|her|them) ?sel(?:f|ves)", r"(?:end|ending|take|taking|took)s? (?:his|her|their) (?:own )?life",
     r"(?:cut|cutting|cuts|hurt|hurting|hurts|harm|harming|harms|burn|burning|burns)(?:ed)? (?:him|her|them)sel(?:f|ves)",
 )
 
@@ -91,7 +99,7 @@ PASSIVE = _rx(
     r"(?:no one|nobody|noone) (?:would|will|'d) (?:miss me|notice|care) if i (?:died|was gone|were gone|disappeared|"
     r"wasn'?t here|weren'?t here|killed myself|was dead|were dead|didn'?t exist|left forever)",
     r"(?:can'?t|cannot) keep (?:living|going|doing this)(?: like this)?",
-    r"tired of (?:living|being alive|life|existing)", r"what'?s the point (?:of|in) (?:living|life|anything)",
+    r"tired of (?:living|being alive|life|existing|waking up|being here)", r"what'?s the point (?:of|in) (?:living|life|anything)",
     r"(?:no|nothing to) (?:point|reason) (?:in|to|of) (?:living|live|life|going on)",
     r"(?:can'?t|cannot) (?:go on|keep going|do this anymore|do this any more|take (?:it|this|much more) any ?more)",
     r"(?:life|living) (?:isn'?t|is not|ain'?t) worth (?:it|living)", r"don'?t want to be alive",
@@ -109,6 +117,19 @@ PASSIVE = _rx(
     r"tired of (?:this|my) (?:life|existence)", r"(?:don'?t|do not) (?:like|enjoy) being alive",
     r"if i (?:died|was gone|were gone|wasn'?t here|weren'?t here|disappeared) (?:\w+ ){0,2}would be (?:so )?(?:easier|better)",
     r"look(?:ing)? forward to (?:death|dying|being dead)", r"(?:planning|planned|plan) my (?:own )?funeral",
+    # Losing the will to live; needing a reason to live or not to die; and
+    # wondering who would miss them: all wanting-not-to-be-alive in the
+    # writer's words.
+    r"(?:lose|loses|losing|lost|lost all|losing all) (?:the |my )?will to (?:live|go on|keep going)",
+    r"no (?:more )?will to live",
+    r"(?:need|needs|give me|want|looking for) (?:a |one |any |some )?(?:good )?reasons? (?:to (?:live|keep "
+    r"living|stay alive|go on|keep going)|not to (?:die|kill myself|end (?:it|my life)))",
+    r"(?:would|will|'d) (?:even )?(?:miss me|notice|care) if i(?:'d| had)? (?:died|die|was gone|were gone|disappeared|"
+    r"killed myself|wasn'?t here|weren'?t here|was dead|were dead)",
+    r"(?:only|one) (?:thing|reason|person|one) (?:that'?s |that is |who'?s )?(?:keeping|keeps|kept) me (?:alive|here|"
+    r"going|from (?:it|doing it|ending it|killing myself|suicide))",
+    r"(?:not sure|don'?t know|see|wonder) (?:(?:if|whether) )?i(?:'ll| can| will| could)? (?:make it|survive|last|get) "
+    r"(?:through )?(?:the night|tonight|tomorrow|the day|another day|the week|the weekend)",
 )
 
 # Distress and hopelessness (concern).
@@ -119,7 +140,16 @@ DISTRESS = _rx(
     r"(?:at|hit) (?:my|rock) (?:lowest|bottom)", r"(?:in|such) a (?:really )?dark place",
     r"giving up on (?:everything|life|myself)", r"(?:can'?t|cannot) cope(?: anymore| any more)?",
     r"(?:i'?m|i am) (?:so )?(?:done|tired) with (?:everything|life|it all)", r"falling apart",
-    r"drowning", r"(?:i'?m|i am) a failure", r"(?:don'?t|can'?t|cannot) trust myself", r"nothing (?:ever )?gets better", r"(?:crying|cried) myself to sleep",
+    r"drowning", r"(?:i'?m|i am) a failure",
+    r"(?:i have|i've got|i got|i have got) (?:no one|nobody|noone)(?: left)?(?= *(?:[.!,;]|$|to talk|anymore|who))",
+    r"(?:can'?t|cannot) stop crying",
+    r"(?:in|such) a (?:pretty |really |very |so )?(?:bad|terrible|horrible|awful|dark) (?:place|headspace|state|way) "
+    r"(?:right now|rn|mentally|emotionally|atm|lately)",
+    r"(?:i'?m|i am) in (?:a )?(?:pretty |really |very |so )?(?:bad|terrible|horrible|awful) (?:place|headspace)",
+    r"(?:i'?m|i am) in (?:so much |such )?emotional (?:distress|pain|agony)",
+    r"(?:i'?ve|i have) (?:\w+ )?given up(?= *(?:[.!,;]|$|on (?:life|everything|myself|living|trying)))",
+    r"(?:can'?t|cannot|don'?t|struggle to|hard to) see (?:the|any) point(?: (?:in|of) (?:anything|living|life|going on|"
+    r"trying))?(?= *(?:[.!,;]|$|anymore|any more))", r"(?:don'?t|can'?t|cannot) trust myself", r"nothing (?:ever )?gets better", r"(?:crying|cried) myself to sleep",
 )
 
 SELF_HARM = _rx(
@@ -128,6 +158,8 @@ SELF_HARM = _rx(
     r"self[- ]?harm(?:ing|ed|s)?", r"self[- ]?injur(?:y|e|ing|ed)", r"(?<!de)relaps(?:e|ed|ing) (?:on|into) (?:sh|self)",
     r"(?:urge|urges|want|wanna|wanting) to (?:cut|sh|hurt myself|self[- ]?harm)",
     r"sh (?:again|urges?|scars?|relapse)", r"(?:my|fresh|new) (?:cuts|scars)",
+    r"(?:urge|urges|tempted|want|wanting|wanna) to (?:\w+ ){1,3}(?:in|into|across|through|on) my (?:neck|wrists?|arms?|"
+    r"throat|skin|thighs?|legs?|stomach)",
 )
 
 # Plans and preparation. "I have a plan", a note, a date: imminent when the
@@ -153,6 +185,10 @@ FINAL = _rx(
     r"(?:tell|please tell) (?:my|them) .{0,20}i (?:love|loved) them",
     r"(?:take care of|look after) my (?:cat|dog|pets?|kids?) for me",
     r"(?:i'?m|i am) sorry for everything",
+    r"(?:you|all of you|y'?all|everyone|everybody|nobody|no one) (?:won'?t|will not|wont|will never|won'?t ever) "
+    r"(?:have to|need to) (?:deal with|put up with|worry about|see|hear from) me (?:again|anymore|any more)",
+    r"(?:find|finds|found|finding|discover|discovers) my (?:dead |lifeless )?body(?! ?(?:pillow|wash|lotion|spray|type|"
+    r"shape|image|confidence|weight|clock|count|fat|hair|language|double|armou?r))",
 )
 
 # An act in progress.
@@ -160,12 +196,18 @@ ACT = _rx(
     r"(?:i'?ve|i have|i) (?:just |already )?(?:taken|took|swallowed|downed) (?:all (?:of )?(?:them|my|the)|them all|"
     r"the (?:whole|entire) (?:bottle|pack|box|packet)|a (?:whole|full) (?:bottle|pack|box|packet)|way too many|too many|"
     r"everything i had|the lot)",
-    r"(?:i'?ve|i have|i) (?:just |already )?(?:taken|took|swallowed|drank|drunk|ate|eaten) (?:them|the pills|the tablets|"
-    r"\d+ (?:of (?:my|the) )?(?:\w+ )?(?:pills|tablets|tabs))",
+    # "I've taken them" is an act in progress only in a text with ideation
+    # (crisis.py reads it so): "I took the pills the GP gave me" is not.
+    r"(?:i'?ve|i have|i) (?:just |already )?(?:taken|took|swallowed|drank|drunk|ate|eaten) (?:them|the pills|the tablets)",
     r"(?:i'?ve|i have|i) (?:just )?(?:overdosed|od'?d|od'?ed)", r"(?:i'?m|i am) (?:overdosing|od'?ing)",
     r"(?:pills|tablets|they) (?:are|'re) (?:kicking in|starting to work)",
     r"(?:i'?m|i am) (?:standing|sitting) on (?:the|a) (?:edge|ledge|bridge|roof|railing)",
     r"(?:i'?m|i am) bleeding (?:a lot|out|heavily|badly|so much)", r"can'?t stop the bleeding",
+    # A count no one takes as a dose: ten or more pills, or grams of a drug.
+    r"(?:i|and|just|already|then) (?:just |already )?(?:took|swallowed|downed|taken|drank|ate|popped) (?:\d{2,}|[1-9]\d*,\d{3} ?mg|\d{4,} ?mg)"
+    r"(?: ?(?:mg|of (?:my|the) )?(?:\w+ )?(?:pills|tablets|tabs|of))?",
+    r"(?:i'?m|am|so close to|about to|close to) (?:downing|down) (?:\w+ ){0,5}(?:pills|tablets)",
+    r"(?:belt|rope|noose|cord|ligature|scarf|tie) (?:is |tied )?(?:around|round) my neck",
 )
 
 # When: turns ideation into an imminent risk in the same sentence, or next to
@@ -208,6 +250,9 @@ METHOD = _rx(
     r"\d[\d,.]* ?(?:mg|milligrams?|g|grams?|pills?|tablets?) (?:of \w+ )?(?:would|will|should|is enough to|to) "
     r"(?:kill|do it|be enough|be fatal|be lethal)",
     r"enough (?:pills|tablets|meds|medication) to (?:die|kill|do it|od|overdose|end it)",
+    r"(?:is|are|would|does) (?:hanging|overdosing|an overdose|drowning|jumping|bleeding out|od'?ing) (?:\w+ ){0,2}"
+    r"(?:painful|painless|quick|fast|instant|peaceful)",
+    r"how (?:painful|painless|quick|fast|long) (?:is|does) (?:hanging|overdosing|an overdose|drowning|bleeding out|jumping)",
 )
 
 # Urging someone else to self-harm or die. Held whatever the context, and
@@ -250,6 +295,8 @@ HYPERBOLE = _rx(
     r"crisis line|awareness)",
     r"(?:this|that|it|he|she|you|they|school|work|exam|homework|traffic|job) (?:is|are|was) (?:literally )?killing me",
     r"if i (?:have|had) to .{1,40} (?:i'?ll|i will|i'?d|i would|gonna) (?:die|kill myself)",
+    r"crying (?:\w+ ){0,4}(?:laugh\w*|hilarity|joy|happiness)",
+    rf"(?:shoot|shooting|shot) {MYSELF} in the (?:foot|feet|leg)", rf"(?:hang|hanging|hung) {MYSELF} (?:up|out)",
 )
 
 # -- context ---------------------------------------------------------------------
@@ -260,6 +307,7 @@ NEGATION = re.compile(
 )
 # "I don't know why I want to die" is not a negation of wanting to die.
 NOT_NEGATION = re.compile(r"(?:don'?t|do not|didn'?t|wouldn'?t) (?:mind|know|care|understand|get|think anyone|see why)|can'?t stop|"
+                          r"reasons? not to|trying not to|try not to|hard not to|how not to|"
                           r"no one|nobody|not sure|not even|not gonna lie|not going to lie|ngl|not to be dramatic|"
                           r"never stop|not ok|not okay|not fine|not well|never (?:been|felt) (?:so |more |this |as )|"
                           r"never (?:been|felt) (?:close|closer|ready|sure)|never wanted (?:anything|something) (?:so|more)")
@@ -317,38 +365,22 @@ QUESTION_START = re.compile(r"^(?:what|how|why|when|who|where|should|can|could|w
                             r"will|anyone|has anyone|does anyone)\b")
 
 # -- the gate ------------------------------------------------------------------
-# Every pattern above (except the timeframe and means modifiers, which only
-# matter next to another signal) contains at least one of these words (or a word starting
-# with one of the stems). Checking a sentence's words against a set is far
-# cheaper than running a dozen large alternations over it, and most sentences
-# of most posts contain none, so the patterns only run where they can match.
+# Checking a sentence's words against a set is far cheaper than running a
+# dozen large alternations over it, and most sentences of most posts hold no
+# crisis word at all, so the patterns only run where they can match.
 # tests/moderation/test_crisis.py checks the gate never hides a match.
-ANCHOR_WORDS = frozenset("""
-forever cease night just take stop over earth planet waking anymore die dye dying died dead death disappear vanish exist existing wake live living life alive lives myself meself self
-herself himself themselves themself yourself yourselves urself yoself ur yo kms kmss kmsss kys ctb bus unalive
-unaliving sewerslide sewer slide sewerslidal deletion end ending ended off offing delete deleting yeet yeeting harm
-harming harmed harms cut cuts cutting burn burning burnt hurt hurting scars scar sh injury injure injuring injured
-relapse relapsed relapsing starve starving punish punishing scratch scratching hit hitting hopeless hopelessness
-hope worthless burden empty broken trapped numb giving give gave given lowest bottom dark cope done tired apart
-drowning failure better happier gets crying cried point reason go keep doing plan planned planning plans note notes
-letter letters goodbye goodbyes things stuff belongings possessions pets pet cat dog read reads see sees find finds
-here around last final love loved kids kid sorry taken took swallowed drank drunk ate eaten downed overdosed
-overdose overdosing od od'd od'ed od'ing pills pill tablets tablet tabs capsules caps kicking edge ledge bridge roof
-railing bleeding started rope noose gun blade blades razor razors lethal fatal deadly toxic painless how enough miss
-favour favor bleach world do rather sooner wish thought thoughts thinking think considering contemplating hate
-nothing ready check date day time place spot commit finish chose chosen picked set made making wrote written writing
-write left standing sitting rot drop hang neck jump mourn care notice everyone everybody pls please should mix
-mixing combine combining quickest fastest easiest best surest effective quick easy deep deeper ways way kill kil kll
-""".split())
+# Rare stems that open the gate for every signal (they occur inside
+# obfuscated or run-together words that a word set cannot list):
 ANCHOR_STEMS = ("suic", "suis", "sucid", "sewer", "kill", "k*", "kms", "unaliv", "self", "overdos", "hopeles",
                 "d*", "s*", "su*")
-ANCHOR_CHARS = ("\U0001f48a", "\U0001faa2", "\U0001f52b", "\U0001fa78")
 
 # Per signal, the words one of which every match of its pattern contains
 # (besides the rare stems above, which every signal accepts). A pattern runs
 # only on the sentences holding one of *its* words: on an ordinary post most
 # sentences hold a common word such as "day" or "go", but few hold one for
-# more than one or two signals, so most pattern scans are skipped.
+# more than one or two signals, so most pattern scans are skipped. The
+# timeframe and means modifiers are not gated: they only matter next to
+# another signal.
 # tests/moderation/test_crisis.py checks the gate finds what a full scan finds.
 def _w(words: str) -> frozenset[str]:
     return frozenset(words.split())
@@ -356,23 +388,26 @@ def _w(words: str) -> frozenset[str]:
 
 KIND_ANCHORS: dict[str, frozenset[str]] = {
     "self": _w("kill kil kll myself meself myslef mysef self kms kmss kmsss ctb bus life unalive unaliving deletion "
-               "end live alive don't dont exist check dead commit"),
+               "end live alive don't dont exist check dead commit brains brain bullet jump"),
     "final": _w("goodbye goodbyes things stuff belongings possessions pets pet cat dog time here around alive last "
-                "final love loved kids kid sorry"),
+                "final love loved kids kid sorry me body"),
     "act": _w("taken took swallowed downed drank drunk ate eaten overdosed od odd od'd od'ed oded overdosing od'ing "
-              "oding kicking starting edge ledge bridge roof railing bleeding"),
+              "oding kicking starting edge ledge bridge roof railing bleeding downing down neck popped"),
     "plan": _w("plan planned note notes letter letters do go end finish date day time place spot night"),
     "harm": _w("myself meself arm arms wrist wrists leg legs thigh thighs skin body stomach sh cut cuts scars self "
-               "selfharm selfharming injury injure injuring injured"),
-    "other": _w("himself herself themselves themself life"),
-    "subj": _w("die dye dead exist here disappear cease dying death ending killing"),
+               "selfharm selfharming injury injure injuring injured neck wrist wrists throat"),
+    "other": _w("himself herself themselves themself life self selves"),
+    "subj": _w("die dye dead exist here disappear cease dying death ending killing jump"),
     "topic": frozenset(),
     "passive": _w("death funeral dead gone die dies died dye disappear vanish forever wake waking exist existing born "
                   "wasn't wasnt weren't werent alive without miss notice care living can't cant cannot life point "
-                  "reason dying want wanna need world earth planet cease sometimes often existence disappeared"),
+                  "reason dying want wanna need world earth planet cease sometimes often existence disappeared live lose "
+                  "loses losing lost reasons keeping keeps kept night tonight tomorrow day week weekend"),
     "distress": _w("myself hopeless hopelessness way hope hate worthless empty burden broken trapped numb giving nothing "
-                   "lowest bottom dark cope done tired apart drowning failure better gets crying cried"),
-    "method": _w("how lethal fatal deadly toxic way ways mix mixing combine combining kill do enough"),
+                   "lowest bottom dark cope done tired apart drowning failure better gets crying cried one noone nobody "
+                   "place headspace state distress given point emotional"),
+    "method": _w("how lethal fatal deadly toxic way ways mix mixing combine combining kill do enough painful "
+                 "painless quick fast instant peaceful"),
     "encourage": _w("k y s kys urself yoself yourself yourselves ur yo self die dead end rope hang jump do exist miss "
                     "care notice mourn favour favor rot bleach world better"),
 }

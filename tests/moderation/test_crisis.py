@@ -50,6 +50,17 @@ CONCERN = [
     "honestly can't wait to leave this world",
     "I'm so tired of this life.",
     "If I was gone everything would be easier for them.",
+    # losing the will to live, needing a reason to live, doubting the night
+    "I lose the will to live a little more every day.",
+    "I just need a reason to keep living.",
+    "I wonder if she would miss me if I'd died.",
+    "I'm not sure I'll make it through the night.",
+    "My cat is the only thing keeping me alive.",
+    # distress said plainly
+    "I can't stop crying and I don't know why.",
+    "I've given up.",
+    # the signal's own words name the writer, whoever is named before it
+    "Needing someone to talk to, I'm in a really bad place.",
 ]
 HIGH = [
     "I want to kill myself.",
@@ -79,6 +90,37 @@ IMMINENT = [
     "I wrote my suicide note today.",
     "I want to die. I've saved up pills for weeks.",
 ]
+
+
+# Ideation named by what the writer would do, or past a negation that is
+# not one ("a reason not to"). High, or imminent where a means is named.
+HIGH_OR_MORE = [
+    "I keep thinking about hanging myself.",
+    "I just need one reason not to end my life.",
+    "I was going to wait a year and then shoot myself.",
+    "I'm in distress and I need to talk to someone before I jump off my balcony.",
+]
+# Imminent without the word "suicide": a count no one takes as a dose,
+# something around the neck, a body someone will find, a suicide plan.
+IMMINENT_PLAIN = [
+    "I've just swallowed 30 tablets.",
+    "There's a belt around my neck right now.",
+    "Someone will have to find my body and I'm sorry.",
+    "Having to redo my suicide plan now.",
+    "You won't have to deal with me again.",
+]
+
+
+@pytest.mark.parametrize("text", HIGH_OR_MORE)
+def test_high_or_more(text):
+    f = check(text, "high", "imminent")
+    assert f.audience == "self"
+
+
+@pytest.mark.parametrize("text", IMMINENT_PLAIN)
+def test_imminent_in_plain_words(text):
+    f = check(text, "imminent")
+    assert f.categories & {"crisis.plan", "crisis.means"}
 
 
 @pytest.mark.parametrize("text", CONCERN)
@@ -135,6 +177,17 @@ NONE = [
     "I said it before, the second referendum was suicidal.",
     "Honestly I reckon going to the paint was suicidal.",
     "I hated the suicidal formation the coach picked.",
+    # a note or a letter is everyday life without ideation in the text, and a
+    # dose is not an overdose (these were held as imminent by crisis-rules-2)
+    "I wrote a letter to my gran today.",
+    "I left a note for my flatmate about the bins.",
+    "I took 2 pills for my headache today.",
+    "I took the tablets the GP gave me this morning.",
+    # figures of speech with the new words
+    "I shot myself in the foot with that email.",
+    "We jumped off the pier into the sea today.",
+    # finding reasons to live is recovery talk
+    "The film is about a monk who helps people find reasons to live.",
 ]
 
 # The "said of a thing" reading must not take disclosures away from the writer.
@@ -280,6 +333,7 @@ METHOD = [
     "How many pills would it take to die?",
     "What's a lethal dose of my meds?",
     "What's the most painless way to die?",
+    "Is overdosing painful?",
 ]
 
 
@@ -356,7 +410,7 @@ def test_engine_info():
     assert info["semantic"].startswith("all-MiniLM-L6-v2@1110a24")
 
 
-ALL_CASES = CONCERN + HIGH + IMMINENT + NONE + PAST + THIRD + EVASIVE + ENCOURAGEMENT + NOT_ENCOURAGEMENT + METHOD
+ALL_CASES = CONCERN + HIGH + HIGH_OR_MORE + IMMINENT + IMMINENT_PLAIN + NONE + PAST + THIRD + EVASIVE + ENCOURAGEMENT + NOT_ENCOURAGEMENT + METHOD
 
 
 @pytest.mark.parametrize("text", ALL_CASES)
@@ -375,3 +429,10 @@ def test_means_in_news_about_the_topic_is_not_imminent():
     # means word elsewhere must not make the text imminent (held).
     f = crisis.analyse("A suicidal crisis is often brief. Using a gun in one makes it far more lethal, a study says.")
     assert f.risk in ("none", "concern"), f
+
+
+def test_reported_speech_keeps_its_subject():
+    # "she said I'm worthless" reports someone else's words about the writer:
+    # the signal's own "I" does not make it a disclosure.
+    f = crisis.analyse_rules("My sister said, oh I'm so worthless, and laughed.")
+    assert "crisis.distress" not in f.categories or f.audience != "self" or f.risk == "none"
