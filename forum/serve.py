@@ -8,12 +8,13 @@ Every accepted socket gets ``TCP_NODELAY``: Socket.IO often writes two
 small frames back to back (a broadcast, then the sender's ack), and with
 Nagle's algorithm the second waits for the peer's delayed ACK, which
 stalled chat by about 40 ms per message on this machine (measured with
-``bench/chat_bench.py --no-nodelay``; see docs/chat.md). Room broadcasts
-are written by ``forum.fanout``: one frame, written to every member's socket.
+``bench/chat_bench.py --no-nodelay``; see docs/chat.md). The rest of the
+process set-up (``prepare_for_serving``) is shared with ``wsgi.py``.
 """
 from __future__ import annotations
 
 import argparse
+import gc
 import signal
 
 from werkzeug.serving import WSGIRequestHandler
@@ -40,15 +41,50 @@ def main(argv: list[str] | None = None) -> None:
                         help="also run the huey job consumer in this process (the embedded set-up)")
     args = parser.parse_args(argv)
     app = create_app()
-    # One broadcast frame written straight to every WebSocket instead of a
-    # queue and a writer thread per recipient (see forum/fanout.py).
-    fanout.install(socketio.server)
+    prepare_for_serving()
     consumer = start_embedded_worker() if args.worker else None
     try:
         _serve(app, args)
     finally:
         if consumer is not None:
             consumer.stop(graceful=True)
+
+
+def prepare_for_serving() -> None:
+    """Set up this process to serve Socket.IO, once the app is built.
+
+    Used by ``forum.serve`` and by ``wsgi.py`` (gunicorn), so both serve
+    chat the same way (docs/chat.md, "Benchmark"):
+
+    * ``forum.fanout``: one broadcast frame written straight to every
+      WebSocket, instead of a queue and a writer thread per recipient;
+    * each socket's events run in the thread that already reads that
+      socket, one after another, instead of a new thread per event: under
+      load, a thread per event piled up thousands of threads fighting for
+      the interpreter lock (500 members), and a member's events were never
+      meant to overtake each other anyway;
+    * the objects alive at start-up are frozen out of the garbage
+      collector's full passes (``freeze_startup_objects``).
+    """
+    fanout.install(socketio.server)
+    socketio.server.async_handlers = False
+    freeze_startup_objects()
+
+
+def freeze_startup_objects() -> None:
+    """Keep the objects that live as long as the process out of the garbage
+    collector's full passes.
+
+    The app, its imported modules and the screening engine's tables (loaded
+    here when ``KINDRED_WARM_UP=1``) are a quarter of a million objects. A
+    full collection walked them all, about 110 ms with the interpreter lock
+    held, every second or two under chat load: the whole server stood still
+    that long, which was most of the latency tail (docs/chat.md). Frozen
+    objects are still used normally; they are just never scanned (nor freed,
+    which they never would be anyway).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def start_embedded_worker():

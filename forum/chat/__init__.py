@@ -20,13 +20,17 @@ def init_app(app: Flask) -> None:
     from forum.chat.cache import RoomViews, UserViews
     from forum.chat.events import ChatNamespace
     from forum.chat.state import Presence, RateLimits
+    from forum.chat.writer import DEFAULT_WINDOW_MS, SendWriter
     from forum.extensions import socketio
 
     app.config.setdefault("KINDRED_CHAT_LIMIT", os.environ.get("KINDRED_CHAT_LIMIT", DEFAULT_CHAT_LIMIT))
+    # The writer's batching window (forum/chat/writer.py explains the default).
+    app.config.setdefault("KINDRED_CHAT_BATCH_MS", float(os.environ.get("KINDRED_CHAT_BATCH_MS", DEFAULT_WINDOW_MS)))
     redis_url = app.config.get("REDIS_URL")
     app.extensions["kindred_chat"] = SimpleNamespace(
         rooms=RoomViews(),
         users=UserViews(),
+        writer=SendWriter(app, window=float(app.config["KINDRED_CHAT_BATCH_MS"]) / 1000),
         presence=Presence(redis_url),
         rate=RateLimits(app.config.get("RATELIMIT_STORAGE_URI") or "memory://", app.config["KINDRED_CHAT_LIMIT"],
                         enabled=bool(app.config.get("RATELIMIT_ENABLED", True))),

@@ -83,10 +83,12 @@ class ChatNamespace(Namespace):
 
     def _attach_user(self) -> None:
         """Make ``current_user`` the socket's member without Flask-Login
-        loading the row again (``forum.chat.cache.UserViews``)."""
+        loading the row again (``forum.chat.cache.UserViews``). Chat events
+        only read the member (ids, role, limits), so a cached, detached copy
+        serves; a send then needs no database session in this thread."""
         user_id = self._users.get(request.sid)
         if user_id is not None:
-            user = _state().users.attach(user_id)
+            user = _state().users.get(user_id)
             if user is not None:
                 g._login_user = user
 
@@ -159,8 +161,7 @@ class ChatNamespace(Namespace):
             room_id=_int(data.get("room")), client_id=data.get("client_id"), text=data.get("text"),
             anonymous=data.get("anonymous") is True, reply_to_id=_int(data.get("reply_to")),
             region=current_region())
-        author = current_user._get_current_object()
-        return services.send_message(author, cmd).ack(author)
+        return services.submit_message(current_user._get_current_object(), cmd, _state().writer)
 
     @handler
     def on_support(self, data: dict[str, Any]) -> dict[str, Any]:

@@ -57,6 +57,11 @@ class ChatError(Exception):
         return {"ok": False, "error": self.code, "message": self.message, **self.extra}
 
 
+# Refused at once because the process's writer has a backlog (forum.chat.writer);
+# the client keeps the text and the client id, and sends again.
+BUSY = ("busy", "The room is very busy right now. Your text is kept; please send it again in a moment.")
+
+
 def room_key(room_id: int) -> str:
     return f"room:{room_id}"
 
@@ -246,12 +251,70 @@ def _ack(msg: ChatMessage, viewer: Any, duplicate: bool, card: dict[str, Any] | 
             "held": msg.status == ContentStatus.HELD, "card": card}
 
 
+@dataclass(frozen=True)
+class PreparedSend:
+    """A message that passed every check and was screened, ready to store.
+
+    Everything in it is plain data (no ORM object), so the event's thread
+    can prepare it and the room's writer (``forum.chat.writer``) can store
+    it in its own session.
+    """
+
+    author_id: int
+    cmd: SendMessage
+    room: RoomView
+    reply_to_id: int | None
+    verdict: Any
+    action: str
+    now: datetime
+
+    @property
+    def visible(self) -> bool:
+        return self.action in ("publish", "publish_flagged")
+
+
 def send_message(author: User, cmd: SendMessage, *, screen: Callable[..., Any] | None = None,
                  now: datetime | None = None) -> SendResult:
-    """Screen, persist and (after commit) broadcast one message.
+    """Screen, persist and (after commit) broadcast one message, in this session.
 
     Idempotent on (author, client_id): a resend after a lost ack returns the
-    stored message and broadcasts nothing again.
+    stored message and broadcasts nothing again. The socket event goes
+    through ``submit_message`` instead, which stores messages in batches.
+    """
+    prepared = prepare_send(author, cmd, screen=screen, now=now)
+    if isinstance(prepared, SendResult):
+        return prepared
+    result = store_sends([prepared], author_of=lambda _id: author)[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def submit_message(author: User, cmd: SendMessage, writer: Any) -> dict[str, Any]:
+    """The socket event's send: check and screen here, store through the
+    process's writer (one transaction and one broadcast frame per batch),
+    and return the author's ack."""
+    with writer.preparing():
+        if writer.busy:
+            raise ChatError(*BUSY)
+        prepared = prepare_send(author, cmd)
+    if isinstance(prepared, SendResult):
+        return prepared.ack(author)
+    # End this event's read transaction (if it opened one) before waiting:
+    # with hundreds of members sending at once, waiting events must not hold
+    # the pool's connections that the writer needs.
+    if db.session.registry.has():
+        db.session.rollback()
+    return writer.submit(prepared)
+
+
+def prepare_send(author: User, cmd: SendMessage, *, screen: Callable[..., Any] | None = None,
+                 now: datetime | None = None) -> PreparedSend | SendResult:
+    """Every check, then screening: a ``PreparedSend`` to store, or the
+    stored message when this is a resend of one (``SendResult``, duplicate).
+
+    Nothing here writes; a refusal raises ``ChatError``. The message is
+    screened here, before it is stored and before anyone else can see it.
     """
     now = now or utcnow()
     if not isinstance(cmd.client_id, str) or not _CLIENT_ID.match(cmd.client_id):
@@ -268,37 +331,81 @@ def send_message(author: User, cmd: SendMessage, *, screen: Callable[..., Any] |
         if existing is not None:
             return SendResult(existing, True, payloads.signposting_card(existing.verdict))
         raise
-    text = cmd.text
-
     screen = screen or moderation.screen
-    verdict = screen(text, kind="chat", region=cmd.region, profile=room.profile)
+    verdict = screen(cmd.text, kind="chat", region=cmd.region, profile=room.profile)
     if verdict.action == "block":
         raise ChatError("blocked", verdict.error or "This message can't be sent as written. Your text is kept.")
-
     action = review.effective_action(verdict, kind="chat")
-    visible = action in ("publish", "publish_flagged")
-    msg = ChatMessage(room_id=room.id, author_id=author.id, client_id=cmd.client_id,
-                      reply_to_id=reply_to, is_anonymous=bool(cmd.anonymous),
-                      body_source=verdict.text or text,
-                      status=ContentStatus.VISIBLE if visible else ContentStatus.HELD, created_at=now)
-    msg.author = author
-    msg.apply_verdict(verdict)
-    db.session.add(msg)
+    return PreparedSend(author_id=author.id, cmd=cmd, room=room, reply_to_id=reply_to, verdict=verdict,
+                        action=action, now=now)
+
+
+def store_sends(batch: list[PreparedSend], *, author_of: Callable[[int], User]) -> list[SendResult | BaseException]:
+    """Store prepared messages in one transaction, then broadcast them.
+
+    One result per message, in order: a ``SendResult`` (``duplicate`` when a
+    resend of a stored message raced its original), or the exception that
+    refused it. If the batch cannot be stored as a whole (a resend collided
+    on the unique key, or one message made the review queue fail), each
+    message is stored again on its own, so one bad message never costs the
+    others theirs. ``author_of`` gives the author as an object of this
+    session.
+    """
     try:
-        db.session.flush()
+        return _store(batch, author_of)
     except IntegrityError:
-        # A resend of a stored message (or a concurrent resend that won the race).
         db.session.rollback()
-        existing = _existing(author, cmd.client_id)
-        if existing is None:
+        if len(batch) == 1:
+            # A resend of a stored message (or a concurrent resend that won the race).
+            author = author_of(batch[0].author_id)
+            existing = _existing(author, batch[0].cmd.client_id)
+            if existing is None:
+                raise
+            card = payloads.signposting_card(existing.verdict)
+            return [SendResult(existing, True, card, author, _ack(existing, author, True, card))]
+    except Exception:  # noqa: BLE001
+        db.session.rollback()
+        if len(batch) == 1:
             raise
-        return SendResult(existing, True, payloads.signposting_card(existing.verdict))
-    review.on_screened("chat_message", msg, verdict, board_id=room.board_id, action=action)
-    _queue_broadcasts(room, msg, visible)
-    card = payloads.signposting_card(msg.verdict)
-    author_ack = _ack(msg, author, False, card)
+        log.exception("chat batch of %d failed; storing its messages one by one", len(batch))
+    results: list[SendResult | BaseException] = []
+    for prepared in batch:
+        try:
+            results.extend(store_sends([prepared], author_of=author_of))
+        except Exception as exc:  # noqa: BLE001 - reported to that message's sender only
+            db.session.rollback()
+            if not isinstance(exc, ChatError):
+                log.exception("chat message could not be stored")
+            results.append(exc)
+    return results
+
+
+def _store(batch: list[PreparedSend], author_of: Callable[[int], User]) -> list[SendResult]:
+    msgs = []
+    authors = {author_id: author_of(author_id) for author_id in {p.author_id for p in batch}}
+    for p in batch:
+        author = authors[p.author_id]
+        msg = ChatMessage(room_id=p.room.id, author_id=p.author_id, client_id=p.cmd.client_id,
+                          reply_to_id=p.reply_to_id, is_anonymous=bool(p.cmd.anonymous),
+                          body_source=p.verdict.text or p.cmd.text,
+                          status=ContentStatus.VISIBLE if p.visible else ContentStatus.HELD, created_at=p.now)
+        msg.author = author
+        msg.apply_verdict(p.verdict)
+        db.session.add(msg)
+        msgs.append(msg)
+    db.session.flush()  # a resend's duplicate key fails here, before anything else is written
+    results = []
+    # The review queue's lookups need not flush the outbox rows added for
+    # the messages before them (each looks up its own message's item): they
+    # go in one INSERT at the commit.
+    with db.session.no_autoflush:
+        for p, msg in zip(batch, msgs):
+            review.on_screened("chat_message", msg, p.verdict, board_id=p.room.board_id, action=p.action)
+            card = payloads.signposting_card(msg.verdict)
+            results.append(SendResult(msg, False, card, msg.author, _ack(msg, msg.author, False, card)))
+    _queue_broadcasts(batch, msgs)
     db.session.commit()
-    return SendResult(msg, False, card, author, author_ack)
+    return results
 
 
 def _existing(author: User, client_id: str) -> ChatMessage | None:
@@ -358,16 +465,30 @@ def _reply_target(room: RoomView, reply_to_id: Any) -> int | None:
     return target.id
 
 
-def _queue_broadcasts(room: RoomView, msg: ChatMessage, visible: bool) -> None:
-    if visible:
-        emit_after_commit("message", payloads.message(msg), namespace=NAMESPACE, to=room_key(room.id))
-    if msg.verdict_risk != "none":
-        # Crisis of any tier: moderators watching chat and the review queue
-        # see it live, with the room and message, whether it was held or not.
-        alert = payloads.moderator_alert(room, msg)
-        emit_after_commit("chat_alert", alert, namespace=NAMESPACE, to=MODERATORS_ROOM)
-        # The review queue's /mod namespace puts moderators in its own room.
-        emit_after_commit("chat_alert", alert, namespace=MOD_NAMESPACE, to=MOD_ROOMS[MOD_NAMESPACE][0])
+def _queue_broadcasts(batch: list[PreparedSend], msgs: list[ChatMessage]) -> None:
+    """After the commit: one event per room for the batch's visible messages
+    (``message`` for one, ``messages`` with the list, in id order, for
+    several: one frame to each member instead of one per message), and a
+    crisis alert per message for moderators."""
+    by_room: dict[int, list[ChatMessage]] = {}
+    for p, msg in zip(batch, msgs):
+        if p.visible:
+            by_room.setdefault(p.room.id, []).append(msg)
+    for room_id, visible in by_room.items():
+        visible.sort(key=lambda m: m.id)
+        if len(visible) == 1:
+            emit_after_commit("message", payloads.message(visible[0]), namespace=NAMESPACE, to=room_key(room_id))
+        else:
+            emit_after_commit("messages", {"room": room_id, "messages": [payloads.message(m) for m in visible]},
+                              namespace=NAMESPACE, to=room_key(room_id))
+    for p, msg in zip(batch, msgs):
+        if msg.verdict_risk != "none":
+            # Crisis of any tier: moderators watching chat and the review queue
+            # see it live, with the room and message, whether it was held or not.
+            alert = payloads.moderator_alert(p.room, msg)
+            emit_after_commit("chat_alert", alert, namespace=NAMESPACE, to=MODERATORS_ROOM)
+            # The review queue's /mod namespace puts moderators in its own room.
+            emit_after_commit("chat_alert", alert, namespace=MOD_NAMESPACE, to=MOD_ROOMS[MOD_NAMESPACE][0])
 
 
 # -- support reaction -----------------------------------------------------------------------

@@ -187,12 +187,14 @@
     });
   }
 
+  // where: "initial" (first join), "live" (broadcasts, catch-up pages),
+  // "top" (older pages) or "ack" (the sender's own message from the ack).
   function addMessages(messages, where) {
     var atBottom = nearBottom();
     var previousHeight = scroller.scrollHeight;
     var previousTop = scroller.scrollTop;
     var fresh = false;
-    scroller.setAttribute("aria-busy", where === "live" ? "false" : "true");
+    scroller.setAttribute("aria-busy", where === "live" || where === "ack" ? "false" : "true");
     messages.forEach(function (m) {
       var existing = document.getElementById("msg-" + m.id);
       var node = renderMessage(m);
@@ -208,7 +210,11 @@
         if (after) { after.after(node); } else { log.insertBefore(node, log.firstChild); }
         fresh = true;
       }
-      lastId = Math.max(lastId, m.id);
+      // The catch-up cursor follows the room's stream only: an ack can
+      // arrive before the broadcast carrying other members' earlier messages
+      // (with several server processes it travels separately), and moving
+      // the cursor past them would skip them on the next catch-up.
+      if (where !== "ack") { lastId = Math.max(lastId, m.id); }
       oldestId = oldestId === null ? m.id : Math.min(oldestId, m.id);
     });
     scroller.setAttribute("aria-busy", "false");
@@ -350,6 +356,8 @@
   socket.on("disconnect", function () { updateStatus("Reconnecting… messages you send will wait until we're back."); });
   socket.on("connect_error", function () { updateStatus("Can't reach the chat server; trying again…"); });
   socket.on("message", function (m) { if (m.room === roomId) { addMessages([m], "live"); } });
+  // Messages the server stored together arrive as one event, in id order.
+  socket.on("messages", function (d) { if (d.room === roomId) { addMessages(d.messages, "live"); } });
   socket.on("hidden", function (d) { if (d.room === roomId) { removeMessage(d.id); } });
   socket.on("support", function (d) {
     var node = document.getElementById("msg-" + d.id);
@@ -402,7 +410,10 @@
       }
       if (pending !== sent) { return; }
       if (!res.ok) {
-        pending = null;  // refused: the member can edit and try again (new id)
+        // "busy" and "server" are passing troubles, and the message may yet
+        // be stored: keep its id, so sending again cannot post it twice.
+        // Any other refusal: the member can edit and try again (new id).
+        if (res.error !== "busy" && res.error !== "server") { pending = null; }
         showError(res.message);
         input.focus();
         return;
@@ -411,7 +422,7 @@
       if (input.value === sent.text) { input.value = ""; }
       cancelReply();
       showError("");
-      addMessages([res.message], "live");
+      addMessages([res.message], "ack");
       scrollToBottom();
       if (res.card) { renderCard(res.card); }
     });

@@ -28,10 +28,32 @@ def room(app):
 
 @pytest.fixture()
 def open_as(browser, chat_server, room):
+    yield from _opener(browser, chat_server, room)
+
+
+@pytest.fixture()
+def batching_server(_schema, test_env, tmp_path_factory):
+    """A server whose chat writer waits 3 s between batches once a message has
+    gone (forum/chat/writer.py), so messages sent close together surely
+    arrive as one ``messages`` event."""
+    from tests.live import start_server
+
+    server = start_server({**test_env, "KINDRED_CHAT_BATCH_MS": "3000", "KINDRED_SEMANTIC": "0"},
+                          tmp_path_factory.mktemp("batching"), timeout=120)
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def open_on_batching_server(browser, batching_server, room):
+    yield from _opener(browser, batching_server, room)
+
+
+def _opener(browser, server, room):
     contexts, csp = [], []
 
     def _open(handle: str):
-        ctx = browser.new_context(base_url=chat_server.url)
+        ctx = browser.new_context(base_url=server.url)
         contexts.append(ctx)
         page = ctx.new_page()
         page.on("console", lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None)
@@ -66,6 +88,27 @@ def test_two_members_see_each_others_messages(open_as):
     say(bob, "Hi Alice, I'm here")
     expect(alice.locator("#chat-log")).to_contain_text("Hi Alice, I'm here")
     expect(bob.locator("#chat-log li").first).to_contain_text("ChatAlice")
+
+
+def test_messages_stored_together_arrive_together_in_order(open_on_batching_server):
+    alice, bob, mod = (open_on_batching_server(h) for h in ("ChatAlice", "ChatBob", "ChatMod"))
+    say(alice, "First, on its own")  # the room was idle: stored and sent at once
+    expect(bob.locator("#chat-log")).to_contain_text("First, on its own")
+    # Two members send within the writer's window: one batch, one event.
+    for page, text in ((bob, "Second, from Bob"), (mod, "Third, from the moderator")):
+        box = page.get_by_label("Your message")
+        box.fill(text)
+        box.press("Enter")
+    for page in (bob, mod):
+        expect(page.get_by_label("Your message")).to_have_value("", timeout=15_000)
+    log = alice.locator("#chat-log li")
+    expect(log).to_have_count(3)
+    ids = [int(i) for i in log.evaluate_all("items => items.map(li => li.dataset.id)")]
+    assert ids == sorted(ids)
+    expect(log.nth(0)).to_contain_text("First, on its own")
+    expect(alice.locator("#chat-log")).to_contain_text("Second, from Bob")
+    expect(alice.locator("#chat-log")).to_contain_text("Third, from the moderator")
+    expect(alice.locator("#chat-scroll")).to_have_attribute("aria-busy", "false")  # announced as they come
 
 
 def test_chat_pages_pass_axe_with_messages_and_moderator_controls(open_as):
