@@ -174,14 +174,25 @@ def _sentence_at(sents: list[_Sentence], pos: int) -> _Sentence | None:
 SUBJECT_WINDOW = 6
 
 
+# "as someone who...", "as a person struggling with...": the writer
+# describing themselves, not people in general.
+_AS_SELF = frozenset("someone somebody person".split())
+
+
 def _subject(prefix: str) -> str | None:
     """The nearest person word before a signal: who the signal is about."""
-    for tok in reversed(_TOKEN_RE.findall(prefix)[-SUBJECT_WINDOW:]):
+    toks = _TOKEN_RE.findall(prefix)[-SUBJECT_WINDOW - 2:]
+    for k in range(len(toks) - 1, max(-1, len(toks) - 1 - SUBJECT_WINDOW), -1):
+        tok, before = toks[k], toks[k - 1] if k else ""
+        if tok == "us" and before == "the":
+            continue  # "people in the US": the country, not the writer
         if tok in L.SELF_PEOPLE:
             return "self"
         if tok in L.SPECIFIC_PEOPLE:
             return "specific"
         if tok in L.GENERIC_PEOPLE:
+            if tok in _AS_SELF and (before == "as" or before in ("a", "an") and k > 1 and toks[k - 2] == "as"):
+                return "self"
             return "generic"
     return None
 

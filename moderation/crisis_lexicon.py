@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-VERSION = "crisis-rules-3"
+VERSION = "crisis-rules-4"
 
 # Evasive and misspelt forms of the core words. Folding already turns digits
 # and symbols into letters; these cover masking with "*", dropped or doubled
@@ -68,7 +68,11 @@ IDEATION_SUBJ = _rx(
     rf"{WANT} (?:to )?(?:\w+ ){{0,3}}(?:or|and) (?:just )?die", r"(?:can|could) i (?:just )?(?:\w+ )?die",
     r"(?:just )?let me die",
     rf"{SUICIDAL}(?: (?:thoughts?|ideation|feelings?|urges?|episodes?|again|af|asf|lately|rn))?",
-    rf"(?:thinking|thought|think|thoughts) (?:about|of) (?:{SUICIDE}|dying|death|killing|ending (?:it|my life))",
+    rf"(?:thinking|thought|think|thoughts) (?:about|of) (?:{SUICIDE}|dying|death|killing|ending (?:it|my life|things|"
+    r"it all|everything))",
+    # a wish to die named as a noun ("my desire to die"): whose is read from
+    # context like "want to die".
+    r"(?:desire|wish|urge|urges|longing|need) to die",
     rf"(?:considering|contemplating|planning) {SUICIDE}",
     rf"{SUICIDE} (?:thoughts?|urges?|ideation)",
     # Wanting or about to jump: the intent verb is what separates this from
@@ -137,7 +141,7 @@ DISTRESS = _rx(
     r"hopeless(?:ness)?", r"no way out", r"(?:no|lost all) hope", r"i hate my (?:life|self)", r"i hate myself",
     r"(?:i'?m|i am|i feel|feel|feeling) (?:so |really |completely |utterly |just )?(?:worthless|empty inside|a burden|"
     r"broken|trapped|numb|like a burden|like giving up|like nothing matters)",
-    r"(?:at|hit) (?:my|rock) (?:lowest|bottom)", r"(?:in|such) a (?:really )?dark place",
+    r"(?:at|hit|feeling|feel|felt) (?:my|rock) (?:lowest|bottom)", r"(?:in|such) a (?:really )?dark place",
     r"giving up on (?:everything|life|myself)", r"(?:can'?t|cannot) cope(?: anymore| any more)?",
     r"(?:i'?m|i am) (?:so )?(?:done|tired) with (?:everything|life|it all)", r"falling apart",
     r"drowning", r"(?:i'?m|i am) a failure",
@@ -308,6 +312,8 @@ NEGATION = re.compile(
 # "I don't know why I want to die" is not a negation of wanting to die.
 NOT_NEGATION = re.compile(r"(?:don'?t|do not|didn'?t|wouldn'?t) (?:mind|know|care|understand|get|think anyone|see why)|can'?t stop|"
                           r"reasons? not to|trying not to|try not to|hard not to|how not to|"
+                          # wishing not to be suicidal says one is: "can I just not be suicidal for one day?"
+                          r"(?:can i|could i|i wish i could|i just want to|i want to|i wanna|like) (?:just )?not (?:to )?be|"
                           r"no one|nobody|not sure|not even|not gonna lie|not going to lie|ngl|not to be dramatic|"
                           r"never stop|not ok|not okay|not fine|not well|never (?:been|felt) (?:so |more |this |as )|"
                           r"never (?:been|felt) (?:close|closer|ready|sure)|never wanted (?:anything|something) (?:so|more)")
@@ -340,7 +346,7 @@ HYPOTHETICAL = re.compile(r"(?<![a-z])(?:if|what if|imagine|suppose|supposing|pr
 GENRE = _rx(
     r"lyrics?", r"(?:this|that|the|a|new) (?:song|album|track|film|movie|show|episode|book|novel|chapter|game|"
     r"character|documentary|study|survey|report|article|headline|poll|research)", r"according to", r"\d+ ?%",
-    r"percent", r"rates? of", r"study finds", r"researchers", r"articles?", r"tweets?", r"posts? about",
+    r"percent", r"rates? of", r"(?:a|an|the) (?:rise|increase|spike|surge) in", r"study finds", r"researchers", r"articles?", r"tweets?", r"posts? about",
     r"news", r"\bsong\b", r"\bsings?\b", r"\bsang\b",
 )
 # Generic "someone" and "people": talking about the topic.

@@ -61,6 +61,8 @@ CONCERN = [
     "I've given up.",
     # the signal's own words name the writer, whoever is named before it
     "Needing someone to talk to, I'm in a really bad place.",
+    # crisis-rules-4
+    "I'm feeling my lowest and it just keeps getting worse.",
 ]
 HIGH = [
     "I want to kill myself.",
@@ -79,6 +81,13 @@ HIGH = [
     "I've never been more suicidal.",
     "my suicidal tendencies are acting up",
     "Sometimes I think I'd rather die than keep feeling this way.",
+    # crisis-rules-4: "as someone who..." is the writer; a wish to die named
+    # as a noun; ending things; wishing not to be suicidal says one is
+    "As someone currently struggling with suicidal thoughts, this hit home.",
+    "As a person who has been suicidal for months, I needed to read this.",
+    "I've run out of ways to express my desire to die.",
+    "I'm not suicidal, I'm just thinking of ending things.",
+    "Can I just not be suicidal for one day?",
 ]
 IMMINENT = [
     "I'm going to kill myself tonight.",
@@ -188,11 +197,18 @@ NONE = [
     "We jumped off the pier into the sea today.",
     # finding reasons to live is recovery talk
     "The film is about a monk who helps people find reasons to live.",
+    # crisis-rules-4: "the US" is a country, not "us"; statistics of a rise
+    "Why are people in the US so suicidal?",
+    "There has been a rise in suicidal thoughts among students since lockdown.",
+    "Anyone who is suicidal should call a helpline.",
 ]
 
 # The "said of a thing" reading must not take disclosures away from the writer.
 STILL_SELF = [
     "I'm a suicidal mess tonight.",
+    "We are all suicidal in this house.",
+    "In the US I feel suicidal every day.",
+    "What does it feel like not to be suicidal?",
     "My thoughts are suicidal again.",
     "I keep having a suicidal breakdown every evening.",
     "This job is making me suicidal.",
@@ -227,6 +243,7 @@ THIRD = [
     "My friend says she wants to die and I don't know what to do.",
     "I'm really worried, my brother told me he's been feeling suicidal.",
     "My girlfriend has been cutting herself again.",
+    "My sister has a strong desire to die and won't see anyone.",
 ]
 
 
