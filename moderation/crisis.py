@@ -270,8 +270,8 @@ def _described_thing(clause: str, folded: str, hit: _Hit) -> str | None:
             return None  # "my thoughts are suicidal"
         return "thing"
     if last in _DETERMINERS and " " not in folded[hit.start:hit.end].strip():
-        if len(toks) > 1 and (toks[-2] in L.SELF_PEOPLE or toks[-2] in _SELF_VERBS):
-            return None  # "I'm a suicidal mess", "having a suicidal breakdown"
+        if len(toks) > 1 and (toks[-2] in L.SELF_PEOPLE or toks[-2] in _SELF_VERBS or toks[-2] == "as"):
+            return None  # "I'm a suicidal mess", "having a suicidal breakdown", "as a suicidal mum"
         m = _NOUN_AFTER.match(folded, hit.end)
         if m and m.group(1) not in _STATE_NOUNS:
             return "thing"  # "a suicidal note", "the suicidal policy"
@@ -288,6 +288,12 @@ def _names_writer(folded: str, hit: _Hit) -> bool:
     """The signal's own first words name the writer ("I'm in a bad place",
     "would miss me if I died")."""
     return not _WRITER_WORDS.isdisjoint(_TOKEN_RE.findall(folded[hit.start:hit.end])[:4])
+
+
+# "my / a / the suicidal <person>": the word describes that person. Only
+# after a determiner: "I am suicidal friends, please help" is the writer, and
+# so is "as a suicidal mum".
+_POSSESSOR = re.compile(r"(?<![a-z'])(?:my|our|your|his|her|their|the|this|that) $|(?<![a-z'])(?<!as )(?:a|an) $")
 
 
 def _context(hit: _Hit, folded: str) -> None:
@@ -311,6 +317,10 @@ def _context(hit: _Hit, folded: str) -> None:
         # is not who it is about. Reported speech ("she said I'm worthless")
         # keeps the earlier reading.
         subj = "self"
+    if subj == "self" and hit.kind in ("subj", "state", "topic") and _POSSESSOR.search(prefix_all[-12:]):
+        after = _NOUN_AFTER.match(folded, hit.end)
+        if after and after.group(1) in L.SPECIFIC_PEOPLE:
+            subj = "specific"  # "my suicidal sister": the word describes her
     hit.subject = subj
     tail = clause[-40:]
     hit.negated = bool(L.NEGATION.search(tail)) and not L.NOT_NEGATION.search(tail[-30:])

@@ -200,6 +200,7 @@ NONE = [
     # crisis-rules-4: "the US" is a country, not "us"; statistics of a rise
     "Why are people in the US so suicidal?",
     "There has been a rise in suicidal thoughts among students since lockdown.",
+    "We are seeing a big increase in suicidal thinking among teenagers.",
     "Anyone who is suicidal should call a helpline.",
 ]
 
@@ -209,6 +210,10 @@ STILL_SELF = [
     "We are all suicidal in this house.",
     "In the US I feel suicidal every day.",
     "What does it feel like not to be suicidal?",
+    "I am suicidal friends, please help me.",
+    "As a suicidal mum I struggle every day.",
+    "I have seen a big increase in my suicidal thoughts lately.",
+    "There's been a rise in my rent and I feel suicidal.",
     "My thoughts are suicidal again.",
     "I keep having a suicidal breakdown every evening.",
     "This job is making me suicidal.",
@@ -244,6 +249,7 @@ THIRD = [
     "I'm really worried, my brother told me he's been feeling suicidal.",
     "My girlfriend has been cutting herself again.",
     "My sister has a strong desire to die and won't see anyone.",
+    "I don't know how to help my suicidal brother.",
 ]
 
 
