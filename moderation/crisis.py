@@ -175,8 +175,23 @@ SUBJECT_WINDOW = 6
 
 
 # "as someone who...", "as a person struggling with...": the writer
-# describing themselves, not people in general.
+# describing themselves, not people in general. Only where "as" opens what
+# the writer says ("As someone who...", "speaking as someone...", "honestly
+# as someone..."): "I read it as someone having suicidal thoughts" is about
+# someone else, and "as someone on here said" reports another's words.
 _AS_SELF = frozenset("someone somebody person".split())
+_AS_OPENERS = frozenset("and also but so honestly speaking speak speaks talking writing just even hello hi fwiw "
+                        "personally again btw lol tbh ngl well i i'm im which that".split())
+_REPORTING = frozenset("said says say told tells wrote writes put puts".split())
+
+
+def _as_self(toks: list[str], k: int) -> bool:
+    """``toks[k]`` ("someone", "person") is the writer: "as someone", "as a person"."""
+    j = k - 1 if k >= 1 and toks[k - 1] == "as" else k - 2 if k >= 2 and toks[k - 1] in ("a", "an") \
+        and toks[k - 2] == "as" else -1
+    if j < 0 or (j > 0 and toks[j - 1] not in _AS_OPENERS):
+        return False
+    return _REPORTING.isdisjoint(toks[k + 1:])
 
 
 def _subject(prefix: str) -> str | None:
@@ -191,9 +206,7 @@ def _subject(prefix: str) -> str | None:
         if tok in L.SPECIFIC_PEOPLE:
             return "specific"
         if tok in L.GENERIC_PEOPLE:
-            if tok in _AS_SELF and (before == "as" or before in ("a", "an") and k > 1 and toks[k - 2] == "as"):
-                return "self"
-            return "generic"
+            return "self" if tok in _AS_SELF and _as_self(toks, k) else "generic"
     return None
 
 

@@ -202,6 +202,8 @@ NONE = [
     "There has been a rise in suicidal thoughts among students since lockdown.",
     "We are seeing a big increase in suicidal thinking among teenagers.",
     "Anyone who is suicidal should call a helpline.",
+    # "as someone" that is not the writer speaking of themselves
+    "I misread that, I read it as someone having suicidal thoughts. What a relief.",
 ]
 
 # The "said of a thing" reading must not take disclosures away from the writer.
@@ -459,3 +461,11 @@ def test_reported_speech_keeps_its_subject():
     # the signal's own "I" does not make it a disclosure.
     f = crisis.analyse_rules("My sister said, oh I'm so worthless, and laughed.")
     assert "crisis.distress" not in f.categories or f.audience != "self" or f.risk == "none"
+
+
+def test_as_someone_reporting_others_words_is_not_the_writer():
+    """"As someone on here said, ..." reports another's words: the rules do
+    not read what follows as the writer's own (the model may still judge the
+    topic word, as for any talk about the topic)."""
+    st, _, _ = crisis._rules("As someone on here said, normalise wanting to die without being suicidal.")
+    assert st.risk == 0 and not st.self_risk
