@@ -90,15 +90,18 @@ def _render_image(self, tokens, idx, options, env):
 
 # Anything linkify-it could turn into a link contains one of these: a scheme
 # or scheme-relative "//" ("https://"), "mailto:", "www.", an e-mail "@", or a
-# dot between a word character and a letter ("example.org"). linkify-it's own
+# dot between a non-space character and a letter ("example.org"). Not only a
+# word character: linkify-it's domain letters are anything but spaces,
+# punctuation and controls, so symbols count too ("¬.AL" is a link to it;
+# found by the generated-text test). linkify-it's own
 # pre-test is a very large regex that costs about as much as parsing the whole
 # post, so this cheap superset runs first; most paragraphs have no link at all.
-_MAYBE_LINK_RE = re.compile(r"//|www\.|@|mailto:|\w\.[^\W\d_]", re.IGNORECASE)
+_MAYBE_LINK_RE = re.compile(r"//|www\.|@|mailto:|\S\.[^\W\d_]", re.IGNORECASE)
 # The same test written to start at the punctuation ("/", ".", "@", ":"), so
 # re can skip straight to those characters instead of trying five
 # alternatives at every position: ~10x faster on prose, and it finds a match
 # exactly when ``_MAYBE_LINK_RE`` does (tested).
-_MAYBE_LINK_FAST_RE = re.compile(r"/(?=/)|\.(?:(?<=www\.)|(?<=\w\.)(?=[^\W\d_]))|@|:(?<=mailto:)", re.IGNORECASE)
+_MAYBE_LINK_FAST_RE = re.compile(r"/(?=/)|\.(?:(?<=www\.)|(?<=\S\.)(?=[^\W\d_]))|@|:(?<=mailto:)", re.IGNORECASE)
 
 
 class _FastLinkify:

@@ -183,7 +183,7 @@ from moderation import render as _render  # noqa: E402
 
 _MARKDOWN_BITS = [
     "word ", "Mr. Smith", ". ", "www.", "WWW.", "mailto:", "MailTo:", "@", "//", "/", ":", "a.b", "3.4", "x._",
-    "é.é", "example.org", "<b>", "</p>", "<!-- c -->", "<div>\n", "<script>x</script>", "&amp;", "**", "*", "_",
+    "é.é", "¬.AL", "example.org", "<b>", "</p>", "<!-- c -->", "<div>\n", "<script>x</script>", "&amp;", "**", "*", "_",
     "~~", "`", "> ", "- ", "1. ", "# ", "    ", "\n", "\n\n", "[a](http://x.y)", "![i](x)", "\\", "---\n", "  \n",
 ]
 

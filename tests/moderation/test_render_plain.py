@@ -36,6 +36,8 @@ def _takes_plain_path(text: str) -> bool:
 
 
 EDGE_CASES = [
+    # a symbol is a domain letter to linkify-it ("¬.AL" becomes a link)
+    "¬.AL", "see ¬.AL now", "+.ab", "\u00a9.com", "\U0001f600.com",
     # ordinary prose, one or more paragraphs, soft breaks
     "hello", "a\nb", "a\n\nb", "a\n\n\n\nb", "\n\na\n\n", "a\n \nb", "a\n\t\nb", "one. two, three; four? (five)!",
     '"quoted" and \'single\'', "a > b", "x >= y", "a|b|c\n-|-\n1|2", "50% off #1 @ 3 + 4 = 7 ^ {x}",
