@@ -187,10 +187,14 @@ _REPORTING = frozenset("said says say told tells wrote writes put puts".split())
 
 def _as_self(toks: list[str], k: int) -> bool:
     """``toks[k]`` ("someone", "person") is the writer: "as someone", "as a person"."""
-    j = k - 1 if k >= 1 and toks[k - 1] == "as" else k - 2 if k >= 2 and toks[k - 1] in ("a", "an") \
-        and toks[k - 2] == "as" else -1
-    if j < 0 or (j > 0 and toks[j - 1] not in _AS_OPENERS):
+    if k >= 1 and toks[k - 1] == "as":
+        j = k - 1
+    elif k >= 2 and toks[k - 1] in ("a", "an") and toks[k - 2] == "as":
+        j = k - 2
+    else:
         return False
+    if j > 0 and toks[j - 1] not in _AS_OPENERS:
+        return False  # "read it as someone...": not the writer speaking of themselves
     return _REPORTING.isdisjoint(toks[k + 1:])
 
 
