@@ -39,6 +39,11 @@ from typing import Any, Callable
 SHORT_POST = ("Had a really rough week and I'm not sure how to talk to my family about it. "
               "Has anyone found a way to explain anxiety to parents?")
 CHAT = "thanks, that actually helps a lot. going to try the breathing thing tonight"
+# A short post that talks about suicide: the rules leave it to the models,
+# so it takes the slowest path a short text can take (exemplars, head and
+# the fine-tuned reader each read it).
+TOPIC_POST = ("Our group talked about what to do when suicidal thoughts show up at night. "
+              "Does anyone have a plan that works for them?")
 _PARAGRAPHS = [
     "I've been lurking here for a while and finally decided to write something. Over the last few months "
     "things have been hard at work and at home, and I keep telling myself it will pass, but some days it "
@@ -152,8 +157,9 @@ def run(iterations: int = 300, slow_iterations: int = 100) -> dict[str, Any]:
     ruleset = rules.default_rules()
     numbers = known_numbers()
     texts = {"short post": SHORT_POST, "300-word post": LONG_POST, "chat message": CHAT,
-             "300-word post, curly apostrophes": LONG_POST_CURLY}
-    slow_texts = ("short post", "300-word post", "chat message")  # the model stages take most of the run
+             "300-word post, curly apostrophes": LONG_POST_CURLY, "short post about suicide": TOPIC_POST}
+    # The model stages take most of the run.
+    slow_texts = ("short post", "300-word post", "chat message", "short post about suicide")
     crisis_mod = None
     try:
         from moderation import crisis as crisis_mod

@@ -141,6 +141,13 @@ class _State:
     # a figure of speech...): the model must not overrule that reading, since
     # embeddings barely register "not".
     explained: set[int] = field(default_factory=set)
+    # What raised the risk, as (signal kind, its sentence names the writer):
+    # the crisis reader may set aside only a flag resting on the bare topic
+    # word in a sentence that doesn't name the writer (see _overrulable).
+    evidence: list[tuple[str, bool]] = field(default_factory=list)
+    # Why signals were set aside: negated, quoted, hypothetical, generic
+    # (people in general), thing (said of a thing), genre, specific, figure.
+    set_aside: set[str] = field(default_factory=set)
 
 
 def _split(folded: str) -> list[_Sentence]:
@@ -196,6 +203,29 @@ def _as_self(toks: list[str], k: int) -> bool:
     if j > 0 and toks[j - 1] not in _AS_OPENERS:
         return False  # "read it as someone...": not the writer speaking of themselves
     return _REPORTING.isdisjoint(toks[k + 1:])
+
+
+def _sentence_names_writer(sentence: str) -> bool:
+    """The sentence names the writer outright: I, me, my..., or "as someone
+    who..." (the guard on the crisis reader's overrule)."""
+    toks = _TOKEN_RE.findall(sentence)
+    return any(t in _WRITER_WORDS or t in _AS_SELF and _as_self(toks, k) for k, t in enumerate(toks))
+
+
+def _implied_writer(folded: str, h: _Hit) -> bool:
+    """A sentence that opens "Feeling suicidal again", "So suicidal": the
+    writer, unnamed. On held-out dev tweets the crisis reader set aside
+    "So suicidal" as talk (p 0.22); a disclosure that terse is never the
+    reader's to overrule. With words before it ("why are squirrels so
+    suicidal") it is not this reading."""
+    prefix = folded[h.sent.start:h.start]
+    m = _FEELING.search(prefix)
+    return m is not None and all(t in _OPENERS for t in _TOKEN_RE.findall(prefix, 0, m.start()))
+
+
+# Words that may open a sentence before "so suicidal" and leave the writer
+# its subject ("honestly so suicidal today").
+_OPENERS = _AS_OPENERS | frozenset("ugh god man literally currently still now lowkey highkey omg".split())
 
 
 def _subject(prefix: str) -> str | None:
@@ -470,6 +500,7 @@ def _rules(text: str, gate: bool = True) -> tuple[_State, object, list[_Sentence
                 continue
             if kind not in ("method", "encourage") and any(a < e and s < b for a, b in hyper(sent)):
                 st.explained.add(sent.start)
+                st.set_aside.add("figure")
                 continue
             # One span, one signal: the earlier (stronger) kind in the table wins.
             if kind not in ("time", "means", "method", "encourage") and any(a < e and s < b for a, b in taken):
@@ -575,15 +606,19 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
             continue  # modifiers, judged below
         if h.sent.quoted or h.negated:
             st.explained.add(h.sent.start)
+            st.set_aside.add("negated" if h.negated else "quoted")
             continue
         if h.hypothetical and L.PURE_HYPOTHETICAL.search(folded, h.sent.start, h.start):
             st.explained.add(h.sent.start)
+            st.set_aside.add("hypothetical")
             continue  # "if I'm ever suicidal...": not about now
         if h.subject in ("generic", "thing") or h.sent.genre:
             st.explained.add(h.sent.start)
+            st.set_aside.add("genre" if h.sent.genre else h.subject)
             continue  # talking about the topic, a song, a study, a question to others
         if h.subject == "specific":
             st.explained.add(h.sent.start)
+            st.set_aside.add("specific")
             if kind in ("distress", "topic") or h.past:
                 continue  # someone else's distress, or a past loss: no worry to act on now
             st.third = True
@@ -597,6 +632,7 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
             # rate"); the model judges the sentence. A past attempt the writer
             # discloses is still worth a moderator's glance (concern).
             if h.past and h.subject == "self" and not h.hypothetical:
+                st.evidence.append((kind, True))
                 st.categories.add(code)
                 st.self_risk = True
                 _reason(st, fo, h, code, expl)
@@ -619,6 +655,7 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
             continue
         st.categories.add(code)
         st.self_risk = True
+        st.evidence.append((kind, _sentence_names_writer(h.sent.text) or _implied_writer(folded, h)))
         _reason(st, fo, h, code, expl)
         if h.past or h.hypothetical:
             _raise(st, "concern")
@@ -682,8 +719,15 @@ _NOTE = re.compile(r"note|letter")
 _WEAK_ACT = re.compile(r"(?:them|the pills|the tablets)$")
 
 
+_HARM_WORD = re.compile(r"suicid|kill|die|dead|cut|harm|end it|rope|pills")
+
+
+# The whole word holding the first topic word, for the moderator's highlight.
+_HARM_SPAN = re.compile(r"[a-z']*(?:" + _HARM_WORD.pattern + r")[a-z']*")
+
+
 def _about_harm(folded: str) -> bool:
-    return bool(re.search(r"suicid|kill|die|dead|cut|harm|end it|rope|pills", folded))
+    return bool(_HARM_WORD.search(folded))
 
 
 # "feeling suicidal again" has no pronoun but is plainly about the writer.
@@ -761,11 +805,19 @@ def analyse(text: str) -> CrisisFinding:
     return analyse_many([text])[0]
 
 
-def analyse_many(texts: list[str], head: dict | None = None) -> list[CrisisFinding]:
+_SHIPPED = object()
+
+
+def analyse_many(texts: list[str], head: dict | None = None, reader=_SHIPPED,
+                 trace: list | None = None) -> list[CrisisFinding]:
     """Analyse a batch; the semantic layer embeds all candidate sentences together.
 
-    ``head`` replaces the shipped crisis head (``train_head`` scores each
-    fold with a head trained on the others)."""
+    ``head`` replaces the shipped crisis head and ``reader`` the shipped
+    crisis reader (None: no reader); the training commands score each fold
+    with models trained on the others. ``trace``, if given, receives a dict
+    per text (the rules' risk, the head's probability, the risk before the
+    reader, whether the reader read it and could overrule, its probability),
+    for tuning the reader's thresholds."""
     results: list[tuple[_State, object, list[_Sentence]] | None] = []
     for t in texts:
         try:
@@ -816,6 +868,9 @@ def analyse_many(texts: list[str], head: dict | None = None) -> list[CrisisFindi
         except Exception:
             log.exception("semantic layer failed; using rules only")
             sims = None
+    if reader is _SHIPPED:
+        reader = _shipped_reader()
+    read_rows, probs = _read(results, reader)
     per_text: dict[int, list[tuple[int, int, bool, dict[str, float]]]] = {}
     if sims is not None:
         whole_rows = set(whole.values())
@@ -833,7 +888,14 @@ def analyse_many(texts: list[str], head: dict | None = None) -> list[CrisisFindi
             if sims is not None and st.risk == 0:
                 sentences = per_text.get(i, [])
                 if i in whole:
-                    _apply_head(st, fo, head, emb[whole[i]], scores)
+                    # Where the fine-tuned reader reads the whole text, its
+                    # reading replaces the head's: with both, cross-validated,
+                    # the head's raises added two points of "none" flags on
+                    # the dev tweets for little recall the reader did not
+                    # already have (docs/crisis.md, "The fine-tuned reader").
+                    # The head still scores the text for the exemplar floor.
+                    _apply_head(st, fo, head, emb[whole[i]], scores,
+                                may_raise=probs is None or i not in read_rows)
                     # The head has judged the uncertain topic words with the
                     # whole text in view, which was measured to separate talk
                     # about the topic from disclosures far better than one
@@ -850,6 +912,12 @@ def analyse_many(texts: list[str], head: dict | None = None) -> list[CrisisFindi
                 _apply_semantic(st, fo, sentences, scores)
             else:
                 _fail_safe_uncertain(st, fo)
+            p = probs[read_rows[i]] if probs is not None and i in read_rows else None
+            if trace is not None:
+                trace.append({"rules": int(scores["rules"]), "head": scores.get("head"), "before": st.risk,
+                              "read": p is not None, "overrulable": _overrulable(st), "p": p})
+            if p is not None:
+                _apply_reader(st, fo, p, reader.thresholds, scores)
             out.append(_finding(st, scores))
         except Exception:
             log.exception("crisis finding failed")
@@ -930,28 +998,126 @@ def _head_gate(st: _State, fo) -> bool:
     return st.risk == 0 and fo is not None and bool(st.uncertain)
 
 
-def _apply_head(st: _State, fo, head: dict, embedding: list[float], scores: dict[str, float]) -> None:
+def _apply_head(st: _State, fo, head: dict, embedding: list[float], scores: dict[str, float],
+                may_raise: bool = True) -> None:
     x = crisis_head.features(embedding, st.risk, st.self_risk, st.third, len(st.uncertain), len(st.explained))
     p = crisis_head.probability(head, x)
     scores["head"] = round(p, 4)
     uncertain = list(st.uncertain)
     st.uncertain.clear()  # judged with the whole text in view: no fail-safe reading needed
-    if p < head["threshold"]:
+    if p < head["threshold"] or not may_raise:
         return
     s, e = fo.span(*uncertain[0]) if uncertain else (0, len(fo.source))
+    _model_raise(st, fo, s, e, f"Reads like a first-person disclosure of suicidal feelings "
+                               f"(model probability {p:.2f}); a moderator should read it.")
+
+
+def _model_raise(st: _State, fo, s: int, e: int, explanation: str) -> None:
+    """A model read a disclosure the rules could not place: ``concern``
+    (a moderator's glance, support for the writer), never more."""
     st.categories.add("crisis.ideation")
     st.self_risk = True
-    st.reasons.append(Reason("crisis.ideation", s, e, fo.source[s:e][:200],
-                             f"Reads like a first-person disclosure of suicidal feelings "
-                             f"(model probability {p:.2f}); a moderator should read it."))
+    st.reasons.append(Reason("crisis.ideation", s, e, fo.source[s:e][:200], explanation))
     _raise(st, "concern")
 
 
+# -- the crisis reader (moderation.crisis_reader) -------------------------------
+
+def _shipped_reader():
+    try:
+        from moderation import crisis_reader
+        return crisis_reader.get()
+    except Exception:
+        log.exception("crisis reader failed to load; rules, head and exemplars only")
+        return None
+
+
+# Readings the rules made that the reader may not undo by raising the text:
+# a denial ("I'm not suicidal, just exhausted"), a quote, a hypothetical, a
+# song, a headline or a question to others, a figure of speech. The issue
+# asks for each of these to be honoured, and the reader was measured not to
+# tell them apart: trained on tweets where "I'm not suicidal but..." was
+# often labelled a crisis, it read "I'm not suicidal, just exhausted after a
+# long week" as a disclosure (p 0.90). Cross-validated, with the reader
+# reading every text that holds a harm word, honouring these readings cost
+# it about six points of twitter recall: the price of the issue's rules,
+# paid knowingly (docs/crisis.md).
+_HONOURED = frozenset({"negated", "quoted", "hypothetical", "genre", "figure"})
+
+
+def _reader_gate(st: _State, fo) -> bool:
+    """The reader reads what the head reads: texts the rules left at
+    "none" with a topic word they could not place ("suicidal" with nobody
+    attached), and besides those only flags it may set aside.
+
+    It was trained on texts that all talk about suicide. Asked about other
+    texts that merely hold a harm word, it read "This exam is killing me",
+    "I took 2 pills for my headache" and "What do I say to someone who's
+    suicidal?" as disclosures; and where the rules set a signal aside it
+    overruled readings the issue asks us to honour (see _HONOURED). Texts
+    where the rules found worry about someone else are not read either: a
+    raise would turn the writer's signposting for helpers into signposting
+    for themselves."""
+    return fo is not None and (st.risk == 0 and bool(st.uncertain) and not st.third
+                               and st.set_aside.isdisjoint(_HONOURED) or _overrulable(st))
+
+
+def _overrulable(st: _State) -> bool:
+    """The flag rests only on the bare topic word ("suicidal", "suicidal
+    thoughts") in sentences that don't name the writer: no first-person
+    statement, self-harm, plan, means, goodbye or act, nobody else's risk,
+    and no model raise (those carry no evidence entry). On the held-out dev
+    tweets, overruling without the naming guard also dropped plain
+    disclosures ("As someone with suicidal ideation, ..."); with it, none."""
+    return (st.risk > 0 and bool(st.evidence) and all(k == "state" and not named for k, named in st.evidence)
+            and not st.third and st.categories <= {"crisis.ideation"})
+
+
+def _read(results, reader) -> tuple[dict[int, int], list[float] | None]:
+    """The reader's probability for each text it reads: (text index -> row, rows)."""
+    if reader is None:
+        return {}, None
+    rows: dict[int, int] = {}
+    batch: list[str] = []
+    for i, r in enumerate(results):
+        if r is not None and _reader_gate(r[0], r[1]):
+            rows[i] = len(batch)
+            batch.append(r[1].source.strip())
+    if not batch:
+        return rows, None
+    try:
+        from moderation import crisis_reader
+        return rows, crisis_reader.probabilities(batch, reader)
+    except Exception:
+        # The rules' own reading stands (it flags more, never less).
+        log.exception("crisis reader failed; using the rules' reading")
+        return rows, None
+
+
+def _apply_reader(st: _State, fo, p: float, th, scores: dict[str, float]) -> None:
+    scores["reader"] = round(p, 4)
+    if st.risk == 0 and p >= th.hi:
+        m = _HARM_SPAN.search(fo.text)
+        s, e = fo.span(m.start(), m.end()) if m else (0, len(fo.source))
+        _model_raise(st, fo, s, e, f"The fine-tuned reader reads the whole text as a first-person disclosure "
+                                   f"(probability {p:.2f}); a moderator should read it.")
+    elif st.risk > 0 and p < th.lo and _overrulable(st):
+        # Talk about the topic with no one named (news, a figure of speech
+        # the rules missed): the reader is confident it is not a disclosure.
+        # The score stays in the finding for the record.
+        scores["reader_overruled"] = float(st.risk)
+        st.risk = 0
+        st.categories.clear()
+        st.reasons.clear()
+        st.self_risk = False
+
+
 def warm_up() -> None:
-    """Load the semantic model now (it loads lazily otherwise)."""
+    """Load the semantic model and the reader now (they load lazily otherwise)."""
     try:
         from moderation import semantic
         semantic.warm_up()
+        _shipped_reader()
     except Exception:
         log.exception("semantic warm-up failed")
 
@@ -962,5 +1128,10 @@ def engine_info() -> dict[str, str]:
         sem = semantic.describe()
     except Exception as exc:
         sem = f"unavailable: {type(exc).__name__}: {exc}"
-    return {"crisis_rules": L.VERSION, "semantic": sem, "crisis_head": crisis_head.describe()}
+    try:
+        from moderation import crisis_reader
+        reader = crisis_reader.describe()
+    except Exception as exc:
+        reader = f"unavailable: {type(exc).__name__}: {exc}"
+    return {"crisis_rules": L.VERSION, "semantic": sem, "crisis_head": crisis_head.describe(), "crisis_reader": reader}
 

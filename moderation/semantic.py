@@ -139,25 +139,35 @@ class _Model:
         return (sims, emb.tolist()) if with_embeddings else sims
 
 
-def _load() -> _Model | None:
-    if _state["loaded"]:
-        return _state["model"]
+def load_once(state: dict[str, Any], key: str, loader, unavailable: type[Exception], what: str):
+    """Load a model once per process under the model lock; on failure keep
+    None and why (a broken install must not break screening). Shared by this
+    layer and the crisis reader."""
+    if state["loaded"]:
+        return state[key]
     with _lock:
-        if _state["loaded"]:
-            return _state["model"]
+        if state["loaded"]:
+            return state[key]
         try:
-            if os.environ.get("KINDRED_SEMANTIC", "1").lower() in ("0", "off", "false", "no"):
-                raise SemanticUnavailable("disabled by KINDRED_SEMANTIC")
-            _state["model"] = _Model(_package_path())
-            _state["why"] = ""
-        except SemanticUnavailable as exc:
-            log.warning("crisis semantic layer unavailable: %s", exc)
-            _state["model"], _state["why"] = None, str(exc)
-        except Exception as exc:  # a broken install must not break screening
-            log.exception("crisis semantic layer failed to load")
-            _state["model"], _state["why"] = None, f"{type(exc).__name__}: {exc}"
-        _state["loaded"] = True
-        return _state["model"]
+            state[key], state["why"] = loader(), ""
+        except unavailable as exc:
+            log.warning("%s unavailable: %s", what, exc)
+            state[key], state["why"] = None, str(exc)
+        except Exception as exc:
+            log.exception("%s failed to load", what)
+            state[key], state["why"] = None, f"{type(exc).__name__}: {exc}"
+        state["loaded"] = True
+        return state[key]
+
+
+def _new_model() -> _Model:
+    if os.environ.get("KINDRED_SEMANTIC", "1").lower() in ("0", "off", "false", "no"):
+        raise SemanticUnavailable("disabled by KINDRED_SEMANTIC")
+    return _Model(_package_path())
+
+
+def _load() -> _Model | None:
+    return load_once(_state, "model", _new_model, SemanticUnavailable, "crisis semantic layer")
 
 
 def warm_up() -> None:
@@ -201,7 +211,22 @@ def similarities(sentences: list[str], with_embeddings: bool = False):
         return m.similarities(list(sentences), with_embeddings)
 
 
+def model() -> _Model | None:
+    """The loaded model (tokenizer and encoder), for the crisis reader,
+    which adapts the same weights rather than loading a second copy."""
+    return _load()
+
+
+def lock() -> threading.RLock:
+    """The lock every use of the model runs under."""
+    return _lock
+
+
 def reset() -> None:
-    """Forget the loaded model (tests use this to simulate absence)."""
+    """Forget the loaded model (tests use this to simulate absence). The
+    crisis reader's adapters hang on this model, so they go too."""
+    from moderation import crisis_reader
+
     with _lock:
+        crisis_reader.reset()
         _state.update(loaded=False, model=None, why="not loaded yet")

@@ -7,6 +7,7 @@ builds a real, tiny Detoxify-format checkpoint at test time.
 """
 from __future__ import annotations
 
+import json
 import sys
 import types
 from dataclasses import dataclass, field
@@ -115,3 +116,23 @@ def detoxify_env(monkeypatch: pytest.MonkeyPatch):
 
     yield use
     toxicity.reset()
+
+
+@pytest.fixture
+def crisis_training_file(tmp_path: Path) -> Callable[[int], Path]:
+    """A small crisis JSONL for the training commands, ``copies`` of each line
+    (written here: the development data never enter the repo)."""
+
+    def write(copies: int) -> Path:
+        crisis_lines = ["I feel suicidal again tonight and nobody notices.", "suicidal and exhausted, I can't do this",
+                        "honestly so suicidal lately, everything hurts", "I keep having suicidal thoughts every day"]
+        none_lines = ["The report says suicidal thoughts rise in winter.", "That tackle was suicidal, what a game.",
+                      "Talk to someone if a friend seems suicidal.", "Suicidal hot sauce is my favourite wing flavour."]
+        items = [{"id": f"{label[0]}{i}-{k}", "text": t, "label": label, "source": "fixture"}
+                 for label, lines in (("crisis", crisis_lines), ("none", none_lines))
+                 for k in range(copies) for i, t in enumerate(lines)]
+        path = tmp_path / "fixture.jsonl"
+        path.write_text("".join(json.dumps(it) + "\n" for it in items))
+        return path
+
+    return write

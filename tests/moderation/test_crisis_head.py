@@ -33,11 +33,17 @@ def test_head_file_with_another_layout_turns_the_head_off(tmp_path):
     assert crisis_head.load(tmp_path / "missing.json") is None
 
 
+# The whole detector as shipped: where the crisis reader reads, its
+# reading replaces the head's, so these tables cover both models.
 @pytest.mark.parametrize("text", [
     "Suicidal thoughts have been loud all week and I can't make them stop.",
     "tw // suicidal thoughts. I don't know how much longer I can keep going like this.",
+    "Feeling suicidal again.",
+    "Suicidal thoughts are back and louder than ever.",
+    "As someone with suicidal thoughts, I just want to say this thread helps.",
+    "suicidal and so tired of pretending to everyone that I'm fine",
 ])
-def test_head_flags_disclosures_the_rules_leave_uncertain(text):
+def test_models_flag_disclosures_the_rules_leave_uncertain(text):
     finding = crisis.analyse(text)
     assert finding.risk != "none", finding
 
@@ -46,8 +52,9 @@ def test_head_flags_disclosures_the_rules_leave_uncertain(text):
     "New study finds suicidal thoughts are common among students during exams.",
     "If a friend tells you they feel suicidal, listen and help them call a helpline.",
     "That defensive line was suicidal, we conceded three goals in ten minutes.",
+    "Suicidal hot sauce is my favourite wing flavour.",
 ])
-def test_head_leaves_talk_about_the_topic_alone(text):
+def test_models_leave_talk_about_the_topic_alone(text):
     assert crisis.analyse(text).risk == "none"
 
 
@@ -69,21 +76,11 @@ def test_head_probability_is_recorded_in_scores():
     assert "head" in finding.scores and 0.0 <= finding.scores["head"] <= 1.0
 
 
-def test_train_head_writes_a_loadable_head(tmp_path, capsys):
-    # A small fixture written here (the development data never enter the repo).
-    crisis_lines = ["I feel suicidal again tonight and nobody notices.", "suicidal and exhausted, I can't do this",
-                    "honestly so suicidal lately, everything hurts", "I keep having suicidal thoughts every day"]
-    none_lines = ["The report says suicidal thoughts rise in winter.", "That tackle was suicidal, what a game.",
-                  "Talk to someone if a friend seems suicidal.", "Suicidal hot sauce is my favourite wing flavour."]
-    items = [{"id": f"c{i}-{k}", "text": t, "label": "crisis", "source": "fixture"}
-             for k in range(3) for i, t in enumerate(crisis_lines)]
-    items += [{"id": f"n{i}-{k}", "text": t, "label": "none", "source": "fixture"}
-              for k in range(3) for i, t in enumerate(none_lines)]
-    data = tmp_path / "fixture.jsonl"
-    data.write_text("\n".join(json.dumps(it) for it in items) + "\n")
+def test_train_head_writes_a_loadable_head(tmp_path, capsys, crisis_training_file):
+    data = crisis_training_file(3)
     out = tmp_path / "head.json"
     assert train_head.main([str(data), "--folds", "3", "--out", str(out), "--threshold", "0.5"]) == 0
     head = crisis_head.load(out)
-    assert head is not None and head["trained"]["items"] == len(items)
+    assert head is not None and head["trained"]["items"] == 24
     assert "whole detector" in capsys.readouterr().out
     assert "suicidal" not in out.read_text().lower().replace("moderation", "")  # weights and figures, no text
