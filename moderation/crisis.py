@@ -889,11 +889,11 @@ def analyse_many(texts: list[str], head: dict | None = None, reader=_SHIPPED,
                 sentences = per_text.get(i, [])
                 if i in whole:
                     # Where the fine-tuned reader reads the whole text, its
-                    # reading replaces the head's: with both, cross-validated,
-                    # the head's raises added two points of "none" flags on
-                    # the dev tweets for little recall the reader did not
-                    # already have (docs/crisis.md, "The fine-tuned reader").
-                    # The head still scores the text for the exemplar floor.
+                    # reading replaces the head's. Cross-validated, letting
+                    # both raise traced the same recall-for-flags curve as
+                    # the reader alone at a lower threshold, so one model
+                    # judges: simpler to reason about and to audit. The head
+                    # still scores the text for the exemplar floor.
                     _apply_head(st, fo, head, emb[whole[i]], scores,
                                 may_raise=probs is None or i not in read_rows)
                     # The head has judged the uncertain topic words with the
@@ -1040,7 +1040,7 @@ def _shipped_reader():
 # often labelled a crisis, it read "I'm not suicidal, just exhausted after a
 # long week" as a disclosure (p 0.90). Cross-validated, with the reader
 # reading every text that holds a harm word, honouring these readings cost
-# it about six points of twitter recall: the price of the issue's rules,
+# it about five points of twitter recall: the price of the issue's rules,
 # paid knowingly (docs/crisis.md).
 _HONOURED = frozenset({"negated", "quoted", "hypothetical", "genre", "figure"})
 
@@ -1064,11 +1064,13 @@ def _reader_gate(st: _State, fo) -> bool:
 
 def _overrulable(st: _State) -> bool:
     """The flag rests only on the bare topic word ("suicidal", "suicidal
-    thoughts") in sentences that don't name the writer: no first-person
-    statement, self-harm, plan, means, goodbye or act, nobody else's risk,
-    and no model raise (those carry no evidence entry). On the held-out dev
-    tweets, overruling without the naming guard also dropped plain
-    disclosures ("As someone with suicidal ideation, ..."); with it, none."""
+    thoughts") in sentences that neither name the writer nor open with
+    their unnamed feeling: no first-person statement, self-harm, plan,
+    means, goodbye or act, nobody else's risk, and no model raise (those
+    carry no evidence entry). On held-out dev tweets, without these guards
+    the overrule dropped plain disclosures ("As someone with suicidal
+    ideation, ...", "So suicidal"); with them it set aside 57 "none" flags
+    for 3 "crisis" tweets, none of them a first-person disclosure."""
     return (st.risk > 0 and bool(st.evidence) and all(k == "state" and not named for k, named in st.evidence)
             and not st.third and st.categories <= {"crisis.ideation"})
 

@@ -11,14 +11,17 @@ disclosures from talk about the topic much better (docs/crisis.md,
 
 What it may do, and why (the detector applies it, ``crisis._apply_reader``):
 
-* **Raise**: a text with a crisis topic word that the rules left at
-  ``none`` goes to ``concern`` when the reader is confident (p >= ``hi``).
+* **Raise**: a text with a topic word the rules could not place
+  ("suicidal" with nobody attached; the texts the head reads) goes from
+  ``none`` to ``concern`` when the reader is confident (p >= ``hi``), and
+  there the reader's reading replaces the head's.
   That is a moderator's glance and support shown to the writer. Not where
   the rules read a denial, a quote, a hypothetical, a headline, song or
   question to others, or a figure of speech: those readings stand.
 * **Overrule**, narrowly: a rules flag whose *only* evidence is the bare
-  topic word ("suicidal", "suicidal thoughts") in a sentence that does not
-  name the writer (no I, me, my...) is set aside when the reader is
+  topic word ("suicidal", "suicidal thoughts") in a sentence that neither
+  names the writer (I, me, my...) nor opens with their unnamed feeling
+  ("Feeling suicidal again", "So suicidal") is set aside when the reader is
   confident it is talk about the topic (p < ``lo``): "lockdowns are
   making dogs suicidal", a headline, a named public figure. A first-person
   statement, self-harm, a plan, means, a goodbye, an act, or any sentence
