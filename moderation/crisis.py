@@ -1069,8 +1069,8 @@ def _overrulable(st: _State) -> bool:
     means, goodbye or act, nobody else's risk, and no model raise (those
     carry no evidence entry). On held-out dev tweets, without these guards
     the overrule dropped plain disclosures ("As someone with suicidal
-    ideation, ...", "So suicidal"); with them it set aside 57 "none" flags
-    for 3 "crisis" tweets, none of them a first-person disclosure."""
+    ideation, ...", "So suicidal"); with them it set aside 56 "none" flags
+    for 2 "crisis" tweets, neither a plain first-person disclosure."""
     return (st.risk > 0 and bool(st.evidence) and all(k == "state" and not named for k, named in st.evidence)
             and not st.third and st.categories <= {"crisis.ideation"})
 

@@ -43,8 +43,8 @@ EPOCHS = 3
 LR_ADAPTERS = 5e-4
 LR_OUT = 1e-2
 WARMUP = 50
-DEFAULT_LO = 0.3
-DEFAULT_HI = 0.4
+DEFAULT_LO = 0.2
+DEFAULT_HI = 0.2
 
 
 def _batches(lengths: list[int], size: int, rng: random.Random) -> list[list[int]]:
@@ -152,7 +152,7 @@ def cross_validate(items: list[dict], folds: int, lo: float, hi: float, work: Pa
             adapters.detach()
         reader = _reload(path, lo, hi, f"fold{f}")
         head = train_head._head_dict(train_head._fit(Xa[np.array(train)], y[np.array(train)], 1.0),
-                                     crisis_head.load()["threshold"])
+                                     (crisis_head.load() or {}).get("threshold", 0.5))
         trace: list = []
         try:
             found = crisis.analyse_many([items[k]["text"] for k in held], head=head, reader=reader, trace=trace)
@@ -179,7 +179,7 @@ def decide(trace, lo: float, hi: float) -> bool:
 def grid(items: list[dict], traces: list) -> list[tuple[float, float, dict]]:
     out = []
     for lo in (0.0, 0.1, 0.2, 0.3, 0.4):
-        for hi in [round(0.4 + 0.05 * k, 2) for k in range(12)]:
+        for hi in [round(0.2 + 0.05 * k, 2) for k in range(16)]:
             out.append((lo, hi, train_head.figures(items, [decide(t, lo, hi) for t in traces])))
     return out
 
