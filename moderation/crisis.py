@@ -868,9 +868,7 @@ def analyse_many(texts: list[str], head: dict | None = None, reader=_SHIPPED,
         except Exception:
             log.exception("semantic layer failed; using rules only")
             sims = None
-    if reader is _SHIPPED:
-        reader = _shipped_reader()
-    read_rows, probs = _read(results, reader)
+    read_rows, probs, reader = _read(results, reader)
     per_text: dict[int, list[tuple[int, int, bool, dict[str, float]]]] = {}
     if sims is not None:
         whole_rows = set(whole.values())
@@ -1075,10 +1073,10 @@ def _overrulable(st: _State) -> bool:
             and not st.third and st.categories <= {"crisis.ideation"})
 
 
-def _read(results, reader) -> tuple[dict[int, int], list[float] | None]:
-    """The reader's probability for each text it reads: (text index -> row, rows)."""
-    if reader is None:
-        return {}, None
+def _read(results, reader):
+    """The reader's probability for each text it reads: (text index -> row,
+    rows or None, the reader). The shipped reader is only loaded once a text
+    needs it: a batch of everyday posts never loads a model for it."""
     rows: dict[int, int] = {}
     batch: list[str] = []
     for i, r in enumerate(results):
@@ -1086,14 +1084,18 @@ def _read(results, reader) -> tuple[dict[int, int], list[float] | None]:
             rows[i] = len(batch)
             batch.append(r[1].source.strip())
     if not batch:
-        return rows, None
+        return rows, None, None
+    if reader is _SHIPPED:
+        reader = _shipped_reader()
+    if reader is None:
+        return rows, None, None
     try:
         from moderation import crisis_reader
-        return rows, crisis_reader.probabilities(batch, reader)
+        return rows, crisis_reader.probabilities(batch, reader), reader
     except Exception:
         # The rules' own reading stands (it flags more, never less).
         log.exception("crisis reader failed; using the rules' reading")
-        return rows, None
+        return rows, None, reader
 
 
 def _apply_reader(st: _State, fo, p: float, th, scores: dict[str, float]) -> None:

@@ -62,7 +62,6 @@ META_FILE = READER_FILE.with_suffix(".json")
 TARGETS = ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
            "intermediate.dense", "output.dense")
 MAX_TOKENS = semantic.MAX_TOKENS
-BATCH = semantic.BATCH
 
 _state: dict[str, Any] = {"loaded": False, "reader": None, "why": "not loaded yet"}
 
@@ -93,14 +92,12 @@ class Adapters:
     ``active`` switches the hooks on for one call; the base model's own
     callers (exemplars, head) see the unchanged model otherwise."""
 
-    def __init__(self, model, rank: int, alpha: float, tensors: dict[str, Any] | None = None,
-                 dropout: float = 0.0) -> None:
+    def __init__(self, model, rank: int, alpha: float, tensors: dict[str, Any] | None = None) -> None:
         import torch
 
         self.torch = torch
-        self.rank, self.alpha, self.scale = rank, alpha, alpha / rank
+        self.scale = alpha / rank
         self.active = False
-        self.dropout = torch.nn.Dropout(dropout) if dropout else None
         self.params: dict[str, Any] = {}
         self._handles = []
         gen = torch.Generator().manual_seed(0)
@@ -133,10 +130,7 @@ class Adapters:
         def hook(_module, inputs, output):
             if not self.active:
                 return None
-            x = inputs[0]
-            if self.dropout is not None:
-                x = self.dropout(x)
-            return output + (x @ self.params[a_key].T @ self.params[b_key].T) * self.scale
+            return output + (inputs[0] @ self.params[a_key].T @ self.params[b_key].T) * self.scale
         return hook
 
     def detach(self) -> None:
@@ -152,28 +146,22 @@ class Adapters:
 
     def logits(self, model, enc):
         """The reader's logit per text (grad-enabled when training)."""
-        torch = self.torch
         self.active = True
         try:
             hidden = model(**enc).last_hidden_state
         finally:
             self.active = False
-        mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-        pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+        pooled = semantic.pool(hidden, enc["attention_mask"])
         return (pooled @ self.params["out.weight"].T + self.params["out.bias"]).squeeze(-1)
 
-    def probabilities(self, tokenizer, model, texts: list[str]) -> list[float]:
-        """Reads texts in batches of similar length (padding waste)."""
+    def probabilities(self, base, texts: list[str]) -> list[float]:
+        """Reads texts in batches of similar length, as the base model does."""
         torch = self.torch
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = [0.0] * len(texts)
         with torch.inference_mode():
-            for k in range(0, len(order), BATCH):
-                idx = order[k:k + BATCH]
-                enc = tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=MAX_TOKENS,
-                                return_tensors="pt")
-                for i, p in zip(idx, torch.sigmoid(self.logits(model, enc)).tolist()):
+            for idx in semantic.sorted_batches(texts):
+                enc = base.encode([texts[i] for i in idx])
+                for i, p in zip(idx, torch.sigmoid(self.logits(base.model, enc)).tolist()):
                     out[i] = p
         return out
 
@@ -207,13 +195,19 @@ def load_reader(weights: Path = READER_FILE, meta_path: Path = META_FILE) -> Rea
                                 f"{str(meta.get('sha256'))[:12]}...")
     if meta.get("base_sha256") != semantic.MODEL_SHA256:
         raise ReaderUnavailable("the reader was trained on a different MiniLM revision")
+    return adapters_from(weights, int(meta["rank"]), float(meta["alpha"]),
+                         Thresholds(float(meta["lo"]), float(meta["hi"])), str(meta["version"]))
+
+
+def adapters_from(weights: Path, rank: int, alpha: float, thresholds: Thresholds, version: str) -> Reader:
+    """Hang the adapters in ``weights`` on the shared MiniLM (no checks:
+    ``load_reader`` checks the shipped file; training reads back its own)."""
     base = semantic.model()
     if base is None:
         raise ReaderUnavailable(f"MiniLM unavailable: {semantic.describe()}")
     from safetensors.torch import load_file
 
-    adapters = Adapters(base.model, int(meta["rank"]), float(meta["alpha"]), load_file(str(weights)))
-    return Reader(adapters, Thresholds(float(meta["lo"]), float(meta["hi"])), str(meta["version"]))
+    return Reader(Adapters(base.model, rank, alpha, load_file(str(weights))), thresholds, version)
 
 
 def _load() -> Reader | None:
@@ -235,7 +229,7 @@ def probabilities(texts: list[str], reader: Reader | None = None) -> list[float]
     if not texts:
         return []
     with semantic.lock():
-        return reader.adapters.probabilities(base.tokenizer, base.model, list(texts))
+        return reader.adapters.probabilities(base, list(texts))
 
 
 def describe() -> str:

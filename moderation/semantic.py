@@ -76,6 +76,23 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
+def pool(hidden, attention_mask):
+    """Mean over the real tokens, L2-normalised: the model's own recipe
+    (the crisis reader pools its adapted output the same way)."""
+    import torch
+
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+
+def sorted_batches(texts: list[str], size: int = BATCH) -> list[list[int]]:
+    """Indices in batches of similar length: padding every text to the
+    longest in a large batch wastes most of the work."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    return [order[k:k + size] for k in range(0, len(order), size)]
+
+
 class _Model:
     def __init__(self, path: Path) -> None:
         weights = path / "model.safetensors"
@@ -107,24 +124,17 @@ class _Model:
         for name, sentences in groups["groups"].items():
             self.groups[name] = self.embed(sentences)
 
+    def encode(self, sentences: list[str]):
+        return self.tokenizer(sentences, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
+
     def embed(self, sentences: list[str]):
-        torch = self.torch
-        with torch.inference_mode():
-            enc = self.tokenizer(sentences, padding=True, truncation=True, max_length=MAX_TOKENS,
-                                 return_tensors="pt")
-            out = self.model(**enc).last_hidden_state
-            mask = enc["attention_mask"].unsqueeze(-1).to(out.dtype)
-            pooled = (out * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+        with self.torch.inference_mode():
+            enc = self.encode(sentences)
+            return pool(self.model(**enc).last_hidden_state, enc["attention_mask"])
 
     def embed_sorted(self, sentences: list[str]):
-        """Embed in small batches of similar length: padding every sentence
-        to the longest in a large batch wastes most of the work."""
-        torch = self.torch
-        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
-        out = torch.empty((len(sentences), DIMENSION))
-        for k in range(0, len(order), BATCH):
-            idx = order[k:k + BATCH]
+        out = self.torch.empty((len(sentences), DIMENSION))
+        for idx in sorted_batches(sentences):
             out[idx] = self.embed([sentences[i] for i in idx])
         return out
 

@@ -77,7 +77,7 @@ def fit(texts: list[str], labels: list[bool], seed: int = 0, log=None) -> crisis
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor((len(labels) - pos) / max(pos, 1.0)))
     opt = torch.optim.AdamW([{"params": adapters.adapter_params(), "lr": LR_ADAPTERS},
                              {"params": adapters.out_params(), "lr": LR_OUT}], weight_decay=0.01)
-    steps = EPOCHS * ((len(texts) + crisis_reader.BATCH - 1) // crisis_reader.BATCH)
+    steps = EPOCHS * ((len(texts) + semantic.BATCH - 1) // semantic.BATCH)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min((s + 1) / WARMUP, max(0.0, (steps - s) / max(1, steps - WARMUP))))
     model.train()  # the encoder's own dropout regularises the adapters
@@ -85,7 +85,7 @@ def fit(texts: list[str], labels: list[bool], seed: int = 0, log=None) -> crisis
     try:
         for epoch in range(EPOCHS):
             total = 0.0
-            for batch in _batches([len(i) for i in ids], crisis_reader.BATCH, rng):
+            for batch in _batches([len(i) for i in ids], semantic.BATCH, rng):
                 padded = tok.pad({"input_ids": [ids[i] for i in batch]}, return_tensors="pt")
                 loss = loss_fn(adapters.logits(model, padded), y[batch])
                 opt.zero_grad()
@@ -115,15 +115,6 @@ def _save(adapters: crisis_reader.Adapters, path: Path) -> str:
     return semantic.sha256_of(path)
 
 
-def _reload(path: Path, lo: float, hi: float, version: str) -> crisis_reader.Reader:
-    """Read back what was saved, as the detector will (16-bit weights)."""
-    from safetensors.torch import load_file
-
-    base = semantic.model()
-    adapters = crisis_reader.Adapters(base.model, RANK, ALPHA, load_file(str(path)))
-    return crisis_reader.Reader(adapters, crisis_reader.Thresholds(lo, hi), version)
-
-
 def _labelled(items: list[dict]) -> list[dict]:
     return [it for it in items if it["label"] in ("crisis", "none")]
 
@@ -150,7 +141,8 @@ def cross_validate(items: list[dict], folds: int, lo: float, hi: float, work: Pa
             adapters = fit([items[k]["text"] for k in train], [bool(y[k]) for k in train], seed=f, log=log)
             _save(adapters, path)
             adapters.detach()
-        reader = _reload(path, lo, hi, f"fold{f}")
+        # Read back what was saved, as the detector will (16-bit weights).
+        reader = crisis_reader.adapters_from(path, RANK, ALPHA, crisis_reader.Thresholds(lo, hi), f"fold{f}")
         head = train_head._head_dict(train_head._fit(Xa[np.array(train)], y[np.array(train)], 1.0),
                                      (crisis_head.load() or {}).get("threshold", 0.5))
         trace: list = []

@@ -87,6 +87,7 @@ def test_without_the_reader_the_rules_and_head_still_run(monkeypatch):
     try:
         assert crisis.analyse("I want to kill myself.").risk == "high"
         assert crisis.analyse("Feeling suicidal again.").risk != "none"
+        crisis.analyse("Lockdowns are making dogs suicidal.")  # a text the reader would read: it tries to load
         assert crisis.engine_info()["crisis_reader"].startswith("unavailable: disabled")
     finally:
         monkeypatch.undo()
@@ -150,6 +151,14 @@ def test_the_reader_is_asked_only_about_what_the_rules_could_not_place(text):
     statements: the reader is not asked, so it can neither raise nor
     lower them."""
     assert "reader" not in crisis.analyse(text).scores
+
+
+def test_the_reader_is_not_loaded_for_a_batch_it_would_not_read():
+    crisis_reader.reset()
+    crisis.analyse_many(["Went for a walk by the river today.", "I want to kill myself."])
+    assert crisis_reader.describe() == "not loaded yet"
+    crisis.analyse("Why are squirrels so suicidal")
+    assert crisis_reader.describe() == crisis_reader.read_meta()["version"]
 
 
 def test_the_reader_reads_uncertain_topic_words_and_bare_word_flags():
