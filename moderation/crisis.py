@@ -148,6 +148,10 @@ class _State:
     # Why signals were set aside: negated, quoted, hypothetical, generic
     # (people in general), thing (said of a thing), genre, specific, figure.
     set_aside: set[str] = field(default_factory=set)
+    # A denied sentence that goes on after a contrast ("not suicidal, but I
+    # want to sleep and never wake up"): sentence start -> where the unread
+    # remainder begins, in the folded text.
+    remainder: dict[int, int] = field(default_factory=dict)
 
 
 def _split(folded: str) -> list[_Sentence]:
@@ -565,6 +569,9 @@ def _restore_quantities(fo, folded: str) -> str:
     return "".join(chars)
 
 
+_CONTRAST = re.compile(r"(?<![a-z])(?:but|though|tho|although|just|only|however|yet)(?![a-z])")
+
+
 def _current_self(h: _Hit) -> bool:
     return (h.subject == "self" and not h.negated and not h.past and not h.hypothetical
             and not h.sent.quoted and not h.sent.genre)
@@ -606,6 +613,10 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
             continue  # modifiers, judged below
         if h.sent.quoted or h.negated:
             st.explained.add(h.sent.start)
+            if h.negated and not h.sent.quoted:
+                m = _CONTRAST.search(folded, h.end, h.sent.end)
+                if m and h.sent.end - m.end() >= 8:
+                    st.remainder[h.sent.start] = max(st.remainder.get(h.sent.start, 0), m.end())
             st.set_aside.add("negated" if h.negated else "quoted")
             continue
         if h.hypothetical and L.PURE_HYPOTHETICAL.search(folded, h.sent.start, h.start):
@@ -643,11 +654,13 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
         if kind == "state" and h.sent.question and h.subject == "self" and _subject(
                 folded[h.sent.start:h.start]) is None:
             continue  # "Feeling suicidal?": asking someone else
-        if kind == "state" and _subject(folded[h.sent.start:h.end]) is None and not h.past and not _FEELING.search(
-                folded[max(h.sent.start, h.start - 30):h.start]) and _first_subject(folded[h.end:h.sent.end]) != "self" \
-                and not _STATE_AFTER.match(folded, h.end, h.sent.end):
-            # A bare topic word ("suicidal") with nobody attached: the model
-            # judges it; without the model, flag it (fail safe).
+        if (kind == "state" or kind == "harm" and _HARM_NOUN.fullmatch(folded, h.start, h.end)) \
+                and _unattached(folded, h):
+            # A bare topic word ("suicidal", "self-harm") with nobody
+            # attached: the model judges it; without the model, flag it
+            # (fail safe). A content warning, a study or a list of symptoms
+            # names self-harm without anyone disclosing it: on the dev tweets
+            # the bare noun flagged 24 "none" items for 6 "crisis" ones.
             st.uncertain.append((h.start, h.end))
             continue
         if kind == "state" and h.sent.joke and not h.past and _hedged_state(folded, h):
@@ -738,12 +751,28 @@ _STRONG_STATE = re.compile(r"(?:am|'m|im|feel|feeling|felt|been|get|getting|so|v
                            r"extremely|literally|always|constantly|again)\W*(?:\w+\W+)?$")
 
 
-# "suicidal thoughts are back", "the suicidal urges are getting worse": a
-# state that is happening to someone now; with no one else named, the writer.
-_STATE_AFTER = re.compile(r"\W*(?:are|r|is|'re|'s|keep|keeps|have been|been|just)?\W*(?:back|again|returning|"
+# "suicidal thoughts are back", "the suicidal urges are getting worse",
+# "self-harm urges are back": a state that is happening to someone now; with
+# no one else named, the writer.
+_STATE_AFTER = re.compile(r"\W*(?:(?:urges?|thoughts?|feelings?)\W+)?(?:are|r|is|'re|'s|keep|keeps|have been|been|just)?"
+                          r"\W*(?:back|again|returning|"
                           r"creeping|coming back|getting (?:worse|louder|stronger|bad|really)|so (?:bad|loud|strong)|"
-                          r"worse|louder|stronger|eating|won'?t (?:stop|leave|go away)|hitting|kicking in|every ?day|"
+                          r"worse|louder|stronger|eating (?:me|at me|away)|won'?t (?:stop|leave|go away)|hitting|kicking in|every ?day|"
                           r"all (?:day|night|the time))(?![a-z])")
+
+
+_HARM_NOUN = re.compile(r"self[- ]?(?:harm|injury)")
+
+
+def _unattached(folded: str, h: _Hit) -> bool:
+    """Nobody is attached to the signal: no person word before it in its
+    sentence or just after it, no feeling word leading into it ("feeling
+    suicidal"), not in the past, and no state said to be happening now
+    ("suicidal thoughts are back")."""
+    return (_subject(folded[h.sent.start:h.end]) is None and not h.past
+            and not _FEELING.search(folded[max(h.sent.start, h.start - 30):h.start])
+            and _first_subject(folded[h.end:h.sent.end]) != "self"
+            and not _STATE_AFTER.match(folded, h.end, h.sent.end))
 
 
 def _hedged_state(folded: str, h: _Hit) -> bool:
@@ -843,14 +872,22 @@ def analyse_many(texts: list[str], head: dict | None = None, reader=_SHIPPED,
         for sent in _semantic_sentences(sents):
             if fo is None:
                 break
+            begin = sent.start
             if sent.start in st.explained and not any(sent.start <= u < sent.end for u, _ in st.uncertain):
-                continue
-            s, e = fo.span(sent.start, sent.end)
-            chunk = fo.source[s:e].strip(" >\n")
+                if sent.start not in st.remainder:
+                    continue
+                begin = st.remainder[sent.start]
+            s, e = fo.span(begin, sent.end)
+            raw = fo.source[s:e]
+            chunk = raw.strip(" >\n")
+            # The reason's span covers the words read, not the spaces or
+            # quote marks around them.
+            s += len(raw) - len(raw.lstrip(" >\n"))
+            e = s + len(chunk)
             if len(chunk) < 8:
                 continue
             unc = any(sent.start <= u < sent.end for u, _ in st.uncertain)
-            if not unc and L.SEMANTIC_CUES.isdisjoint(_TOKEN_RE.findall(sent.text)):
+            if not unc and L.SEMANTIC_CUES.isdisjoint(_TOKEN_RE.findall(sent.text[begin - sent.start:])):
                 continue  # no distress vocabulary: the model could only add noise and latency
             if not unc:
                 if free_left <= 0:

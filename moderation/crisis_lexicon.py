@@ -162,6 +162,9 @@ SELF_HARM = _rx(
     r"self[- ]?harm(?:ing|ed|s)?", r"self[- ]?injur(?:y|e|ing|ed)", r"(?<!de)relaps(?:e|ed|ing) (?:on|into) (?:sh|self)",
     r"(?:urge|urges|want|wanna|wanting) to (?:cut|sh|hurt myself|self[- ]?harm)",
     r"sh (?:again|urges?|scars?|relapse)", r"(?:my|fresh|new) (?:cuts|scars)",
+    # living with it, in the writer's words: "struggling with self-harm again"
+    r"(?:struggl|deal|battl|fight|cop)(?:e|es|ed|ing)? with (?:my )?self[- ]?harm(?:ing)?",
+    r"(?:think|thinking|thought|thoughts) (?:about|of) (?:self[- ]?harm(?:ing)?|cutting(?: myself)?|hurting myself)",
     r"(?:urge|urges|tempted|want|wanting|wanna) to (?:\w+ ){1,3}(?:in|into|across|through|on) my (?:neck|wrists?|arms?|"
     r"throat|skin|thighs?|legs?|stomach)",
 )

@@ -45,6 +45,12 @@ CONCERN = [
     # passive death wishes in the writer's own words, often after a denial
     "I'm not suicidal but I wish I'd just die in my sleep.",
     "not suicidal or anything, I just don't like being alive very much",
+    # the denial is honoured, but what follows the "but" is read on its own
+    # (the semantic layer, no rule word for these)
+    "I'm not suicidal or anything but I really want to sleep and never wake up.",
+    "no suicidal stuff but I kinda don't wanna be anymore",
+    # as "I do feel low." is when it stands alone
+    "I would never kill myself, but I do feel low.",
     "I feel like dying every single day.",
     "I just want it all to end.",
     "honestly can't wait to leave this world",
@@ -66,6 +72,10 @@ CONCERN = [
 ]
 HIGH = [
     "I want to kill myself.",
+    # self-harm, living with it, in the writer's words
+    "I've been struggling with self-harm again.",
+    "Thinking about self-harm a lot tonight.",
+    "Self-harm urges are back and they're loud.",
     "I want to die.",
     "I've been feeling really suicidal this week.",
     "I cut myself again last night and I feel awful.",
@@ -157,7 +167,9 @@ NONE = [
     # negation
     "I'm not suicidal, just exhausted after a long week.",
     "I don't want to die, I want things to get better.",
-    "I would never kill myself, but I do feel low.",
+    "Not suicidal, just tired.",
+    "I'm not suicidal, I'm just having a bad day.",
+    "I'm not suicidal, but work has been so busy this week.",
     # questions and hypotheticals about others
     "What do I say to someone who's suicidal?",
     "How can I support people who are suicidal?",
@@ -226,6 +238,14 @@ STILL_SELF = [
 @pytest.mark.parametrize("text", STILL_SELF)
 def test_described_thing_reading_keeps_disclosures(text):
     check(text, "concern", "imminent")
+
+
+def test_a_denial_stays_honoured_when_what_follows_it_is_flagged():
+    text = "I'm not suicidal or anything but I really want to sleep and never wake up."
+    f = check(text, "concern", "concern")
+    [reason] = f.reasons
+    # The moderator sees the death wish highlighted, not the denied word.
+    assert text[reason.start:reason.end] == "I really want to sleep and never wake up."
 
 
 @pytest.mark.parametrize("text", NONE)
@@ -447,6 +467,20 @@ def test_anchor_gate_never_hides_a_signal(text):
     fast, _, _ = _rules(text)
     full, _, _ = _rules(text, gate=False)
     assert (fast.risk, fast.categories, fast.uncertain) == (full.risk, full.categories, full.uncertain)
+
+
+def test_a_bare_self_harm_noun_is_judged_like_the_bare_topic_word():
+    """A content warning, a statistic or a list of symptoms names self-harm
+    without anyone disclosing it: the rules leave the noun to the model, as
+    they leave a bare "suicidal", and without the model it is flagged."""
+    text = "The stats on self-harm among teenagers are worrying."
+    st, _, _ = crisis._rules(text)
+    assert st.risk == 0 and st.uncertain
+    assert crisis.analyse_rules(text).risk == "concern"  # fail safe: no model, a moderator reads it
+    assert crisis.analyse(text).risk == "none"
+    # Attached to the writer, it is a disclosure whatever the model says.
+    assert crisis.analyse_rules("Self-harm urges are back.").risk == "high"
+    assert crisis.analyse_rules("My self-harm is getting worse.").risk == "high"
 
 
 def test_means_in_news_about_the_topic_is_not_imminent():
