@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-VERSION = "crisis-rules-4"
+VERSION = "crisis-rules-5"
 
 # Evasive and misspelt forms of the core words. Folding already turns digits
 # and symbols into letters; these cover masking with "*", dropped or doubled
