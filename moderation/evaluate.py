@@ -1,6 +1,7 @@
 """Measure the engine on labelled data.
 
     python -m moderation.evaluate --task crisis|toxicity|sanitize FILE.jsonl [--json] [--limit N]
+                                  [--audit AUDIT.jsonl]
 
 Formats are those of ``../shared/data/README.md``. Everything goes through
 the public ``screen_many`` (batched), so what is measured is what the forum
@@ -10,7 +11,9 @@ gets. The data is read at run time only; none of it is copied into Kindred.
             Reports recall on ``crisis`` items and the flag rate on ``none``
             items per source; ``ambiguous`` items are reported separately
             (neither hit nor miss); precision/recall/F1; a confusion table of
-            label x risk; the worst misses and false alarms.
+            label x risk; the worst misses and false alarms. With
+            ``--audit``, what raters read in a sample against the issue's
+            rules, and the recall ceiling that implies (see docs/crisis.md).
 * toxicity: an item is flagged when the verdict has any ``abuse.*``
             category. Precision/recall/F1 overall, by source and by original
             label; misses and false alarms.
@@ -128,7 +131,8 @@ def _short(text: str, n: int = 140) -> str:
 
 # -- crisis ------------------------------------------------------------------------
 
-def evaluate_crisis(items: list[dict[str, Any]], *, misses: int = 8) -> dict[str, Any]:
+def evaluate_crisis(items: list[dict[str, Any]], *, misses: int = 8,
+                    audit: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     # The long Reddit posts are screened as posts; limits would block the few
     # very long ones, which would then count as unflagged, so they are kept.
     verdicts = _screen_all([it["text"] for it in items])
@@ -169,7 +173,117 @@ def evaluate_crisis(items: list[dict[str, Any]], *, misses: int = 8) -> dict[str
         "by_source": sources,
         "confusion": {label: dict(confusion[label]) for label in ("crisis", "ambiguous", "none") if label in confusion},
         **_examples(missed, alarms, misses),
+        **({"audit": audit_crisis(items, verdicts, audit)} if audit is not None else {}),
     }
+
+
+# -- the audit: do the labels agree with the issue's rules? ---------------------------
+#
+# An audit file holds, per item id, what independent raters read in the text
+# against the issue's own rules (never the dataset's label, never the
+# detector's output): "flag" (it discloses the writer's own distress, death
+# wish, suicidal feelings or self-harm now), "no" (negated, someone else's,
+# a question, a quote, news, lyrics, fiction or hyperbole), "either" (past
+# events: no more than concern, so flagging is optional) or "unsure". Where
+# every rater says "no", a detector that follows the rules must not flag the
+# item, whatever its label; so the share of such items among a label's
+# "crisis" items bounds the recall any rule-following detector can reach.
+VERDICTS = ("flag", "either", "unsure", "no")
+
+
+def read_audit(path: str) -> list[dict[str, Any]]:
+    rows = read_jsonl(path)
+    for n, row in enumerate(rows, 1):
+        raters = row.get("verdicts")
+        if "id" not in row or not isinstance(raters, dict) or not raters \
+                or any(v not in VERDICTS for v in raters.values()):
+            raise ValueError(f"audit line {n}: expected {{\"id\": ..., \"verdicts\": {{rater: one of "
+                             f"{', '.join(VERDICTS)}}}}}")
+    return rows
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval for a proportion k/n (95 % by default):
+    sound at the small counts an audit sample gives."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = k / n
+    d = 1 + z * z / n
+    mid = (p + z * z / (2 * n)) / d
+    half = z * (p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5 / d
+    return (round(max(0.0, mid - half), 4), round(min(1.0, mid + half), 4))
+
+
+def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float:
+    n = len(a)
+    if n == 0:
+        return 0.0
+    observed = sum(x == y for x, y in zip(a, b)) / n
+    ca, cb = Counter(a), Counter(b)
+    expected = sum(ca[v] * cb[v] for v in set(ca) | set(cb)) / (n * n)
+    return round((observed - expected) / (1 - expected), 4) if expected < 1 else 1.0
+
+
+def audit_crisis(items: list[dict[str, Any]], verdicts: Sequence[Any], audit: list[dict[str, Any]]) -> dict[str, Any]:
+    by_id = {row["id"]: row["verdicts"] for row in audit}
+    raters = sorted({r for row in audit for r in row["verdicts"]})
+    per_label: dict[str, Counter[str]] = defaultdict(Counter)
+    detector: Counter[str] = Counter()
+    pairs: list[tuple[str, str]] = []
+    for it, v in zip(items, verdicts):
+        said = by_id.get(it.get("id"))
+        if said is None or it["label"] not in ("crisis", "none"):
+            continue
+        votes = set(said.values())
+        reading = "must_flag" if votes == {"flag"} else "must_not" if votes == {"no"} else "open"
+        per_label[it["label"]][reading] += 1
+        flagged = RISK_RANK.get(v.risk, 0) >= RISK_RANK["concern"]
+        detector[f"{reading}_n"] += 1
+        detector[f"{reading}_flagged"] += int(flagged)
+        if len(raters) >= 2 and raters[0] in said and raters[1] in said:
+            pairs.append((said[raters[0]], said[raters[1]]))
+    out: dict[str, Any] = {"raters": raters, "matched": sum(sum(c.values()) for c in per_label.values())}
+    for label, c in sorted(per_label.items()):
+        n = sum(c.values())
+        out[label] = {"n": n, **{k: c[k] for k in ("must_flag", "open", "must_not")}}
+    crisis_n = out.get("crisis", {}).get("n", 0)
+    if crisis_n:
+        lo, hi = wilson(out["crisis"]["must_not"], crisis_n)
+        # Recall is at most the share of crisis items the rules allow flagging.
+        out["recall_ceiling"] = {"estimate": round(1 - out["crisis"]["must_not"] / crisis_n, 4),
+                                 "ci95": [round(1 - hi, 4), round(1 - lo, 4)]}
+    none_n = out.get("none", {}).get("n", 0)
+    if none_n:
+        lo, hi = wilson(out["none"]["must_flag"], none_n)
+        out["none_flag_floor"] = {"estimate": round(out["none"]["must_flag"] / none_n, 4), "ci95": [lo, hi]}
+    out["detector"] = {k: {"n": detector[f"{k}_n"], "flagged": detector[f"{k}_flagged"]}
+                       for k in ("must_flag", "open", "must_not")}
+    if pairs:
+        out["kappa"] = cohen_kappa([a for a, _ in pairs], [b for _, b in pairs])
+    return out
+
+
+def _print_audit(a: dict[str, Any]) -> None:
+    print(f"\n  Audit against the issue's rules ({a['matched']} items; raters {', '.join(a['raters'])}"
+          + (f"; Cohen's kappa {a['kappa']:.2f}" if "kappa" in a else "") + "):")
+    for label in ("crisis", "none"):
+        if label in a:
+            c = a[label]
+            print(f"    labelled {label}: {c['n']}; every rater: flag {c['must_flag']}, no {c['must_not']}; "
+                  f"open {c['open']}")
+    if "recall_ceiling" in a:
+        r = a["recall_ceiling"]
+        print(f"    recall ceiling for a detector that follows the rules: {r['estimate']:.3f} "
+              f"(95 % CI {r['ci95'][0]:.3f}-{r['ci95'][1]:.3f})")
+    if "none_flag_floor" in a:
+        r = a["none_flag_floor"]
+        print(f"    none items the rules require flagging: {r['estimate']:.3f} "
+              f"(95 % CI {r['ci95'][0]:.3f}-{r['ci95'][1]:.3f})")
+    d = a["detector"]
+    for k, name in (("must_flag", "must flag"), ("must_not", "must not flag"), ("open", "open")):
+        if d[k]["n"]:
+            print(f"    detector on items the rules say {name}: flagged {d[k]['flagged']}/{d[k]['n']} "
+                  f"({d[k]['flagged'] / d[k]['n']:.3f})")
 
 
 def _print_crisis(r: dict[str, Any]) -> None:
@@ -191,6 +305,8 @@ def _print_crisis(r: dict[str, Any]) -> None:
     print("    " + f"{'':<10}" + "".join(f"{risk:>10}" for risk in RISKS))
     for label, row in r["confusion"].items():
         print("    " + f"{label:<10}" + "".join(f"{row.get(risk, 0):>10}" for risk in RISKS))
+    if "audit" in r:
+        _print_audit(r["audit"])
     _print_examples("Worst misses (crisis, not flagged)", r["worst_misses"])
     _print_examples("Worst false alarms (none, flagged)", r["worst_false_alarms"])
 
@@ -297,11 +413,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
     ap.add_argument("--limit", type=int, help="only the first N items")
     ap.add_argument("--examples", type=int, default=8, help="how many misses/false alarms to show")
+    ap.add_argument("--audit", metavar="AUDIT.jsonl",
+                    help="crisis only: raters' readings of items against the issue's rules "
+                         "(docs/audit/); reports the recall ceiling they imply")
     args = ap.parse_args(argv)
     try:
         items = read_jsonl(args.file, args.limit)
+        audit = read_audit(args.audit) if args.audit else None
     except OSError as exc:
-        print(f"error: cannot read {args.file}: {exc}", file=sys.stderr)
+        print(f"error: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if audit is not None and args.task != "crisis":
+        print("error: --audit applies to --task crisis only", file=sys.stderr)
         return 2
     required = {"crisis": ("text", "label"), "toxicity": ("text", "toxic"), "sanitize": ("input",)}[args.task]
     for n, it in enumerate(items, 1):
@@ -311,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     start = time.perf_counter()
     if args.task == "crisis":
-        result = evaluate_crisis(items, misses=args.examples)
+        result = evaluate_crisis(items, misses=args.examples, audit=audit)
     elif args.task == "toxicity":
         result = evaluate_toxicity(items, misses=args.examples)
     else:

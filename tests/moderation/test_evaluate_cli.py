@@ -59,6 +59,57 @@ def test_crisis_report(tmp_path, scripted_crisis, capsys) -> None:
     assert "Worst misses" in text and "everything is fine really" in text
 
 
+def test_crisis_audit_reports_the_ceiling_the_rules_imply(tmp_path, scripted_crisis, capsys) -> None:
+    # Raters read a2 (labelled crisis) as something the rules never flag, and
+    # a4 (labelled none) as a disclosure; b1 they split on.
+    audit = write_jsonl(tmp_path / "audit.jsonl", [
+        {"id": "a1", "verdicts": {"a": "flag", "b": "flag"}},
+        {"id": "a2", "verdicts": {"a": "no", "b": "no"}},
+        {"id": "a3", "verdicts": {"a": "no", "b": "no"}},
+        {"id": "a4", "verdicts": {"a": "flag", "b": "flag"}},
+        {"id": "b1", "verdicts": {"a": "flag", "b": "unsure"}},
+        {"id": "b2", "verdicts": {"a": "either", "b": "either"}},  # ambiguous: left out
+        {"id": "zz", "verdicts": {"a": "no", "b": "no"}},  # not in the data: left out
+    ])
+    path = write_jsonl(tmp_path / "c.jsonl", CRISIS_ROWS)
+    assert evaluate.main(["--task", "crisis", str(path), "--audit", str(audit), "--json"]) == 0
+    a = json.loads(capsys.readouterr().out)["audit"]
+    assert a["matched"] == 5 and a["raters"] == ["a", "b"]
+    assert a["crisis"] == {"n": 3, "must_flag": 1, "open": 1, "must_not": 1}
+    assert a["none"] == {"n": 2, "must_flag": 1, "open": 0, "must_not": 1}
+    assert a["recall_ceiling"]["estimate"] == pytest.approx(2 / 3, abs=1e-4)
+    lo, hi = a["recall_ceiling"]["ci95"]
+    assert lo < 2 / 3 < hi <= 1
+    assert a["none_flag_floor"]["estimate"] == 0.5
+    # The detector flagged a1 and a4 (must flag), neither a2 nor a3 (must not), b1 (open).
+    assert a["detector"] == {"must_flag": {"n": 2, "flagged": 2}, "open": {"n": 1, "flagged": 1},
+                             "must_not": {"n": 2, "flagged": 0}}
+    assert -1 <= a["kappa"] <= 1
+    assert evaluate.main(["--task", "crisis", str(path), "--audit", str(audit)]) == 0
+    text = capsys.readouterr().out
+    assert "recall ceiling for a detector that follows the rules: 0.667" in text
+
+
+def test_wilson_interval_and_kappa() -> None:
+    assert evaluate.wilson(0, 0) == (0.0, 1.0)
+    lo, hi = evaluate.wilson(33, 200)
+    assert (lo, hi) == pytest.approx((0.120, 0.223), abs=1e-3)
+    assert evaluate.cohen_kappa(["flag", "no", "no"], ["flag", "no", "no"]) == 1.0
+    assert evaluate.cohen_kappa(["flag", "no"], ["no", "flag"]) < 0
+
+
+def test_a_malformed_audit_file_gets_a_clear_error(tmp_path, capsys) -> None:
+    path = write_jsonl(tmp_path / "c.jsonl", CRISIS_ROWS)
+    audit = write_jsonl(tmp_path / "audit.jsonl", [{"id": "a1", "verdicts": {"a": "maybe"}}])
+    assert evaluate.main(["--task", "crisis", str(path), "--audit", str(audit)]) == 2
+    assert "audit line 1: expected" in capsys.readouterr().err
+    good = write_jsonl(tmp_path / "good.jsonl", [{"id": "a1", "verdicts": {"a": "flag"}}])
+    assert evaluate.main(["--task", "toxicity", str(path), "--audit", str(good)]) == 2
+    assert "--audit applies to --task crisis only" in capsys.readouterr().err
+    assert evaluate.main(["--task", "crisis", str(path), "--audit", str(tmp_path / "nope.jsonl")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
 def test_toxicity_report(tmp_path, scripted_crisis, capsys) -> None:
     rows = [
         {"id": "t1", "text": "you're a pathetic loser", "toxic": True, "source": "s", "source_label": "insult"},
