@@ -103,6 +103,10 @@ PASSIVE = _rx(
     r"(?:no one|nobody|noone) (?:would|will|'d) (?:miss me|notice|care) if i (?:died|was gone|were gone|disappeared|"
     r"wasn'?t here|weren'?t here|killed myself|was dead|were dead|didn'?t exist|left forever)",
     r"(?:can'?t|cannot) keep (?:living|going|doing this)(?: like this)?",
+    # Not meaning to come back: how some people say goodbye, and also how
+    # people talk about leaving a place or a job, so a moderator reads it
+    # (concern) rather than the forum holding it as a final message.
+    r"(?:not|never|no) (?:planning|plan|intention|intending) (?:on|to|of) (?:be )?(?:coming|come) back(?= *(?:[.!,;]|$|ever|again))",
     r"tired of (?:living|being alive|life|existing|waking up|being here)", r"what'?s the point (?:of|in) (?:living|life|anything)",
     r"(?:no|nothing to) (?:point|reason) (?:in|to|of) (?:living|live|life|going on)",
     r"(?:can'?t|cannot) (?:go on|keep going|do this anymore|do this any more|take (?:it|this|much more) any ?more)",
@@ -178,6 +182,7 @@ PLAN = _rx(
     r"(?:going to|gonna|gon|will|i'?ll|planning to|plan to|about to|decided to|ready to) (?:do it|go through with it|"
     r"end it|finally do it|finish it)",
     r"(?:picked|chose|chosen|set) (?:a |the )?(?:date|day|time|place|spot)",
+    r"(?:date|day|night|time) (?:that )?(?:i'?ve |i have |i )(?:set|picked|chose|chosen)(?! (?:up|off|out|aside|for work))",
     r"(?:tonight|today|tomorrow|this weekend) (?:is|'s) the (?:night|day)",
 )
 
@@ -415,7 +420,7 @@ KIND_ANCHORS: dict[str, frozenset[str]] = {
     "passive": _w("death funeral dead gone die dies died dye disappear vanish forever wake waking exist existing born "
                   "wasn't wasnt weren't werent alive without miss notice care living can't cant cannot life point "
                   "reason dying want wanna need world earth planet cease sometimes often existence disappeared live lose "
-                  "loses losing lost reasons keeping keeps kept night tonight tomorrow day week weekend"),
+                  "loses losing lost reasons keeping keeps kept night tonight tomorrow day week weekend back"),
     "distress": _w("myself hopeless hopelessness way hope hate worthless empty burden broken trapped numb giving nothing "
                    "lowest bottom dark cope done tired apart drowning failure better gets crying cried one noone nobody "
                    "place headspace state distress given point emotional"),

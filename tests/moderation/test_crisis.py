@@ -49,6 +49,8 @@ CONCERN = [
     # (the semantic layer, no rule word for these)
     "I'm not suicidal or anything but I really want to sleep and never wake up.",
     "no suicidal stuff but I kinda don't wanna be anymore",
+    # not meaning to come back: a moderator reads it (a goodbye, or a move)
+    "im going out for a walk, not planning on coming back.",
     # as "I do feel low." is when it stands alone
     "I would never kill myself, but I do feel low.",
     "I feel like dying every single day.",
@@ -102,6 +104,7 @@ HIGH = [
 IMMINENT = [
     "I'm going to kill myself tonight.",
     "I'm going to do it after everyone's asleep. I can't keep living like this.",
+    "Saturday is the day I've set. I want to die.",
     "I want to die and I have 800mg saved up.",
     "This is goodbye. Thank you for everything.",
     "I'm giving my things away to my friends so they have something to remember me by.",
@@ -168,6 +171,9 @@ NONE = [
     "I'm not suicidal, just exhausted after a long week.",
     "I don't want to die, I want things to get better.",
     "Not suicidal, just tired.",
+    # leaving a place, with where to
+    "Moving to Spain next month and not planning on coming back to this town.",
+    "Saturday is the day I set up the stall at the market.",
     "I'm not suicidal, I'm just having a bad day.",
     "I'm not suicidal, but work has been so busy this week.",
     # questions and hypotheticals about others
