@@ -244,8 +244,16 @@ def _subject(prefix: str) -> str | None:
         if tok in L.SPECIFIC_PEOPLE:
             return "specific"
         if tok in L.GENERIC_PEOPLE:
+            if tok in _ANY and k + 1 < len(toks) and toks[k + 1] == "else":
+                # "Does anyone else feel suicidal?": "else" counts the writer
+                # in. It is how many members first say it on a peer-support
+                # forum; "what do I say to someone who's suicidal?" is not.
+                return "self"
             return "self" if tok in _AS_SELF and _as_self(toks, k) else "generic"
     return None
+
+
+_ANY = frozenset(("anyone", "anybody", "any1", "anyone's"))
 
 
 # A subject *after* the signal counts only when it reports the words
@@ -347,9 +355,34 @@ def _names_writer(folded: str, hit: _Hit) -> bool:
 _POSSESSOR = re.compile(r"(?<![a-z'])(?:my|our|your|his|her|their|the|this|that) $|(?<![a-z'])(?<!as )(?:a|an) $")
 
 
+# The signal closes a list ("depression, anxiety, or suicidal thoughts"):
+# what governs the list governs its last item, so the subject and a denial
+# are read from before the list's first item. Items are one to three words
+# with no person word in them.
+_ITEM_WORD = (r"(?!(?:no|not|never|nor|and|or|have|has|had|having|with|without|any|dealt|deal|get|got|feel|feeling|"
+              r"am|is|are|was|were|be|been|being|im|i'm)(?![a-z'-]))[a-z'-]+")
+_LIST_TAIL = re.compile(rf"(?<![a-z'])(?:{_ITEM_WORD}(?: {_ITEM_WORD}){{0,2}}, ){{1,5}}"
+                        rf"(?:{_ITEM_WORD}(?: {_ITEM_WORD}){{0,2}},? )?(?P<conj>and|or|nor|&) $")
+
+
+def _before_list(prefix: str) -> tuple[str, bool] | None:
+    """The prefix before a list the signal closes, and whether the list is
+    joined by "or"/"nor" (the only lists a denial carries through: "no
+    depression, anxiety or suicidal thoughts"; "I'm not tired, stressed
+    and suicidal" is not how people deny)."""
+    m = _LIST_TAIL.search(prefix)
+    if m is None or any(t in L.SELF_PEOPLE or t in L.SPECIFIC_PEOPLE or t in L.GENERIC_PEOPLE
+                        for t in _TOKEN_RE.findall(m.group())):
+        return None
+    return prefix[:m.start()], m.group("conj") in ("or", "nor") and not L.NOT_NEGATION.search(prefix[-60:])
+
+
 def _context(hit: _Hit, folded: str) -> None:
     sent = hit.sent
     prefix_all = folded[sent.start:hit.start]
+    listed = _before_list(prefix_all)
+    if listed is not None:
+        prefix_all = listed[0]
     breaks = list(_CLAUSE_BREAK.finditer(prefix_all))
     clause = prefix_all[breaks[-1].end():] if breaks else prefix_all
     subj = _subject(clause) or _subject(prefix_all)
@@ -374,7 +407,8 @@ def _context(hit: _Hit, folded: str) -> None:
             subj = "specific"  # "my suicidal sister": the word describes her
     hit.subject = subj
     tail = clause[-40:]
-    hit.negated = bool(L.NEGATION.search(tail)) and not L.NOT_NEGATION.search(tail[-30:])
+    hit.negated = bool(L.NEGATION.search(tail)) and not L.NOT_NEGATION.search(tail[-30:]) \
+        and (listed is None or listed[1])
     hit.hypothetical = bool(L.HYPOTHETICAL.search(clause))
     hit.past = sent.past and not sent.recent
 
@@ -769,7 +803,9 @@ def _unattached(folded: str, h: _Hit) -> bool:
     sentence or just after it, no feeling word leading into it ("feeling
     suicidal"), not in the past, and no state said to be happening now
     ("suicidal thoughts are back")."""
-    return (_subject(folded[h.sent.start:h.end]) is None and not h.past
+    prefix = folded[h.sent.start:h.start]
+    listed = _before_list(prefix)
+    return (_subject((listed[0] if listed else prefix) + folded[h.start:h.end]) is None and not h.past
             and not _FEELING.search(folded[max(h.sent.start, h.start - 30):h.start])
             and _first_subject(folded[h.end:h.sent.end]) != "self"
             and not _STATE_AFTER.match(folded, h.end, h.sent.end))

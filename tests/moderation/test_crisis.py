@@ -74,6 +74,11 @@ CONCERN = [
 ]
 HIGH = [
     "I want to kill myself.",
+    # the last item of a list: the list's subject is the writer
+    "I have depression, anxiety and suicidal thoughts.",
+    # "anyone else" counts the writer in
+    "Does anyone else feel suicidal?",
+    "Is anyone else struggling with suicidal thoughts tonight?",
     # self-harm, living with it, in the writer's words
     "I've been struggling with self-harm again.",
     "Thinking about self-harm a lot tonight.",
@@ -171,6 +176,11 @@ NONE = [
     "I'm not suicidal, just exhausted after a long week.",
     "I don't want to die, I want things to get better.",
     "Not suicidal, just tired.",
+    # a denial governs the whole list it opens
+    "I've honestly never dealt with depression, severe anxiety, or suicidal thoughts.",
+    "I have no depression, anxiety or suicidal thoughts.",
+    "Not depressed, tired, or suicidal, just busy.",
+    "Does anyone know how to help someone who is suicidal?",
     # leaving a place, with where to
     "Moving to Spain next month and not planning on coming back to this town.",
     "Saturday is the day I set up the stall at the market.",
