@@ -68,7 +68,7 @@ bench: install
 	$(PY) bench/run_all.py
 
 evaluate: install
-	$(PY) -m moderation.evaluate --task crisis ../shared/data/crisis/crisis-dev.jsonl
+	$(PY) -m moderation.evaluate --task crisis ../shared/data/crisis/crisis-dev.jsonl --audit docs/audit/twitter-2026-11-25.jsonl
 	$(PY) -m moderation.evaluate --task toxicity ../shared/data/toxicity/toxicity-dev.jsonl
 	$(PY) -m moderation.evaluate --task sanitize ../shared/data/sanitize/sanitize-dev.jsonl
 

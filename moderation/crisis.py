@@ -426,7 +426,7 @@ def _context(hit: _Hit, folded: str) -> None:
 #   encourage: urging someone else
 _SIGNALS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("self", L.IDEATION_SELF), ("final", L.FINAL), ("act", L.ACT), ("plan", L.PLAN), ("harm", L.SELF_HARM),
-    ("other", L.OTHER), ("subj", L.IDEATION_SUBJ), ("topic", L.TOPIC), ("passive", L.PASSIVE),
+    ("other", L.OTHER), ("act", L.OTHER_ACT), ("subj", L.IDEATION_SUBJ), ("topic", L.TOPIC), ("passive", L.PASSIVE),
     ("distress", L.DISTRESS), ("time", L.TIMEFRAME),
     ("means", L.MEANS), ("method", L.METHOD), ("encourage", L.ENCOURAGE),
 )
@@ -550,8 +550,9 @@ def _rules(text: str, gate: bool = True) -> tuple[_State, object, list[_Sentence
                 kind_ = kind
             hit = _Hit(kind_, s, e, sent)
             _context(hit, folded)
-            if kind == "other" and hit.subject != "generic":
-                hit.subject = "specific"  # "herself": the words say who
+            if (kind == "other" or pat is L.OTHER_ACT and g.startswith(("she", "he", "they"))) \
+                    and hit.subject != "generic":
+                hit.subject = "specific"  # "herself", "she's taken...": the words say who
             hits.append(hit)
             if kind not in ("time", "means", "method", "encourage"):
                 taken.append((s, e))

@@ -87,6 +87,24 @@ OTHER = _rx(
     r"(?:cut|cutting|cuts|hurt|hurting|hurts|harm|harming|harms|burn|burning|burns)(?:ed)? (?:him|her|them)sel(?:f|ves)",
 )
 
+# Someone else's act in progress, or their goodbye, in words that name them
+# ("she's taken all her pills", "my brother posted a goodbye message"). A
+# member reporting this needs the emergency number and a moderator now; the
+# act patterns above are the writer's own.
+_TOO_MANY = (r"(?:a lot|loads|lots|a bunch|a handful|too many|way too many|a whole (?:bottle|pack|box|packet)|"
+             r"(?:her|his|their|my|the) (?:whole|entire) (?:bottle|pack|box|packet|prescription))(?: of)?"
+             r"(?: her| his| their| my| the)?(?: \w+)? (?:pills|tablets|meds|medication|medicine|painkillers|paracetamol)")
+OTHER_ACT = _rx(
+    rf"(?:she|he|they)(?:'s| has| have|'ve| had)? (?:just |already )?(?:taken|took|swallowed|downed) {_TOO_MANY}",
+    # "...wants to kill herself and took too many pills": the subject is
+    # read from the sentence, whoever it is (the writer too)
+    rf"(?:and|then) (?:has |have |had |'s )?(?:just |already )?(?:taken|took|swallowed|downed) {_TOO_MANY}",
+    r"(?:she|he|they)(?:'s| has| have|'ve)? (?:just |already )?(?:overdosed|od'?d|od'?ed)",
+    r"(?:she|he|they)(?:'s| is| are|'re) (?:overdosing|standing on (?:the|a) (?:edge|ledge|bridge|roof|railing))",
+    r"(?:sent|posted|left|wrote|texted) (?:me |us )?(?:a|her|his|their) (?:goodbye|suicide|final|last) "
+    r"(?:message|note|letter|text|post)",
+)
+
 # The topic word on its own: the semantic layer judges it (see crisis.py).
 TOPIC = _rx(SUICIDE)
 
@@ -410,7 +428,7 @@ KIND_ANCHORS: dict[str, frozenset[str]] = {
     "final": _w("goodbye goodbyes things stuff belongings possessions pets pet cat dog time here around alive last "
                 "final love loved kids kid sorry me body"),
     "act": _w("taken took swallowed downed drank drunk ate eaten overdosed od odd od'd od'ed oded overdosing od'ing "
-              "oding kicking starting edge ledge bridge roof railing bleeding downing down neck popped"),
+              "oding kicking starting edge ledge bridge roof railing bleeding downing down neck popped goodbye final last"),
     "plan": _w("plan planned note notes letter letters do go end finish date day time place spot night"),
     "harm": _w("myself meself arm arms wrist wrists leg legs thigh thighs skin body stomach sh cut cuts scars self "
                "selfharm selfharming injury injure injuring injured neck wrist wrists throat"),

@@ -304,6 +304,33 @@ def test_third_party_with_a_plan_is_high_for_moderators():
     assert f.audience == "other"
 
 
+THIRD_ACT = [
+    # someone else's act in progress, or their goodbye: the member needs the
+    # emergency number and a moderator now
+    "My girlfriend said she wants to kill herself and took a lot of pills.",
+    "My friend just told me she's taken too many of her sleeping pills.",
+    "My brother posted a goodbye message and I can't reach him.",
+    "I think he overdosed, he's not answering.",
+]
+NOT_THIRD_ACT = [
+    "She took a lot of photos at the wedding.",
+    "She's taken all her pills today like the doctor said.",
+    "When people have overdosed, the first hour matters.",
+    "He overdosed last year and is doing well now.",
+]
+
+
+@pytest.mark.parametrize("text", THIRD_ACT)
+def test_someone_elses_act_in_progress_is_high_with_helper_signposting(text):
+    f = check(text, "high")
+    assert f.audience == "other" and "crisis.third_party" in f.categories
+
+
+@pytest.mark.parametrize("text", NOT_THIRD_ACT)
+def test_not_someone_elses_act(text):
+    check(text, "none")
+
+
 def test_self_outranks_third_party_audience():
     f = crisis.analyse("My sister is suicidal too. I want to kill myself.")
     assert f.risk == "high" and f.audience == "self"
@@ -471,7 +498,7 @@ def test_engine_info():
     assert info["semantic"].startswith("all-MiniLM-L6-v2@1110a24")
 
 
-ALL_CASES = CONCERN + HIGH + HIGH_OR_MORE + IMMINENT + IMMINENT_PLAIN + NONE + PAST + THIRD + EVASIVE + ENCOURAGEMENT + NOT_ENCOURAGEMENT + METHOD
+ALL_CASES = CONCERN + HIGH + HIGH_OR_MORE + IMMINENT + IMMINENT_PLAIN + NONE + PAST + THIRD + THIRD_ACT + EVASIVE + ENCOURAGEMENT + NOT_ENCOURAGEMENT + METHOD
 
 
 @pytest.mark.parametrize("text", ALL_CASES)
