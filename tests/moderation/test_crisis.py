@@ -299,14 +299,10 @@ def test_third_party(text):
     assert "crisis.ideation" not in f.categories
 
 
-def test_third_party_with_a_plan_is_high_for_moderators():
-    f = check("My friend said she's going to do it tonight, she wrote a note.", "high")
-    assert f.audience == "other"
-
-
 THIRD_ACT = [
-    # someone else's act in progress, or their goodbye: the member needs the
+    # someone else's plan, act in progress or goodbye: the member needs the
     # emergency number and a moderator now
+    "My friend said she's going to do it tonight, she wrote a note.",
     "My girlfriend said she wants to kill herself and took a lot of pills.",
     "My friend just told me she's taken too many of her sleeping pills.",
     "My brother posted a goodbye message and I can't reach him.",
@@ -321,7 +317,7 @@ NOT_THIRD_ACT = [
 
 
 @pytest.mark.parametrize("text", THIRD_ACT)
-def test_someone_elses_act_in_progress_is_high_with_helper_signposting(text):
+def test_someone_elses_plan_or_act_is_high_with_helper_signposting(text):
     f = check(text, "high")
     assert f.audience == "other" and "crisis.third_party" in f.categories
 
