@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch_threads()
     items = _labelled(train_head._read(args.file))
-    figures = None
+    figures = nested_figures = None
     if args.traces:
         saved = json.loads(args.traces.read_text())
         by_id = dict(zip(saved["ids"], saved["traces"]))
@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         args.work.mkdir(parents=True, exist_ok=True)
         traces, figures = cross_validate(items, args.folds, args.lo, args.hi, args.work, log, args.reuse)
         (args.work / "traces.json").write_text(json.dumps({"ids": [it["id"] for it in items], "traces": traces}))
-        _report(items, traces, args, log)
+        nested_figures = _report(items, traces, args, log)
         log(f"whole detector, cross-validated, lo {args.lo} hi {args.hi}: {json.dumps(figures)}")
         if args.cv_only:
             return 0
@@ -257,21 +257,28 @@ def main(argv: list[str] | None = None) -> int:
             "base_sha256": semantic.MODEL_SHA256, "rank": RANK, "alpha": ALPHA, "lo": args.lo, "hi": args.hi,
             "trained": {"file": args.file.name, "items": len(items), "epochs": EPOCHS, "rules": crisis.L.VERSION,
                         "seconds": round(time.monotonic() - started),
-                        "cross_validated_whole_detector": figures}}
+                        "cross_validated_whole_detector": figures,
+                        # the honest check on the thresholds: each fold scored
+                        # at the thresholds chosen on the other folds
+                        "nested": nested_figures and {"budget_source": args.budget_source, "budget": args.budget,
+                                                      "figures": nested_figures}}}
     args.out.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     log(f"wrote {args.out} ({meta['version']}, sha256 {digest[:12]}..., lo {args.lo}, hi {args.hi})")
     return 0
 
 
-def _report(items, traces, args, log) -> None:
+def _report(items, traces, args, log) -> dict:
+    """Print the threshold grid, the best point within the budget, and the
+    nested figures; returns the nested figures."""
     for lo, hi, fig in grid(items, traces):
         log(f"lo {lo:.2f} hi {hi:.2f}: {json.dumps(fig)}")
     folds = args.folds or 5
     best = choose(items, traces, args.budget_source, args.budget)
     log(f"best on every fold's traces with {args.budget_source} none <= {args.budget}: "
         + (f"lo {best[0]} hi {best[1]}" if best else f"none on the grid (the defaults {DEFAULT_LO}, {DEFAULT_HI} are used)"))
-    log(f"thresholds chosen on the other folds (nested): "
-        f"{json.dumps(nested(items, traces, folds, args.budget_source, args.budget))}")
+    figures = nested(items, traces, folds, args.budget_source, args.budget)
+    log(f"thresholds chosen on the other folds (nested): {json.dumps(figures)}")
+    return figures
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ def test_shipped_head_matches_the_feature_layout():
     assert 0 < head["threshold"] < 1
     # The file records how it was trained and its cross-validated figures,
     # never any text.
-    assert "cross_validated_whole_detector" in head["trained"]
+    assert "cross_validated_without_reader" in head["trained"]
     assert crisis.engine_info()["crisis_head"] == head["version"]
 
 
@@ -82,5 +82,5 @@ def test_train_head_writes_a_loadable_head(tmp_path, capsys, crisis_training_fil
     assert train_head.main([str(data), "--folds", "3", "--out", str(out), "--threshold", "0.5"]) == 0
     head = crisis_head.load(out)
     assert head is not None and head["trained"]["items"] == 24
-    assert "whole detector" in capsys.readouterr().out
+    assert "detector without the reader" in capsys.readouterr().out
     assert "suicidal" not in out.read_text().lower().replace("moderation", "")  # weights and figures, no text

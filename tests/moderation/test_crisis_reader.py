@@ -257,6 +257,7 @@ def test_train_reader_writes_a_pinned_loadable_reader(tmp_path, crisis_training_
     meta = json.loads(out.with_suffix(".json").read_text())
     assert meta["sha256"] == semantic.sha256_of(out) and meta["rank"] == train_reader.RANK
     assert set(meta["trained"]["cross_validated_whole_detector"]) == {"fixture"}
+    assert set(meta["trained"]["nested"]["figures"]) == {"fixture"}
     assert "suicidal" not in out.read_bytes().decode("latin-1")  # weights only, no text
     reader = crisis_reader.load_reader(out, out.with_suffix(".json"))
     try:
