@@ -127,6 +127,9 @@ class _Hit:
     negated: bool = False
     past: bool = False
     hypothetical: bool = False
+    # Where the words that govern the signal end: its own start, or the
+    # start of a list it closes ("depression, anxiety, or suicidal thoughts").
+    lead: int = -1
 
 
 @dataclass
@@ -383,6 +386,7 @@ def _context(hit: _Hit, folded: str) -> None:
     listed = _before_list(prefix_all)
     if listed is not None:
         prefix_all = listed[0]
+    hit.lead = sent.start + len(prefix_all)
     breaks = list(_CLAUSE_BREAK.finditer(prefix_all))
     clause = prefix_all[breaks[-1].end():] if breaks else prefix_all
     subj = _subject(clause) or _subject(prefix_all)
@@ -804,9 +808,7 @@ def _unattached(folded: str, h: _Hit) -> bool:
     sentence or just after it, no feeling word leading into it ("feeling
     suicidal"), not in the past, and no state said to be happening now
     ("suicidal thoughts are back")."""
-    prefix = folded[h.sent.start:h.start]
-    listed = _before_list(prefix)
-    return (_subject((listed[0] if listed else prefix) + folded[h.start:h.end]) is None and not h.past
+    return (_subject(folded[h.sent.start:h.lead] + folded[h.start:h.end]) is None and not h.past
             and not _FEELING.search(folded[max(h.sent.start, h.start - 30):h.start])
             and _first_subject(folded[h.end:h.sent.end]) != "self"
             and not _STATE_AFTER.match(folded, h.end, h.sent.end))
