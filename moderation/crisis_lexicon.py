@@ -88,9 +88,11 @@ OTHER = _rx(
 )
 
 # Someone else's act in progress, or their goodbye, in words that name them
-# ("she's taken all her pills", "my brother posted a goodbye message"). A
-# member reporting this needs the emergency number and a moderator now; the
-# act patterns above are the writer's own.
+# ("she's taken too many of her pills", "my brother posted a goodbye
+# message"). A member reporting this needs the emergency number and a
+# moderator now; the act patterns above are the writer's own. A quantity
+# must be more than a dose: "she's taken all her pills today" is her
+# prescription, so "all" is not one.
 _TOO_MANY = (r"(?:a lot|loads|lots|a bunch|a handful|too many|way too many|a whole (?:bottle|pack|box|packet)|"
              r"(?:her|his|their|my|the) (?:whole|entire) (?:bottle|pack|box|packet|prescription))(?: of)?"
              r"(?: her| his| their| my| the)?(?: \w+)? (?:pills|tablets|meds|medication|medicine|painkillers|paracetamol)")
