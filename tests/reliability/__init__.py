@@ -1,0 +1,1 @@
+"""Fault and load tests with real server processes (issue 15)."""
