@@ -320,6 +320,22 @@ def _announce(review: Review, *, new: bool = False) -> None:
     call_after_commit(send_counters, late=True, key="review_counters")
 
 
+# History rows whose actor is the moderator or staff member who acted. Every
+# other kind may record a member (a report, or the reopening a report caused),
+# and reporters are never shown to moderators, so those show no actor.
+MODERATOR_EVENTS = frozenset({*ACTION_LABELS, "claimed", "released", "hidden", "case_opened",
+                              *(f"case_{a}" for a in ("acknowledge", "start", "save", "resolve"))})
+
+
+def event_actor(event: ReviewEvent, viewer: Any) -> str | None:
+    """Who to name for a history row, as ``viewer`` may see it; None = name no one."""
+    if event.actor_id is None:
+        return "the system"
+    if getattr(viewer, "is_staff", False) or event.action in MODERATOR_EVENTS:
+        return event.actor.handle if event.actor else None
+    return None
+
+
 def _history(review: Review, actor: Any, action: str, note: str | None = None, **data: Any) -> ReviewEvent:
     event = ReviewEvent(review_id=review.id, actor_id=getattr(actor, "id", None), action=action, note=note,
                         data=data, created_at=_now())
