@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from forum import audit
+from forum.auth import handles
 from forum.auth.passwords import hash_password, verify_password
 from forum.extensions import db
 from forum.models import Role, User, utcnow
@@ -71,11 +73,28 @@ class HandleCheck:
 
 
 def normalise_handle(handle: str) -> str:
-    return " ".join(handle.split())
+    """NFKC with plain spaces. Invisible characters are kept here, so that
+    check_handle can refuse them rather than silently change the name."""
+    return " ".join(unicodedata.normalize("NFKC", handle or "").split())
 
 
 def handle_key(handle: str) -> str:
     return normalise_handle(handle).casefold()
+
+
+_TAKEN = "Someone already uses that name, or one that looks just like it. Please choose another."
+_RESERVED = ("Names that look like a staff or moderator role, Kindred itself or a helpline can't be used, "
+             "so members always know who is speaking for the service. Please choose another.")
+
+
+def _lookalike_problems(handle: str, *, allow_reserved: bool = False) -> list[str]:
+    """Refusals for a handle that could pass for an existing account or for
+    the service (reserved words), compared by TR39 skeleton."""
+    if not allow_reserved and handles.reserved_word_in(handle):
+        return [_RESERVED]
+    if db.session.scalar(select(User.id).where(User.handle_skeleton.in_(handles.skeletons_to_check(handle)))):
+        return [_TAKEN]
+    return []
 
 
 def check_handle(handle: str) -> HandleCheck:
@@ -88,6 +107,10 @@ def check_handle(handle: str) -> HandleCheck:
     """
     handle = normalise_handle(handle)
     problems: list[str] = []
+    try:
+        handles.normalise(handle)
+    except handles.HandleRefused as exc:
+        return HandleCheck([str(exc)], [])
     if not HANDLE_MIN <= len(handle) <= HANDLE_MAX:
         problems.append(f"Please choose a name between {HANDLE_MIN} and {HANDLE_MAX} characters long.")
     elif not HANDLE_RE.match(handle):
@@ -112,7 +135,12 @@ def check_password(password: str, handle: str = "") -> list[str]:
 
 
 def find_by_handle(handle: str) -> User | None:
-    return db.session.scalar(select(User).where(User.handle_key == handle_key(handle)))
+    user = db.session.scalar(select(User).where(User.handle_key == handle_key(handle)))
+    legacy = " ".join((handle or "").split()).casefold()
+    if user is None and legacy != handle_key(handle):
+        # Accounts made before handles were NFKC-normalised keep their old key.
+        user = db.session.scalar(select(User).where(User.handle_key == legacy))
+    return user
 
 
 def register(reg: Registration) -> User:
@@ -136,10 +164,13 @@ def register(reg: Registration) -> User:
         errors["email"] = ["That doesn't look like an email address. You can leave it empty."]
     if not errors.get("handle") and find_by_handle(handle) is not None:
         errors["handle"] = ["Someone already uses that name. Please choose another."]
+    elif not errors.get("handle") and (lookalike := _lookalike_problems(handle)):
+        errors["handle"] = lookalike
+        errors.pop("handle_warning", None)
     if errors:
         raise AccountError(errors)
     now = utcnow()
-    user = User(handle=handle, handle_key=handle_key(handle), email=email,
+    user = User(handle=handle, handle_key=handle_key(handle), handle_skeleton=handles.skeleton(handle), email=email,
                 password_hash=hash_password(reg.password), role=Role.MEMBER, region=reg.region,
                 age_confirmed_at=now, guidelines_accepted_at=now)
     db.session.add(user)
@@ -147,7 +178,7 @@ def register(reg: Registration) -> User:
         db.session.commit()
     except IntegrityError:  # two sign-ups raced for the same handle
         db.session.rollback()
-        raise AccountError({"handle": ["Someone already uses that name. Please choose another."]}) from None
+        raise AccountError({"handle": [_TAKEN]}) from None
     return user
 
 
@@ -190,11 +221,14 @@ def create_user(handle: str, password: str, role: str, actor: User | None = None
     problems = check_handle(handle).problems + check_password(password, handle)
     if find_by_handle(handle) is not None:
         problems.append(f"The handle {handle!r} is taken.")
+    elif not problems:
+        # Staff and moderators may carry a role word; a member's account may not.
+        problems += _lookalike_problems(handle, allow_reserved=role != Role.MEMBER)
     if problems:
         raise AccountError({"handle": problems})
     now = utcnow()
-    user = User(handle=handle, handle_key=handle_key(handle), password_hash=hash_password(password),
-                role=role, age_confirmed_at=now, guidelines_accepted_at=now)
+    user = User(handle=handle, handle_key=handle_key(handle), handle_skeleton=handles.skeleton(handle),
+                password_hash=hash_password(password), role=role, age_confirmed_at=now, guidelines_accepted_at=now)
     db.session.add(user)
     db.session.flush()
     audit.record(actor, "user.create", target_type="user", target_id=user.id, role=role, via="cli")

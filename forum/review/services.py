@@ -102,8 +102,14 @@ ACTION_LABELS = {
     "silence": "Silence for a time",
     "suspend": "Suspend (staff)",
     "restore": "Restore",
+    "close": "Close the item",
 }
 STAFF_ONLY_ACTIONS = {"suspend"}
+ACTION_PAST = {"approve": "approved", "reject": "hidden", "restore": "restored", "edit": "edited",
+               "content_warning": "given a content warning", "dismiss_flags": "cleared of its flags"}
+# Actions that would publish, hide or change content the author has deleted.
+# A deleted item offers "close" instead.
+CONTENT_ACTIONS = ("approve", "reject", "restore", "edit", "content_warning", "dismiss_flags")
 SANCTION_ACTIONS = ("warn", "silence", "suspend")
 DEFAULT_HIDDEN_NOTE = (
     "A moderator has hidden this post for now. Your words are saved: you can edit it, "
@@ -313,6 +319,22 @@ def _announce(review: Review, *, new: bool = False) -> None:
         socketio.emit("counters", data, namespace="/staff", to="staff")
 
     call_after_commit(send_counters, late=True, key="review_counters")
+
+
+# History rows whose actor is the moderator or staff member who acted. Every
+# other kind may record a member (a report, or the reopening a report caused),
+# and reporters are never shown to moderators, so those show no actor.
+MODERATOR_EVENTS = frozenset({*ACTION_LABELS, "claimed", "released", "hidden", "case_opened",
+                              *(f"case_{a}" for a in ("acknowledge", "start", "save", "resolve"))})
+
+
+def event_actor(event: ReviewEvent, viewer: Any) -> str | None:
+    """Who to name for a history row, as ``viewer`` may see it; None = name no one."""
+    if event.actor_id is None:
+        return "the system"
+    if getattr(viewer, "is_staff", False) or event.action in MODERATOR_EVENTS:
+        return event.actor.handle if event.actor else None
+    return None
 
 
 def _history(review: Review, actor: Any, action: str, note: str | None = None, **data: Any) -> ReviewEvent:
@@ -638,7 +660,10 @@ def available_actions(review: Review, actor: Any) -> list[str]:
     if target is None:
         return []
     acts: list[str] = []
-    if review.status in OPEN_STATUSES:
+    if target.status == ContentStatus.DELETED:
+        if review.status in OPEN_STATUSES:
+            acts += ["close", "escalate"]
+    elif review.status in OPEN_STATUSES:
         acts += ["approve", "reject"]
         if review.target_type == "post":
             acts += ["edit", "content_warning"]
@@ -684,6 +709,11 @@ def perform(review: Review, action: str, actor: Any, version: int | None, note: 
     # Version before availability: a moderator acting on an item someone
     # else just resolved is told "changed since you loaded it" (409).
     _check_version(review, version)
+    target = get_target(review.target_type, review.target_id)
+    if action in CONTENT_ACTIONS and (target is None or target.status == ContentStatus.DELETED):
+        what = "post" if review.target_type == "post" else "message"
+        raise StaleItem(f"The author has deleted this {what}, so it can't be {ACTION_PAST[action]}. "
+                        "You can close the item instead.")
     allowed = available_actions(review, actor)
     if action not in allowed:
         if action in STAFF_ONLY_ACTIONS and not getattr(actor, "is_staff", False):
@@ -692,7 +722,6 @@ def perform(review: Review, action: str, actor: Any, version: int | None, note: 
             raise StaleItem(f"{review.claimed_by.handle} is handling this item.")
         raise NotAllowed("That action isn't available for this item.")
     note = (note or "").strip() or None
-    target = get_target(review.target_type, review.target_id)
     now = _now()
     data = _ACTIONS[action](review, target, actor, note, now, params) or {}
     if review.first_reviewed_at is None:
@@ -744,6 +773,14 @@ def _do_restore(review, target, actor, note, now, params):
     target.moderator_note = None
     _resolve(review, "approved", now)
     return {}
+
+
+def _do_close(review, target, actor, note, now, params):
+    # The author deleted the content: nothing to publish or hide, only the
+    # queue entry to settle. The content's own status is left alone.
+    closed = _set_flags(review, "closed")
+    _resolve(review, "closed", now)
+    return {"flags_closed": closed}
 
 
 def _do_edit(review, target, actor, note, now, params):
@@ -842,7 +879,7 @@ def _bounded_int(value: Any, low: int, high: int, message: str) -> int:
 
 
 _ACTIONS = {
-    "approve": _do_approve, "reject": _do_reject, "restore": _do_restore, "edit": _do_edit,
+    "approve": _do_approve, "reject": _do_reject, "restore": _do_restore, "edit": _do_edit, "close": _do_close,
     "content_warning": _do_content_warning, "message": _do_message, "escalate": _do_escalate,
     "dismiss_flags": _do_dismiss_flags,
     "warn": lambda *a: _sanction("warn", *a), "silence": lambda *a: _sanction("silence", *a),

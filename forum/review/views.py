@@ -103,6 +103,7 @@ def _render_item(review: Review, code: int = 200, form: dict | None = None):
         templates=services.response_templates(), flag_reasons=services.FLAG_REASONS,
         claimed_by_other=services.claimed_by_other(review, current_user), form=form or {},
         target_url=services.target_url(review), now=clock.utcnow(), wellbeing=_wellbeing(),
+        event_actor=services.event_actor,
     ), code
 
 
