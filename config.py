@@ -96,6 +96,16 @@ class Config:
     RATELIMIT_ENABLED = _bool("KINDRED_RATELIMIT", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # A Redis outage must never turn into a member-facing error, least of all
+    # after a post was committed: limits fall back to this process's memory
+    # (and any other limiter error is logged, not raised).
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    # Seconds a Redis call may take before it counts as an outage, for every
+    # Redis client Kindred opens (limits, chat state), so a dead link fails fast.
+    KINDRED_REDIS_TIMEOUT = float(os.environ.get("KINDRED_REDIS_TIMEOUT", "1"))
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": KINDRED_REDIS_TIMEOUT,
+                                 "socket_timeout": KINDRED_REDIS_TIMEOUT}
     KINDRED_LOGIN_LIMIT = os.environ.get("KINDRED_LOGIN_LIMIT", "10 per minute;50 per hour")
     KINDRED_REGISTER_LIMIT = os.environ.get("KINDRED_REGISTER_LIMIT", "5 per minute;20 per hour")
     KINDRED_POST_LIMIT = os.environ.get("KINDRED_POST_LIMIT", "6 per minute;120 per day")
