@@ -115,6 +115,12 @@ class Config:
     KINDRED_LOGIN_LIMIT = os.environ.get("KINDRED_LOGIN_LIMIT", "10 per minute;50 per hour")
     KINDRED_REGISTER_LIMIT = os.environ.get("KINDRED_REGISTER_LIMIT", "5 per minute;20 per hour")
     KINDRED_POST_LIMIT = os.environ.get("KINDRED_POST_LIMIT", "6 per minute;120 per day")
+    # Failed logins: KINDRED_LOGIN_LIMIT counts one address's failures; one
+    # account's failures make it wait twice as long each time, up to this.
+    KINDRED_LOGIN_MAX_DELAY_SECONDS = _int("KINDRED_LOGIN_MAX_DELAY_SECONDS", 300)
+    # Reports per account (and per address), and password changes per account.
+    KINDRED_REPORT_LIMIT = os.environ.get("KINDRED_REPORT_LIMIT", "10 per hour;30 per day")
+    KINDRED_PASSWORD_CHANGE_LIMIT = os.environ.get("KINDRED_PASSWORD_CHANGE_LIMIT", "5 per hour")
 
     # Background jobs (huey). SQLite-backed by default so the embedded set-up
     # needs no extra service; Redis-backed when REDIS_URL is set.
@@ -150,6 +156,11 @@ class Config:
     KINDRED_CLAIM_SECONDS = _int("KINDRED_CLAIM_SECONDS", 600)
     # Distinct members whose flags hide a post until a moderator looks.
     KINDRED_AUTO_HIDE_FLAGS = _int("KINDRED_AUTO_HIDE_FLAGS", 3)
+    # Only established members' reports count towards hiding: an account at
+    # least this old with this many approved posts. Fresh accounts cost an
+    # attacker nothing; their reports still reach the queue.
+    KINDRED_AUTO_HIDE_MIN_ACCOUNT_DAYS = _int("KINDRED_AUTO_HIDE_MIN_ACCOUNT_DAYS", 7)
+    KINDRED_AUTO_HIDE_MIN_POSTS = _int("KINDRED_AUTO_HIDE_MIN_POSTS", 3)
     # Crisis items handled in one shift before a gentle "take a break" prompt.
     KINDRED_BREAK_PROMPT_AFTER = _int("KINDRED_BREAK_PROMPT_AFTER", 5)
     # A moderator counts as online while their socket heartbeat is this fresh.

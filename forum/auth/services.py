@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -201,6 +202,40 @@ def authenticate(handle: str, password: str) -> User:
             "the Get help now page lists services you can contact at any time."]})
     user.last_seen_at = utcnow()
     db.session.commit()
+    return user
+
+
+class LoginThrottled(AccountError):
+    """Too many failed logins for this account or address; try again later."""
+
+    def __init__(self, seconds: int):
+        minutes = math.ceil(seconds / 60)
+        when = f"{seconds} seconds" if seconds < 60 else f"{minutes} minute{'s' if minutes > 1 else ''}"
+        super().__init__({"form": [
+            f"There have been several unsuccessful attempts to log in. Please wait {when} and try again. "
+            "If you're struggling right now, the Get help now page lists services you can contact at any time."]})
+        self.seconds = seconds
+
+
+def log_in(handle: str, password: str, address: str) -> User:
+    """authenticate() behind the failed-login throttle (forum.auth.throttle).
+
+    Unknown handles are throttled like members' accounts, so the wait never
+    tells anyone whether a name exists."""
+    from forum.auth import throttle
+
+    key = handle_key(handle)
+    account = find_by_handle(handle)
+    privileged = account is not None and account.is_moderator
+    wait = throttle.wait_seconds(key, address, privileged)
+    if wait:
+        raise LoginThrottled(wait)
+    try:
+        user = authenticate(handle, password)
+    except AccountError:
+        throttle.record_failure(key, address, privileged)
+        raise
+    throttle.record_success(key, address, privileged)
     return user
 
 
