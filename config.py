@@ -10,6 +10,8 @@ import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("KINDRED_INSTANCE_DIR", BASE_DIR / "instance"))
@@ -25,6 +27,10 @@ def _bool(name: str, default: bool) -> bool:
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
+
+
+def _list(name: str) -> list[str]:
+    return [v.strip() for v in os.environ.get(name, "").split(",") if v.strip()]
 
 
 def instance_key(instance_dir: Path, name: str, generate: Callable[[], str]) -> str:
@@ -127,6 +133,17 @@ class Config:
     ONCALL_EMAILS = [e.strip() for e in os.environ.get("KINDRED_ONCALL_EMAILS", "").split(",") if e.strip()]
     ONCALL_WEBHOOK_URL = os.environ.get("KINDRED_ONCALL_WEBHOOK_URL") or None
 
+    # The public address links in emails and webhooks are built from. Never
+    # the request's Host header: a forged Host would poison reset links.
+    KINDRED_BASE_URL = (os.environ.get("KINDRED_BASE_URL") or "").rstrip("/") or None
+    # Host names this site answers to (Flask refuses others with 400).
+    # Defaults to the host of KINDRED_BASE_URL; unset means any host (local use).
+    TRUSTED_HOSTS = _list("KINDRED_TRUSTED_HOSTS") or (
+        [urlsplit(KINDRED_BASE_URL).hostname] if KINDRED_BASE_URL else None)
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host.
+    # 0 trusts no forwarded header (a client could forge them).
+    KINDRED_PROXY_HOPS = _int("KINDRED_PROXY_HOPS", 0)
+
     # Key for sealing safety contacts (Fernet). Generated into instance/ when unset.
     KINDRED_SEAL_KEY = os.environ.get("KINDRED_SEAL_KEY") or None
 
@@ -156,11 +173,29 @@ class Config:
     KINDRED_WARM_UP = _bool("KINDRED_WARM_UP", False)
 
 
+def validate(config: Any) -> None:
+    """Refuse to start with settings that would send broken or forgeable links."""
+    base = config.get("KINDRED_BASE_URL")
+    if base:
+        parts = urlsplit(base)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise RuntimeError(f"KINDRED_BASE_URL={base!r} is not an http(s) address such as "
+                               "https://kindred.example.org")
+    elif config.get("SMTP_HOST") or config.get("ONCALL_WEBHOOK_URL"):
+        raise RuntimeError(
+            "KINDRED_BASE_URL must be set when SMTP_HOST or KINDRED_ONCALL_WEBHOOK_URL is: emails and "
+            "webhooks carry links, e.g. KINDRED_BASE_URL=https://kindred.example.org")
+    if config.get("KINDRED_PROXY_HOPS", 0) < 0:
+        raise RuntimeError("KINDRED_PROXY_HOPS must be 0 or more")
+
+
 class TestConfig(Config):
     TESTING = True
     WTF_CSRF_ENABLED = False
     HUEY_IMMEDIATE = True
     SERVER_NAME = None
+    KINDRED_BASE_URL = "http://localhost"
+    TRUSTED_HOSTS = None
     # Cheap hashing keeps the suite fast; never used outside tests.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_KIB = 1024

@@ -10,7 +10,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 from flask import Flask, abort, current_app, render_template, request
 from flask_login import current_user
 from werkzeug.datastructures import ImmutableMultiDict
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 from wtforms import StringField, TextAreaField
 
 # Shown in place of bytes that were not valid UTF-8 (see tolerant_form_parsing).
@@ -212,6 +212,9 @@ def kept_form() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
 
 def error_page(error: HTTPException) -> tuple[str, int]:
     code = error.code or 500
+    if isinstance(error, SecurityError):
+        # An untrusted Host: no page can be built (its links would use that host).
+        return "Bad request: this site does not answer to that host name.", 400
     template = f"errors/{code}.html" if code in (403, 404, 409, 429, 500) else "errors/generic.html"
     extra: dict[str, Any] = {}
     if code == 429:

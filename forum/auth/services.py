@@ -11,7 +11,6 @@ import logging
 import math
 import re
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -301,32 +300,44 @@ def password_reset_available() -> bool:
     return bool(current_app.config.get("SMTP_HOST"))
 
 
-def request_password_reset(email: str, link_for: Callable[[str], str]) -> None:
-    """Email a reset link to every open account using ``email``.
+def request_password_reset(email: str) -> None:
+    """Queue a reset email for every open account using ``email``.
 
-    The caller always shows the same answer, whether or not an account
-    matched, so the form cannot be used to find out who is a member. A mail
-    failure is logged, never shown: it would reveal the same thing.
+    The request only writes an outbox row, whether or not an account
+    matches; the job queue looks the address up and sends the mail. Both
+    answers take the same path and time, so neither the page nor its timing
+    tells anyone who is a member.
     """
-    from forum.outbox import send_email
+    from forum import outbox
 
     address = (email or "").strip()
     if not address or not password_reset_available():
         return
+    outbox.add("password_reset", email=address)
+    db.session.commit()
+
+
+def send_password_reset_emails(email: str) -> int:
+    """Email a reset link to each open account using ``email`` (job queue).
+
+    A mail failure raises, so the outbox retries the row.
+    """
+    from forum.links import external_url
+    from forum.outbox import send_email
+
     accounts = db.session.scalars(
-        select(User).where(db.func.lower(User.email) == address.lower(), User.is_deactivated.is_(False))).all()
+        select(User).where(db.func.lower(User.email) == email.lower(), User.is_deactivated.is_(False))).all()
     for user in accounts:
+        link = external_url("auth.reset_password", token=password_reset_token(user))
         body = (
             f"Hello {user.handle},\n\n"
             "Someone asked to reset the password of your Kindred account. If it was you, open this link "
-            f"within the hour to choose a new password:\n\n{link_for(password_reset_token(user))}\n\n"
+            f"within the hour to choose a new password:\n\n{link}\n\n"
             "If it wasn't you, you can ignore this email: your password has not changed.\n\n"
             "Kindred is peer support, not a crisis service. If you need help now, the Get help now page "
             "on the site lists helplines you can contact at any time.\n")
-        try:
-            send_email("Reset your Kindred password", body, [user.email])
-        except OSError:
-            log.exception("could not send a password-reset email")
+        send_email("Reset your Kindred password", body, [user.email])
+    return len(accounts)
 
 
 def reset_password(token: str, new: str) -> User:

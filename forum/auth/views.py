@@ -77,8 +77,7 @@ def forgot_password():
     form = ForgotPasswordForm()
     sent = False
     if form.validate_on_submit():
-        services.request_password_reset(
-            form.email.data, lambda token: url_for("auth.reset_password", token=token, _external=True))
+        services.request_password_reset(form.email.data)
         sent = True
     return render_template("auth/forgot.html", form=form, sent=sent,
                            available=services.password_reset_available())

@@ -27,6 +27,7 @@ import moderation
 from forum import audit, outbox
 from forum.events import call_after_commit, emit_after_commit
 from forum.extensions import db, socketio
+from forum.links import external_url
 from forum.models import (
     Alert, ChatMessage, ContentStatus, DebriefRequest, Escalation, Flag, MemberNotice, Post, PostRevision, Presence,
     ResponseTemplate, Review, ReviewEvent, Role, Sanction, User,
@@ -478,7 +479,8 @@ def on_screened(target_type: str, target: Any, verdict: Verdict, *, board_id: in
     if out_of_hours:
         outbox.add("oncall.notify", kind="out_of_hours_hold", review_id=review.id,
                    subject="Kindred: high-risk post held, no moderator online",
-                   body=f"A high-risk item was held because no moderator is online.\n/review/{review.id}\n")
+                   body=("A high-risk item was held because no moderator is online.\n"
+                         f"{external_url('review.item', review_id=review.id)}\n"))
     _announce(review, new=created or not was_open)
     return review
 
