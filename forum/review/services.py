@@ -21,6 +21,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 import moderation
@@ -553,9 +554,16 @@ def flag(target_type: str, target: Any, reporter: Any, reason: str, details: str
     _open_or_reopen(review, created, reporter, "flagged", note=None)
     # History keeps the reporter for staff; views never show it to the author.
     recompute_priority(review)
-    distinct = db.session.scalar(select(func.count(func.distinct(Flag.reporter_id)))
-                                 .where(Flag.review_id == review.id, Flag.status == "open"))
-    if distinct >= _cfg("KINDRED_AUTO_HIDE_FLAGS") and target.status == ContentStatus.VISIBLE:
+    distinct = _established_reporters(review)
+    # A named moderator's or staff member's post (a helpline pointer, a
+    # warning) is never hidden by member reports: it waits in the queue.
+    by_staff = not target.is_anonymous and target.author is not None and target.author.is_moderator
+    if distinct >= _cfg("KINDRED_AUTO_HIDE_FLAGS") and by_staff:
+        review.reasons = _merge_reasons(review.reasons, [{
+            "source": "system", "code": "not_auto_hidden",
+            "explanation": "Reported by several members; a moderator's or staff member's post is never "
+                           "hidden automatically."}])
+    elif distinct >= _cfg("KINDRED_AUTO_HIDE_FLAGS") and target.status == ContentStatus.VISIBLE:
         set_content_status(target_type, target, ContentStatus.HIDDEN)
         target.moderator_note = AUTO_HIDDEN_NOTE
         review.reasons = _merge_reasons(review.reasons, [{"source": "system", "code": "auto_hidden",
@@ -563,6 +571,19 @@ def flag(target_type: str, target: Any, reporter: Any, reason: str, details: str
         _history(review, None, "auto_hidden", data_flags=distinct)
     _announce(review, new=created or not was_open)
     return review
+
+
+def _established_reporters(review: Review) -> int:
+    """Distinct open reporters whose reports may hide content: moderators and
+    staff, and members whose account is old enough and has enough approved
+    posts (KINDRED_AUTO_HIDE_MIN_ACCOUNT_DAYS / _MIN_POSTS). Fresh accounts
+    cost nothing to make, so three of them must not be able to hide a post."""
+    cutoff = _now() - timedelta(days=_cfg("KINDRED_AUTO_HIDE_MIN_ACCOUNT_DAYS"))
+    established = (User.role != Role.MEMBER) | (
+        (User.created_at <= cutoff) & (User.approved_post_count >= _cfg("KINDRED_AUTO_HIDE_MIN_POSTS")))
+    return db.session.scalar(
+        select(func.count(func.distinct(Flag.reporter_id))).join(User, User.id == Flag.reporter_id)
+        .where(Flag.review_id == review.id, Flag.status == "open", established)) or 0
 
 
 def _pipeline_reasons_from_row(target: Any) -> list[dict[str, Any]]:
@@ -963,11 +984,28 @@ def queue(*, status: str = "open", board_id: int | None = None, reason: str | No
         stmt = stmt.where(Review.status == status)
     if board_id:
         stmt = stmt.where(Review.board_id == board_id)
+    # The claimer is shown on every row: load them with the page, not one query per row.
+    stmt = stmt.options(selectinload(Review.claimed_by))
     stmt = stmt.order_by(Review.priority.desc(), Review.created_at.asc())
     items = db.session.scalars(stmt.limit(limit * 3 if reason else limit)).all()
     if reason:
         items = [r for r in items if any(x["code"] == reason for x in r.reasons)][:limit]
     return list(items)
+
+
+def targets_of(items: list[Review]) -> dict[int, Post | ChatMessage | None]:
+    """Each item's content (with its author), one query per content type."""
+    wanted: dict[str, list[int]] = {}
+    for review in items:
+        wanted.setdefault(review.target_type, []).append(review.target_id)
+    found: dict[tuple[str, int], Any] = {}
+    for target_type, ids in wanted.items():
+        model = {"post": Post, "chat_message": ChatMessage}.get(target_type)
+        if model is None:
+            continue
+        for row in db.session.scalars(select(model).where(model.id.in_(ids))).unique():
+            found[(target_type, row.id)] = row
+    return {review.id: found.get((review.target_type, review.target_id)) for review in items}
 
 
 def author_history(review: Review, viewer: Any, *, include_anonymous: bool = False) -> dict[str, Any] | None:
