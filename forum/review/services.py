@@ -21,6 +21,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 import moderation
@@ -980,11 +981,28 @@ def queue(*, status: str = "open", board_id: int | None = None, reason: str | No
         stmt = stmt.where(Review.status == status)
     if board_id:
         stmt = stmt.where(Review.board_id == board_id)
+    # The claimer is shown on every row: load them with the page, not one query per row.
+    stmt = stmt.options(selectinload(Review.claimed_by))
     stmt = stmt.order_by(Review.priority.desc(), Review.created_at.asc())
     items = db.session.scalars(stmt.limit(limit * 3 if reason else limit)).all()
     if reason:
         items = [r for r in items if any(x["code"] == reason for x in r.reasons)][:limit]
     return list(items)
+
+
+def targets_of(items: list[Review]) -> dict[int, Post | ChatMessage | None]:
+    """Each item's content (with its author), one query per content type."""
+    wanted: dict[str, list[int]] = {}
+    for review in items:
+        wanted.setdefault(review.target_type, []).append(review.target_id)
+    found: dict[tuple[str, int], Any] = {}
+    for target_type, ids in wanted.items():
+        model = {"post": Post, "chat_message": ChatMessage}.get(target_type)
+        if model is None:
+            continue
+        for row in db.session.scalars(select(model).where(model.id.in_(ids))).unique():
+            found[(target_type, row.id)] = row
+    return {review.id: found.get((review.target_type, review.target_id)) for review in items}
 
 
 def author_history(review: Review, viewer: Any) -> dict[str, Any] | None:
