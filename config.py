@@ -210,7 +210,7 @@ SETTINGS: dict[str, tuple[str, object]] = {
     "KINDRED_LOGIN_MAX_DELAY_SECONDS": ("int", 0), "KINDRED_PROXY_HOPS": ("int", 0),
     "KINDRED_AUTO_HIDE_MIN_ACCOUNT_DAYS": ("int", 0), "KINDRED_AUTO_HIDE_MIN_POSTS": ("int", 0),
     "KINDRED_CHAT_BATCH_MS": ("float", 0.0), "KINDRED_DB_RETRY_SECONDS": ("float", 0.0),
-    "KINDRED_REDIS_TIMEOUT": ("float", 0.0), "KINDRED_BASE_URL": ("url", ("http", "https")),
+    "KINDRED_REDIS_TIMEOUT": ("float", 0.0),
     "KINDRED_REPORT_LIMIT": ("limit", None), "KINDRED_PASSWORD_CHANGE_LIMIT": ("limit", None),
     "KINDRED_HTTPS": ("bool", None), "KINDRED_RATELIMIT": ("bool", None), "KINDRED_WARM_UP": ("bool", None),
     "KINDRED_HUEY_IMMEDIATE": ("bool", None), "KINDRED_SEMANTIC": ("bool", None),
