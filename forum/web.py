@@ -215,8 +215,12 @@ def _render_error(template: str, code: int, **context: Any) -> tuple[str, int]:
     from moderation import signposting
 
     region = request_region()
-    return render_template(template, region=region, helplines=signposting.helplines(region)[:4],
-                           emergency_number=signposting.emergency_number(region), **context), code
+    # Straight through Jinja, not render_template: Flask-Login's context
+    # processor would load current_user, i.e. query the database.
+    page = current_app.jinja_env.get_or_select_template(template).render(
+        region=region, helplines=signposting.helplines(region)[:4],
+        emergency_number=signposting.emergency_number(region), **context)
+    return page, code
 
 
 # Form values that are ticks, not writing: carried along hidden, not shown.
