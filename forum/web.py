@@ -9,7 +9,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import Flask, Request, abort, current_app, render_template, request
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.formparser import FormDataParser
 from werkzeug.routing import IntegerConverter, ValidationError
 from wtforms import StringField, TextAreaField
@@ -197,10 +197,14 @@ class DbIntConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
     def to_python(self, value: str) -> Any:
-        # Very long digit strings make int() itself raise ValueError.
-        if len(value.lstrip("-")) > len(str(DB_INT_MAX)):
-            raise ValidationError()
-        return super().to_python(value)
+        # NotFound, not ValidationError: Werkzeug answers a failed conversion
+        # with 405 when another method's rule shares the path.
+        if len(value.lstrip("-")) > len(str(DB_INT_MAX)):  # int() refuses very long strings
+            raise NotFound()
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            raise NotFound() from None
 
 
 def when(value: datetime | None, date_only: bool = False) -> str:
