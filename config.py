@@ -10,6 +10,8 @@ import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("KINDRED_INSTANCE_DIR", BASE_DIR / "instance"))
@@ -25,6 +27,10 @@ def _bool(name: str, default: bool) -> bool:
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
+
+
+def _list(name: str) -> list[str]:
+    return [v.strip() for v in os.environ.get(name, "").split(",") if v.strip()]
 
 
 def instance_key(instance_dir: Path, name: str, generate: Callable[[], str]) -> str:
@@ -96,9 +102,25 @@ class Config:
     RATELIMIT_ENABLED = _bool("KINDRED_RATELIMIT", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # A Redis outage must never turn into a member-facing error, least of all
+    # after a post was committed: limits fall back to this process's memory
+    # (and any other limiter error is logged, not raised).
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    # Seconds a Redis call may take before it counts as an outage, for every
+    # Redis client Kindred opens (limits, chat state), so a dead link fails fast.
+    KINDRED_REDIS_TIMEOUT = float(os.environ.get("KINDRED_REDIS_TIMEOUT", "1"))
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": KINDRED_REDIS_TIMEOUT,
+                                 "socket_timeout": KINDRED_REDIS_TIMEOUT}
     KINDRED_LOGIN_LIMIT = os.environ.get("KINDRED_LOGIN_LIMIT", "10 per minute;50 per hour")
     KINDRED_REGISTER_LIMIT = os.environ.get("KINDRED_REGISTER_LIMIT", "5 per minute;20 per hour")
     KINDRED_POST_LIMIT = os.environ.get("KINDRED_POST_LIMIT", "6 per minute;120 per day")
+    # Failed logins: KINDRED_LOGIN_LIMIT counts one address's failures; one
+    # account's failures make it wait twice as long each time, up to this.
+    KINDRED_LOGIN_MAX_DELAY_SECONDS = _int("KINDRED_LOGIN_MAX_DELAY_SECONDS", 300)
+    # Reports per account (and per address), and password changes per account.
+    KINDRED_REPORT_LIMIT = os.environ.get("KINDRED_REPORT_LIMIT", "10 per hour;30 per day")
+    KINDRED_PASSWORD_CHANGE_LIMIT = os.environ.get("KINDRED_PASSWORD_CHANGE_LIMIT", "5 per hour")
 
     # Background jobs (huey). SQLite-backed by default so the embedded set-up
     # needs no extra service; Redis-backed when REDIS_URL is set.
@@ -110,6 +132,17 @@ class Config:
     SMTP_FROM = os.environ.get("SMTP_FROM", "kindred@localhost")
     ONCALL_EMAILS = [e.strip() for e in os.environ.get("KINDRED_ONCALL_EMAILS", "").split(",") if e.strip()]
     ONCALL_WEBHOOK_URL = os.environ.get("KINDRED_ONCALL_WEBHOOK_URL") or None
+
+    # The public address links in emails and webhooks are built from. Never
+    # the request's Host header: a forged Host would poison reset links.
+    KINDRED_BASE_URL = (os.environ.get("KINDRED_BASE_URL") or "").rstrip("/") or None
+    # Host names this site answers to (Flask refuses others with 400).
+    # Defaults to the host of KINDRED_BASE_URL; unset means any host (local use).
+    TRUSTED_HOSTS = _list("KINDRED_TRUSTED_HOSTS") or (
+        [urlsplit(KINDRED_BASE_URL).hostname] if KINDRED_BASE_URL else None)
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host.
+    # 0 trusts no forwarded header (a client could forge them).
+    KINDRED_PROXY_HOPS = _int("KINDRED_PROXY_HOPS", 0)
 
     # Key for sealing safety contacts (Fernet). Generated into instance/ when unset.
     KINDRED_SEAL_KEY = os.environ.get("KINDRED_SEAL_KEY") or None
@@ -123,6 +156,11 @@ class Config:
     KINDRED_CLAIM_SECONDS = _int("KINDRED_CLAIM_SECONDS", 600)
     # Distinct members whose flags hide a post until a moderator looks.
     KINDRED_AUTO_HIDE_FLAGS = _int("KINDRED_AUTO_HIDE_FLAGS", 3)
+    # Only established members' reports count towards hiding: an account at
+    # least this old with this many approved posts. Fresh accounts cost an
+    # attacker nothing; their reports still reach the queue.
+    KINDRED_AUTO_HIDE_MIN_ACCOUNT_DAYS = _int("KINDRED_AUTO_HIDE_MIN_ACCOUNT_DAYS", 7)
+    KINDRED_AUTO_HIDE_MIN_POSTS = _int("KINDRED_AUTO_HIDE_MIN_POSTS", 3)
     # Crisis items handled in one shift before a gentle "take a break" prompt.
     KINDRED_BREAK_PROMPT_AFTER = _int("KINDRED_BREAK_PROMPT_AFTER", 5)
     # A moderator counts as online while their socket heartbeat is this fresh.
@@ -135,11 +173,29 @@ class Config:
     KINDRED_WARM_UP = _bool("KINDRED_WARM_UP", False)
 
 
+def validate(config: Any) -> None:
+    """Refuse to start with settings that would send broken or forgeable links."""
+    base = config.get("KINDRED_BASE_URL")
+    if base:
+        parts = urlsplit(base)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise RuntimeError(f"KINDRED_BASE_URL={base!r} is not an http(s) address such as "
+                               "https://kindred.example.org")
+    elif config.get("SMTP_HOST") or config.get("ONCALL_WEBHOOK_URL"):
+        raise RuntimeError(
+            "KINDRED_BASE_URL must be set when SMTP_HOST or KINDRED_ONCALL_WEBHOOK_URL is: emails and "
+            "webhooks carry links, e.g. KINDRED_BASE_URL=https://kindred.example.org")
+    if config.get("KINDRED_PROXY_HOPS", 0) < 0:
+        raise RuntimeError("KINDRED_PROXY_HOPS must be 0 or more")
+
+
 class TestConfig(Config):
     TESTING = True
     WTF_CSRF_ENABLED = False
     HUEY_IMMEDIATE = True
     SERVER_NAME = None
+    KINDRED_BASE_URL = "http://localhost"
+    TRUSTED_HOSTS = None
     # Cheap hashing keeps the suite fast; never used outside tests.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_KIB = 1024

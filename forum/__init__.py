@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from config import Config, load_or_create_secret_key
+from config import Config, load_or_create_secret_key, validate
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
         app.config.from_object(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(app.config["INSTANCE_DIR"])
+    validate(app.config)
 
     from forum import dbtuning  # noqa: F401  (SQLite WAL etc.; see the module)
     from forum import extensions as ext
@@ -92,4 +93,9 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
                          title=app.config["KINDRED_MAX_TITLE_CHARS"])
     if app.config.get("KINDRED_WARM_UP"):
         moderation.warm_up()
+    if hops := app.config.get("KINDRED_PROXY_HOPS"):
+        # Outermost, so Socket.IO's handshake sees the client's scheme and host too.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app

@@ -8,7 +8,8 @@ from forum.account import bp, services
 from forum.account.forms import DeactivateForm, PasswordForm, ProfileForm
 from forum.auth import services as auth_services
 from forum.boards import queries
-from forum.web import REGIONS, apply_errors, db_int
+from forum.extensions import limiter
+from forum.web import REGIONS, account_key, apply_errors, db_int
 
 
 def _render(status: int = 200, **forms):
@@ -52,8 +53,13 @@ def profile():
     return failed or redirect(url_for("account.index"))
 
 
+def _password_change_limit() -> str:
+    return current_app.config["KINDRED_PASSWORD_CHANGE_LIMIT"]
+
+
 @bp.post("/password")
 @login_required
+@limiter.limit(_password_change_limit, key_func=account_key)
 def password():
     form = PasswordForm()
     failed = _submit(form, "password",

@@ -20,21 +20,22 @@ def _register_limit() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("pages.home"))
     form = LoginForm()
     general: list[str] = []
+    status = 200
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.handle.data, form.password.data)
+            user = services.log_in(form.handle.data, form.password.data, request.remote_addr or "?")
         except services.AccountError as exc:
             general = exc.errors.get("form", [])
+            status = 429 if isinstance(exc, services.LoginThrottled) else 400
         else:
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next"), url_for("boards.index")))
-    return render_template("auth/login.html", form=form, general=general), 200 if not general else 400
+    return render_template("auth/login.html", form=form, general=general, throttled=status == 429), status
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -76,8 +77,7 @@ def forgot_password():
     form = ForgotPasswordForm()
     sent = False
     if form.validate_on_submit():
-        services.request_password_reset(
-            form.email.data, lambda token: url_for("auth.reset_password", token=token, _external=True))
+        services.request_password_reset(form.email.data)
         sent = True
     return render_template("auth/forgot.html", form=form, sent=sent,
                            available=services.password_reset_available())

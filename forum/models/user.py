@@ -11,6 +11,12 @@ from forum.extensions import db
 from forum.models.base import Role, UTCDateTime, utcnow
 
 
+def _default_skeleton(context) -> str:
+    from forum.auth.handles import skeleton
+
+    return skeleton(context.get_current_parameters()["handle"])
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
@@ -18,6 +24,10 @@ class User(UserMixin, db.Model):
     handle: Mapped[str] = mapped_column(String(32), nullable=False)
     # Case-folded copy with a unique index: "Sam" and "sam" are one handle.
     handle_key: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    # What the handle looks like (Unicode TR39 skeleton, forum.auth.handles):
+    # unique, so no two accounts can look alike even when sign-ups race.
+    # Filled on insert; NULL only for old look-alikes found by the migration.
+    handle_skeleton: Mapped[str | None] = mapped_column(String(64), unique=True, default=_default_skeleton)
     # Optional, used only for password resets. Never shown to moderators.
     email: Mapped[str | None] = mapped_column(String(254))
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
