@@ -46,12 +46,11 @@ def current_region() -> str:
 def author_label(content: Any, viewer: Any = None) -> str:
     """The name shown for a post or message.
 
-    Anonymous content shows "Anonymous member" to everyone except staff:
-    moderators included, because peer moderators are volunteers and the
-    promise to members is that only staff can link a post to an account.
+    Anonymous content shows "Anonymous member" to every role, staff
+    included: staff see the account only through the audited "Show who
+    posted this" reveal (forum.staff.reveal), never on an ordinary page.
     """
-    viewer = viewer if viewer is not None else current_user
-    if content.is_anonymous and not (getattr(viewer, "is_authenticated", False) and viewer.is_staff):
+    if content.is_anonymous:
         return ANONYMOUS_LABEL
     return content.author.handle
 

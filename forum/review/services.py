@@ -884,8 +884,11 @@ def _sanction(kind, review, target, actor, note, now, params):
              "silence": "You can't post for a while", "suspend": "Your account is suspended for a while"}
     when = f" (until {until:%d %b %Y %H:%M} UTC)" if until else ""
     _notice(member.id, "sanction", f"{words[kind]}{when}. Reason: {note}", review, actor)
-    audit.record(actor, f"sanction.{kind}", target_type="user", target_id=member.id, reason=note,
-                 until=until.isoformat() if until else None)
+    # On anonymous content the audit row names the item, not the account:
+    # the audit log must not link the two without a reveal.
+    who = {"target_type": review.target_type, "target_id": review.target_id} if target.is_anonymous \
+        else {"target_type": "user", "target_id": member.id}
+    audit.record(actor, f"sanction.{kind}", **who, reason=note, until=until.isoformat() if until else None)
     return {"sanction": kind, "until": until.isoformat() if until else None}
 
 
@@ -1005,31 +1008,38 @@ def targets_of(items: list[Review]) -> dict[int, Post | ChatMessage | None]:
     return {review.id: found.get((review.target_type, review.target_id)) for review in items}
 
 
-def author_history(review: Review, viewer: Any) -> dict[str, Any] | None:
-    """Earlier items and sanctions of the author; None when hidden from ``viewer``.
+def author_history(review: Review, viewer: Any, *, include_anonymous: bool = False) -> dict[str, Any] | None:
+    """Earlier items and sanctions of the author; None when the item itself is anonymous.
 
-    Anonymous content: only staff may link it to an account, so moderators
-    get None. For named content, the author's anonymous items are left out
-    for non-staff, or the list itself would reveal who wrote them.
+    Only staff link an anonymous item to its account, and only through the
+    audited reveal (forum.staff.reveal), which alone passes
+    ``include_anonymous=True``. Otherwise nothing done on an anonymous item
+    (the item, its sanctions and their notes and dates) is listed, or the
+    named account's history would show who wrote it.
     """
     target = get_target(review.target_type, review.target_id)
     if target is None or review.subject_user_id is None:
         return None
-    staff = getattr(viewer, "is_staff", False)
-    if target.is_anonymous and not staff:
+    if target.is_anonymous and not include_anonymous:
         return None
     earlier = db.session.scalars(
         select(Review).where(Review.subject_user_id == review.subject_user_id, Review.id != review.id)
         .order_by(Review.created_at.desc()).limit(30)).all()
-    items = []
-    for r in earlier:
-        other = get_target(r.target_type, r.target_id)
-        if other is None or (other.is_anonymous and not staff):
-            continue
-        items.append(r)
+    items = [r for r in earlier if include_anonymous or not _on_anonymous(r)]
     sanctions = db.session.scalars(select(Sanction).where(Sanction.user_id == review.subject_user_id)
                                    .order_by(Sanction.created_at.desc())).all()
-    return {"items": items[:10], "sanctions": sanctions}
+    if not include_anonymous:
+        sanctions = [s for s in sanctions if s.review_id is None
+                     or not _on_anonymous(db.session.get(Review, s.review_id))]
+    return {"items": items[:10], "sanctions": list(sanctions)}
+
+
+def _on_anonymous(review: Review | None) -> bool:
+    """Whether a review item is about anonymous content; a vanished target counts as anonymous (fail closed)."""
+    if review is None:
+        return True
+    target = get_target(review.target_type, review.target_id)
+    return target is None or bool(target.is_anonymous)
 
 
 def is_sensitive(review: Review) -> bool:

@@ -26,6 +26,7 @@
   var roomId = parseInt(root.dataset.room, 10);
   var loggedIn = root.dataset.loggedIn === "true";
   var isMod = root.dataset.moderator === "true";
+  var revealBase = root.dataset.revealUrl || "";
   var maxChars = parseInt(root.dataset.maxChars, 10) || 2000;
   var log = document.getElementById("chat-log");
   var scroller = document.getElementById("chat-scroll");
@@ -163,6 +164,12 @@
       row.appendChild(modButton("Pin", function () {
         modEmit("pin", { room: roomId, id: m.id }, "Message pinned.");
       }));
+    }
+    if (revealBase && m.anonymous) {
+      // Staff only (the page sets the URL for staff): the audited reveal, with its reason form.
+      var reveal = el("a", "chat-mod-action", "Show who posted this");
+      reveal.href = revealBase + m.id;
+      row.appendChild(reveal);
     }
     return row;
   }
