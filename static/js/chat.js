@@ -101,7 +101,13 @@
     if (m.mine) { li.classList.add("mine"); li.dataset.mine = "true"; }
     var head = el("p", "chat-msg-head");
     head.appendChild(el("span", "chat-author", m.author));
-    if (m.staff_role) { head.appendChild(el("span", "chat-badge", m.staff_role)); }
+    if (m.staff_role) {
+      // The same badge as on posts: names alone can't prove who is staff.
+      var staff = m.staff_role !== "moderator";
+      var badge = el("span", "chat-badge role-badge " + (staff ? "role-staff" : "role-moderator"), staff ? "Staff" : "Moderator");
+      badge.title = staff ? "A member of Kindred staff" : "A Kindred peer moderator";
+      head.appendChild(badge);
+    }
     var time = el("time", "chat-time", timeText(m.at));
     time.dateTime = m.at;
     head.appendChild(time);
