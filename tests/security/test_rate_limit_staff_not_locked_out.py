@@ -36,3 +36,45 @@ def test_a_flood_from_a_shared_address_does_not_lock_staff_out(client, users, ap
         _login(client, f"guess{i}", "wrong password!", shared)
     assert _login(client, users["member"].handle, PASSWORD, shared).status_code == 429
     assert _login(client, users["staff"].handle, PASSWORD, shared).status_code == 302
+
+
+def _storages():
+    """Memory always; Redis too when TEST_REDIS_URL names one (CI's second pass)."""
+    import os
+
+    uris = ["memory://"]
+    if os.environ.get("TEST_REDIS_URL"):
+        uris.append(os.environ["TEST_REDIS_URL"])
+    return uris
+
+
+@pytest.mark.parametrize("storage", _storages())
+def test_behind_the_proxy_each_client_has_its_own_address(_schema, app_config, storage):
+    """With KINDRED_PROXY_HOPS=1 (the README's nginx), every request reaches
+    Kindred from 127.0.0.1; the limits must see the client's address."""
+    from forum import create_app
+    from forum.extensions import db, limiter
+    from tests.conftest import config_class, make_user
+
+    proxied = create_app(config_class(app_config, KINDRED_PROXY_HOPS=1, RATELIMIT_STORAGE_URI=storage,
+                                      KINDRED_LOGIN_LIMIT="10 per minute"))
+    with proxied.app_context():
+        limiter.reset()
+        try:
+            member = make_user("ProxiedMember")
+            client = proxied.test_client()
+
+            def login(handle, password, client_address):
+                return client.post("/auth/login", data={"handle": handle, "password": password},
+                                   environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                                   headers={"X-Forwarded-For": client_address})
+
+            for i in range(12):
+                login(f"guess{i}", "wrong password!", ATTACKER)
+            assert login("guess-more", "wrong password!", ATTACKER).status_code == 429
+            assert login(member.handle, PASSWORD, STAFF_DESK).status_code == 302
+        finally:
+            limiter.reset()
+            db.session.remove()
+            db.session.execute(db.text("DELETE FROM users WHERE handle_key = 'proxiedmember'"))
+            db.session.commit()
