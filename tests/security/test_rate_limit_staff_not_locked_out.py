@@ -78,3 +78,36 @@ def test_behind_the_proxy_each_client_has_its_own_address(_schema, app_config, s
             db.session.remove()
             db.session.execute(db.text("DELETE FROM users WHERE handle_key = 'proxiedmember'"))
             db.session.commit()
+
+
+def test_even_from_the_same_address_a_known_device_is_not_locked_out(app, users):
+    """Without proxy configuration staff and an attacker share one address.
+    The staff member's own device, where they logged in before, carries a
+    signed cookie, and the attacker's failures are not counted against it."""
+    shared = "127.0.0.1"
+    staff_device, attacker = app.test_client(), app.test_client()
+    staff = users["staff"]
+    assert _login(staff_device, staff.handle, PASSWORD, shared).status_code == 302
+    staff_device.post("/auth/logout")
+    for _ in range(40):
+        _login(attacker, staff.handle, "wrong password!", shared)
+    assert _login(attacker, staff.handle, PASSWORD, shared).status_code == 429
+    assert _login(staff_device, staff.handle, PASSWORD, shared).status_code == 302
+
+
+def test_the_device_cookie_names_no_account_and_only_works_for_its_own(app, users):
+    from forum.auth import services
+
+    staff_device = app.test_client()
+    r = _login(staff_device, users["staff"].handle, PASSWORD, "127.0.0.1")
+    cookie = staff_device.get_cookie(services.DEVICE_COOKIE, path="/auth/login")
+    assert cookie is not None and cookie.http_only
+    payload = services._device_serializer().loads(cookie.value)
+    assert set(payload) == {"n", "m"}  # a nonce and a keyed MAC: no account id or name
+    staff_device.post("/auth/logout")
+    # Someone else's account gains nothing from it: it still waits on that address.
+    other = users["moderator"]
+    for _ in range(10):
+        _login(app.test_client(), other.handle, "wrong password!", "127.0.0.1")
+    assert _login(staff_device, other.handle, PASSWORD, "127.0.0.1").status_code == 429
+    assert r.status_code == 302
