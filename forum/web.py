@@ -7,16 +7,21 @@ from functools import wraps
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from flask import Flask, abort, current_app, render_template, request
+from flask import Flask, Request, abort, current_app, render_template, request
 from flask_login import current_user
-from werkzeug.datastructures import ImmutableMultiDict
-from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.exceptions import HTTPException, NotFound, SecurityError
+from werkzeug.formparser import FormDataParser
+from werkzeug.routing import IntegerConverter, ValidationError
 from wtforms import StringField, TextAreaField
 
-# Shown in place of bytes that were not valid UTF-8 (see tolerant_form_parsing).
+# Shown in place of bytes that were not valid UTF-8 (see TolerantFormDataParser).
 REPLACEMENT_CHAR = "\ufffd"
 
 ANONYMOUS_LABEL = "Anonymous member"
+
+# The largest value a 32-bit INTEGER column holds (PostgreSQL's INTEGER);
+# ids and counts from a request above it are refused before any query.
+DB_INT_MAX = 2**31 - 1
 
 # Accept-Language tags that identify one of the regions we hold helplines for.
 # Only the region is derived; the header itself is never stored.
@@ -107,7 +112,7 @@ class _MemberText:
     """Member writing that never loses the member's text.
 
     NUL characters cannot be stored (PostgreSQL rejects them) and bytes
-    that were not valid UTF-8 arrive as U+FFFD (see tolerant_form_parsing).
+    that were not valid UTF-8 arrive as U+FFFD (see TolerantFormDataParser).
     Either way the member gets a clear error and their text back in the
     box: NULs removed, unreadable bytes marked, everything else untouched.
     """
@@ -141,36 +146,70 @@ class MemberStringField(_MemberText, StringField):
     """A one-line field for member writing, e.g. a title (see _MemberText)."""
 
 
-def tolerant_form_parsing() -> None:
-    """Re-read a urlencoded form whose bytes are not valid UTF-8.
+class TolerantFormDataParser(FormDataParser):
+    """Form parsing that keeps a urlencoded field whose bytes are not UTF-8.
 
-    Werkzeug drops (or leaves percent-escaped) fields it cannot decode, so
-    a post with one bad byte would arrive empty and the member's writing
-    would be lost. Here the body is decoded leniently instead: bad bytes
-    become U+FFFD, which MemberTextField reports as a clear form error.
+    Werkzeug drops such a form (raw bytes) or keeps the percent escapes
+    (``%FF``), so a post with one bad byte would arrive empty or be stored
+    mangled. Here bad bytes become U+FFFD, which MemberTextField reports as
+    a clear form error with the rest of the text kept. It is the request's
+    parser, so whoever reads the form first (CSRF checks it before any
+    view) gets the same result.
     """
-    if request.method != "POST" or request.mimetype != "application/x-www-form-urlencoded":
-        return
-    raw = request.get_data(cache=True)
-    if not raw:
-        return
-    pairs = []
-    for chunk in raw.split(b"&"):
-        if chunk:
-            key, _, value = chunk.partition(b"=")
-            pairs.append((unquote_to_bytes(key.replace(b"+", b" ")), unquote_to_bytes(value.replace(b"+", b" "))))
-    try:
-        for key, value in pairs:
-            key.decode("utf-8")
-            value.decode("utf-8")
-        return  # valid: Werkzeug's own parsing is right
-    except UnicodeDecodeError:
-        pass
-    # Werkzeug parses form and files together; setting both marks it done.
-    request.files = ImmutableMultiDict()  # type: ignore[misc]
-    request.form = ImmutableMultiDict(  # type: ignore[misc]
-        [(k.decode("utf-8", "replace"), v.decode("utf-8", "replace")) for k, v in pairs]
-    )
+
+    def parse(self, stream: Any, mimetype: str, content_length: int | None,
+              options: dict[str, str] | None = None) -> Any:
+        if mimetype != "application/x-www-form-urlencoded":
+            return super().parse(stream, mimetype, content_length, options)
+        pairs = []
+        for chunk in stream.read().split(b"&"):
+            if chunk:
+                key, _, value = chunk.partition(b"=")
+                pairs.append((_form_text(key), _form_text(value)))
+        return stream, self.cls(pairs), self.cls()
+
+
+def _form_text(raw: bytes) -> str:
+    return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8", "replace")
+
+
+class KindredRequest(Request):
+    form_data_parser_class = TolerantFormDataParser
+
+
+def db_int(value: str) -> int:
+    """A whole number from a query string or form, 0..DB_INT_MAX.
+
+    For ``request.args.get(name, type=db_int)``: anything else raises
+    ValueError, so the argument falls back to its default instead of
+    reaching the database, which would fail on an out-of-range number.
+    """
+    value = value.strip()
+    if not value.isascii() or not value.isdigit() or len(value) > len(str(DB_INT_MAX)):
+        raise ValueError("not a number in range")
+    number = int(value)
+    if number > DB_INT_MAX:
+        raise ValueError("not a number in range")
+    return number
+
+
+class DbIntConverter(IntegerConverter):
+    """``<int:...>`` for ids: a number beyond what the column holds is a 404
+    (no such page), not a database error."""
+
+    def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
+                 max: int | None = DB_INT_MAX, signed: bool = False) -> None:  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+    def to_python(self, value: str) -> Any:
+        # NotFound, not ValidationError: Werkzeug answers a failed conversion
+        # with 405 when another method's rule shares the path.
+        if len(value.lstrip("-")) > len(str(DB_INT_MAX)):  # int() refuses very long strings
+            raise NotFound()
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            raise NotFound() from None
 
 
 def when(value: datetime | None, date_only: bool = False) -> str:
@@ -225,7 +264,8 @@ def error_page(error: HTTPException) -> tuple[str, int]:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, error_page)
-    app.before_request(tolerant_form_parsing)
+    app.request_class = KindredRequest
+    app.url_map.converters["int"] = DbIntConverter
 
     @app.errorhandler(Exception)
     def internal_error(error: Exception) -> tuple[str, int]:

@@ -12,7 +12,7 @@ from forum.models import Board, ChatRoom, Flag, PostRevision, Review, ReviewEven
 from forum.models import base as clock
 from forum.review import bp, services
 from forum.review.web import role_required
-from forum.web import account_key, author_label
+from forum.web import account_key, author_label, db_int
 
 SHIFT_KEY = "review_shift_started"
 
@@ -49,7 +49,7 @@ def _get_review(review_id: int) -> Review:
 
 def _int_arg(name: str) -> int | None:
     try:
-        return int(request.values.get(name, ""))
+        return db_int(request.values.get(name, ""))
     except ValueError:
         return None
 
