@@ -219,6 +219,49 @@ def when(value: datetime | None, date_only: bool = False) -> str:
     return value.strftime("%-d %b %Y" if date_only else "%-d %b %Y, %H:%M")
 
 
+# Member writing echoed back on the "we couldn't save this" page, with the
+# label it is shown under; multi-line ones get a textarea. Any other field
+# goes back unchanged as a hidden input (choices, ids, the CSRF token, the
+# submission key); passwords are never echoed.
+_WRITTEN_FIELDS = {"title": ("Title", False), "body": ("Your text", True), "text": ("Your message", True),
+                   "details": ("Details", True), "content_warning": ("Content warning", False),
+                   "note": ("Note", True), "notes": ("Notes", True), "message": ("Message", True)}
+
+
+def request_region() -> str:
+    """The region from the request alone (Accept-Language, then the setting).
+
+    Error pages use this instead of ``current_region``: the member's own
+    setting needs the database, which may be what just failed.
+    """
+    for lang, _q in request.accept_languages:
+        region = _LANGUAGE_REGIONS.get(lang.lower())
+        if region:
+            return region
+    return current_app.config["KINDRED_REGION"]
+
+
+def _rollback() -> None:
+    from forum.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  (the connection may be gone; the page must still render)
+        current_app.logger.warning("rollback before the error page failed", exc_info=True)
+
+
+def _render_error(template: str, code: int, **context: Any) -> tuple[str, int]:
+    from moderation import signposting
+
+    region = request_region()
+    # Straight through Jinja, not render_template: Flask-Login's context
+    # processor would load current_user, i.e. query the database.
+    page = current_app.jinja_env.get_or_select_template(template).render(
+        region=region, helplines=signposting.helplines(region)[:4],
+        emergency_number=signposting.emergency_number(region), **context)
+    return page, code
+
+
 # Form values that are ticks, not writing: carried along hidden, not shown.
 _TICKS = frozenset({"y", "on", "true", "1"})
 
@@ -249,6 +292,7 @@ def kept_form() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
 
 
 def error_page(error: HTTPException) -> tuple[str, int]:
+    _rollback()
     code = error.code or 500
     if isinstance(error, SecurityError):
         # An untrusted Host: no page can be built (its links would use that host).
@@ -259,7 +303,53 @@ def error_page(error: HTTPException) -> tuple[str, int]:
         shown, hidden = kept_form()
         extra = {"kept": shown, "kept_hidden": hidden,
                  "back": same_origin_referrer(current_app.url_for("boards.index"))}
-    return render_template(template, error=error, **extra), code
+    return _render_error(template, code, error=error, **extra)
+
+
+def _is_dependency_error(error: Exception) -> bool:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from forum.dbretry import StorageUnavailable
+
+    try:
+        from redis.exceptions import RedisError
+    except ImportError:  # pragma: no cover
+        RedisError = ()  # type: ignore[assignment,misc]  # noqa: N806
+    return isinstance(error, (SQLAlchemyError, StorageUnavailable, RedisError, ConnectionError, TimeoutError))
+
+
+def _unsaved_form() -> tuple[list[tuple[str, str]], list[tuple[str, str, str, bool]]] | None:
+    """The member's submitted form, split into hidden and visible fields,
+    or None when there is no written text to give back."""
+    hidden: list[tuple[str, str]] = []
+    fields: list[tuple[str, str, str, bool]] = []
+    for name, value in request.form.items(multi=True):
+        if "password" in name:
+            continue
+        if name in _WRITTEN_FIELDS:
+            label, multiline = _WRITTEN_FIELDS[name]
+            fields.append((name, label, value, multiline or "\n" in value))
+        else:
+            hidden.append((name, value))
+    return (hidden, fields) if any(value.strip() for _n, _l, value, _m in fields) else None
+
+
+def unexpected_error(error: Exception) -> tuple[str, int]:
+    """Any error a view did not handle: roll back, then a page that needs no database.
+
+    A form post comes back as the form with the member's text, so a failed
+    save never costs them what they wrote.
+    """
+    _rollback()
+    code = 503 if _is_dependency_error(error) else 500
+    current_app.logger.exception("unhandled error (%s)", code, exc_info=error)
+    if request.method == "POST":
+        form = _unsaved_form()
+        if form is not None:
+            hidden, fields = form
+            return _render_error("errors/unsaved.html", code, action=request.full_path.rstrip("?"),
+                                 hidden=hidden, fields=fields)
+    return _render_error("errors/500.html", code)
 
 
 def init_app(app: Flask) -> None:
@@ -272,8 +362,7 @@ def init_app(app: Flask) -> None:
         # Never show a stack trace to a member; log it for the operators.
         if isinstance(error, HTTPException):
             return error_page(error)
-        app.logger.exception("unhandled error")
-        return render_template("errors/500.html"), 500
+        return unexpected_error(error)
 
     app.jinja_env.filters["when"] = when
     app.jinja_env.globals.update(author_label=author_label, current_region=current_region, regions=REGIONS)

@@ -180,8 +180,7 @@ def flag(target_type: str, target_id: int):
     form = request.form
     if request.method == "POST":
         try:
-            services.flag(target_type, target, current_user, form.get("reason", ""), form.get("details"))
-            db.session.commit()
+            services.report(target_type, target.id, current_user, form.get("reason", ""), form.get("details"))
         except services.ReviewError as exc:
             db.session.rollback()
             flash(exc.reason, "error")
