@@ -41,14 +41,19 @@ def current_region() -> str:
 def author_label(content: Any, viewer: Any = None) -> str:
     """The name shown for a post or message.
 
-    Anonymous content shows "Anonymous member" to everyone except staff:
-    moderators included, because peer moderators are volunteers and the
-    promise to members is that only staff can link a post to an account.
+    Anonymous content shows "Anonymous member" to every role, staff
+    included: staff see the account only through the audited "Show who
+    posted this" reveal (forum.staff.reveal), never on an ordinary page.
     """
-    viewer = viewer if viewer is not None else current_user
-    if content.is_anonymous and not (getattr(viewer, "is_authenticated", False) and viewer.is_staff):
+    if content.is_anonymous:
         return ANONYMOUS_LABEL
     return content.author.handle
+
+
+def account_key() -> str:
+    """Rate-limit key per account, not per address: members on a shared
+    connection (a library, a ward) must not throttle each other."""
+    return f"user:{current_user.id}" if current_user.is_authenticated else (request.remote_addr or "?")
 
 
 def role_required(role: str) -> Callable:
@@ -175,13 +180,47 @@ def when(value: datetime | None, date_only: bool = False) -> str:
     return value.strftime("%-d %b %Y" if date_only else "%-d %b %Y, %H:%M")
 
 
+# Form values that are ticks, not writing: carried along hidden, not shown.
+_TICKS = frozenset({"y", "on", "true", "1"})
+
+
+def same_origin_referrer(fallback: str) -> str:
+    """The page the member came from, if it is on this site; else ``fallback``."""
+    ref = request.referrer or ""
+    parts = urlsplit(ref)
+    if parts.scheme in ("http", "https") and parts.netloc == request.host:
+        path = parts.path or "/"
+        return safe_next(path + (f"?{parts.query}" if parts.query else ""), fallback)
+    return fallback
+
+
+def kept_form() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(shown, hidden) fields of a refused POST, so the rate-limit page can
+    give the member their writing back. Passwords and the CSRF token are
+    never echoed."""
+    shown: list[tuple[str, str]] = []
+    hidden: list[tuple[str, str]] = []
+    if request.method != "POST":
+        return shown, hidden
+    for name, value in request.form.items(multi=True):
+        if name == "csrf_token" or "password" in name or not value:
+            continue
+        (hidden if value.strip().lower() in _TICKS else shown).append((name, value))
+    return shown, hidden
+
+
 def error_page(error: HTTPException) -> tuple[str, int]:
     code = error.code or 500
     if isinstance(error, SecurityError):
         # An untrusted Host: no page can be built (its links would use that host).
         return "Bad request: this site does not answer to that host name.", 400
     template = f"errors/{code}.html" if code in (403, 404, 409, 429, 500) else "errors/generic.html"
-    return render_template(template, error=error), code
+    extra: dict[str, Any] = {}
+    if code == 429:
+        shown, hidden = kept_form()
+        extra = {"kept": shown, "kept_hidden": hidden,
+                 "back": same_origin_referrer(current_app.url_for("boards.index"))}
+    return render_template(template, error=error, **extra), code
 
 
 def init_app(app: Flask) -> None:

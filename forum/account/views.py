@@ -9,7 +9,8 @@ from forum.account.forms import DeactivateForm, LogoutEverywhereForm, PasswordFo
 from forum.auth import services as auth_services
 from forum.auth import sessions
 from forum.boards import queries
-from forum.web import REGIONS, apply_errors
+from forum.extensions import limiter
+from forum.web import REGIONS, account_key, apply_errors
 
 
 def _render(status: int = 200, **forms):
@@ -56,8 +57,13 @@ def profile():
     return failed or redirect(url_for("account.index"))
 
 
+def _password_change_limit() -> str:
+    return current_app.config["KINDRED_PASSWORD_CHANGE_LIMIT"]
+
+
 @bp.post("/password")
 @login_required
+@limiter.limit(_password_change_limit, key_func=account_key)
 def password():
     form = PasswordForm()
     failed = _submit(form, "password",

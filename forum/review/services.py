@@ -21,6 +21,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 import moderation
@@ -553,9 +554,16 @@ def flag(target_type: str, target: Any, reporter: Any, reason: str, details: str
     _open_or_reopen(review, created, reporter, "flagged", note=None)
     # History keeps the reporter for staff; views never show it to the author.
     recompute_priority(review)
-    distinct = db.session.scalar(select(func.count(func.distinct(Flag.reporter_id)))
-                                 .where(Flag.review_id == review.id, Flag.status == "open"))
-    if distinct >= _cfg("KINDRED_AUTO_HIDE_FLAGS") and target.status == ContentStatus.VISIBLE:
+    distinct = _established_reporters(review)
+    # A named moderator's or staff member's post (a helpline pointer, a
+    # warning) is never hidden by member reports: it waits in the queue.
+    by_staff = not target.is_anonymous and target.author is not None and target.author.is_moderator
+    if distinct >= _cfg("KINDRED_AUTO_HIDE_FLAGS") and by_staff:
+        review.reasons = _merge_reasons(review.reasons, [{
+            "source": "system", "code": "not_auto_hidden",
+            "explanation": "Reported by several members; a moderator's or staff member's post is never "
+                           "hidden automatically."}])
+    elif distinct >= _cfg("KINDRED_AUTO_HIDE_FLAGS") and target.status == ContentStatus.VISIBLE:
         set_content_status(target_type, target, ContentStatus.HIDDEN)
         target.moderator_note = AUTO_HIDDEN_NOTE
         review.reasons = _merge_reasons(review.reasons, [{"source": "system", "code": "auto_hidden",
@@ -563,6 +571,19 @@ def flag(target_type: str, target: Any, reporter: Any, reason: str, details: str
         _history(review, None, "auto_hidden", data_flags=distinct)
     _announce(review, new=created or not was_open)
     return review
+
+
+def _established_reporters(review: Review) -> int:
+    """Distinct open reporters whose reports may hide content: moderators and
+    staff, and members whose account is old enough and has enough approved
+    posts (KINDRED_AUTO_HIDE_MIN_ACCOUNT_DAYS / _MIN_POSTS). Fresh accounts
+    cost nothing to make, so three of them must not be able to hide a post."""
+    cutoff = _now() - timedelta(days=_cfg("KINDRED_AUTO_HIDE_MIN_ACCOUNT_DAYS"))
+    established = (User.role != Role.MEMBER) | (
+        (User.created_at <= cutoff) & (User.approved_post_count >= _cfg("KINDRED_AUTO_HIDE_MIN_POSTS")))
+    return db.session.scalar(
+        select(func.count(func.distinct(Flag.reporter_id))).join(User, User.id == Flag.reporter_id)
+        .where(Flag.review_id == review.id, Flag.status == "open", established)) or 0
 
 
 def _pipeline_reasons_from_row(target: Any) -> list[dict[str, Any]]:
@@ -867,8 +888,11 @@ def _sanction(kind, review, target, actor, note, now, params):
              "silence": "You can't post for a while", "suspend": "Your account is suspended for a while"}
     when = f" (until {until:%d %b %Y %H:%M} UTC)" if until else ""
     _notice(member.id, "sanction", f"{words[kind]}{when}. Reason: {note}", review, actor)
-    audit.record(actor, f"sanction.{kind}", target_type="user", target_id=member.id, reason=note,
-                 until=until.isoformat() if until else None)
+    # On anonymous content the audit row names the item, not the account:
+    # the audit log must not link the two without a reveal.
+    who = {"target_type": review.target_type, "target_id": review.target_id} if target.is_anonymous \
+        else {"target_type": "user", "target_id": member.id}
+    audit.record(actor, f"sanction.{kind}", **who, reason=note, until=until.isoformat() if until else None)
     return {"sanction": kind, "until": until.isoformat() if until else None}
 
 
@@ -964,6 +988,8 @@ def queue(*, status: str = "open", board_id: int | None = None, reason: str | No
         stmt = stmt.where(Review.status == status)
     if board_id:
         stmt = stmt.where(Review.board_id == board_id)
+    # The claimer is shown on every row: load them with the page, not one query per row.
+    stmt = stmt.options(selectinload(Review.claimed_by))
     stmt = stmt.order_by(Review.priority.desc(), Review.created_at.asc())
     items = db.session.scalars(stmt.limit(limit * 3 if reason else limit)).all()
     if reason:
@@ -971,31 +997,53 @@ def queue(*, status: str = "open", board_id: int | None = None, reason: str | No
     return list(items)
 
 
-def author_history(review: Review, viewer: Any) -> dict[str, Any] | None:
-    """Earlier items and sanctions of the author; None when hidden from ``viewer``.
+def targets_of(items: list[Review]) -> dict[int, Post | ChatMessage | None]:
+    """Each item's content (with its author), one query per content type."""
+    wanted: dict[str, list[int]] = {}
+    for review in items:
+        wanted.setdefault(review.target_type, []).append(review.target_id)
+    found: dict[tuple[str, int], Any] = {}
+    for target_type, ids in wanted.items():
+        model = {"post": Post, "chat_message": ChatMessage}.get(target_type)
+        if model is None:
+            continue
+        for row in db.session.scalars(select(model).where(model.id.in_(ids))).unique():
+            found[(target_type, row.id)] = row
+    return {review.id: found.get((review.target_type, review.target_id)) for review in items}
 
-    Anonymous content: only staff may link it to an account, so moderators
-    get None. For named content, the author's anonymous items are left out
-    for non-staff, or the list itself would reveal who wrote them.
+
+def author_history(review: Review, viewer: Any, *, include_anonymous: bool = False) -> dict[str, Any] | None:
+    """Earlier items and sanctions of the author; None when the item itself is anonymous.
+
+    Only staff link an anonymous item to its account, and only through the
+    audited reveal (forum.staff.reveal), which alone passes
+    ``include_anonymous=True``. Otherwise nothing done on an anonymous item
+    (the item, its sanctions and their notes and dates) is listed, or the
+    named account's history would show who wrote it.
     """
     target = get_target(review.target_type, review.target_id)
     if target is None or review.subject_user_id is None:
         return None
-    staff = getattr(viewer, "is_staff", False)
-    if target.is_anonymous and not staff:
+    if target.is_anonymous and not include_anonymous:
         return None
     earlier = db.session.scalars(
         select(Review).where(Review.subject_user_id == review.subject_user_id, Review.id != review.id)
         .order_by(Review.created_at.desc()).limit(30)).all()
-    items = []
-    for r in earlier:
-        other = get_target(r.target_type, r.target_id)
-        if other is None or (other.is_anonymous and not staff):
-            continue
-        items.append(r)
+    items = [r for r in earlier if include_anonymous or not _on_anonymous(r)]
     sanctions = db.session.scalars(select(Sanction).where(Sanction.user_id == review.subject_user_id)
                                    .order_by(Sanction.created_at.desc())).all()
-    return {"items": items[:10], "sanctions": sanctions}
+    if not include_anonymous:
+        sanctions = [s for s in sanctions if s.review_id is None
+                     or not _on_anonymous(db.session.get(Review, s.review_id))]
+    return {"items": items[:10], "sanctions": list(sanctions)}
+
+
+def _on_anonymous(review: Review | None) -> bool:
+    """Whether a review item is about anonymous content; a vanished target counts as anonymous (fail closed)."""
+    if review is None:
+        return True
+    target = get_target(review.target_type, review.target_id)
+    return target is None or bool(target.is_anonymous)
 
 
 def is_sensitive(review: Review) -> bool:

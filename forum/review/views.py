@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from forum.extensions import db
+from forum.extensions import db, limiter
 from forum.models import Board, ChatRoom, Flag, PostRevision, Review, ReviewEvent, ResponseTemplate
 from forum.models import base as clock
 from forum.review import bp, services
 from forum.review.web import role_required
-from forum.web import author_label
+from forum.web import account_key, author_label
 
 SHIFT_KEY = "review_shift_started"
 
@@ -63,11 +63,12 @@ def queue():
     board_id = _int_arg("board")
     reason = request.args.get("reason") or None
     items = services.queue(status=status, board_id=board_id, reason=reason)
-    targets = {r.id: services.get_target(r.target_type, r.target_id) for r in items}
+    targets = services.targets_of(items)
+    tiers = {r.id: services.review_tier(r) for r in items}  # each row shows its tier twice
     boards = db.session.scalars(select(Board).order_by(Board.position, Board.name)).all()
     return render_template(
         "review/queue.html", items=items, targets=targets, boards=boards, status=status, board_id=board_id,
-        reason=reason, counters=services.counters(), wellbeing=_wellbeing(), tier_of=services.review_tier,
+        reason=reason, counters=services.counters(), wellbeing=_wellbeing(), tier_of=lambda r: tiers[r.id],
         sensitive=services.is_sensitive, reason_codes=_reason_codes(), now=clock.utcnow(),
     )
 
@@ -163,8 +164,15 @@ def _back_to(target_type: str, target) -> str:
     return url_for("chat.room", slug=room.slug) if room else url_for("pages.home")
 
 
+def _report_limit() -> str:
+    return current_app.config["KINDRED_REPORT_LIMIT"]
+
+
 @bp.route("/flag/<target_type>/<int:target_id>", methods=["GET", "POST"])
 @login_required
+# Per account: sock-puppet accounts are already limited per address by
+# KINDRED_REGISTER_LIMIT, and their reports cannot hide anything.
+@limiter.limit(_report_limit, key_func=account_key, methods=["POST"])
 def flag(target_type: str, target_id: int):
     target = services.get_target(target_type, target_id) if target_type in services.TARGET_TYPES else None
     if target is None or not target.visible_to(current_user):
