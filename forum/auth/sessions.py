@@ -27,7 +27,7 @@ from typing import Any
 from flask import Flask, current_app, g, request, session
 from flask_login import current_user, user_loaded_from_cookie
 from flask_socketio import emit, join_room
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
 from forum.events import call_after_commit
 from forum.extensions import db, socketio
@@ -269,9 +269,9 @@ def _refresh() -> None:
     if not live:
         return
     now = clock.utcnow()
-    dead = set(db.session.scalars(select(UserSession.token_hash).where(
-        UserSession.token_hash.in_(live), or_(UserSession.revoked_at.is_not(None), UserSession.expires_at <= now))))
-    dead |= live - set(db.session.scalars(select(UserSession.token_hash).where(UserSession.token_hash.in_(live))))
+    still_open = set(db.session.scalars(select(UserSession.token_hash).where(
+        UserSession.token_hash.in_(live), UserSession.revoked_at.is_(None), UserSession.expires_at > now)))
+    dead = live - still_open
     if dead:
         with _lock:
             _ended.update(dead)
