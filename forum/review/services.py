@@ -83,6 +83,7 @@ FLAG_REASONS = {
 TIER_BASE = {"imminent": 1000, "harm_encouragement": 800, "high": 600, "abuse": 400, "concern": 200, "other": 0}
 TIER_ORDER = ("other", "concern", "abuse", "high", "harm_encouragement", "imminent")
 FLAG_BONUS, FLAG_BONUS_MAX = 20, 190
+UNSCREENED = "screening_error"
 # Flag reasons map onto the tier of the harm they describe.
 FLAG_TIER = {"worried": "concern", "unkind": "abuse", "methods": "high", "personal_details": "abuse"}
 ABUSE_CATEGORIES = {"toxicity", "severe_toxicity", "abuse", "insult", "threat", "harassment", "hate",
@@ -179,7 +180,8 @@ def tier_of(risk: str, categories: list[str] | set[str], flag_codes: list[str] =
     if any("encourag" in c for c in cats):
         return "harm_encouragement"
     tiers = ["other"]
-    if risk == "high":
+    # Unscreened text sorts with high risk: the pipeline could not rule risk out.
+    if risk == "high" or UNSCREENED in cats:
         tiers.append("high")
     if cats & ABUSE_CATEGORIES or any(c.startswith("abuse.") for c in cats):
         tiers.append("abuse")
@@ -295,6 +297,7 @@ def item_event(review: Review) -> dict[str, Any]:
         "priority": review.priority,
         "risk": review.risk,
         "tier": review_tier(review),
+        "unscreened": any(r["code"] == UNSCREENED for r in review.reasons),
         "reasons": sorted({r["code"] for r in review.reasons}),
         "claimed_by": review.claimed_by.handle if review.claimed_by_id and review.claimed_by else None,
         "claimed_until": review.claimed_until.isoformat() if review.claimed_until else None,
@@ -311,6 +314,11 @@ def _announce(review: Review, *, new: bool = False) -> None:
     if new and review.risk == "imminent":
         emit_after_commit("imminent", {"id": review.id, "url": payload["url"]}, namespace="/mod", to="mod")
         db.session.add(Alert(kind="imminent_item", channel="socket", review_id=review.id, recipient="mod",
+                             created_at=_now()))
+    elif new and payload["unscreened"]:
+        emit_after_commit("imminent", {"id": review.id, "url": payload["url"], "unscreened": True},
+                          namespace="/mod", to="mod")
+        db.session.add(Alert(kind="unscreened_item", channel="socket", review_id=review.id, recipient="mod",
                              created_at=_now()))
     # Counters are computed once per transaction, at emit time (after the
     # commit, so they include this change), after the item events.
@@ -571,6 +579,18 @@ def flag(target_type: str, target: Any, reporter: Any, reason: str, details: str
         _history(review, None, "auto_hidden", data_flags=distinct)
     _announce(review, new=created or not was_open)
     return review
+
+
+def report(target_type: str, target_id: int, reporter: Any, reason: str, details: str | None = None) -> Review:
+    """A member's report, committed; a busy database is retried (forum.dbretry)."""
+    from forum.dbretry import retrying
+
+    def write() -> Review:
+        review = flag(target_type, get_target(target_type, target_id), reporter, reason, details)
+        db.session.commit()
+        return review
+
+    return retrying(write)
 
 
 def _established_reporters(review: Review) -> int:

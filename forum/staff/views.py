@@ -14,7 +14,7 @@ from forum.review import services as review_services
 from forum.review.web import role_required
 from forum.staff import bp, reveal, seal
 from forum.staff import services
-from forum.web import author_label
+from forum.web import author_label, db_int
 
 
 def _date(name: str) -> date | None:
@@ -86,7 +86,7 @@ def update_case(case_id: int):
 
 def _int(value: str | None) -> int | None:
     try:
-        return int(value or "")
+        return db_int(value or "")
     except ValueError:
         return None
 

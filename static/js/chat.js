@@ -318,9 +318,20 @@
   }
 
   // -- joining, history, catch-up -------------------------------------------------
+  // The newest ids on screen, so a reconnect can drop those hidden meanwhile
+  // (the newest only: the server bounds how many it answers for).
+  function shownIds() {
+    var ids = [];
+    for (var child = log.lastElementChild; child && ids.length < 500; child = child.previousElementSibling) {
+      var id = parseInt(child.dataset.id, 10);
+      if (id > 0) { ids.push(id); }
+    }
+    return ids;
+  }
+
   function join() {
     var payload = { room: roomId };
-    if (connectedOnce) { payload.after = lastId; if (oldestId !== null) { payload.since = oldestId; } }
+    if (connectedOnce) { payload.after = lastId; payload.shown = shownIds(); }
     socket.timeout(10000).emit("join", payload, function (err, res) {
       if (err) { updateStatus("Still connecting…"); return; }
       if (!res.ok) { statusEl.textContent = res.message; return; }
