@@ -228,6 +228,8 @@ SETTINGS: dict[str, tuple[str, object]] = {
     "REDIS_URL": ("url", ("redis", "rediss", "unix")),
     "RATELIMIT_STORAGE_URI": ("url", ("redis", "rediss", "unix", "memory")),
     "KINDRED_ONCALL_WEBHOOK_URL": ("url", ("http", "https")),
+    "KINDRED_BASE_URL": ("url", ("http", "https")),
+    "KINDRED_REMEMBER_DAYS": ("int", 1), "KINDRED_SESSION_IDLE_HOURS": ("int", 1),
     "KINDRED_ALLOWED_ORIGINS": ("origins", None),
     "KINDRED_LOGIN_LIMIT": ("limit", None), "KINDRED_REGISTER_LIMIT": ("limit", None),
     "KINDRED_POST_LIMIT": ("limit", None), "KINDRED_CHAT_LIMIT": ("limit", None),
