@@ -149,3 +149,18 @@ def test_moderator_hides_a_message_and_it_disappears_for_others(open_as):
     message.get_by_role("button", name="Hide").click()
     expect(bob.locator("#chat-log")).not_to_contain_text("This one will be hidden")
     expect(alice.locator("#chat-log")).to_contain_text("A moderator hid this message")
+
+
+def test_moderator_messages_carry_the_role_badge_but_anonymous_ones_do_not(open_as):
+    """Issue 14.8: members can tell real moderators and staff at a glance."""
+    mod, alice = open_as("ChatMod"), open_as("ChatAlice")
+    say(mod, "Welcome, everyone. I'm one of tonight's moderators.")
+    mod.get_by_label("Send this message anonymously").check()
+    say(mod, "Something I went through myself, said without my name.")
+    say(alice, "Hello, thank you for having me.")
+    messages = alice.locator("li.chat-msg")
+    expect(messages).to_have_count(3, timeout=15_000)
+    expect(messages.nth(0).locator(".role-badge")).to_have_text("Moderator")
+    expect(messages.nth(1).locator(".chat-author")).to_have_text("Anonymous member")
+    expect(messages.nth(1).locator(".role-badge")).to_have_count(0)
+    expect(messages.nth(2).locator(".role-badge")).to_have_count(0)
