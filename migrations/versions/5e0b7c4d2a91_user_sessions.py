@@ -1,7 +1,7 @@
 """user_sessions: one row per login, revocable (sessions end everywhere)
 
 Revision ID: 5e0b7c4d2a91
-Revises: c3a1d9e7f214
+Revises: d81f4c2a9b37
 Create Date: 2026-12-06 21:10:00
 
 """
@@ -12,7 +12,7 @@ from forum.models.base import UTCDateTime
 
 
 revision = '5e0b7c4d2a91'
-down_revision = 'c3a1d9e7f214'
+down_revision = 'd81f4c2a9b37'
 branch_labels = None
 depends_on = None
 
