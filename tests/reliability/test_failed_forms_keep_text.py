@@ -33,7 +33,7 @@ def broken_client(app_config, tmp_path):
     app = create_app(config_class(app_config, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/gone/db.sqlite3"))
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = "1"
+        session["_user_id"] = "1:a-login-token"  # "<user id>:<session token>" (forum.auth.sessions)
         session["_fresh"] = True
     return client
 
