@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -137,6 +138,11 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = _bool("KINDRED_HTTPS", False)
+    # Login sessions (forum/auth/sessions.py) end after this long unused:
+    # "keep me logged in" sessions, and the others.
+    KINDRED_REMEMBER_DAYS = _int("KINDRED_REMEMBER_DAYS", 30)
+    KINDRED_SESSION_IDLE_HOURS = _int("KINDRED_SESSION_IDLE_HOURS", 12)
+    REMEMBER_COOKIE_DURATION = timedelta(days=KINDRED_REMEMBER_DAYS)
     PREFERRED_URL_SCHEME = "https" if _bool("KINDRED_HTTPS", False) else "http"
     WTF_CSRF_TIME_LIMIT = None  # tied to the session; a slow writer must not lose a post
     MAX_CONTENT_LENGTH = 256 * 1024
@@ -252,6 +258,8 @@ SETTINGS: dict[str, tuple[str, object]] = {
     "REDIS_URL": ("url", ("redis", "rediss", "unix")),
     "RATELIMIT_STORAGE_URI": ("url", ("redis", "rediss", "unix", "memory")),
     "KINDRED_ONCALL_WEBHOOK_URL": ("url", ("http", "https")),
+    "KINDRED_BASE_URL": ("url", ("http", "https")),
+    "KINDRED_REMEMBER_DAYS": ("int", 1), "KINDRED_SESSION_IDLE_HOURS": ("int", 1),
     "KINDRED_ALLOWED_ORIGINS": ("origins", None),
     "KINDRED_LOGIN_LIMIT": ("limit", None), "KINDRED_REGISTER_LIMIT": ("limit", None),
     "KINDRED_POST_LIMIT": ("limit", None), "KINDRED_CHAT_LIMIT": ("limit", None),

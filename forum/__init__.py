@@ -52,9 +52,11 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
 
     from forum import models  # noqa: F401  (register tables)
 
-    @ext.login_manager.user_loader
-    def load_user(user_id: str) -> models.User | None:
-        return ext.db.session.get(models.User, int(user_id))
+    from forum.auth import sessions
+
+    # The id is "<user id>:<session token>": a login ends when its row is revoked.
+    ext.login_manager.user_loader(sessions.load)
+    sessions.init_app(app)
 
     from forum import security, web
 
