@@ -100,14 +100,16 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=shared_data(), help="the shared data folder")
     ap.add_argument("--limit", type=int, default=0, help="read only the first N texts of each set")
+    ap.add_argument("--sets", default="tier-audit,crisis-dev", help="which sets, in order")
     ap.add_argument("--screen", action="store_true", help="also compare the whole detector's tiers")
     args = ap.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     data = args.data
-    sets = {"crisis-dev": dev_texts(data), "tier-audit": audit_texts(data)}
+    loaders = {"crisis-dev": dev_texts, "tier-audit": audit_texts}
     report: dict[str, Any] = {}
-    for name, texts in sets.items():
+    for name in args.sets.split(","):
+        texts = loaders[name](data)
         texts = texts[: args.limit] if args.limit else texts
         report[name] = {"reader": reader_parity(texts)}
         if args.screen:
