@@ -176,8 +176,9 @@ def notify_oncall(kind: str, subject: str, body: str, *, review_id: int | None =
 
 
 def _case_url(escalation_id: int) -> str:
-    base = current_app.config.get("KINDRED_BASE_URL", "")
-    return f"{base}/staff/cases/{escalation_id}"
+    from forum.links import external_url
+
+    return external_url("staff.case", case_id=escalation_id)
 
 
 @handler("escalation.opened")
@@ -200,6 +201,13 @@ def _escalation_opened(payload: dict[str, Any]) -> None:
 def _oncall_notify(payload: dict[str, Any]) -> None:
     notify_oncall(payload["kind"], payload["subject"], payload["body"],
                   review_id=payload.get("review_id"), escalation_id=payload.get("escalation_id"))
+
+
+@handler("password_reset")
+def _password_reset(payload: dict[str, Any]) -> None:
+    from forum.auth import services
+
+    services.send_password_reset_emails(payload["email"])
 
 
 @handler("second_opinion")

@@ -60,7 +60,8 @@ def queued_escalation(users, test_env, tmp_path):
     SQLite huey in ``tmp_path``; nothing has consumed it yet."""
     hook = WebhookSink()
     env = {**os.environ, **test_env, "KINDRED_INSTANCE_DIR": str(tmp_path), "SECRET_KEY": "test",
-           "KINDRED_ONCALL_WEBHOOK_URL": hook.url, "HF_HUB_OFFLINE": "1"}
+           "KINDRED_ONCALL_WEBHOOK_URL": hook.url, "KINDRED_BASE_URL": "http://127.0.0.1",
+           "HF_HUB_OFFLINE": "1"}
     env.pop("REDIS_URL", None)
     try:
         w = subprocess.run([sys.executable, "-c", WRITER, str(users["member"].id)], cwd=ROOT, env=env,
@@ -109,7 +110,7 @@ def test_embedded_server_runs_the_consumer_in_process(queued_escalation, tmp_pat
     queued jobs itself, so its re-alerts reach the sockets it serves."""
     env, hook = queued_escalation
     server = start_server({k: env[k] for k in ("KINDRED_INSTANCE_DIR", "SECRET_KEY", "DATABASE_URL",
-                                               "KINDRED_ONCALL_WEBHOOK_URL")},
+                                               "KINDRED_ONCALL_WEBHOOK_URL", "KINDRED_BASE_URL")},
                           tmp_path, timeout=120, extra_args=("--worker",))
     try:
         assert wait_for_payload(hook, server.log)["kind"] == "case_opened"

@@ -48,7 +48,8 @@ def test_escalation_survives_crash_between_commit_and_relay(users, test_env, tmp
     try:
         env = {**os.environ, **test_env, "SECRET_KEY": "test", "HF_HUB_OFFLINE": "1",
                "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port),
-               "KINDRED_ONCALL_EMAILS": "oncall@example.org", "KINDRED_ONCALL_WEBHOOK_URL": hook.url}
+               "KINDRED_ONCALL_EMAILS": "oncall@example.org", "KINDRED_ONCALL_WEBHOOK_URL": hook.url,
+               "KINDRED_BASE_URL": "http://127.0.0.1"}
         env.pop("REDIS_URL", None)  # huey stays on SQLite in instance/ for the consumer
         writer = subprocess.run([sys.executable, "-c", WRITER, str(users["member"].id)], cwd=ROOT, env=env,
                                 capture_output=True, text=True, timeout=120)

@@ -30,6 +30,7 @@ ENDPOINTS: dict[str, str] = {
     "auth.forgot_password": PUBLIC, "auth.reset_password": PUBLIC, "auth.logout": LOGIN,
     # account
     "account.index": LOGIN, "account.profile": LOGIN, "account.password": LOGIN, "account.deactivate": LOGIN,
+    "account.log_out_everywhere": LOGIN,
     "account.safety": LOGIN, "account.notices": LOGIN,
     # boards
     "boards.index": PUBLIC, "boards.board": PUBLIC, "boards.topic": PUBLIC, "boards.post": PUBLIC,
@@ -75,7 +76,7 @@ def _sample_args(ids: dict[str, object]) -> dict[str, object]:
         "slug": "general", "topic_id": ids["topic"], "post_id": ids["post"], "handle": "OtherMember",
         "filename": "css/kindred.css", "target_type": "post", "target_id": ids["post"],
         "user_id": ids["member"], "review_id": 1, "case_id": 1, "req_id": 1, "template_id": 1,
-        "token": "not-a-valid-token",
+        "token": "not-a-valid-token", "kind": "post", "item_id": ids["post"],
     }
 
 

@@ -5,21 +5,26 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required, logout_user
 
 from forum.account import bp, services
-from forum.account.forms import DeactivateForm, PasswordForm, ProfileForm
+from forum.account.forms import DeactivateForm, LogoutEverywhereForm, PasswordForm, ProfileForm
 from forum.auth import services as auth_services
+from forum.auth import sessions
 from forum.boards import queries
-from forum.web import REGIONS, apply_errors
+from forum.extensions import limiter
+from forum.web import REGIONS, account_key, apply_errors, db_int
 
 
 def _render(status: int = 200, **forms):
     forms.setdefault("profile", ProfileForm(formdata=None, obj=current_user))
     forms.setdefault("password", PasswordForm(formdata=None))
     forms.setdefault("deactivate", DeactivateForm(formdata=None))
-    posts = queries.own_posts(current_user, request.args.get("page", 1, type=int) or 1,
+    posts = queries.own_posts(current_user, request.args.get("page", 1, type=db_int) or 1,
                               current_app.config["POSTS_PER_PAGE"])
     # The safety-contact section belongs to the review area; link it when present.
     has_safety = "account.safety" in current_app.view_functions
-    return render_template("account/index.html", posts=posts, has_safety=has_safety, **forms), status
+    forms.setdefault("everywhere", LogoutEverywhereForm(formdata=None))
+    return render_template("account/index.html", posts=posts, has_safety=has_safety,
+                           login_sessions=sessions.active(current_user), this_session=sessions.current_session_id(),
+                           approximate=sessions.approximate, **forms), status
 
 
 def _submit(form, key: str, action, done: str):
@@ -52,14 +57,19 @@ def profile():
     return failed or redirect(url_for("account.index"))
 
 
+def _password_change_limit() -> str:
+    return current_app.config["KINDRED_PASSWORD_CHANGE_LIMIT"]
+
+
 @bp.post("/password")
 @login_required
+@limiter.limit(_password_change_limit, key_func=account_key)
 def password():
     form = PasswordForm()
     failed = _submit(form, "password",
                      lambda: auth_services.change_password(current_user, form.current_password.data,
                                                            form.new_password.data),
-                     "Your password is changed.")
+                     "Your password is changed, and every other device is logged out.")
     return failed or redirect(url_for("account.index"))
 
 
@@ -72,4 +82,17 @@ def deactivate():
     if failed:
         return failed
     logout_user()
+    return redirect(url_for("pages.home"))
+
+
+@bp.post("/sessions/end-all")
+@login_required
+def log_out_everywhere():
+    form = LogoutEverywhereForm()
+    if not form.validate_on_submit():
+        return _render(400, everywhere=form)
+    services.log_out_everywhere(current_user)
+    logout_user()
+    flash("You've been logged out on every device, including this one. Anyone else who had your "
+          "account open is out too.", "success")
     return redirect(url_for("pages.home"))

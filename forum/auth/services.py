@@ -7,9 +7,12 @@ reasons keyed by form field, so views only translate them to form errors.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
+import math
 import re
-from collections.abc import Callable
+import secrets
+import unicodedata
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -19,6 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from forum import audit
+from forum.auth import sessions
+from forum.auth import handles
 from forum.auth.passwords import hash_password, verify_password
 from forum.extensions import db
 from forum.models import Role, User, utcnow
@@ -72,11 +77,28 @@ class HandleCheck:
 
 
 def normalise_handle(handle: str) -> str:
-    return " ".join(handle.split())
+    """NFKC with plain spaces. Invisible characters are kept here, so that
+    check_handle can refuse them rather than silently change the name."""
+    return " ".join(unicodedata.normalize("NFKC", handle or "").split())
 
 
 def handle_key(handle: str) -> str:
     return normalise_handle(handle).casefold()
+
+
+_TAKEN = "Someone already uses that name, or one that looks just like it. Please choose another."
+_RESERVED = ("Names that look like a staff or moderator role, Kindred itself or a helpline can't be used, "
+             "so members always know who is speaking for the service. Please choose another.")
+
+
+def _lookalike_problems(handle: str, *, allow_reserved: bool = False) -> list[str]:
+    """Refusals for a handle that could pass for an existing account or for
+    the service (reserved words), compared by TR39 skeleton."""
+    if not allow_reserved and handles.reserved_word_in(handle):
+        return [_RESERVED]
+    if db.session.scalar(select(User.id).where(User.handle_skeleton.in_(handles.skeletons_to_check(handle)))):
+        return [_TAKEN]
+    return []
 
 
 def check_handle(handle: str) -> HandleCheck:
@@ -89,6 +111,10 @@ def check_handle(handle: str) -> HandleCheck:
     """
     handle = normalise_handle(handle)
     problems: list[str] = []
+    try:
+        handles.normalise(handle)
+    except handles.HandleRefused as exc:
+        return HandleCheck([str(exc)], [])
     if not HANDLE_MIN <= len(handle) <= HANDLE_MAX:
         problems.append(f"Please choose a name between {HANDLE_MIN} and {HANDLE_MAX} characters long.")
     elif not HANDLE_RE.match(handle):
@@ -113,7 +139,12 @@ def check_password(password: str, handle: str = "") -> list[str]:
 
 
 def find_by_handle(handle: str) -> User | None:
-    return db.session.scalar(select(User).where(User.handle_key == handle_key(handle)))
+    user = db.session.scalar(select(User).where(User.handle_key == handle_key(handle)))
+    legacy = " ".join((handle or "").split()).casefold()
+    if user is None and legacy != handle_key(handle):
+        # Accounts made before handles were NFKC-normalised keep their old key.
+        user = db.session.scalar(select(User).where(User.handle_key == legacy))
+    return user
 
 
 def register(reg: Registration) -> User:
@@ -137,10 +168,13 @@ def register(reg: Registration) -> User:
         errors["email"] = ["That doesn't look like an email address. You can leave it empty."]
     if not errors.get("handle") and find_by_handle(handle) is not None:
         errors["handle"] = ["Someone already uses that name. Please choose another."]
+    elif not errors.get("handle") and (lookalike := _lookalike_problems(handle)):
+        errors["handle"] = lookalike
+        errors.pop("handle_warning", None)
     if errors:
         raise AccountError(errors)
     now = utcnow()
-    user = User(handle=handle, handle_key=handle_key(handle), email=email,
+    user = User(handle=handle, handle_key=handle_key(handle), handle_skeleton=handles.skeleton(handle), email=email,
                 password_hash=hash_password(reg.password), role=Role.MEMBER, region=reg.region,
                 age_confirmed_at=now, guidelines_accepted_at=now)
     db.session.add(user)
@@ -148,7 +182,7 @@ def register(reg: Registration) -> User:
         db.session.commit()
     except IntegrityError:  # two sign-ups raced for the same handle
         db.session.rollback()
-        raise AccountError({"handle": ["Someone already uses that name. Please choose another."]}) from None
+        raise AccountError({"handle": [_TAKEN]}) from None
     return user
 
 
@@ -174,12 +208,86 @@ def authenticate(handle: str, password: str) -> User:
     return user
 
 
+class LoginThrottled(AccountError):
+    """Too many failed logins for this account or address; try again later."""
+
+    def __init__(self, seconds: int):
+        minutes = math.ceil(seconds / 60)
+        when = f"{seconds} seconds" if seconds < 60 else f"{minutes} minute{'s' if minutes > 1 else ''}"
+        super().__init__({"form": [
+            f"There have been several unsuccessful attempts to log in. Please wait {when} and try again. "
+            "If you're struggling right now, the Get help now page lists services you can contact at any time."]})
+        self.seconds = seconds
+
+
+# A device where this account has logged in before carries a signed cookie;
+# its failures are counted apart from everyone else's, so nobody who lacks
+# it can make the account wait there (OWASP "device cookies").
+DEVICE_COOKIE = "kindred_device"
+DEVICE_MAX_AGE_SECONDS = 90 * 24 * 3600
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="kindred-known-device")
+
+
+def _device_mac(user: User, nonce: str) -> str:
+    # Keyed, so the cookie names no account to whoever holds the device.
+    return hmac.new(current_app.secret_key.encode(), f"{user.id}:{nonce}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def device_token(user: User) -> str:
+    nonce = secrets.token_urlsafe(12)
+    return _device_serializer().dumps({"n": nonce, "m": _device_mac(user, nonce)})
+
+
+def _known_device(token: str | None, user: User | None) -> str | None:
+    """The device's nonce when ``token`` is this account's device cookie."""
+    if not token or user is None:
+        return None
+    try:
+        data = _device_serializer().loads(token, max_age=DEVICE_MAX_AGE_SECONDS)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("n"), str):
+        return None
+    return data["n"] if hmac.compare_digest(str(data.get("m")), _device_mac(user, data["n"])) else None
+
+
+def log_in(handle: str, password: str, address: str, device: str | None = None) -> User:
+    """authenticate() behind the failed-login throttle (forum.auth.throttle).
+
+    Unknown handles are throttled like members' accounts, so the wait never
+    tells anyone whether a name exists. On a known device (``device``, the
+    cookie from device_token) the account's failures are counted for that
+    device alone."""
+    from forum.auth import throttle
+
+    key = handle_key(handle)
+    account = find_by_handle(handle)
+    privileged = account is not None and account.is_moderator
+    if (nonce := _known_device(device, account)) is not None:
+        address, privileged = f"device:{nonce}", True
+    wait = throttle.wait_seconds(key, address, privileged)
+    if wait:
+        raise LoginThrottled(wait)
+    try:
+        user = authenticate(handle, password)
+    except AccountError:
+        throttle.record_failure(key, address, privileged)
+        raise
+    throttle.record_success(key, address, privileged)
+    return user
+
+
 def change_password(user: User, current: str, new: str) -> None:
     if not verify_password(user.password_hash, current):
         raise AccountError({"current_password": ["That isn't your current password."]})
     if problems := check_password(new, user.handle):
         raise AccountError({"new_password": problems})
     user.password_hash = hash_password(new)
+    # Whoever else had this account (a shared phone, a copied cookie) is out now.
+    sessions.end_all(user, "password_change", keep_current=True)
     db.session.commit()
 
 
@@ -191,11 +299,14 @@ def create_user(handle: str, password: str, role: str, actor: User | None = None
     problems = check_handle(handle).problems + check_password(password, handle)
     if find_by_handle(handle) is not None:
         problems.append(f"The handle {handle!r} is taken.")
+    elif not problems:
+        # Staff and moderators may carry a role word; a member's account may not.
+        problems += _lookalike_problems(handle, allow_reserved=role != Role.MEMBER)
     if problems:
         raise AccountError({"handle": problems})
     now = utcnow()
-    user = User(handle=handle, handle_key=handle_key(handle), password_hash=hash_password(password),
-                role=role, age_confirmed_at=now, guidelines_accepted_at=now)
+    user = User(handle=handle, handle_key=handle_key(handle), handle_skeleton=handles.skeleton(handle),
+                password_hash=hash_password(password), role=role, age_confirmed_at=now, guidelines_accepted_at=now)
     db.session.add(user)
     db.session.flush()
     audit.record(actor, "user.create", target_type="user", target_id=user.id, role=role, via="cli")
@@ -208,6 +319,7 @@ def set_role(user: User, role: str, actor: User | None = None, reason: str | Non
         raise AccountError({"role": [f"Unknown role {role!r}; choose one of {', '.join(Role.ALL)}."]})
     old = user.role
     user.role = role
+    sessions.end_all(user, "role_change")
     audit.record(actor, "user.role_change", target_type="user", target_id=user.id, reason=reason,
                  old=old, new=role, via="cli")
     db.session.commit()
@@ -232,32 +344,44 @@ def password_reset_available() -> bool:
     return bool(current_app.config.get("SMTP_HOST"))
 
 
-def request_password_reset(email: str, link_for: Callable[[str], str]) -> None:
-    """Email a reset link to every open account using ``email``.
+def request_password_reset(email: str) -> None:
+    """Queue a reset email for every open account using ``email``.
 
-    The caller always shows the same answer, whether or not an account
-    matched, so the form cannot be used to find out who is a member. A mail
-    failure is logged, never shown: it would reveal the same thing.
+    The request only writes an outbox row, whether or not an account
+    matches; the job queue looks the address up and sends the mail. Both
+    answers take the same path and time, so neither the page nor its timing
+    tells anyone who is a member.
     """
-    from forum.outbox import send_email
+    from forum import outbox
 
     address = (email or "").strip()
     if not address or not password_reset_available():
         return
+    outbox.add("password_reset", email=address)
+    db.session.commit()
+
+
+def send_password_reset_emails(email: str) -> int:
+    """Email a reset link to each open account using ``email`` (job queue).
+
+    A mail failure raises, so the outbox retries the row.
+    """
+    from forum.links import external_url
+    from forum.outbox import send_email
+
     accounts = db.session.scalars(
-        select(User).where(db.func.lower(User.email) == address.lower(), User.is_deactivated.is_(False))).all()
+        select(User).where(db.func.lower(User.email) == email.lower(), User.is_deactivated.is_(False))).all()
     for user in accounts:
+        link = external_url("auth.reset_password", token=password_reset_token(user))
         body = (
             f"Hello {user.handle},\n\n"
             "Someone asked to reset the password of your Kindred account. If it was you, open this link "
-            f"within the hour to choose a new password:\n\n{link_for(password_reset_token(user))}\n\n"
+            f"within the hour to choose a new password:\n\n{link}\n\n"
             "If it wasn't you, you can ignore this email: your password has not changed.\n\n"
             "Kindred is peer support, not a crisis service. If you need help now, the Get help now page "
             "on the site lists helplines you can contact at any time.\n")
-        try:
-            send_email("Reset your Kindred password", body, [user.email])
-        except OSError:
-            log.exception("could not send a password-reset email")
+        send_email("Reset your Kindred password", body, [user.email])
+    return len(accounts)
 
 
 def reset_password(token: str, new: str) -> User:
@@ -274,5 +398,6 @@ def reset_password(token: str, new: str) -> User:
     if problems := check_password(new, user.handle):
         raise AccountError({"new_password": problems})
     user.password_hash = hash_password(new)
+    sessions.end_all(user, "password_reset")
     db.session.commit()
     return user

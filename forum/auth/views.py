@@ -5,7 +5,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required, login_user, logout_user
 
 from forum.auth import bp
-from forum.auth import services
+from forum.auth import services, sessions
 from forum.auth.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from forum.extensions import limiter
 from forum.web import apply_errors, safe_next
@@ -20,21 +20,28 @@ def _register_limit() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("pages.home"))
     form = LoginForm()
     general: list[str] = []
+    status = 200
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.handle.data, form.password.data)
+            user = services.log_in(form.handle.data, form.password.data, request.remote_addr or "?",
+                                   request.cookies.get(services.DEVICE_COOKIE))
         except services.AccountError as exc:
             general = exc.errors.get("form", [])
+            status = 429 if isinstance(exc, services.LoginThrottled) else 400
         else:
+            sessions.begin(user, remember=form.remember.data, user_agent=request.user_agent.string)
             login_user(user, remember=form.remember.data)
-            return redirect(safe_next(request.args.get("next"), url_for("boards.index")))
-    return render_template("auth/login.html", form=form, general=general), 200 if not general else 400
+            response = redirect(safe_next(request.args.get("next"), url_for("boards.index")))
+            response.set_cookie(services.DEVICE_COOKIE, services.device_token(user),
+                                max_age=services.DEVICE_MAX_AGE_SECONDS, path=url_for("auth.login"),
+                                secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True, samesite="Lax")
+            return response
+    return render_template("auth/login.html", form=form, general=general, throttled=status == 429), status
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -55,6 +62,7 @@ def register():
             warnings = exc.errors.pop("handle_warning", [])
             general = apply_errors(form, exc.errors)
         else:
+            sessions.begin(user, user_agent=request.user_agent.string)
             login_user(user)
             flash(f"Welcome to Kindred, {user.handle}. We're glad you're here.", "success")
             return redirect(url_for("boards.index"))
@@ -65,6 +73,7 @@ def register():
 @bp.post("/logout")
 @login_required
 def logout():
+    sessions.end_current()
     logout_user()
     flash("You've logged out. Take care of yourself.", "info")
     return redirect(url_for("pages.home"))
@@ -76,8 +85,7 @@ def forgot_password():
     form = ForgotPasswordForm()
     sent = False
     if form.validate_on_submit():
-        services.request_password_reset(
-            form.email.data, lambda token: url_for("auth.reset_password", token=token, _external=True))
+        services.request_password_reset(form.email.data)
         sent = True
     return render_template("auth/forgot.html", form=form, sent=sent,
                            available=services.password_reset_available())

@@ -13,9 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 import moderation
 from forum import reactions
+from forum.dbretry import retrying
 from forum.extensions import db
 from forum.models import Board, ContentStatus, Post, PostRevision, PostSupport, Topic, User, utcnow
 from forum.review import services as review_services
@@ -47,6 +49,7 @@ class NewTopic:
     content_warning: str | None = None
     anonymous: bool = False
     region: str | None = None
+    submission_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class NewReply:
     anonymous: bool = False
     reply_to_id: int | None = None
     region: str | None = None
+    submission_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class PostEdit:
     content_warning: str | None = None
     reason: str | None = None
     region: str | None = None
+    submission_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +154,34 @@ def _screen(text: str, kind: str, region: str | None, board: Board) -> Verdict:
     return moderation.screen(text, kind=kind, region=region, profile=board.policy_profile)
 
 
+# -- one-time submission keys ----------------------------------------------------
+
+def _already_posted(user: User, key: str | None) -> Posted | None:
+    """The post this form already created, when the same form comes back."""
+    if not key:
+        return None
+    post = db.session.scalar(select(Post).where(Post.author_id == user.id, Post.submission_key == key))
+    return _as_posted(post) if post is not None else None
+
+
+def _as_posted(post: Post) -> Posted:
+    verdict = Verdict.from_dict(post.verdict) if post.verdict else Verdict(
+        action=post.verdict_action, risk=post.verdict_risk, html=post.body_html, text=post.body_source)
+    return Posted(post=post, topic=post.topic, action=verdict.action, verdict=verdict)
+
+
+def _store_once(write, user: User, key: str | None) -> Posted:
+    """``retrying(write)``; if the same form was stored meanwhile (a resubmit
+    racing the cut-off original), return that post instead."""
+    try:
+        return retrying(write)
+    except IntegrityError as exc:
+        db.session.rollback()
+        if key and "submission_key" in str(exc.orig) and (done := _already_posted(user, key)):
+            return done
+        raise
+
+
 # -- counters ------------------------------------------------------------------
 
 def refresh_counters(topic: Topic) -> None:
@@ -200,6 +233,8 @@ def set_post_status(post: Post, status: str, *, note: str | None = None) -> None
 
 def create_topic(user: User, data: NewTopic) -> Posted:
     _check_can_post(user)
+    if done := _already_posted(user, data.submission_key):
+        return done
     board = db.session.get(Board, data.board_id)
     if board is None:
         raise PostingError({"form": ["That board doesn't exist any more."]})
@@ -218,19 +253,27 @@ def create_topic(user: User, data: NewTopic) -> Posted:
     verdict = body_v if ACTION_RANK[body_v.action] >= ACTION_RANK[title_v.action] else title_v
     if action in VISIBLE_ACTIONS and _premoderated(board, user):
         action = "hold"
-    now = utcnow()
     status = _status_for(action)
-    topic = Topic(board=board, author=user, is_anonymous=data.anonymous, title=title_v.text or data.title.strip(),
-                  title_verdict=title_v.to_dict(), status=status, created_at=now, last_activity_at=now)
-    post = Post(topic=topic, number=1, author=user, is_anonymous=data.anonymous, body_source=body_v.text,
-                content_warning=_clean_cw(data.content_warning), status=status, created_at=now)
-    post.apply_verdict(body_v)
-    db.session.add_all([topic, post])
-    return _finish(post, verdict, action, board)
+
+    def write() -> Posted:
+        now = utcnow()
+        topic = Topic(board=board, author=user, is_anonymous=data.anonymous,
+                      title=title_v.text or data.title.strip(), title_verdict=title_v.to_dict(), status=status,
+                      created_at=now, last_activity_at=now)
+        post = Post(topic=topic, number=1, author=user, is_anonymous=data.anonymous, body_source=body_v.text,
+                    content_warning=_clean_cw(data.content_warning), status=status, created_at=now,
+                    submission_key=data.submission_key or None)
+        post.apply_verdict(body_v)
+        db.session.add_all([topic, post])
+        return _finish(post, verdict, action, board)
+
+    return _store_once(write, user, data.submission_key)
 
 
 def reply(user: User, data: NewReply) -> Posted:
     _check_can_post(user)
+    if done := _already_posted(user, data.submission_key):
+        return done
     topic = db.session.get(Topic, data.topic_id)
     if topic is None or not _topic_open_to(topic, user):
         raise PostingError({"form": ["That topic isn't available any more."]})
@@ -243,17 +286,23 @@ def reply(user: User, data: NewReply) -> Posted:
     action = review_services.effective_action(verdict, kind="post")
     if action in VISIBLE_ACTIONS and _premoderated(board, user):
         action = "hold"
-    # Lock-free numbering: take the next number inside this transaction;
-    # the unique (topic_id, number) constraint turns a race into a retry.
-    number = (db.session.scalar(select(func.max(Post.number)).where(Post.topic_id == topic.id)) or 0) + 1
     reply_to = db.session.get(Post, data.reply_to_id) if data.reply_to_id else None
-    post = Post(topic=topic, number=number, author=user, is_anonymous=data.anonymous,
-                body_source=verdict.text, content_warning=_clean_cw(data.content_warning),
-                reply_to_id=reply_to.id if reply_to is not None and reply_to.topic_id == topic.id else None,
-                status=_status_for(action), created_at=utcnow())
-    post.apply_verdict(verdict)
-    db.session.add(post)
-    return _finish(post, verdict, action, board)
+    reply_to_id = reply_to.id if reply_to is not None and reply_to.topic_id == topic.id else None
+
+    def write() -> Posted:
+        # The topic row lock serialises numbering on PostgreSQL; on SQLite the
+        # write lock does, and a stale snapshot or a clash is retried.
+        db.session.execute(select(Topic.id).where(Topic.id == topic.id).with_for_update())
+        number = (db.session.scalar(select(func.max(Post.number)).where(Post.topic_id == topic.id)) or 0) + 1
+        post = Post(topic=topic, number=number, author=user, is_anonymous=data.anonymous,
+                    body_source=verdict.text, content_warning=_clean_cw(data.content_warning),
+                    reply_to_id=reply_to_id, status=_status_for(action), created_at=utcnow(),
+                    submission_key=data.submission_key or None)
+        post.apply_verdict(verdict)
+        db.session.add(post)
+        return _finish(post, verdict, action, board)
+
+    return _store_once(write, user, data.submission_key)
 
 
 def _finish(post: Post, verdict: Verdict, action: str, board: Board) -> Posted:
@@ -278,6 +327,8 @@ def edit_post(user: User, data: PostEdit) -> Posted:
         raise PostingError({"form": ["That post isn't available any more."]})
     if post.author_id != user.id:
         raise NotAllowed()
+    if data.submission_key and post.edit_key == data.submission_key:
+        return _as_posted(post)  # this edit form was already saved
     if errors := _check_body(data.body):
         raise PostingError(errors)
     board = post.topic.board
@@ -287,21 +338,27 @@ def edit_post(user: User, data: PostEdit) -> Posted:
     action = review_services.effective_action(verdict, kind="post")
     if post.status in (ContentStatus.HIDDEN, ContentStatus.HELD) and action in VISIBLE_ACTIONS:
         action = "hold"
-    db.session.add(PostRevision(post_id=post.id, number=post.revision_count + 1, body_source=post.body_source,
-                                body_html=post.body_html, content_warning=post.content_warning,
-                                editor_id=user.id, reason=(data.reason or "").strip() or None, verdict=post.verdict))
-    post.revision_count += 1
-    post.body_source = verdict.text
-    post.content_warning = _clean_cw(data.content_warning)
-    post.apply_verdict(verdict)
-    post.edited_at = utcnow()
-    new_status = _status_for(action)
-    if new_status != post.status:
-        set_post_status(post, new_status)
-    db.session.flush()
-    review_services.on_screened("post", post, verdict, board_id=board.id, action=action)
-    db.session.commit()
-    return Posted(post=post, topic=post.topic, action=action, verdict=verdict)
+
+    def write() -> Posted:
+        db.session.add(PostRevision(post_id=post.id, number=post.revision_count + 1, body_source=post.body_source,
+                                    body_html=post.body_html, content_warning=post.content_warning,
+                                    editor_id=user.id, reason=(data.reason or "").strip() or None,
+                                    verdict=post.verdict))
+        post.revision_count += 1
+        post.body_source = verdict.text
+        post.content_warning = _clean_cw(data.content_warning)
+        post.apply_verdict(verdict)
+        post.edited_at = utcnow()
+        post.edit_key = data.submission_key or None
+        new_status = _status_for(action)
+        if new_status != post.status:
+            set_post_status(post, new_status)
+        db.session.flush()
+        review_services.on_screened("post", post, verdict, board_id=board.id, action=action)
+        db.session.commit()
+        return Posted(post=post, topic=post.topic, action=action, verdict=verdict)
+
+    return retrying(write)
 
 
 def delete_post(user: User, post_id: int) -> Post:

@@ -31,9 +31,10 @@ def init_app(app: Flask) -> None:
         rooms=RoomViews(),
         users=UserViews(),
         writer=SendWriter(app, window=float(app.config["KINDRED_CHAT_BATCH_MS"]) / 1000),
-        presence=Presence(redis_url),
+        presence=Presence(redis_url, timeout=app.config["KINDRED_REDIS_TIMEOUT"]),
         rate=RateLimits(app.config.get("RATELIMIT_STORAGE_URI") or "memory://", app.config["KINDRED_CHAT_LIMIT"],
-                        enabled=bool(app.config.get("RATELIMIT_ENABLED", True))),
+                        enabled=bool(app.config.get("RATELIMIT_ENABLED", True)),
+                        timeout=app.config["KINDRED_REDIS_TIMEOUT"]),
     )
     # The namespace object holds no app: handlers find the app through the
     # request context. Register it once, however many apps the tests create

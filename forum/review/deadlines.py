@@ -22,6 +22,7 @@ from sqlalchemy import delete, select
 from forum import outbox
 from forum.events import emit_after_commit
 from forum.extensions import db
+from forum.links import external_url
 from forum.models import Alert, Escalation, Presence, Review
 from forum.models import base as clock
 from forum.review import services
@@ -86,7 +87,7 @@ def _review_missed(review: Review, now: datetime) -> None:
     outbox.add("oncall.notify", kind="sla_missed", review_id=review.id,
                subject=f"Kindred: review item #{review.id} missed its deadline",
                body=(f"A {review.risk}-risk item was not picked up in time and has been raised to the "
-                     f"'{new_tier}' tier.\n/review/{review.id}\n"))
+                     f"'{new_tier}' tier.\n{external_url('review.item', review_id=review.id)}\n"))
 
 
 def _case_missed(case: Escalation, now: datetime) -> None:
@@ -103,4 +104,4 @@ def _case_missed(case: Escalation, now: datetime) -> None:
     outbox.add("oncall.notify", kind="case_unacknowledged", escalation_id=case.id, review_id=case.review_id,
                subject=f"Kindred: crisis case #{case.id} NOT acknowledged (re-alert {case.realert_count})",
                body=(f"A {case.risk}-risk crisis case has not been acknowledged by staff.\n"
-                     f"/staff/cases/{case.id}\n"))
+                     f"{external_url('staff.case', case_id=case.id)}\n"))

@@ -21,12 +21,14 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 import moderation
 from forum import audit, outbox
 from forum.events import call_after_commit, emit_after_commit
 from forum.extensions import db, socketio
+from forum.links import external_url
 from forum.models import (
     Alert, ChatMessage, ContentStatus, DebriefRequest, Escalation, Flag, MemberNotice, Post, PostRevision, Presence,
     ResponseTemplate, Review, ReviewEvent, Role, Sanction, User,
@@ -81,6 +83,7 @@ FLAG_REASONS = {
 TIER_BASE = {"imminent": 1000, "harm_encouragement": 800, "high": 600, "abuse": 400, "concern": 200, "other": 0}
 TIER_ORDER = ("other", "concern", "abuse", "high", "harm_encouragement", "imminent")
 FLAG_BONUS, FLAG_BONUS_MAX = 20, 190
+UNSCREENED = "screening_error"
 # Flag reasons map onto the tier of the harm they describe.
 FLAG_TIER = {"worried": "concern", "unkind": "abuse", "methods": "high", "personal_details": "abuse"}
 ABUSE_CATEGORIES = {"toxicity", "severe_toxicity", "abuse", "insult", "threat", "harassment", "hate",
@@ -101,8 +104,14 @@ ACTION_LABELS = {
     "silence": "Silence for a time",
     "suspend": "Suspend (staff)",
     "restore": "Restore",
+    "close": "Close the item",
 }
 STAFF_ONLY_ACTIONS = {"suspend"}
+ACTION_PAST = {"approve": "approved", "reject": "hidden", "restore": "restored", "edit": "edited",
+               "content_warning": "given a content warning", "dismiss_flags": "cleared of its flags"}
+# Actions that would publish, hide or change content the author has deleted.
+# A deleted item offers "close" instead.
+CONTENT_ACTIONS = ("approve", "reject", "restore", "edit", "content_warning", "dismiss_flags")
 SANCTION_ACTIONS = ("warn", "silence", "suspend")
 DEFAULT_HIDDEN_NOTE = (
     "A moderator has hidden this post for now. Your words are saved: you can edit it, "
@@ -171,7 +180,8 @@ def tier_of(risk: str, categories: list[str] | set[str], flag_codes: list[str] =
     if any("encourag" in c for c in cats):
         return "harm_encouragement"
     tiers = ["other"]
-    if risk == "high":
+    # Unscreened text sorts with high risk: the pipeline could not rule risk out.
+    if risk == "high" or UNSCREENED in cats:
         tiers.append("high")
     if cats & ABUSE_CATEGORIES or any(c.startswith("abuse.") for c in cats):
         tiers.append("abuse")
@@ -287,6 +297,7 @@ def item_event(review: Review) -> dict[str, Any]:
         "priority": review.priority,
         "risk": review.risk,
         "tier": review_tier(review),
+        "unscreened": any(r["code"] == UNSCREENED for r in review.reasons),
         "reasons": sorted({r["code"] for r in review.reasons}),
         "claimed_by": review.claimed_by.handle if review.claimed_by_id and review.claimed_by else None,
         "claimed_until": review.claimed_until.isoformat() if review.claimed_until else None,
@@ -304,6 +315,11 @@ def _announce(review: Review, *, new: bool = False) -> None:
         emit_after_commit("imminent", {"id": review.id, "url": payload["url"]}, namespace="/mod", to="mod")
         db.session.add(Alert(kind="imminent_item", channel="socket", review_id=review.id, recipient="mod",
                              created_at=_now()))
+    elif new and payload["unscreened"]:
+        emit_after_commit("imminent", {"id": review.id, "url": payload["url"], "unscreened": True},
+                          namespace="/mod", to="mod")
+        db.session.add(Alert(kind="unscreened_item", channel="socket", review_id=review.id, recipient="mod",
+                             created_at=_now()))
     # Counters are computed once per transaction, at emit time (after the
     # commit, so they include this change), after the item events.
     def send_counters() -> None:
@@ -312,6 +328,22 @@ def _announce(review: Review, *, new: bool = False) -> None:
         socketio.emit("counters", data, namespace="/staff", to="staff")
 
     call_after_commit(send_counters, late=True, key="review_counters")
+
+
+# History rows whose actor is the moderator or staff member who acted. Every
+# other kind may record a member (a report, or the reopening a report caused),
+# and reporters are never shown to moderators, so those show no actor.
+MODERATOR_EVENTS = frozenset({*ACTION_LABELS, "claimed", "released", "hidden", "case_opened",
+                              *(f"case_{a}" for a in ("acknowledge", "start", "save", "resolve"))})
+
+
+def event_actor(event: ReviewEvent, viewer: Any) -> str | None:
+    """Who to name for a history row, as ``viewer`` may see it; None = name no one."""
+    if event.actor_id is None:
+        return "the system"
+    if getattr(viewer, "is_staff", False) or event.action in MODERATOR_EVENTS:
+        return event.actor.handle if event.actor else None
+    return None
 
 
 def _history(review: Review, actor: Any, action: str, note: str | None = None, **data: Any) -> ReviewEvent:
@@ -456,7 +488,8 @@ def on_screened(target_type: str, target: Any, verdict: Verdict, *, board_id: in
     if out_of_hours:
         outbox.add("oncall.notify", kind="out_of_hours_hold", review_id=review.id,
                    subject="Kindred: high-risk post held, no moderator online",
-                   body=f"A high-risk item was held because no moderator is online.\n/review/{review.id}\n")
+                   body=("A high-risk item was held because no moderator is online.\n"
+                         f"{external_url('review.item', review_id=review.id)}\n"))
     _announce(review, new=created or not was_open)
     return review
 
@@ -529,9 +562,16 @@ def flag(target_type: str, target: Any, reporter: Any, reason: str, details: str
     _open_or_reopen(review, created, reporter, "flagged", note=None)
     # History keeps the reporter for staff; views never show it to the author.
     recompute_priority(review)
-    distinct = db.session.scalar(select(func.count(func.distinct(Flag.reporter_id)))
-                                 .where(Flag.review_id == review.id, Flag.status == "open"))
-    if distinct >= _cfg("KINDRED_AUTO_HIDE_FLAGS") and target.status == ContentStatus.VISIBLE:
+    distinct = _established_reporters(review)
+    # A named moderator's or staff member's post (a helpline pointer, a
+    # warning) is never hidden by member reports: it waits in the queue.
+    by_staff = not target.is_anonymous and target.author is not None and target.author.is_moderator
+    if distinct >= _cfg("KINDRED_AUTO_HIDE_FLAGS") and by_staff:
+        review.reasons = _merge_reasons(review.reasons, [{
+            "source": "system", "code": "not_auto_hidden",
+            "explanation": "Reported by several members; a moderator's or staff member's post is never "
+                           "hidden automatically."}])
+    elif distinct >= _cfg("KINDRED_AUTO_HIDE_FLAGS") and target.status == ContentStatus.VISIBLE:
         set_content_status(target_type, target, ContentStatus.HIDDEN)
         target.moderator_note = AUTO_HIDDEN_NOTE
         review.reasons = _merge_reasons(review.reasons, [{"source": "system", "code": "auto_hidden",
@@ -539,6 +579,31 @@ def flag(target_type: str, target: Any, reporter: Any, reason: str, details: str
         _history(review, None, "auto_hidden", data_flags=distinct)
     _announce(review, new=created or not was_open)
     return review
+
+
+def report(target_type: str, target_id: int, reporter: Any, reason: str, details: str | None = None) -> Review:
+    """A member's report, committed; a busy database is retried (forum.dbretry)."""
+    from forum.dbretry import retrying
+
+    def write() -> Review:
+        review = flag(target_type, get_target(target_type, target_id), reporter, reason, details)
+        db.session.commit()
+        return review
+
+    return retrying(write)
+
+
+def _established_reporters(review: Review) -> int:
+    """Distinct open reporters whose reports may hide content: moderators and
+    staff, and members whose account is old enough and has enough approved
+    posts (KINDRED_AUTO_HIDE_MIN_ACCOUNT_DAYS / _MIN_POSTS). Fresh accounts
+    cost nothing to make, so three of them must not be able to hide a post."""
+    cutoff = _now() - timedelta(days=_cfg("KINDRED_AUTO_HIDE_MIN_ACCOUNT_DAYS"))
+    established = (User.role != Role.MEMBER) | (
+        (User.created_at <= cutoff) & (User.approved_post_count >= _cfg("KINDRED_AUTO_HIDE_MIN_POSTS")))
+    return db.session.scalar(
+        select(func.count(func.distinct(Flag.reporter_id))).join(User, User.id == Flag.reporter_id)
+        .where(Flag.review_id == review.id, Flag.status == "open", established)) or 0
 
 
 def _pipeline_reasons_from_row(target: Any) -> list[dict[str, Any]]:
@@ -636,7 +701,10 @@ def available_actions(review: Review, actor: Any) -> list[str]:
     if target is None:
         return []
     acts: list[str] = []
-    if review.status in OPEN_STATUSES:
+    if target.status == ContentStatus.DELETED:
+        if review.status in OPEN_STATUSES:
+            acts += ["close", "escalate"]
+    elif review.status in OPEN_STATUSES:
         acts += ["approve", "reject"]
         if review.target_type == "post":
             acts += ["edit", "content_warning"]
@@ -682,6 +750,11 @@ def perform(review: Review, action: str, actor: Any, version: int | None, note: 
     # Version before availability: a moderator acting on an item someone
     # else just resolved is told "changed since you loaded it" (409).
     _check_version(review, version)
+    target = get_target(review.target_type, review.target_id)
+    if action in CONTENT_ACTIONS and (target is None or target.status == ContentStatus.DELETED):
+        what = "post" if review.target_type == "post" else "message"
+        raise StaleItem(f"The author has deleted this {what}, so it can't be {ACTION_PAST[action]}. "
+                        "You can close the item instead.")
     allowed = available_actions(review, actor)
     if action not in allowed:
         if action in STAFF_ONLY_ACTIONS and not getattr(actor, "is_staff", False):
@@ -690,7 +763,6 @@ def perform(review: Review, action: str, actor: Any, version: int | None, note: 
             raise StaleItem(f"{review.claimed_by.handle} is handling this item.")
         raise NotAllowed("That action isn't available for this item.")
     note = (note or "").strip() or None
-    target = get_target(review.target_type, review.target_id)
     now = _now()
     data = _ACTIONS[action](review, target, actor, note, now, params) or {}
     if review.first_reviewed_at is None:
@@ -742,6 +814,14 @@ def _do_restore(review, target, actor, note, now, params):
     target.moderator_note = None
     _resolve(review, "approved", now)
     return {}
+
+
+def _do_close(review, target, actor, note, now, params):
+    # The author deleted the content: nothing to publish or hide, only the
+    # queue entry to settle. The content's own status is left alone.
+    closed = _set_flags(review, "closed")
+    _resolve(review, "closed", now)
+    return {"flags_closed": closed}
 
 
 def _do_edit(review, target, actor, note, now, params):
@@ -818,14 +898,21 @@ def _sanction(kind, review, target, actor, note, now, params):
         days = _bounded_int(params.get("days"), 1, 365, "Suspend for between 1 and 365 days.")
         until = now + timedelta(days=days)
         member.suspended_until = max(filter(None, [member.suspended_until, until]))
+        # A suspended account's open sessions and sockets end with the sanction.
+        from forum.auth import sessions
+
+        sessions.end_all(member, "suspended")
     db.session.add(Sanction(user_id=member.id, kind=kind, reason=note, until=until, review_id=review.id,
                             created_by_id=actor.id, created_at=now))
     words = {"warn": "This is a warning from the moderation team",
              "silence": "You can't post for a while", "suspend": "Your account is suspended for a while"}
     when = f" (until {until:%d %b %Y %H:%M} UTC)" if until else ""
     _notice(member.id, "sanction", f"{words[kind]}{when}. Reason: {note}", review, actor)
-    audit.record(actor, f"sanction.{kind}", target_type="user", target_id=member.id, reason=note,
-                 until=until.isoformat() if until else None)
+    # On anonymous content the audit row names the item, not the account:
+    # the audit log must not link the two without a reveal.
+    who = {"target_type": review.target_type, "target_id": review.target_id} if target.is_anonymous \
+        else {"target_type": "user", "target_id": member.id}
+    audit.record(actor, f"sanction.{kind}", **who, reason=note, until=until.isoformat() if until else None)
     return {"sanction": kind, "until": until.isoformat() if until else None}
 
 
@@ -840,7 +927,7 @@ def _bounded_int(value: Any, low: int, high: int, message: str) -> int:
 
 
 _ACTIONS = {
-    "approve": _do_approve, "reject": _do_reject, "restore": _do_restore, "edit": _do_edit,
+    "approve": _do_approve, "reject": _do_reject, "restore": _do_restore, "edit": _do_edit, "close": _do_close,
     "content_warning": _do_content_warning, "message": _do_message, "escalate": _do_escalate,
     "dismiss_flags": _do_dismiss_flags,
     "warn": lambda *a: _sanction("warn", *a), "silence": lambda *a: _sanction("silence", *a),
@@ -921,6 +1008,8 @@ def queue(*, status: str = "open", board_id: int | None = None, reason: str | No
         stmt = stmt.where(Review.status == status)
     if board_id:
         stmt = stmt.where(Review.board_id == board_id)
+    # The claimer is shown on every row: load them with the page, not one query per row.
+    stmt = stmt.options(selectinload(Review.claimed_by))
     stmt = stmt.order_by(Review.priority.desc(), Review.created_at.asc())
     items = db.session.scalars(stmt.limit(limit * 3 if reason else limit)).all()
     if reason:
@@ -928,31 +1017,53 @@ def queue(*, status: str = "open", board_id: int | None = None, reason: str | No
     return list(items)
 
 
-def author_history(review: Review, viewer: Any) -> dict[str, Any] | None:
-    """Earlier items and sanctions of the author; None when hidden from ``viewer``.
+def targets_of(items: list[Review]) -> dict[int, Post | ChatMessage | None]:
+    """Each item's content (with its author), one query per content type."""
+    wanted: dict[str, list[int]] = {}
+    for review in items:
+        wanted.setdefault(review.target_type, []).append(review.target_id)
+    found: dict[tuple[str, int], Any] = {}
+    for target_type, ids in wanted.items():
+        model = {"post": Post, "chat_message": ChatMessage}.get(target_type)
+        if model is None:
+            continue
+        for row in db.session.scalars(select(model).where(model.id.in_(ids))).unique():
+            found[(target_type, row.id)] = row
+    return {review.id: found.get((review.target_type, review.target_id)) for review in items}
 
-    Anonymous content: only staff may link it to an account, so moderators
-    get None. For named content, the author's anonymous items are left out
-    for non-staff, or the list itself would reveal who wrote them.
+
+def author_history(review: Review, viewer: Any, *, include_anonymous: bool = False) -> dict[str, Any] | None:
+    """Earlier items and sanctions of the author; None when the item itself is anonymous.
+
+    Only staff link an anonymous item to its account, and only through the
+    audited reveal (forum.staff.reveal), which alone passes
+    ``include_anonymous=True``. Otherwise nothing done on an anonymous item
+    (the item, its sanctions and their notes and dates) is listed, or the
+    named account's history would show who wrote it.
     """
     target = get_target(review.target_type, review.target_id)
     if target is None or review.subject_user_id is None:
         return None
-    staff = getattr(viewer, "is_staff", False)
-    if target.is_anonymous and not staff:
+    if target.is_anonymous and not include_anonymous:
         return None
     earlier = db.session.scalars(
         select(Review).where(Review.subject_user_id == review.subject_user_id, Review.id != review.id)
         .order_by(Review.created_at.desc()).limit(30)).all()
-    items = []
-    for r in earlier:
-        other = get_target(r.target_type, r.target_id)
-        if other is None or (other.is_anonymous and not staff):
-            continue
-        items.append(r)
+    items = [r for r in earlier if include_anonymous or not _on_anonymous(r)]
     sanctions = db.session.scalars(select(Sanction).where(Sanction.user_id == review.subject_user_id)
                                    .order_by(Sanction.created_at.desc())).all()
-    return {"items": items[:10], "sanctions": sanctions}
+    if not include_anonymous:
+        sanctions = [s for s in sanctions if s.review_id is None
+                     or not _on_anonymous(db.session.get(Review, s.review_id))]
+    return {"items": items[:10], "sanctions": list(sanctions)}
+
+
+def _on_anonymous(review: Review | None) -> bool:
+    """Whether a review item is about anonymous content; a vanished target counts as anonymous (fail closed)."""
+    if review is None:
+        return True
+    target = get_target(review.target_type, review.target_id)
+    return target is None or bool(target.is_anonymous)
 
 
 def is_sensitive(review: Review) -> bool:

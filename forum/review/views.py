@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from forum.extensions import db
+from forum.extensions import db, limiter
 from forum.models import Board, ChatRoom, Flag, PostRevision, Review, ReviewEvent, ResponseTemplate
 from forum.models import base as clock
 from forum.review import bp, services
 from forum.review.web import role_required
-from forum.web import author_label
+from forum.web import account_key, author_label, db_int
 
 SHIFT_KEY = "review_shift_started"
 
@@ -49,7 +49,7 @@ def _get_review(review_id: int) -> Review:
 
 def _int_arg(name: str) -> int | None:
     try:
-        return int(request.values.get(name, ""))
+        return db_int(request.values.get(name, ""))
     except ValueError:
         return None
 
@@ -63,11 +63,12 @@ def queue():
     board_id = _int_arg("board")
     reason = request.args.get("reason") or None
     items = services.queue(status=status, board_id=board_id, reason=reason)
-    targets = {r.id: services.get_target(r.target_type, r.target_id) for r in items}
+    targets = services.targets_of(items)
+    tiers = {r.id: services.review_tier(r) for r in items}  # each row shows its tier twice
     boards = db.session.scalars(select(Board).order_by(Board.position, Board.name)).all()
     return render_template(
         "review/queue.html", items=items, targets=targets, boards=boards, status=status, board_id=board_id,
-        reason=reason, counters=services.counters(), wellbeing=_wellbeing(), tier_of=services.review_tier,
+        reason=reason, counters=services.counters(), wellbeing=_wellbeing(), tier_of=lambda r: tiers[r.id],
         sensitive=services.is_sensitive, reason_codes=_reason_codes(), now=clock.utcnow(),
     )
 
@@ -103,6 +104,7 @@ def _render_item(review: Review, code: int = 200, form: dict | None = None):
         templates=services.response_templates(), flag_reasons=services.FLAG_REASONS,
         claimed_by_other=services.claimed_by_other(review, current_user), form=form or {},
         target_url=services.target_url(review), now=clock.utcnow(), wellbeing=_wellbeing(),
+        event_actor=services.event_actor,
     ), code
 
 
@@ -162,8 +164,15 @@ def _back_to(target_type: str, target) -> str:
     return url_for("chat.room", slug=room.slug) if room else url_for("pages.home")
 
 
+def _report_limit() -> str:
+    return current_app.config["KINDRED_REPORT_LIMIT"]
+
+
 @bp.route("/flag/<target_type>/<int:target_id>", methods=["GET", "POST"])
 @login_required
+# Per account: sock-puppet accounts are already limited per address by
+# KINDRED_REGISTER_LIMIT, and their reports cannot hide anything.
+@limiter.limit(_report_limit, key_func=account_key, methods=["POST"])
 def flag(target_type: str, target_id: int):
     target = services.get_target(target_type, target_id) if target_type in services.TARGET_TYPES else None
     if target is None or not target.visible_to(current_user):
@@ -171,8 +180,7 @@ def flag(target_type: str, target_id: int):
     form = request.form
     if request.method == "POST":
         try:
-            services.flag(target_type, target, current_user, form.get("reason", ""), form.get("details"))
-            db.session.commit()
+            services.report(target_type, target.id, current_user, form.get("reason", ""), form.get("details"))
         except services.ReviewError as exc:
             db.session.rollback()
             flash(exc.reason, "error")

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from forum.auth.sessions import login_id
 from forum.chat import services
 from forum.extensions import db
 from forum.models import AuditEvent, ChatMessage, ChatMute, ContentStatus, utcnow
@@ -83,7 +84,7 @@ def test_reconnect_catches_up_on_missed_messages_without_duplicates(room, users,
     missed = [send(alice, room, f"while away {i}")["message"]["id"] for i in range(3)]
 
     bob = connect(users["member2"])
-    again = join(bob, room, after=seen, since=seen)
+    again = join(bob, room, after=seen, shown=[seen])
     assert first["ok"] and again["ok"]
     assert [m["id"] for m in again["messages"]] == missed
     assert again["removed"] == []
@@ -95,7 +96,7 @@ def test_hidden_while_away_is_reported_on_reconnect(room, users, connect):
     msg_id = send(alice, room, "a message")["message"]["id"]
     assert mod.emit("hide", {"id": msg_id}, namespace="/chat", callback=True)["ok"]
     bob = connect(users["member2"])
-    res = join(bob, room, after=msg_id, since=msg_id)
+    res = join(bob, room, after=msg_id, shown=[msg_id])
     assert res["removed"] == [msg_id]
 
 
@@ -106,7 +107,7 @@ def test_history_pages_backwards_by_id(room, users, connect, client, auth):
     page = alice.emit("history", {"room": room.id, "before": ids[4]}, namespace="/chat", callback=True)
     assert [m["id"] for m in page["messages"]] == ids[:4] and page["more"] is False
     with client.session_transaction() as sess:
-        sess["_user_id"] = str(users["member2"].id)
+        sess["_user_id"] = login_id(users["member2"])
     res = client.get(f"/chat/{room.slug}/messages?before={ids[-1]}&limit=3")
     assert res.status_code == 200
     assert [m["id"] for m in res.json["messages"]] == ids[3:6] and res.json["more"] is True
