@@ -25,8 +25,21 @@ def _bool(name: str, default: bool) -> bool:
 
 
 def _int(name: str, default: int) -> int:
+    # A malformed value falls back here only so that importing this module
+    # works; validate_settings() then refuses to start with a clear message.
     value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
+    try:
+        return int(value) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    try:
+        return float(value) if value not in (None, "") else default
+    except ValueError:
+        return default
 
 
 def _list(name: str) -> list[str]:
@@ -109,7 +122,7 @@ class Config:
     RATELIMIT_SWALLOW_ERRORS = True
     # Seconds a Redis call may take before it counts as an outage, for every
     # Redis client Kindred opens (limits, chat state), so a dead link fails fast.
-    KINDRED_REDIS_TIMEOUT = float(os.environ.get("KINDRED_REDIS_TIMEOUT", "1"))
+    KINDRED_REDIS_TIMEOUT = _float("KINDRED_REDIS_TIMEOUT", 1.0)
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": KINDRED_REDIS_TIMEOUT,
                                  "socket_timeout": KINDRED_REDIS_TIMEOUT}
     KINDRED_LOGIN_LIMIT = os.environ.get("KINDRED_LOGIN_LIMIT", "10 per minute;50 per hour")
@@ -171,6 +184,107 @@ class Config:
     KINDRED_DETOXIFY_CHECKPOINT = os.environ.get("KINDRED_DETOXIFY_CHECKPOINT") or None
     KINDRED_DETOXIFY_CONFIG_DIR = os.environ.get("KINDRED_DETOXIFY_CONFIG_DIR") or None
     KINDRED_WARM_UP = _bool("KINDRED_WARM_UP", False)
+
+    # Total time a post, reply, edit or report keeps retrying a busy or
+    # unreachable database (SQLite lock, number clash, lost connection)
+    # before the member gets their form back to try again.
+    KINDRED_DB_RETRY_SECONDS = _float("KINDRED_DB_RETRY_SECONDS", 30.0)
+
+
+class SettingsError(Exception):
+    """A setting in the environment has a value Kindred cannot use."""
+
+
+_BOOLS = {"1", "0", "true", "false", "yes", "no", "on", "off"}
+REGIONS = ("UK", "US", "CA", "IE", "AU", "NZ", "INTL")
+# name -> (kind, argument). Every setting read anywhere in Kindred is listed,
+# so a typo in a value stops the start instead of degrading every post.
+SETTINGS: dict[str, tuple[str, object]] = {
+    "KINDRED_MAX_POST_CHARS": ("int", 1), "KINDRED_MAX_CHAT_CHARS": ("int", 1),
+    "KINDRED_MAX_TITLE_CHARS": ("int", 1), "KINDRED_TOPICS_PER_PAGE": ("int", 1),
+    "KINDRED_POSTS_PER_PAGE": ("int", 1), "SMTP_PORT": ("int", 1), "SMTP_TIMEOUT": ("int", 1),
+    "KINDRED_SLA_IMMINENT_SECONDS": ("int", 1), "KINDRED_SLA_HIGH_SECONDS": ("int", 1),
+    "KINDRED_SLA_DEFAULT_SECONDS": ("int", 1), "KINDRED_CLAIM_SECONDS": ("int", 1),
+    "KINDRED_AUTO_HIDE_FLAGS": ("int", 1), "KINDRED_BREAK_PROMPT_AFTER": ("int", 1),
+    "KINDRED_PRESENCE_TTL_SECONDS": ("int", 1), "KINDRED_TORCH_THREADS": ("int", 1),
+    "KINDRED_LOGIN_MAX_DELAY_SECONDS": ("int", 0), "KINDRED_PROXY_HOPS": ("int", 0),
+    "KINDRED_AUTO_HIDE_MIN_ACCOUNT_DAYS": ("int", 0), "KINDRED_AUTO_HIDE_MIN_POSTS": ("int", 0),
+    "KINDRED_CHAT_BATCH_MS": ("float", 0.0), "KINDRED_DB_RETRY_SECONDS": ("float", 0.0),
+    "KINDRED_REDIS_TIMEOUT": ("float", 0.0),
+    "KINDRED_REPORT_LIMIT": ("limit", None), "KINDRED_PASSWORD_CHANGE_LIMIT": ("limit", None),
+    "KINDRED_HTTPS": ("bool", None), "KINDRED_RATELIMIT": ("bool", None), "KINDRED_WARM_UP": ("bool", None),
+    "KINDRED_HUEY_IMMEDIATE": ("bool", None), "KINDRED_SEMANTIC": ("bool", None),
+    "KINDRED_READER": ("bool", None), "KINDRED_DETOXIFY_DOWNLOAD": ("bool", None),
+    "KINDRED_REGION": ("enum", REGIONS),
+    "KINDRED_SQLITE_SYNCHRONOUS": ("enum", ("OFF", "NORMAL", "FULL", "EXTRA")),
+    "KINDRED_DETOXIFY_MODEL": ("enum", ("original", "unbiased", "multilingual")),
+    "DATABASE_URL": ("url", ("sqlite", "postgresql", "postgresql+psycopg")),
+    "REDIS_URL": ("url", ("redis", "rediss", "unix")),
+    "RATELIMIT_STORAGE_URI": ("url", ("redis", "rediss", "unix", "memory")),
+    "KINDRED_ONCALL_WEBHOOK_URL": ("url", ("http", "https")),
+    "KINDRED_ALLOWED_ORIGINS": ("origins", None),
+    "KINDRED_LOGIN_LIMIT": ("limit", None), "KINDRED_REGISTER_LIMIT": ("limit", None),
+    "KINDRED_POST_LIMIT": ("limit", None), "KINDRED_CHAT_LIMIT": ("limit", None),
+    "KINDRED_DETOXIFY_CHECKPOINT": ("file", None), "KINDRED_DETOXIFY_CONFIG_DIR": ("dir", None),
+    "KINDRED_MINILM_DIR": ("dir", None),
+}
+
+
+def _problem(kind: str, arg: object, value: str) -> str | None:
+    """What is wrong with ``value`` for a setting of this kind, or None."""
+    from urllib.parse import urlsplit
+
+    if kind in ("int", "float"):
+        try:
+            number = int(value) if kind == "int" else float(value)
+        except ValueError:
+            return "must be a whole number" if kind == "int" else "must be a number"
+        return None if number >= arg else f"must be at least {arg}"  # type: ignore[operator]
+    if kind == "bool":
+        return None if value.strip().lower() in _BOOLS else "must be 1 or 0 (or true/false, yes/no, on/off)"
+    if kind == "enum":
+        ok = value.strip().upper() in {a.upper() for a in arg}  # type: ignore[union-attr]
+        return None if ok else "must be one of " + ", ".join(arg)  # type: ignore[arg-type]
+    if kind == "url":
+        scheme = urlsplit(value).scheme.split("+")[0]
+        return None if scheme in {s.split("+")[0] for s in arg} else (  # type: ignore[union-attr]
+            "must be a URL starting with " + " or ".join(f"{s}://" for s in arg))  # type: ignore[union-attr]
+    if kind == "origins":
+        bad = [o for o in value.split(",") if o.strip() and not (urlsplit(o.strip()).scheme in ("http", "https")
+                                                                  and urlsplit(o.strip()).netloc)]
+        return f"must be a comma-separated list of origins like https://example.org (not {bad[0]!r})" if bad else None
+    if kind == "limit":
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            return 'must be a rate limit such as "6 per minute;120 per day"'
+        return None
+    if kind == "file":
+        return None if Path(value).is_file() else "must name an existing file"
+    if kind == "dir":
+        return None if Path(value).is_dir() else "must name an existing directory"
+    raise ValueError(kind)
+
+
+def validate_settings(environ: dict[str, str] | None = None) -> None:
+    """Refuse to start on a setting Kindred cannot use, naming it.
+
+    Called by ``create_app``; raises ``SettingsError`` listing every bad
+    setting, so an operator fixes them all in one go.
+    """
+    environ = os.environ if environ is None else environ
+    problems = []
+    for name, (kind, arg) in SETTINGS.items():
+        value = environ.get(name)
+        if value in (None, ""):
+            continue
+        problem = _problem(kind, arg, value)
+        if problem:
+            problems.append(f"{name}={value!r} {problem}")
+    if problems:
+        raise SettingsError("Kindred cannot start: " + "; ".join(problems) + ". See the settings table in README.md.")
 
 
 def validate(config: Any) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from config import Config, load_or_create_secret_key, validate
+from config import Config, load_or_create_secret_key, validate, validate_settings
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +16,7 @@ AREAS = ("pages", "auth", "account", "boards", "review", "staff", "chat")
 
 
 def create_app(config: type | dict[str, Any] | None = None) -> Flask:
+    validate_settings()
     app = Flask(
         __name__,
         instance_path=str(Config.INSTANCE_DIR),

@@ -19,6 +19,7 @@ import signal
 
 from werkzeug.serving import WSGIRequestHandler
 
+from config import SettingsError
 from forum import create_app, fanout
 from forum.extensions import socketio
 
@@ -40,7 +41,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--worker", action="store_true",
                         help="also run the huey job consumer in this process (the embedded set-up)")
     args = parser.parse_args(argv)
-    app = create_app()
+    try:
+        app = create_app()
+    except SettingsError as exc:
+        # One clear line for the operator, not a traceback.
+        raise SystemExit(str(exc)) from None
     prepare_for_serving()
     consumer = start_embedded_worker() if args.worker else None
     try:

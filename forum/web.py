@@ -7,16 +7,21 @@ from functools import wraps
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from flask import Flask, abort, current_app, render_template, request
+from flask import Flask, Request, abort, current_app, render_template, request
 from flask_login import current_user
-from werkzeug.datastructures import ImmutableMultiDict
-from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.exceptions import HTTPException, NotFound, SecurityError
+from werkzeug.formparser import FormDataParser
+from werkzeug.routing import IntegerConverter, ValidationError
 from wtforms import StringField, TextAreaField
 
-# Shown in place of bytes that were not valid UTF-8 (see tolerant_form_parsing).
+# Shown in place of bytes that were not valid UTF-8 (see TolerantFormDataParser).
 REPLACEMENT_CHAR = "\ufffd"
 
 ANONYMOUS_LABEL = "Anonymous member"
+
+# The largest value a 32-bit INTEGER column holds (PostgreSQL's INTEGER);
+# ids and counts from a request above it are refused before any query.
+DB_INT_MAX = 2**31 - 1
 
 # Accept-Language tags that identify one of the regions we hold helplines for.
 # Only the region is derived; the header itself is never stored.
@@ -41,12 +46,11 @@ def current_region() -> str:
 def author_label(content: Any, viewer: Any = None) -> str:
     """The name shown for a post or message.
 
-    Anonymous content shows "Anonymous member" to everyone except staff:
-    moderators included, because peer moderators are volunteers and the
-    promise to members is that only staff can link a post to an account.
+    Anonymous content shows "Anonymous member" to every role, staff
+    included: staff see the account only through the audited "Show who
+    posted this" reveal (forum.staff.reveal), never on an ordinary page.
     """
-    viewer = viewer if viewer is not None else current_user
-    if content.is_anonymous and not (getattr(viewer, "is_authenticated", False) and viewer.is_staff):
+    if content.is_anonymous:
         return ANONYMOUS_LABEL
     return content.author.handle
 
@@ -108,7 +112,7 @@ class _MemberText:
     """Member writing that never loses the member's text.
 
     NUL characters cannot be stored (PostgreSQL rejects them) and bytes
-    that were not valid UTF-8 arrive as U+FFFD (see tolerant_form_parsing).
+    that were not valid UTF-8 arrive as U+FFFD (see TolerantFormDataParser).
     Either way the member gets a clear error and their text back in the
     box: NULs removed, unreadable bytes marked, everything else untouched.
     """
@@ -142,36 +146,70 @@ class MemberStringField(_MemberText, StringField):
     """A one-line field for member writing, e.g. a title (see _MemberText)."""
 
 
-def tolerant_form_parsing() -> None:
-    """Re-read a urlencoded form whose bytes are not valid UTF-8.
+class TolerantFormDataParser(FormDataParser):
+    """Form parsing that keeps a urlencoded field whose bytes are not UTF-8.
 
-    Werkzeug drops (or leaves percent-escaped) fields it cannot decode, so
-    a post with one bad byte would arrive empty and the member's writing
-    would be lost. Here the body is decoded leniently instead: bad bytes
-    become U+FFFD, which MemberTextField reports as a clear form error.
+    Werkzeug drops such a form (raw bytes) or keeps the percent escapes
+    (``%FF``), so a post with one bad byte would arrive empty or be stored
+    mangled. Here bad bytes become U+FFFD, which MemberTextField reports as
+    a clear form error with the rest of the text kept. It is the request's
+    parser, so whoever reads the form first (CSRF checks it before any
+    view) gets the same result.
     """
-    if request.method != "POST" or request.mimetype != "application/x-www-form-urlencoded":
-        return
-    raw = request.get_data(cache=True)
-    if not raw:
-        return
-    pairs = []
-    for chunk in raw.split(b"&"):
-        if chunk:
-            key, _, value = chunk.partition(b"=")
-            pairs.append((unquote_to_bytes(key.replace(b"+", b" ")), unquote_to_bytes(value.replace(b"+", b" "))))
-    try:
-        for key, value in pairs:
-            key.decode("utf-8")
-            value.decode("utf-8")
-        return  # valid: Werkzeug's own parsing is right
-    except UnicodeDecodeError:
-        pass
-    # Werkzeug parses form and files together; setting both marks it done.
-    request.files = ImmutableMultiDict()  # type: ignore[misc]
-    request.form = ImmutableMultiDict(  # type: ignore[misc]
-        [(k.decode("utf-8", "replace"), v.decode("utf-8", "replace")) for k, v in pairs]
-    )
+
+    def parse(self, stream: Any, mimetype: str, content_length: int | None,
+              options: dict[str, str] | None = None) -> Any:
+        if mimetype != "application/x-www-form-urlencoded":
+            return super().parse(stream, mimetype, content_length, options)
+        pairs = []
+        for chunk in stream.read().split(b"&"):
+            if chunk:
+                key, _, value = chunk.partition(b"=")
+                pairs.append((_form_text(key), _form_text(value)))
+        return stream, self.cls(pairs), self.cls()
+
+
+def _form_text(raw: bytes) -> str:
+    return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8", "replace")
+
+
+class KindredRequest(Request):
+    form_data_parser_class = TolerantFormDataParser
+
+
+def db_int(value: str) -> int:
+    """A whole number from a query string or form, 0..DB_INT_MAX.
+
+    For ``request.args.get(name, type=db_int)``: anything else raises
+    ValueError, so the argument falls back to its default instead of
+    reaching the database, which would fail on an out-of-range number.
+    """
+    value = value.strip()
+    if not value.isascii() or not value.isdigit() or len(value) > len(str(DB_INT_MAX)):
+        raise ValueError("not a number in range")
+    number = int(value)
+    if number > DB_INT_MAX:
+        raise ValueError("not a number in range")
+    return number
+
+
+class DbIntConverter(IntegerConverter):
+    """``<int:...>`` for ids: a number beyond what the column holds is a 404
+    (no such page), not a database error."""
+
+    def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
+                 max: int | None = DB_INT_MAX, signed: bool = False) -> None:  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+    def to_python(self, value: str) -> Any:
+        # NotFound, not ValidationError: Werkzeug answers a failed conversion
+        # with 405 when another method's rule shares the path.
+        if len(value.lstrip("-")) > len(str(DB_INT_MAX)):  # int() refuses very long strings
+            raise NotFound()
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            raise NotFound() from None
 
 
 def when(value: datetime | None, date_only: bool = False) -> str:
@@ -179,6 +217,49 @@ def when(value: datetime | None, date_only: bool = False) -> str:
     if value is None:
         return ""
     return value.strftime("%-d %b %Y" if date_only else "%-d %b %Y, %H:%M")
+
+
+# Member writing echoed back on the "we couldn't save this" page, with the
+# label it is shown under; multi-line ones get a textarea. Any other field
+# goes back unchanged as a hidden input (choices, ids, the CSRF token, the
+# submission key); passwords are never echoed.
+_WRITTEN_FIELDS = {"title": ("Title", False), "body": ("Your text", True), "text": ("Your message", True),
+                   "details": ("Details", True), "content_warning": ("Content warning", False),
+                   "note": ("Note", True), "notes": ("Notes", True), "message": ("Message", True)}
+
+
+def request_region() -> str:
+    """The region from the request alone (Accept-Language, then the setting).
+
+    Error pages use this instead of ``current_region``: the member's own
+    setting needs the database, which may be what just failed.
+    """
+    for lang, _q in request.accept_languages:
+        region = _LANGUAGE_REGIONS.get(lang.lower())
+        if region:
+            return region
+    return current_app.config["KINDRED_REGION"]
+
+
+def _rollback() -> None:
+    from forum.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  (the connection may be gone; the page must still render)
+        current_app.logger.warning("rollback before the error page failed", exc_info=True)
+
+
+def _render_error(template: str, code: int, **context: Any) -> tuple[str, int]:
+    from moderation import signposting
+
+    region = request_region()
+    # Straight through Jinja, not render_template: Flask-Login's context
+    # processor would load current_user, i.e. query the database.
+    page = current_app.jinja_env.get_or_select_template(template).render(
+        region=region, helplines=signposting.helplines(region)[:4],
+        emergency_number=signposting.emergency_number(region), **context)
+    return page, code
 
 
 # Form values that are ticks, not writing: carried along hidden, not shown.
@@ -211,6 +292,7 @@ def kept_form() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
 
 
 def error_page(error: HTTPException) -> tuple[str, int]:
+    _rollback()
     code = error.code or 500
     if isinstance(error, SecurityError):
         # An untrusted Host: no page can be built (its links would use that host).
@@ -221,20 +303,66 @@ def error_page(error: HTTPException) -> tuple[str, int]:
         shown, hidden = kept_form()
         extra = {"kept": shown, "kept_hidden": hidden,
                  "back": same_origin_referrer(current_app.url_for("boards.index"))}
-    return render_template(template, error=error, **extra), code
+    return _render_error(template, code, error=error, **extra)
+
+
+def _is_dependency_error(error: Exception) -> bool:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from forum.dbretry import StorageUnavailable
+
+    try:
+        from redis.exceptions import RedisError
+    except ImportError:  # pragma: no cover
+        RedisError = ()  # type: ignore[assignment,misc]  # noqa: N806
+    return isinstance(error, (SQLAlchemyError, StorageUnavailable, RedisError, ConnectionError, TimeoutError))
+
+
+def _unsaved_form() -> tuple[list[tuple[str, str]], list[tuple[str, str, str, bool]]] | None:
+    """The member's submitted form, split into hidden and visible fields,
+    or None when there is no written text to give back."""
+    hidden: list[tuple[str, str]] = []
+    fields: list[tuple[str, str, str, bool]] = []
+    for name, value in request.form.items(multi=True):
+        if "password" in name:
+            continue
+        if name in _WRITTEN_FIELDS:
+            label, multiline = _WRITTEN_FIELDS[name]
+            fields.append((name, label, value, multiline or "\n" in value))
+        else:
+            hidden.append((name, value))
+    return (hidden, fields) if any(value.strip() for _n, _l, value, _m in fields) else None
+
+
+def unexpected_error(error: Exception) -> tuple[str, int]:
+    """Any error a view did not handle: roll back, then a page that needs no database.
+
+    A form post comes back as the form with the member's text, so a failed
+    save never costs them what they wrote.
+    """
+    _rollback()
+    code = 503 if _is_dependency_error(error) else 500
+    current_app.logger.exception("unhandled error (%s)", code, exc_info=error)
+    if request.method == "POST":
+        form = _unsaved_form()
+        if form is not None:
+            hidden, fields = form
+            return _render_error("errors/unsaved.html", code, action=request.full_path.rstrip("?"),
+                                 hidden=hidden, fields=fields)
+    return _render_error("errors/500.html", code)
 
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, error_page)
-    app.before_request(tolerant_form_parsing)
+    app.request_class = KindredRequest
+    app.url_map.converters["int"] = DbIntConverter
 
     @app.errorhandler(Exception)
     def internal_error(error: Exception) -> tuple[str, int]:
         # Never show a stack trace to a member; log it for the operators.
         if isinstance(error, HTTPException):
             return error_page(error)
-        app.logger.exception("unhandled error")
-        return render_template("errors/500.html"), 500
+        return unexpected_error(error)
 
     app.jinja_env.filters["when"] = when
     app.jinja_env.globals.update(author_label=author_label, current_region=current_region, regions=REGIONS)

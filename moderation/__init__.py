@@ -224,6 +224,9 @@ def _signposting_for(w: _Work, region: str | None) -> Signposting | None:
         return _signposting.build("other" if w.audience == "other" else "self", region)
     if "crisis.third_party" in w.categories:
         return _signposting.build("other", region)
+    if "screening_error" in w.categories:
+        # Unscreened text may hold a crisis the pipeline could not see.
+        return _signposting.build("self", region)
     return None
 
 
@@ -372,18 +375,24 @@ def _run_crisis(live: list[_Work]) -> None:
             _fail(w, "crisis", exc)
 
 
-def _emergency_verdict(text: Any, exc: BaseException) -> Verdict:
+def _emergency_verdict(text: Any, exc: BaseException, region: str | None = None) -> Verdict:
     """Last line of defence if the pipeline itself breaks: hold."""
     log.exception("moderation pipeline failed", exc_info=exc)
     try:
         cleaned = clean_text(text) if isinstance(text, str) else ""
     except Exception:
         cleaned = ""
+    try:
+        # The pipeline cannot rule risk out, so the writer sees gentle signposting.
+        signpost = _signposting.build("self", region)
+    except Exception:
+        signpost = None
     return Verdict(
         action="hold", risk="none", categories=frozenset({"screening_error"}),
         html=f"<p>{_html.escape(cleaned)}</p>" if cleaned else "",
         reasons=(Reason("screening_error", 0, 0, "", "Screening failed; held so a person can check it."),),
         engine={"engine": ENGINE_VERSION, "failed_stages": ["pipeline"]}, text=cleaned, priority="high",
+        signposting=signpost,
     )
 
 
@@ -396,7 +405,7 @@ def screen(text: str, *, kind: str = "post", region: str | None = None, profile:
     try:
         return _screen_batch([text], kind, region, profile, config)[0]
     except Exception as exc:
-        return _emergency_verdict(text, exc)
+        return _emergency_verdict(text, exc, region)
 
 
 def screen_many(texts: Sequence[str], *, kind: str = "post", region: str | None = None, profile: Any = None,
@@ -406,7 +415,7 @@ def screen_many(texts: Sequence[str], *, kind: str = "post", region: str | None 
     try:
         return _screen_batch(texts, kind, region, profile, config)
     except Exception as exc:
-        return [_emergency_verdict(t, exc) for t in texts]
+        return [_emergency_verdict(t, exc, region) for t in texts]
 
 
 def second_opinion(text: str, verdict: Verdict, *, kind: str = "post", region: str | None = None,

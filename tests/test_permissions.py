@@ -75,7 +75,7 @@ def _sample_args(ids: dict[str, object]) -> dict[str, object]:
         "slug": "general", "topic_id": ids["topic"], "post_id": ids["post"], "handle": "OtherMember",
         "filename": "css/kindred.css", "target_type": "post", "target_id": ids["post"],
         "user_id": ids["member"], "review_id": 1, "case_id": 1, "req_id": 1, "template_id": 1,
-        "token": "not-a-valid-token",
+        "token": "not-a-valid-token", "kind": "post", "item_id": ids["post"],
     }
 
 

@@ -9,14 +9,14 @@ from forum.account.forms import DeactivateForm, PasswordForm, ProfileForm
 from forum.auth import services as auth_services
 from forum.boards import queries
 from forum.extensions import limiter
-from forum.web import REGIONS, account_key, apply_errors
+from forum.web import REGIONS, account_key, apply_errors, db_int
 
 
 def _render(status: int = 200, **forms):
     forms.setdefault("profile", ProfileForm(formdata=None, obj=current_user))
     forms.setdefault("password", PasswordForm(formdata=None))
     forms.setdefault("deactivate", DeactivateForm(formdata=None))
-    posts = queries.own_posts(current_user, request.args.get("page", 1, type=int) or 1,
+    posts = queries.own_posts(current_user, request.args.get("page", 1, type=db_int) or 1,
                               current_app.config["POSTS_PER_PAGE"])
     # The safety-contact section belongs to the review area; link it when present.
     has_safety = "account.safety" in current_app.view_functions

@@ -7,9 +7,11 @@ reasons keyed by form field, so views only translate them to form errors.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import math
 import re
+import secrets
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -217,16 +219,54 @@ class LoginThrottled(AccountError):
         self.seconds = seconds
 
 
-def log_in(handle: str, password: str, address: str) -> User:
+# A device where this account has logged in before carries a signed cookie;
+# its failures are counted apart from everyone else's, so nobody who lacks
+# it can make the account wait there (OWASP "device cookies").
+DEVICE_COOKIE = "kindred_device"
+DEVICE_MAX_AGE_SECONDS = 90 * 24 * 3600
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="kindred-known-device")
+
+
+def _device_mac(user: User, nonce: str) -> str:
+    # Keyed, so the cookie names no account to whoever holds the device.
+    return hmac.new(current_app.secret_key.encode(), f"{user.id}:{nonce}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def device_token(user: User) -> str:
+    nonce = secrets.token_urlsafe(12)
+    return _device_serializer().dumps({"n": nonce, "m": _device_mac(user, nonce)})
+
+
+def _known_device(token: str | None, user: User | None) -> str | None:
+    """The device's nonce when ``token`` is this account's device cookie."""
+    if not token or user is None:
+        return None
+    try:
+        data = _device_serializer().loads(token, max_age=DEVICE_MAX_AGE_SECONDS)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("n"), str):
+        return None
+    return data["n"] if hmac.compare_digest(str(data.get("m")), _device_mac(user, data["n"])) else None
+
+
+def log_in(handle: str, password: str, address: str, device: str | None = None) -> User:
     """authenticate() behind the failed-login throttle (forum.auth.throttle).
 
     Unknown handles are throttled like members' accounts, so the wait never
-    tells anyone whether a name exists."""
+    tells anyone whether a name exists. On a known device (``device``, the
+    cookie from device_token) the account's failures are counted for that
+    device alone."""
     from forum.auth import throttle
 
     key = handle_key(handle)
     account = find_by_handle(handle)
     privileged = account is not None and account.is_moderator
+    if (nonce := _known_device(device, account)) is not None:
+        address, privileged = f"device:{nonce}", True
     wait = throttle.wait_seconds(key, address, privileged)
     if wait:
         raise LoginThrottled(wait)

@@ -28,13 +28,18 @@ def login():
     status = 200
     if form.validate_on_submit():
         try:
-            user = services.log_in(form.handle.data, form.password.data, request.remote_addr or "?")
+            user = services.log_in(form.handle.data, form.password.data, request.remote_addr or "?",
+                                   request.cookies.get(services.DEVICE_COOKIE))
         except services.AccountError as exc:
             general = exc.errors.get("form", [])
             status = 429 if isinstance(exc, services.LoginThrottled) else 400
         else:
             login_user(user, remember=form.remember.data)
-            return redirect(safe_next(request.args.get("next"), url_for("boards.index")))
+            response = redirect(safe_next(request.args.get("next"), url_for("boards.index")))
+            response.set_cookie(services.DEVICE_COOKIE, services.device_token(user),
+                                max_age=services.DEVICE_MAX_AGE_SECONDS, path=url_for("auth.login"),
+                                secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True, samesite="Lax")
+            return response
     return render_template("auth/login.html", form=form, general=general, throttled=status == 429), status
 
 

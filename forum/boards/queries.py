@@ -152,12 +152,11 @@ def member_by_handle(handle: str) -> User | None:
 
 
 def member_posts(member: User, viewer: Any, page: int, per_page: int) -> Page:
-    """A member's public activity. Anonymous posts are listed only for staff:
-    anywhere else, listing them under a handle would unmask them."""
-    is_staff = bool(getattr(viewer, "is_authenticated", False) and viewer.is_staff)
-    where = [Post.author_id == member.id, Post.status == V.VISIBLE, Topic.status == V.VISIBLE]
-    if not is_staff:
-        where.append(Post.is_anonymous.is_(False))
+    """A member's public activity. Anonymous posts are never listed, for
+    any viewer: listing them under a handle would unmask them (staff use the
+    audited reveal instead)."""
+    where = [Post.author_id == member.id, Post.status == V.VISIBLE, Topic.status == V.VISIBLE,
+             Post.is_anonymous.is_(False)]
     stmt = (select(Post).join(Topic, Post.topic_id == Topic.id).where(*where).options(selectinload(Post.topic))
             .order_by(Post.created_at.desc(), Post.id.desc()))
     count = select(func.count(Post.id)).join(Topic, Post.topic_id == Topic.id).where(*where)

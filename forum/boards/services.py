@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 import moderation
 from forum import reactions
+from forum.dbretry import retrying
 from forum.extensions import db
 from forum.models import Board, ContentStatus, Post, PostRevision, PostSupport, Topic, User, utcnow
 from forum.review import services as review_services
@@ -218,15 +219,20 @@ def create_topic(user: User, data: NewTopic) -> Posted:
     verdict = body_v if ACTION_RANK[body_v.action] >= ACTION_RANK[title_v.action] else title_v
     if action in VISIBLE_ACTIONS and _premoderated(board, user):
         action = "hold"
-    now = utcnow()
     status = _status_for(action)
-    topic = Topic(board=board, author=user, is_anonymous=data.anonymous, title=title_v.text or data.title.strip(),
-                  title_verdict=title_v.to_dict(), status=status, created_at=now, last_activity_at=now)
-    post = Post(topic=topic, number=1, author=user, is_anonymous=data.anonymous, body_source=body_v.text,
-                content_warning=_clean_cw(data.content_warning), status=status, created_at=now)
-    post.apply_verdict(body_v)
-    db.session.add_all([topic, post])
-    return _finish(post, verdict, action, board)
+
+    def write() -> Posted:
+        now = utcnow()
+        topic = Topic(board=board, author=user, is_anonymous=data.anonymous,
+                      title=title_v.text or data.title.strip(), title_verdict=title_v.to_dict(), status=status,
+                      created_at=now, last_activity_at=now)
+        post = Post(topic=topic, number=1, author=user, is_anonymous=data.anonymous, body_source=body_v.text,
+                    content_warning=_clean_cw(data.content_warning), status=status, created_at=now)
+        post.apply_verdict(body_v)
+        db.session.add_all([topic, post])
+        return _finish(post, verdict, action, board)
+
+    return retrying(write)
 
 
 def reply(user: User, data: NewReply) -> Posted:
@@ -243,17 +249,22 @@ def reply(user: User, data: NewReply) -> Posted:
     action = review_services.effective_action(verdict, kind="post")
     if action in VISIBLE_ACTIONS and _premoderated(board, user):
         action = "hold"
-    # Lock-free numbering: take the next number inside this transaction;
-    # the unique (topic_id, number) constraint turns a race into a retry.
-    number = (db.session.scalar(select(func.max(Post.number)).where(Post.topic_id == topic.id)) or 0) + 1
     reply_to = db.session.get(Post, data.reply_to_id) if data.reply_to_id else None
-    post = Post(topic=topic, number=number, author=user, is_anonymous=data.anonymous,
-                body_source=verdict.text, content_warning=_clean_cw(data.content_warning),
-                reply_to_id=reply_to.id if reply_to is not None and reply_to.topic_id == topic.id else None,
-                status=_status_for(action), created_at=utcnow())
-    post.apply_verdict(verdict)
-    db.session.add(post)
-    return _finish(post, verdict, action, board)
+    reply_to_id = reply_to.id if reply_to is not None and reply_to.topic_id == topic.id else None
+
+    def write() -> Posted:
+        # The topic row lock serialises numbering on PostgreSQL; on SQLite the
+        # write lock does, and a stale snapshot or a clash is retried.
+        db.session.execute(select(Topic.id).where(Topic.id == topic.id).with_for_update())
+        number = (db.session.scalar(select(func.max(Post.number)).where(Post.topic_id == topic.id)) or 0) + 1
+        post = Post(topic=topic, number=number, author=user, is_anonymous=data.anonymous,
+                    body_source=verdict.text, content_warning=_clean_cw(data.content_warning),
+                    reply_to_id=reply_to_id, status=_status_for(action), created_at=utcnow())
+        post.apply_verdict(verdict)
+        db.session.add(post)
+        return _finish(post, verdict, action, board)
+
+    return retrying(write)
 
 
 def _finish(post: Post, verdict: Verdict, action: str, board: Board) -> Posted:
@@ -287,21 +298,26 @@ def edit_post(user: User, data: PostEdit) -> Posted:
     action = review_services.effective_action(verdict, kind="post")
     if post.status in (ContentStatus.HIDDEN, ContentStatus.HELD) and action in VISIBLE_ACTIONS:
         action = "hold"
-    db.session.add(PostRevision(post_id=post.id, number=post.revision_count + 1, body_source=post.body_source,
-                                body_html=post.body_html, content_warning=post.content_warning,
-                                editor_id=user.id, reason=(data.reason or "").strip() or None, verdict=post.verdict))
-    post.revision_count += 1
-    post.body_source = verdict.text
-    post.content_warning = _clean_cw(data.content_warning)
-    post.apply_verdict(verdict)
-    post.edited_at = utcnow()
-    new_status = _status_for(action)
-    if new_status != post.status:
-        set_post_status(post, new_status)
-    db.session.flush()
-    review_services.on_screened("post", post, verdict, board_id=board.id, action=action)
-    db.session.commit()
-    return Posted(post=post, topic=post.topic, action=action, verdict=verdict)
+
+    def write() -> Posted:
+        db.session.add(PostRevision(post_id=post.id, number=post.revision_count + 1, body_source=post.body_source,
+                                    body_html=post.body_html, content_warning=post.content_warning,
+                                    editor_id=user.id, reason=(data.reason or "").strip() or None,
+                                    verdict=post.verdict))
+        post.revision_count += 1
+        post.body_source = verdict.text
+        post.content_warning = _clean_cw(data.content_warning)
+        post.apply_verdict(verdict)
+        post.edited_at = utcnow()
+        new_status = _status_for(action)
+        if new_status != post.status:
+            set_post_status(post, new_status)
+        db.session.flush()
+        review_services.on_screened("post", post, verdict, board_id=board.id, action=action)
+        db.session.commit()
+        return Posted(post=post, topic=post.topic, action=action, verdict=verdict)
+
+    return retrying(write)
 
 
 def delete_post(user: User, post_id: int) -> Post:

@@ -8,7 +8,7 @@ from forum.boards import bp, queries, services
 from forum.boards.forms import ConfirmForm, EditForm, ReplyForm, TopicForm
 from forum.extensions import limiter
 from forum.models import ContentStatus
-from forum.web import apply_errors, author_label, current_region, role_required
+from forum.web import apply_errors, author_label, current_region, db_int, role_required
 
 
 def _post_limit() -> str:
@@ -25,7 +25,7 @@ post_limit = limiter.limit(_post_limit, key_func=_member_key, methods=["POST"])
 
 
 def _page() -> int:
-    return request.args.get("page", 1, type=int) or 1
+    return request.args.get("page", 1, type=db_int) or 1
 
 
 def _quote(post) -> str:
@@ -75,7 +75,7 @@ def _render_topic(topic, form: ReplyForm, general: list[str] | None = None, stat
     posts = queries.topic_posts(topic, current_user, _page(), per_page)
     supported = queries.supported_ids(current_user, [p.id for p in posts.items])
     posted = None
-    if current_user.is_authenticated and (posted_id := request.args.get("posted", type=int)):
+    if current_user.is_authenticated and (posted_id := request.args.get("posted", type=db_int)):
         candidate = queries.post_for(posted_id, current_user)
         # Signposting and the "held" note are for the author's eyes only.
         if candidate is not None and candidate.author_id == current_user.id:
@@ -88,7 +88,7 @@ def _render_topic(topic, form: ReplyForm, general: list[str] | None = None, stat
 def topic(topic_id: int):
     topic = queries.topic_for(topic_id, current_user) or abort(404)
     form = ReplyForm(formdata=None)
-    if current_user.is_authenticated and (quote_id := request.args.get("quote", type=int)):
+    if current_user.is_authenticated and (quote_id := request.args.get("quote", type=db_int)):
         quoted = queries.post_for(quote_id, current_user)
         if quoted is not None and quoted.topic_id == topic.id and quoted.status == ContentStatus.VISIBLE:
             form.body.data = _quote(quoted)
@@ -117,7 +117,7 @@ def reply(topic_id: int):
 
 def _int(value: str | None) -> int | None:
     try:
-        return int(value) if value else None
+        return db_int(value) if value else None
     except ValueError:
         return None
 

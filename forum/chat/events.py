@@ -21,7 +21,7 @@ from forum.chat import services
 from forum.chat.services import ChatError, room_key
 from forum.extensions import db
 from forum.realtime import origin_allowed
-from forum.web import current_region
+from forum.web import DB_INT_MAX, current_region
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +54,32 @@ def handler(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _int(value: Any) -> int | None:
+def _int(value: Any, field: str = "number") -> int | None:
+    """An id or count from an event; None when absent or not a number.
+
+    A number outside 0..DB_INT_MAX is refused with a clear error here:
+    passed on, the database would fail on it and the member would see a
+    server error.
+    """
     if isinstance(value, bool):
         return None
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value) if len(value) <= len(str(DB_INT_MAX)) else DB_INT_MAX + 1
     if isinstance(value, int):
+        if not 0 <= value <= DB_INT_MAX:
+            raise ChatError("bad_request", f"This request had a number out of range ({field}). Please reload "
+                                           "the page; any text you wrote is kept.", field=field)
         return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
     return None
+
+
+def _ids(value: Any, field: str) -> list[int]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > services.MAX_SHOWN_IDS:
+        raise ChatError("bad_request", f"This request had a list we can't use ({field}). Please reload the page.",
+                        field=field)
+    return [n for n in (_int(v, field) for v in value) if n is not None]
 
 
 def _require_login() -> None:
@@ -120,11 +138,13 @@ class ChatNamespace(Namespace):
     @handler
     def on_join(self, data: dict[str, Any]) -> dict[str, Any]:
         """Enter a room. ``after``: the last id the client saw (catch-up after a
-        reconnect); ``since``: the oldest id it still shows (to drop hidden ones)."""
-        room = services.enter_room(current_user, _int(data.get("room")))
-        after, since = _int(data.get("after")), _int(data.get("since"))
+        reconnect); ``shown``: the ids it shows, of which ``removed`` names
+        those the member may no longer read (hidden while it was away)."""
+        room = services.enter_room(current_user, _int(data.get("room"), "room"))
+        after = _int(data.get("after"), "after")
+        shown = _ids(data.get("shown"), "shown")
         page = services.history(room, current_user, after=after)
-        removed = services.removed_since(room, current_user, since) if since is not None else []
+        removed = services.no_longer_readable(room, current_user, shown)
         state = services.room_state(room)
         db.session.rollback()  # end the read transaction before waiting on the network
         join_room(room_key(room.id))
@@ -138,7 +158,7 @@ class ChatNamespace(Namespace):
 
     @handler
     def on_leave(self, data: dict[str, Any]) -> dict[str, Any]:
-        room_id = _int(data.get("room"))
+        room_id = _int(data.get("room"), "room")
         with self._lock:
             joined = room_id in self._joined.get(request.sid, set())
             self._joined.get(request.sid, set()).discard(room_id)
@@ -149,29 +169,29 @@ class ChatNamespace(Namespace):
 
     @handler
     def on_history(self, data: dict[str, Any]) -> dict[str, Any]:
-        room = services.enter_room(current_user, _int(data.get("room")))
-        return {"ok": True, **services.history(room, current_user, before=_int(data.get("before")),
-                                               after=_int(data.get("after")))}
+        room = services.enter_room(current_user, _int(data.get("room"), "room"))
+        return {"ok": True, **services.history(room, current_user, before=_int(data.get("before"), "before"),
+                                               after=_int(data.get("after"), "after"))}
 
     # -- messages -------------------------------------------------------------------
     @handler
     def on_send(self, data: dict[str, Any]) -> dict[str, Any]:
         _require_login()
         cmd = services.SendMessage(
-            room_id=_int(data.get("room")), client_id=data.get("client_id"), text=data.get("text"),
-            anonymous=data.get("anonymous") is True, reply_to_id=_int(data.get("reply_to")),
+            room_id=_int(data.get("room"), "room"), client_id=data.get("client_id"), text=data.get("text"),
+            anonymous=data.get("anonymous") is True, reply_to_id=_int(data.get("reply_to"), "reply_to"),
             region=current_region())
         return services.submit_message(current_user._get_current_object(), cmd, _state().writer)
 
     @handler
     def on_support(self, data: dict[str, Any]) -> dict[str, Any]:
         _require_login()
-        return services.toggle_support(current_user._get_current_object(), _int(data.get("id")))
+        return services.toggle_support(current_user._get_current_object(), _int(data.get("id"), "id"))
 
     @handler
     def on_typing(self, data: dict[str, Any]) -> dict[str, Any]:
         """Someone is typing: no name is sent, in keeping with count-only presence."""
-        room_id = _int(data.get("room"))
+        room_id = _int(data.get("room"), "room")
         if current_user.is_authenticated and room_id in self._joined.get(request.sid, set()):
             emit("typing", {"room": room_id}, to=room_key(room_id), include_self=False)
         return {"ok": True}
@@ -179,29 +199,29 @@ class ChatNamespace(Namespace):
     # -- moderator controls -------------------------------------------------------------
     @handler
     def on_hide(self, data: dict[str, Any]) -> dict[str, Any]:
-        msg = services.hide_message(current_user._get_current_object(), _int(data.get("id")), data.get("note"))
+        msg = services.hide_message(current_user._get_current_object(), _int(data.get("id"), "id"), data.get("note"))
         return {"ok": True, "id": msg.id}
 
     @handler
     def on_mute(self, data: dict[str, Any]) -> dict[str, Any]:
-        mute = services.mute_member(current_user._get_current_object(), _int(data.get("id")),
-                                    _int(data.get("minutes")), data.get("reason"))
+        mute = services.mute_member(current_user._get_current_object(), _int(data.get("id"), "id"),
+                                    _int(data.get("minutes"), "minutes"), data.get("reason"))
         return {"ok": True, "until": mute.until.isoformat()}
 
     @handler
     def on_slow(self, data: dict[str, Any]) -> dict[str, Any]:
-        room = services.set_slow_mode(current_user._get_current_object(), _int(data.get("room")),
-                                      _int(data.get("seconds")))
+        room = services.set_slow_mode(current_user._get_current_object(), _int(data.get("room"), "room"),
+                                      _int(data.get("seconds"), "seconds"))
         return {"ok": True, "slow_mode": room.slow_mode_seconds}
 
     @handler
     def on_lock(self, data: dict[str, Any]) -> dict[str, Any]:
-        room = services.set_locked(current_user._get_current_object(), _int(data.get("room")),
+        room = services.set_locked(current_user._get_current_object(), _int(data.get("room"), "room"),
                                    data.get("locked") is True, data.get("reason"))
         return {"ok": True, "locked": room.is_locked}
 
     @handler
     def on_pin(self, data: dict[str, Any]) -> dict[str, Any]:
-        room = services.pin_message(current_user._get_current_object(), _int(data.get("room")),
-                                    _int(data.get("id")))
+        room = services.pin_message(current_user._get_current_object(), _int(data.get("room"), "room"),
+                                    _int(data.get("id"), "id"))
         return {"ok": True, "pinned": room.pinned_message_id}

@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import object_session
-from sqlalchemy.orm.base import NO_VALUE
 
 from forum.chat import payloads
 from forum.events import emit_after_commit
@@ -23,7 +22,9 @@ from forum.models import ChatMessage, ContentStatus
 NAMESPACE = "/chat"
 
 
-@event.listens_for(ChatMessage.status, "set")
+# active_history: the old status is loaded even when the row was expired, so
+# a held message that is rejected never announces its id as "hidden".
+@event.listens_for(ChatMessage.status, "set", active_history=True)
 def _status_changed(target: ChatMessage, value: str, oldvalue: Any, _initiator: Any) -> None:
     session = object_session(target)
     if target.id is None or session is None or value == oldvalue:
@@ -32,6 +33,6 @@ def _status_changed(target: ChatMessage, value: str, oldvalue: Any, _initiator: 
     if value == ContentStatus.VISIBLE:
         # e.g. a moderator approved a held message in the review queue
         emit_after_commit("message", payloads.message(target), namespace=NAMESPACE, to=room, session=session)
-    elif oldvalue in (ContentStatus.VISIBLE, NO_VALUE):
+    elif oldvalue == ContentStatus.VISIBLE:
         emit_after_commit("hidden", {"id": target.id, "room": target.room_id}, namespace=NAMESPACE, to=room,
                           session=session)

@@ -50,11 +50,13 @@ def read_denial(room: Any, user: Any) -> str | None:
     return None
 
 
-def write_denial(room: Any, user: Any, now: datetime) -> tuple[str, str] | None:
+def write_denial(room: Any, user: Any, now: datetime, anonymous: bool = False) -> tuple[str, str] | None:
     """(code, member-facing message) if ``user`` may not write now, else None.
 
     Moderators can still write in a closed or locked room: they need to
     explain why it is closed, or post helplines, while members cannot.
+    Not anonymously, though: an anonymous message in a locked room would
+    show that a moderator wrote it.
     """
     if not getattr(user, "is_authenticated", False):
         return "not_authenticated", "Please log in to take part in chat."
@@ -63,7 +65,7 @@ def write_denial(room: Any, user: Any, now: datetime) -> tuple[str, str] | None:
         return "forbidden", reason
     if user.is_silenced(now):
         return "silenced", "Your account can't post at the moment. You can still read."
-    if is_moderator(user):
+    if is_moderator(user) and not anonymous:
         return None
     if room.is_locked:
         return "locked", "A moderator has paused this room. You can still read; please try again later."

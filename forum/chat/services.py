@@ -37,6 +37,8 @@ MOD_NAMESPACE = "/mod"
 MODERATORS_ROOM = "moderators"
 HISTORY_PAGE = 50
 MAX_HISTORY_PAGE = 200
+# How many shown ids a reconnecting client may ask about (chat.js sends its newest).
+MAX_SHOWN_IDS = 500
 MAX_MUTE_MINUTES = 7 * 24 * 60
 MAX_SLOW_MODE_SECONDS = 600
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -179,6 +181,15 @@ def enter_room(viewer: Any, room_id: int) -> ChatRoom:
     return room
 
 
+def _readable_by(query: Any, viewer: Any) -> Any:
+    """Visible messages, and the viewer's own held or hidden ones."""
+    viewer_id = viewer.id if getattr(viewer, "is_authenticated", False) else None
+    if viewer_id is None:
+        return query.where(ChatMessage.status == ContentStatus.VISIBLE)
+    return query.where((ChatMessage.status == ContentStatus.VISIBLE)
+                       | ((ChatMessage.author_id == viewer_id) & (ChatMessage.status != ContentStatus.DELETED)))
+
+
 def history(room: ChatRoom, viewer: Any, *, before: int | None = None, after: int | None = None,
             limit: int = HISTORY_PAGE) -> dict[str, Any]:
     """A page of messages by id: the last ``limit`` before ``before``, or the
@@ -188,13 +199,7 @@ def history(room: ChatRoom, viewer: Any, *, before: int | None = None, after: in
     or hidden ones, so nothing they wrote silently vanishes.
     """
     limit = max(1, min(int(limit), MAX_HISTORY_PAGE))
-    query = select(ChatMessage).where(ChatMessage.room_id == room.id)
-    viewer_id = viewer.id if getattr(viewer, "is_authenticated", False) else None
-    if viewer_id is None:
-        query = query.where(ChatMessage.status == ContentStatus.VISIBLE)
-    else:
-        query = query.where((ChatMessage.status == ContentStatus.VISIBLE)
-                            | ((ChatMessage.author_id == viewer_id) & (ChatMessage.status != ContentStatus.DELETED)))
+    query = _readable_by(select(ChatMessage).where(ChatMessage.room_id == room.id), viewer)
     if after is not None:
         rows = db.session.scalars(query.where(ChatMessage.id > after).order_by(ChatMessage.id).limit(limit + 1)).all()
         more = len(rows) > limit
@@ -208,14 +213,19 @@ def history(room: ChatRoom, viewer: Any, *, before: int | None = None, after: in
     return {"messages": [payloads.message(m, viewer=viewer) for m in rows], "more": more}
 
 
-def removed_since(room: ChatRoom, viewer: Any, since: int) -> list[int]:
-    """Ids (>= ``since``) no longer visible, so a reconnecting client drops
-    messages a moderator hid while it was away."""
-    viewer_id = viewer.id if getattr(viewer, "is_authenticated", False) else -1
-    return list(db.session.scalars(
-        select(ChatMessage.id).where(ChatMessage.room_id == room.id, ChatMessage.id >= since,
-                                     ChatMessage.status != ContentStatus.VISIBLE,
-                                     ChatMessage.author_id != viewer_id)))
+def no_longer_readable(room: ChatRoom, viewer: Any, shown: list[int]) -> list[int]:
+    """Of the ids a reconnecting client shows, those ``viewer`` may not read
+    now (hidden while it was away), so it drops them.
+
+    The answer is worked out from what the viewer may read alone, never
+    from other messages' status: a held or hidden message the client was
+    never shown is indistinguishable from an id in another room.
+    """
+    if not shown:
+        return []
+    readable = set(db.session.scalars(_readable_by(
+        select(ChatMessage.id).where(ChatMessage.room_id == room.id, ChatMessage.id.in_(set(shown))), viewer)))
+    return [i for i in dict.fromkeys(shown) if i not in readable]
 
 
 # -- sending ------------------------------------------------------------------------------
@@ -423,7 +433,7 @@ def _check_send(author: User, cmd: SendMessage, now: datetime) -> tuple[RoomView
     room = room_views().get(cmd.room_id) if isinstance(cmd.room_id, int) else None
     if room is None:
         raise ChatError("no_room", "That room no longer exists.")
-    denial = policy.write_denial(room, author, now)
+    denial = policy.write_denial(room, author, now, anonymous=bool(cmd.anonymous))
     if denial:
         raise ChatError(*denial)
     text = cmd.text if isinstance(cmd.text, str) else ""
@@ -433,7 +443,9 @@ def _check_send(author: User, cmd: SendMessage, now: datetime) -> tuple[RoomView
     if len(text) > limit:
         raise ChatError("too_long", f"That message is {len(text):,} characters; the limit is {limit:,}. "
                                     "Please shorten it or split it into two.", limit=limit)
-    if not policy.is_moderator(author):
+    # Anonymous writing is held to members' rules whoever writes: a mute or
+    # slow mode that let some anonymous messages through would mark them as staff's.
+    if cmd.anonymous or not policy.is_moderator(author):
         _check_mute_and_pace(room, author, now)
     if not current_app.extensions["kindred_chat"].rate.hit(author.id):
         raise ChatError("throttled", "You're sending messages faster than the room allows. "
@@ -539,7 +551,10 @@ def mute_member(actor: User, message_id: int, minutes: int, reason: str | None =
     """Mute the author of a message in its room.
 
     Moderators act on a message rather than a name, so they can mute the
-    writer of an anonymous message without ever learning who it is.
+    writer of an anonymous message without ever learning who it is. An
+    anonymous message is muted whoever wrote it, so the answer never tells
+    a moderator the writer's role; a moderator or staff member muted that
+    way is held to the mute only when writing anonymously (``_check_send``).
     """
     _moderator(actor)
     now = now or utcnow()
@@ -549,7 +564,7 @@ def mute_member(actor: User, message_id: int, minutes: int, reason: str | None =
     if not isinstance(minutes, int) or not 1 <= minutes <= MAX_MUTE_MINUTES:
         raise ChatError("invalid", f"Choose between 1 minute and {MAX_MUTE_MINUTES // 1440} days.")
     target = db.session.get(User, msg.author_id)
-    if target.is_moderator:
+    if target.is_moderator and not msg.is_anonymous:
         raise ChatError("forbidden", "Moderators can't be muted in chat; raise it with staff instead.")
     mute = ChatMute(room_id=msg.room_id, user_id=target.id, until=now + timedelta(minutes=minutes),
                     reason=(reason or "").strip()[:500] or None, created_by_id=actor.id, created_at=now)

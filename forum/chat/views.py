@@ -10,6 +10,7 @@ from forum.chat import bp, policy, services
 from forum.chat.forms import RoomForm
 from forum.extensions import db
 from forum.models import Board, ChatRoom, utcnow
+from forum.web import db_int
 
 
 def _room_or_404(slug: str) -> ChatRoom:
@@ -49,12 +50,16 @@ def messages(slug: str):
     if policy.read_denial(room, current_user):
         return jsonify({"ok": False, "error": "forbidden"}), 403
     try:
-        before = request.args.get("before", type=int)
-        after = request.args.get("after", type=int)
-        limit = request.args.get("limit", default=services.HISTORY_PAGE, type=int)
+        before, after = _number("before"), _number("after")
+        limit = _number("limit", services.HISTORY_PAGE)
     except ValueError:
         return jsonify({"ok": False, "error": "bad_request"}), 400
     return jsonify({"ok": True, **services.history(room, current_user, before=before, after=after, limit=limit)})
+
+
+def _number(name: str, default: int | None = None) -> int | None:
+    raw = request.args.get(name, "")
+    return db_int(raw) if raw else default
 
 
 # -- staff: create and edit rooms -------------------------------------------------------------

@@ -83,6 +83,7 @@ FLAG_REASONS = {
 TIER_BASE = {"imminent": 1000, "harm_encouragement": 800, "high": 600, "abuse": 400, "concern": 200, "other": 0}
 TIER_ORDER = ("other", "concern", "abuse", "high", "harm_encouragement", "imminent")
 FLAG_BONUS, FLAG_BONUS_MAX = 20, 190
+UNSCREENED = "screening_error"
 # Flag reasons map onto the tier of the harm they describe.
 FLAG_TIER = {"worried": "concern", "unkind": "abuse", "methods": "high", "personal_details": "abuse"}
 ABUSE_CATEGORIES = {"toxicity", "severe_toxicity", "abuse", "insult", "threat", "harassment", "hate",
@@ -179,7 +180,8 @@ def tier_of(risk: str, categories: list[str] | set[str], flag_codes: list[str] =
     if any("encourag" in c for c in cats):
         return "harm_encouragement"
     tiers = ["other"]
-    if risk == "high":
+    # Unscreened text sorts with high risk: the pipeline could not rule risk out.
+    if risk == "high" or UNSCREENED in cats:
         tiers.append("high")
     if cats & ABUSE_CATEGORIES or any(c.startswith("abuse.") for c in cats):
         tiers.append("abuse")
@@ -295,6 +297,7 @@ def item_event(review: Review) -> dict[str, Any]:
         "priority": review.priority,
         "risk": review.risk,
         "tier": review_tier(review),
+        "unscreened": any(r["code"] == UNSCREENED for r in review.reasons),
         "reasons": sorted({r["code"] for r in review.reasons}),
         "claimed_by": review.claimed_by.handle if review.claimed_by_id and review.claimed_by else None,
         "claimed_until": review.claimed_until.isoformat() if review.claimed_until else None,
@@ -311,6 +314,11 @@ def _announce(review: Review, *, new: bool = False) -> None:
     if new and review.risk == "imminent":
         emit_after_commit("imminent", {"id": review.id, "url": payload["url"]}, namespace="/mod", to="mod")
         db.session.add(Alert(kind="imminent_item", channel="socket", review_id=review.id, recipient="mod",
+                             created_at=_now()))
+    elif new and payload["unscreened"]:
+        emit_after_commit("imminent", {"id": review.id, "url": payload["url"], "unscreened": True},
+                          namespace="/mod", to="mod")
+        db.session.add(Alert(kind="unscreened_item", channel="socket", review_id=review.id, recipient="mod",
                              created_at=_now()))
     # Counters are computed once per transaction, at emit time (after the
     # commit, so they include this change), after the item events.
@@ -571,6 +579,18 @@ def flag(target_type: str, target: Any, reporter: Any, reason: str, details: str
         _history(review, None, "auto_hidden", data_flags=distinct)
     _announce(review, new=created or not was_open)
     return review
+
+
+def report(target_type: str, target_id: int, reporter: Any, reason: str, details: str | None = None) -> Review:
+    """A member's report, committed; a busy database is retried (forum.dbretry)."""
+    from forum.dbretry import retrying
+
+    def write() -> Review:
+        review = flag(target_type, get_target(target_type, target_id), reporter, reason, details)
+        db.session.commit()
+        return review
+
+    return retrying(write)
 
 
 def _established_reporters(review: Review) -> int:
@@ -884,8 +904,11 @@ def _sanction(kind, review, target, actor, note, now, params):
              "silence": "You can't post for a while", "suspend": "Your account is suspended for a while"}
     when = f" (until {until:%d %b %Y %H:%M} UTC)" if until else ""
     _notice(member.id, "sanction", f"{words[kind]}{when}. Reason: {note}", review, actor)
-    audit.record(actor, f"sanction.{kind}", target_type="user", target_id=member.id, reason=note,
-                 until=until.isoformat() if until else None)
+    # On anonymous content the audit row names the item, not the account:
+    # the audit log must not link the two without a reveal.
+    who = {"target_type": review.target_type, "target_id": review.target_id} if target.is_anonymous \
+        else {"target_type": "user", "target_id": member.id}
+    audit.record(actor, f"sanction.{kind}", **who, reason=note, until=until.isoformat() if until else None)
     return {"sanction": kind, "until": until.isoformat() if until else None}
 
 
@@ -1005,31 +1028,38 @@ def targets_of(items: list[Review]) -> dict[int, Post | ChatMessage | None]:
     return {review.id: found.get((review.target_type, review.target_id)) for review in items}
 
 
-def author_history(review: Review, viewer: Any) -> dict[str, Any] | None:
-    """Earlier items and sanctions of the author; None when hidden from ``viewer``.
+def author_history(review: Review, viewer: Any, *, include_anonymous: bool = False) -> dict[str, Any] | None:
+    """Earlier items and sanctions of the author; None when the item itself is anonymous.
 
-    Anonymous content: only staff may link it to an account, so moderators
-    get None. For named content, the author's anonymous items are left out
-    for non-staff, or the list itself would reveal who wrote them.
+    Only staff link an anonymous item to its account, and only through the
+    audited reveal (forum.staff.reveal), which alone passes
+    ``include_anonymous=True``. Otherwise nothing done on an anonymous item
+    (the item, its sanctions and their notes and dates) is listed, or the
+    named account's history would show who wrote it.
     """
     target = get_target(review.target_type, review.target_id)
     if target is None or review.subject_user_id is None:
         return None
-    staff = getattr(viewer, "is_staff", False)
-    if target.is_anonymous and not staff:
+    if target.is_anonymous and not include_anonymous:
         return None
     earlier = db.session.scalars(
         select(Review).where(Review.subject_user_id == review.subject_user_id, Review.id != review.id)
         .order_by(Review.created_at.desc()).limit(30)).all()
-    items = []
-    for r in earlier:
-        other = get_target(r.target_type, r.target_id)
-        if other is None or (other.is_anonymous and not staff):
-            continue
-        items.append(r)
+    items = [r for r in earlier if include_anonymous or not _on_anonymous(r)]
     sanctions = db.session.scalars(select(Sanction).where(Sanction.user_id == review.subject_user_id)
                                    .order_by(Sanction.created_at.desc())).all()
-    return {"items": items[:10], "sanctions": sanctions}
+    if not include_anonymous:
+        sanctions = [s for s in sanctions if s.review_id is None
+                     or not _on_anonymous(db.session.get(Review, s.review_id))]
+    return {"items": items[:10], "sanctions": list(sanctions)}
+
+
+def _on_anonymous(review: Review | None) -> bool:
+    """Whether a review item is about anonymous content; a vanished target counts as anonymous (fail closed)."""
+    if review is None:
+        return True
+    target = get_target(review.target_type, review.target_id)
+    return target is None or bool(target.is_anonymous)
 
 
 def is_sensitive(review: Review) -> bool:

@@ -12,7 +12,7 @@ from forum.models import Board, ChatRoom, Flag, PostRevision, Review, ReviewEven
 from forum.models import base as clock
 from forum.review import bp, services
 from forum.review.web import role_required
-from forum.web import account_key, author_label
+from forum.web import account_key, author_label, db_int
 
 SHIFT_KEY = "review_shift_started"
 
@@ -49,7 +49,7 @@ def _get_review(review_id: int) -> Review:
 
 def _int_arg(name: str) -> int | None:
     try:
-        return int(request.values.get(name, ""))
+        return db_int(request.values.get(name, ""))
     except ValueError:
         return None
 
@@ -180,8 +180,7 @@ def flag(target_type: str, target_id: int):
     form = request.form
     if request.method == "POST":
         try:
-            services.flag(target_type, target, current_user, form.get("reason", ""), form.get("details"))
-            db.session.commit()
+            services.report(target_type, target.id, current_user, form.get("reason", ""), form.get("details"))
         except services.ReviewError as exc:
             db.session.rollback()
             flash(exc.reason, "error")

@@ -12,9 +12,9 @@ from forum.models import DebriefRequest, Escalation, Review, User
 from forum.models import base as clock
 from forum.review import services as review_services
 from forum.review.web import role_required
-from forum.staff import bp, seal
+from forum.staff import bp, reveal, seal
 from forum.staff import services
-from forum.web import author_label
+from forum.web import author_label, db_int
 
 
 def _date(name: str) -> date | None:
@@ -86,7 +86,7 @@ def update_case(case_id: int):
 
 def _int(value: str | None) -> int | None:
     try:
-        return int(value or "")
+        return db_int(value or "")
     except ValueError:
         return None
 
@@ -143,3 +143,30 @@ def debrief_done(req_id: int):
     services.close_debrief(req, current_user)
     flash("Debrief marked as done.", "success")
     return redirect(url_for("staff.dashboard"))
+
+
+@bp.route("/reveal/<kind>/<int:item_id>", methods=["GET", "POST"])
+@role_required("staff")
+def reveal_author(kind: str, item_id: int):
+    """GET: the reason form. POST: the audited reveal; its answer alone shows the account."""
+    form = request.values
+    case_id = _int(form.get("case"))
+    try:
+        target = reveal.find_target(kind, item_id)
+    except reveal.NotFound:
+        abort(404)
+    if request.method == "POST":
+        try:
+            shown = reveal.reveal(current_user, reveal.RevealRequest(kind, item_id, form.get("reason"), case_id))
+        except review_services.ReviewError as exc:
+            db.session.rollback()
+            flash(exc.reason, "error")
+            return _reveal_form(kind, target, case_id, form.get("reason", ""), exc.status)
+        return render_template("staff/reveal.html", kind=kind, shown=shown, target=shown.target)
+    return _reveal_form(kind, target, case_id, "")
+
+
+def _reveal_form(kind: str, target, case_id: int | None, reason: str, code: int = 200):
+    case = reveal.open_case_for(kind, target.id, case_id)
+    return render_template("staff/reveal.html", kind=kind, shown=None, target=target, case=case,
+                           reason=reason, max_reason=reveal.MAX_REASON), code

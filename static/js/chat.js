@@ -26,6 +26,7 @@
   var roomId = parseInt(root.dataset.room, 10);
   var loggedIn = root.dataset.loggedIn === "true";
   var isMod = root.dataset.moderator === "true";
+  var revealBase = root.dataset.revealUrl || "";
   var maxChars = parseInt(root.dataset.maxChars, 10) || 2000;
   var log = document.getElementById("chat-log");
   var scroller = document.getElementById("chat-scroll");
@@ -100,7 +101,13 @@
     if (m.mine) { li.classList.add("mine"); li.dataset.mine = "true"; }
     var head = el("p", "chat-msg-head");
     head.appendChild(el("span", "chat-author", m.author));
-    if (m.staff_role) { head.appendChild(el("span", "chat-badge", m.staff_role)); }
+    if (m.staff_role) {
+      // The same badge as on posts: names alone can't prove who is staff.
+      var staff = m.staff_role !== "moderator";
+      var badge = el("span", "chat-badge role-badge " + (staff ? "role-staff" : "role-moderator"), staff ? "Staff" : "Moderator");
+      badge.title = staff ? "A member of Kindred staff" : "A Kindred peer moderator";
+      head.appendChild(badge);
+    }
     var time = el("time", "chat-time", timeText(m.at));
     time.dateTime = m.at;
     head.appendChild(time);
@@ -163,6 +170,12 @@
       row.appendChild(modButton("Pin", function () {
         modEmit("pin", { room: roomId, id: m.id }, "Message pinned.");
       }));
+    }
+    if (revealBase && m.anonymous) {
+      // Staff only (the page sets the URL for staff): the audited reveal, with its reason form.
+      var reveal = el("a", "chat-mod-action", "Show who posted this");
+      reveal.href = revealBase + m.id;
+      row.appendChild(reveal);
     }
     return row;
   }
@@ -305,9 +318,20 @@
   }
 
   // -- joining, history, catch-up -------------------------------------------------
+  // The newest ids on screen, so a reconnect can drop those hidden meanwhile
+  // (the newest only: the server bounds how many it answers for).
+  function shownIds() {
+    var ids = [];
+    for (var child = log.lastElementChild; child && ids.length < 500; child = child.previousElementSibling) {
+      var id = parseInt(child.dataset.id, 10);
+      if (id > 0) { ids.push(id); }
+    }
+    return ids;
+  }
+
   function join() {
     var payload = { room: roomId };
-    if (connectedOnce) { payload.after = lastId; if (oldestId !== null) { payload.since = oldestId; } }
+    if (connectedOnce) { payload.after = lastId; payload.shown = shownIds(); }
     socket.timeout(10000).emit("join", payload, function (err, res) {
       if (err) { updateStatus("Still connecting…"); return; }
       if (!res.ok) { statusEl.textContent = res.message; return; }

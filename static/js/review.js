@@ -154,7 +154,9 @@
     if (event === "counters") { onCounters(data); }
     else if (event === "item") { onItem(data); }
     else if (event === "case") { onCase(data); }
-    else if (event === "imminent") {
+    else if (event === "imminent" && data.unscreened) {
+      notify("Unscreened item", "Screening failed, so risk could not be ruled out. Please look now.", data.url);
+    } else if (event === "imminent") {
       notify("Imminent risk item", "A member may be in immediate danger. Please look now.", data.url);
     } else if (event === "realert") {
       var url = data.url || "/review/";

@@ -83,7 +83,7 @@ def test_reconnect_catches_up_on_missed_messages_without_duplicates(room, users,
     missed = [send(alice, room, f"while away {i}")["message"]["id"] for i in range(3)]
 
     bob = connect(users["member2"])
-    again = join(bob, room, after=seen, since=seen)
+    again = join(bob, room, after=seen, shown=[seen])
     assert first["ok"] and again["ok"]
     assert [m["id"] for m in again["messages"]] == missed
     assert again["removed"] == []
@@ -95,7 +95,7 @@ def test_hidden_while_away_is_reported_on_reconnect(room, users, connect):
     msg_id = send(alice, room, "a message")["message"]["id"]
     assert mod.emit("hide", {"id": msg_id}, namespace="/chat", callback=True)["ok"]
     bob = connect(users["member2"])
-    res = join(bob, room, after=msg_id, since=msg_id)
+    res = join(bob, room, after=msg_id, shown=[msg_id])
     assert res["removed"] == [msg_id]
 
 
