@@ -3,7 +3,10 @@
  * Reliability: each message gets a client id; the text stays in the input
  * box until the server acknowledges it; unacknowledged messages are resent
  * with the same id after a reconnect (the server de-duplicates); on every
- * (re)connect the client asks for what it missed since the last id it saw.
+ * (re)connect the client asks for what it missed since the last id it saw,
+ * and every few seconds while connected too: a broadcast lost on the way
+ * between server processes (a Redis outage) drops no socket, so only this
+ * periodic sync brings those messages (shown once: rows are keyed by id).
  *
  * Safety: the only member text inserted as HTML is the `html` field, which
  * the server sanitised when the message was written. Everything else goes
@@ -347,13 +350,20 @@
     });
   }
 
+  var catchingUp = false;
   function catchUp() {
+    catchingUp = true;
     socket.timeout(10000).emit("history", { room: roomId, after: lastId }, function (err, res) {
-      if (err || !res.ok) { return; }
+      if (err || !res.ok) { catchingUp = false; return; }
       addMessages(res.messages, "live");
-      if (res.more) { catchUp(); }
+      if (res.more) { catchUp(); } else { catchingUp = false; }
     });
   }
+
+  var SYNC_MS = 5000;
+  setInterval(function () {
+    if (socket.connected && connectedOnce && !catchingUp) { catchUp(); }
+  }, SYNC_MS);
 
   var loadingOlder = false;
   function loadOlder() {
