@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,13 +47,43 @@ def _list(name: str) -> list[str]:
     return [v.strip() for v in os.environ.get(name, "").split(",") if v.strip()]
 
 
+def private_dir(path: Path) -> Path:
+    """Create the instance folder owner-only (0700), or tighten it to that,
+    and its files to 0600: it holds the database, the job queue and keys."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _tighten(path, 0o700)
+    for child in path.iterdir():
+        if child.is_file() and not child.is_symlink():
+            _tighten(child, 0o600)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create an empty owner-only (0600) file before SQLite opens it.
+
+    SQLite creates a database with the umask's mode (usually 0644), and
+    its -wal and -shm files copy the database file's mode.
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    return path
+
+
+def _tighten(path: Path, mode: int) -> None:
+    info = path.stat()
+    if info.st_uid == os.getuid() and info.st_mode & 0o777 != mode:
+        path.chmod(mode)
+
+
 def instance_key(instance_dir: Path, name: str, generate: Callable[[], str]) -> str:
     """Read the key kept in ``instance/<name>``, creating it once if missing.
 
     The file is created with owner-only permissions, so keys survive
     restarts without any secret in the repository.
     """
-    instance_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(instance_dir)
     key_file = instance_dir / name
     if key_file.exists():
         return key_file.read_text().strip()
@@ -107,6 +138,11 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = _bool("KINDRED_HTTPS", False)
+    # Login sessions (forum/auth/sessions.py) end after this long unused:
+    # "keep me logged in" sessions, and the others.
+    KINDRED_REMEMBER_DAYS = _int("KINDRED_REMEMBER_DAYS", 30)
+    KINDRED_SESSION_IDLE_HOURS = _int("KINDRED_SESSION_IDLE_HOURS", 12)
+    REMEMBER_COOKIE_DURATION = timedelta(days=KINDRED_REMEMBER_DAYS)
     PREFERRED_URL_SCHEME = "https" if _bool("KINDRED_HTTPS", False) else "http"
     WTF_CSRF_TIME_LIMIT = None  # tied to the session; a slow writer must not lose a post
     MAX_CONTENT_LENGTH = 256 * 1024
@@ -222,6 +258,8 @@ SETTINGS: dict[str, tuple[str, object]] = {
     "REDIS_URL": ("url", ("redis", "rediss", "unix")),
     "RATELIMIT_STORAGE_URI": ("url", ("redis", "rediss", "unix", "memory")),
     "KINDRED_ONCALL_WEBHOOK_URL": ("url", ("http", "https")),
+    "KINDRED_BASE_URL": ("url", ("http", "https")),
+    "KINDRED_REMEMBER_DAYS": ("int", 1), "KINDRED_SESSION_IDLE_HOURS": ("int", 1),
     "KINDRED_ALLOWED_ORIGINS": ("origins", None),
     "KINDRED_LOGIN_LIMIT": ("limit", None), "KINDRED_REGISTER_LIMIT": ("limit", None),
     "KINDRED_POST_LIMIT": ("limit", None), "KINDRED_CHAT_LIMIT": ("limit", None),

@@ -81,8 +81,11 @@ def _prepare(db_url: str, instance: Path, clients: int, secret: str) -> tuple[in
         db.session.add_all(users)
         db.session.commit()
         # The same signed cookie a browser gets after logging in over HTTP.
+        from forum.auth.sessions import login_id
+
         serializer = app.session_interface.get_signing_serializer(app)
-        cookies = [serializer.dumps({"_user_id": str(u.id), "_fresh": True}) for u in users]
+        cookies = [serializer.dumps({"_user_id": login_id(u, user_agent="chat bench"), "_fresh": True})
+                   for u in users]
         room_id = room.id
         db.session.remove()
         db.engine.dispose()

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from config import Config, load_or_create_secret_key, validate, validate_settings
+from config import Config, load_or_create_secret_key, private_dir, validate, validate_settings
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +29,14 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     elif config is not None:
         app.config.from_object(config)
+    private_dir(Path(app.config["INSTANCE_DIR"]))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(app.config["INSTANCE_DIR"])
     validate(app.config)
 
-    from forum import dbtuning  # noqa: F401  (SQLite WAL etc.; see the module)
+    from forum import dbtuning  # (SQLite WAL etc.; see the module)
+
+    dbtuning.private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     from forum import extensions as ext
 
     ext.db.init_app(app)
@@ -48,9 +52,11 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
 
     from forum import models  # noqa: F401  (register tables)
 
-    @ext.login_manager.user_loader
-    def load_user(user_id: str) -> models.User | None:
-        return ext.db.session.get(models.User, int(user_id))
+    from forum.auth import sessions
+
+    # The id is "<user id>:<session token>": a login ends when its row is revoked.
+    ext.login_manager.user_loader(sessions.load)
+    sessions.init_app(app)
 
     from forum import security, web
 

@@ -17,10 +17,13 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+
+from config import private_file
 
 log = logging.getLogger(__name__)
 _SYNC_LEVELS = {"OFF", "NORMAL", "FULL", "EXTRA"}
@@ -42,3 +45,19 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
             cursor.execute(f"PRAGMA synchronous = {sync}")
     finally:
         cursor.close()
+
+
+def private_sqlite_file(uri: str) -> None:
+    """Create a SQLite database file owner-only (0600) before SQLite does.
+
+    Its -wal and -shm files then get the same mode. In-memory and URI-style
+    databases are left alone.
+    """
+    url = make_url(uri)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    if url.database.startswith("file:") or url.query.get("uri"):
+        return
+    path = Path(url.database)
+    if path.parent.is_dir():
+        private_file(path)

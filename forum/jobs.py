@@ -24,7 +24,7 @@ from flask import Flask
 from huey import RedisHuey, SqliteHuey, crontab
 from huey.signals import SIGNAL_ERROR
 
-from config import INSTANCE_DIR
+from config import INSTANCE_DIR, private_dir, private_file
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,8 @@ def _make_huey():
     redis_url = os.environ.get("REDIS_URL")
     if redis_url:
         return RedisHuey("kindred", url=redis_url)
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("kindred", filename=str(INSTANCE_DIR / "huey.sqlite3"))
+    private_dir(INSTANCE_DIR)
+    return SqliteHuey("kindred", filename=str(private_file(INSTANCE_DIR / "huey.sqlite3")))
 
 
 huey = _make_huey()

@@ -50,6 +50,10 @@ def authenticated_only(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from forum.auth import sessions
+
+        if not sessions.socket_alive(request.namespace):
+            return sessions.end_socket(request.namespace)
         if not current_user.is_authenticated:
             return {"ok": False, "error": "not_authenticated"}
         return fn(*args, **kwargs)

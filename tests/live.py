@@ -40,14 +40,14 @@ class LiveServer:
 
 
 def start_server(env: dict[str, str], log_dir: Path, port: int | None = None, timeout: float = 60,
-                 extra_args: tuple[str, ...] = ()) -> LiveServer:
-    """Start ``python -m forum.serve`` with ``env`` and wait until it answers."""
+                 extra_args: tuple[str, ...] = (), module: str = "forum.serve") -> LiveServer:
+    """Start ``python -m forum.serve`` (or a wrapper ``module``) with ``env`` and wait until it answers."""
     port = port or free_port()
     log_path = log_dir / f"server-{port}.log"
     full_env = {**os.environ, "KINDRED_RATELIMIT": "0", "HF_HUB_OFFLINE": "1", **env}
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "forum.serve", "--port", str(port), *extra_args],
+            [sys.executable, "-m", module, "--port", str(port), *extra_args],
             cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
         )
     server = LiveServer(f"http://127.0.0.1:{port}", port, process, log_path)

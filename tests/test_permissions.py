@@ -30,6 +30,7 @@ ENDPOINTS: dict[str, str] = {
     "auth.forgot_password": PUBLIC, "auth.reset_password": PUBLIC, "auth.logout": LOGIN,
     # account
     "account.index": LOGIN, "account.profile": LOGIN, "account.password": LOGIN, "account.deactivate": LOGIN,
+    "account.log_out_everywhere": LOGIN,
     "account.safety": LOGIN, "account.notices": LOGIN,
     # boards
     "boards.index": PUBLIC, "boards.board": PUBLIC, "boards.topic": PUBLIC, "boards.post": PUBLIC,

@@ -21,3 +21,7 @@ class PasswordForm(FlaskForm):
 
 class DeactivateForm(FlaskForm):
     password = PasswordField("Your password", validators=[InputRequired("Please enter your password to confirm.")])
+
+
+class LogoutEverywhereForm(FlaskForm):
+    """No fields: the CSRF token alone."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from forum.auth import sessions
 from forum.auth.passwords import verify_password
 from forum.auth.services import _EMAIL_RE, AccountError
 from forum.extensions import db
@@ -37,4 +38,12 @@ def deactivate(user: User, password: str) -> None:
         raise AccountError({"password": ["That isn't your password."]})
     user.is_deactivated = True
     user.email = None
+    sessions.end_all(user, "account_closed")
     db.session.commit()
+
+
+def log_out_everywhere(user: User) -> int:
+    """End every session of the account, this one included (the account page's button)."""
+    ended = sessions.end_all(user, "everywhere")
+    db.session.commit()
+    return ended

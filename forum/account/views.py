@@ -5,8 +5,9 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required, logout_user
 
 from forum.account import bp, services
-from forum.account.forms import DeactivateForm, PasswordForm, ProfileForm
+from forum.account.forms import DeactivateForm, LogoutEverywhereForm, PasswordForm, ProfileForm
 from forum.auth import services as auth_services
+from forum.auth import sessions
 from forum.boards import queries
 from forum.extensions import limiter
 from forum.web import REGIONS, account_key, apply_errors, db_int
@@ -20,7 +21,10 @@ def _render(status: int = 200, **forms):
                               current_app.config["POSTS_PER_PAGE"])
     # The safety-contact section belongs to the review area; link it when present.
     has_safety = "account.safety" in current_app.view_functions
-    return render_template("account/index.html", posts=posts, has_safety=has_safety, **forms), status
+    forms.setdefault("everywhere", LogoutEverywhereForm(formdata=None))
+    return render_template("account/index.html", posts=posts, has_safety=has_safety,
+                           login_sessions=sessions.active(current_user), this_session=sessions.current_session_id(),
+                           approximate=sessions.approximate, **forms), status
 
 
 def _submit(form, key: str, action, done: str):
@@ -65,7 +69,7 @@ def password():
     failed = _submit(form, "password",
                      lambda: auth_services.change_password(current_user, form.current_password.data,
                                                            form.new_password.data),
-                     "Your password is changed.")
+                     "Your password is changed, and every other device is logged out.")
     return failed or redirect(url_for("account.index"))
 
 
@@ -78,4 +82,17 @@ def deactivate():
     if failed:
         return failed
     logout_user()
+    return redirect(url_for("pages.home"))
+
+
+@bp.post("/sessions/end-all")
+@login_required
+def log_out_everywhere():
+    form = LogoutEverywhereForm()
+    if not form.validate_on_submit():
+        return _render(400, everywhere=form)
+    services.log_out_everywhere(current_user)
+    logout_user()
+    flash("You've been logged out on every device, including this one. Anyone else who had your "
+          "account open is out too.", "success")
     return redirect(url_for("pages.home"))

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from forum import audit
+from forum.auth import sessions
 from forum.auth import handles
 from forum.auth.passwords import hash_password, verify_password
 from forum.extensions import db
@@ -285,6 +286,8 @@ def change_password(user: User, current: str, new: str) -> None:
     if problems := check_password(new, user.handle):
         raise AccountError({"new_password": problems})
     user.password_hash = hash_password(new)
+    # Whoever else had this account (a shared phone, a copied cookie) is out now.
+    sessions.end_all(user, "password_change", keep_current=True)
     db.session.commit()
 
 
@@ -316,6 +319,7 @@ def set_role(user: User, role: str, actor: User | None = None, reason: str | Non
         raise AccountError({"role": [f"Unknown role {role!r}; choose one of {', '.join(Role.ALL)}."]})
     old = user.role
     user.role = role
+    sessions.end_all(user, "role_change")
     audit.record(actor, "user.role_change", target_type="user", target_id=user.id, reason=reason,
                  old=old, new=role, via="cli")
     db.session.commit()
@@ -394,5 +398,6 @@ def reset_password(token: str, new: str) -> User:
     if problems := check_password(new, user.handle):
         raise AccountError({"new_password": problems})
     user.password_hash = hash_password(new)
+    sessions.end_all(user, "password_reset")
     db.session.commit()
     return user

@@ -5,7 +5,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required, login_user, logout_user
 
 from forum.auth import bp
-from forum.auth import services
+from forum.auth import services, sessions
 from forum.auth.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from forum.extensions import limiter
 from forum.web import apply_errors, safe_next
@@ -34,6 +34,7 @@ def login():
             general = exc.errors.get("form", [])
             status = 429 if isinstance(exc, services.LoginThrottled) else 400
         else:
+            sessions.begin(user, remember=form.remember.data, user_agent=request.user_agent.string)
             login_user(user, remember=form.remember.data)
             response = redirect(safe_next(request.args.get("next"), url_for("boards.index")))
             response.set_cookie(services.DEVICE_COOKIE, services.device_token(user),
@@ -61,6 +62,7 @@ def register():
             warnings = exc.errors.pop("handle_warning", [])
             general = apply_errors(form, exc.errors)
         else:
+            sessions.begin(user, user_agent=request.user_agent.string)
             login_user(user)
             flash(f"Welcome to Kindred, {user.handle}. We're glad you're here.", "success")
             return redirect(url_for("boards.index"))
@@ -71,6 +73,7 @@ def register():
 @bp.post("/logout")
 @login_required
 def logout():
+    sessions.end_current()
     logout_user()
     flash("You've logged out. Take care of yourself.", "info")
     return redirect(url_for("pages.home"))

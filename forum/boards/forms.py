@@ -1,6 +1,8 @@
 """Board forms: parsing only. The rules live in forum.boards.services."""
 from __future__ import annotations
 
+import secrets
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import Length, Optional
@@ -17,6 +19,9 @@ class _PostFields(FlaskForm):
     # only guards against absurd input.
     body = MemberTextField("Your post", validators=[Optional()])
     content_warning = MemberStringField("Content warning (optional)", validators=[Optional(), Length(max=200)])
+    # A new key each time the form is shown; a resubmission of the same form
+    # (after a cut-off request) carries the same key and is not stored twice.
+    submission_key = HiddenField(default=lambda: secrets.token_urlsafe(18), validators=[Length(max=64)])
 
 
 class ReplyForm(_PostFields):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 import moderation
 from forum import reactions
@@ -48,6 +49,7 @@ class NewTopic:
     content_warning: str | None = None
     anonymous: bool = False
     region: str | None = None
+    submission_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class NewReply:
     anonymous: bool = False
     reply_to_id: int | None = None
     region: str | None = None
+    submission_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class PostEdit:
     content_warning: str | None = None
     reason: str | None = None
     region: str | None = None
+    submission_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,34 @@ def _screen(text: str, kind: str, region: str | None, board: Board) -> Verdict:
     return moderation.screen(text, kind=kind, region=region, profile=board.policy_profile)
 
 
+# -- one-time submission keys ----------------------------------------------------
+
+def _already_posted(user: User, key: str | None) -> Posted | None:
+    """The post this form already created, when the same form comes back."""
+    if not key:
+        return None
+    post = db.session.scalar(select(Post).where(Post.author_id == user.id, Post.submission_key == key))
+    return _as_posted(post) if post is not None else None
+
+
+def _as_posted(post: Post) -> Posted:
+    verdict = Verdict.from_dict(post.verdict) if post.verdict else Verdict(
+        action=post.verdict_action, risk=post.verdict_risk, html=post.body_html, text=post.body_source)
+    return Posted(post=post, topic=post.topic, action=verdict.action, verdict=verdict)
+
+
+def _store_once(write, user: User, key: str | None) -> Posted:
+    """``retrying(write)``; if the same form was stored meanwhile (a resubmit
+    racing the cut-off original), return that post instead."""
+    try:
+        return retrying(write)
+    except IntegrityError as exc:
+        db.session.rollback()
+        if key and "submission_key" in str(exc.orig) and (done := _already_posted(user, key)):
+            return done
+        raise
+
+
 # -- counters ------------------------------------------------------------------
 
 def refresh_counters(topic: Topic) -> None:
@@ -201,6 +233,8 @@ def set_post_status(post: Post, status: str, *, note: str | None = None) -> None
 
 def create_topic(user: User, data: NewTopic) -> Posted:
     _check_can_post(user)
+    if done := _already_posted(user, data.submission_key):
+        return done
     board = db.session.get(Board, data.board_id)
     if board is None:
         raise PostingError({"form": ["That board doesn't exist any more."]})
@@ -227,16 +261,19 @@ def create_topic(user: User, data: NewTopic) -> Posted:
                       title=title_v.text or data.title.strip(), title_verdict=title_v.to_dict(), status=status,
                       created_at=now, last_activity_at=now)
         post = Post(topic=topic, number=1, author=user, is_anonymous=data.anonymous, body_source=body_v.text,
-                    content_warning=_clean_cw(data.content_warning), status=status, created_at=now)
+                    content_warning=_clean_cw(data.content_warning), status=status, created_at=now,
+                    submission_key=data.submission_key or None)
         post.apply_verdict(body_v)
         db.session.add_all([topic, post])
         return _finish(post, verdict, action, board)
 
-    return retrying(write)
+    return _store_once(write, user, data.submission_key)
 
 
 def reply(user: User, data: NewReply) -> Posted:
     _check_can_post(user)
+    if done := _already_posted(user, data.submission_key):
+        return done
     topic = db.session.get(Topic, data.topic_id)
     if topic is None or not _topic_open_to(topic, user):
         raise PostingError({"form": ["That topic isn't available any more."]})
@@ -259,12 +296,13 @@ def reply(user: User, data: NewReply) -> Posted:
         number = (db.session.scalar(select(func.max(Post.number)).where(Post.topic_id == topic.id)) or 0) + 1
         post = Post(topic=topic, number=number, author=user, is_anonymous=data.anonymous,
                     body_source=verdict.text, content_warning=_clean_cw(data.content_warning),
-                    reply_to_id=reply_to_id, status=_status_for(action), created_at=utcnow())
+                    reply_to_id=reply_to_id, status=_status_for(action), created_at=utcnow(),
+                    submission_key=data.submission_key or None)
         post.apply_verdict(verdict)
         db.session.add(post)
         return _finish(post, verdict, action, board)
 
-    return retrying(write)
+    return _store_once(write, user, data.submission_key)
 
 
 def _finish(post: Post, verdict: Verdict, action: str, board: Board) -> Posted:
@@ -289,6 +327,8 @@ def edit_post(user: User, data: PostEdit) -> Posted:
         raise PostingError({"form": ["That post isn't available any more."]})
     if post.author_id != user.id:
         raise NotAllowed()
+    if data.submission_key and post.edit_key == data.submission_key:
+        return _as_posted(post)  # this edit form was already saved
     if errors := _check_body(data.body):
         raise PostingError(errors)
     board = post.topic.board
@@ -309,6 +349,7 @@ def edit_post(user: User, data: PostEdit) -> Posted:
         post.content_warning = _clean_cw(data.content_warning)
         post.apply_verdict(verdict)
         post.edited_at = utcnow()
+        post.edit_key = data.submission_key or None
         new_status = _status_for(action)
         if new_status != post.status:
             set_post_status(post, new_status)

@@ -60,7 +60,7 @@ def new_topic(slug: str):
             posted = services.create_topic(current_user, services.NewTopic(
                 board_id=board.id, title=form.title.data or "", body=form.body.data or "",
                 content_warning=form.content_warning.data, anonymous=form.anonymous.data,
-                region=current_region()))
+                region=current_region(), submission_key=form.submission_key.data))
         except services.PostingError as exc:
             general = apply_errors(form, exc.errors)
         else:
@@ -106,7 +106,8 @@ def reply(topic_id: int):
         try:
             posted = services.reply(current_user, services.NewReply(
                 topic_id=topic.id, body=form.body.data or "", content_warning=form.content_warning.data,
-                anonymous=form.anonymous.data, reply_to_id=_int(form.reply_to.data), region=current_region()))
+                anonymous=form.anonymous.data, reply_to_id=_int(form.reply_to.data), region=current_region(),
+                submission_key=form.submission_key.data))
         except services.PostingError as exc:
             return _render_topic(topic, form, apply_errors(form, exc.errors), 400)
         page = queries.page_of_post(posted.post, current_user, current_app.config["POSTS_PER_PAGE"])
@@ -154,7 +155,7 @@ def edit(post_id: int):
         try:
             posted = services.edit_post(current_user, services.PostEdit(
                 post_id=post.id, body=form.body.data or "", content_warning=form.content_warning.data,
-                reason=form.reason.data, region=current_region()))
+                reason=form.reason.data, region=current_region(), submission_key=form.submission_key.data))
         except services.PostingError as exc:
             general = apply_errors(form, exc.errors)
         except services.NotAllowed:

@@ -17,6 +17,7 @@ from flask import current_app, g, request
 from flask_login import current_user
 from flask_socketio import Namespace, emit, join_room, leave_room
 
+from forum.auth import sessions
 from forum.chat import services
 from forum.chat.services import ChatError, room_key
 from forum.extensions import db
@@ -41,6 +42,8 @@ def handler(fn: Callable[..., Any]) -> Callable[..., Any]:
         if not isinstance(data, dict):
             data = {}
         try:
+            if not sessions.socket_alive(self.namespace):  # logged out, or ended from another device
+                return sessions.end_socket(self.namespace)
             self._attach_user()
             return fn(self, data)
         except ChatError as exc:
@@ -118,6 +121,7 @@ class ChatNamespace(Namespace):
             log.warning("chat connection refused: origin %r", request.headers.get("Origin"))
             return False
         if current_user.is_authenticated:
+            sessions.track_socket(self.namespace)
             self._users[request.sid] = current_user.id
             join_room(services.user_key(current_user.id))
             if current_user.is_moderator:
@@ -125,6 +129,7 @@ class ChatNamespace(Namespace):
         return True
 
     def on_disconnect(self, reason: Any = None) -> None:
+        sessions.untrack_socket(self.namespace)
         self._users.pop(request.sid, None)
         with self._lock:
             rooms = self._joined.pop(request.sid, set())

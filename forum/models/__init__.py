@@ -4,11 +4,11 @@ from forum.models.board import Board, Post, PostRevision, PostSupport, Topic
 from forum.models.chat import ChatMessage, ChatMute, ChatRoom, ChatSupport
 from forum.models.review import Alert, AuditEvent, Escalation, Flag, Outbox, Review, ReviewEvent, Sanction
 from forum.models.review import DebriefRequest, MemberNotice, Presence, ResponseTemplate
-from forum.models.user import User
+from forum.models.user import User, UserSession
 
 __all__ = [
     "Alert", "AuditEvent", "Board", "ChatMessage", "ChatMute", "ChatRoom", "ChatSupport",
     "ContentStatus", "Escalation", "Flag", "Outbox", "Post", "PostRevision", "PostSupport",
-    "Review", "ReviewEvent", "Role", "Sanction", "Topic", "User", "utcnow",
+    "Review", "ReviewEvent", "Role", "Sanction", "Topic", "User", "UserSession", "utcnow",
     "DebriefRequest", "MemberNotice", "Presence", "ResponseTemplate",
 ]

@@ -63,11 +63,16 @@ class Post(ScreenedContentMixin, db.Model):
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revision_count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    # One-time keys of the form that created the post and of its latest edit:
+    # a resubmitted form returns this post instead of storing a duplicate.
+    submission_key: Mapped[str | None] = mapped_column(String(64))
+    edit_key: Mapped[str | None] = mapped_column(String(64))
 
     topic: Mapped[Topic] = relationship()
     author: Mapped[User] = relationship(lazy="joined")
 
-    __table_args__ = (UniqueConstraint("topic_id", "number", name="uq_posts_topic_number"),)
+    __table_args__ = (UniqueConstraint("topic_id", "number", name="uq_posts_topic_number"),
+                      UniqueConstraint("author_id", "submission_key", name="uq_posts_author_submission_key"))
 
 
 class PostRevision(db.Model):

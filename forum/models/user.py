@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Integer, LargeBinary, String
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.extensions import db
@@ -49,6 +49,20 @@ class User(UserMixin, db.Model):
     # Moderators confirm they have read the resources page at onboarding.
     resources_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # Flask-Login's id for this login ("<user id>:<token>"), set when the
+    # session starts or is loaded (forum.auth.sessions); never the bare id.
+    _login_id = None
+    # This request's session row, and whether to record last-seen / rotate
+    # the remember-me token after the view (forum.auth.sessions).
+    _session_row_id = None
+    _session_touch = False
+    _session_rotate = False
+
+    def get_id(self) -> str:
+        if self._login_id is None:
+            raise RuntimeError("log users in through forum.auth.sessions.begin(), which names the session")
+        return self._login_id
+
     # -- roles ---------------------------------------------------------------
     def has_role(self, role: str) -> bool:
         """At least ``role`` in the member < moderator < staff < admin ladder."""
@@ -81,3 +95,27 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.handle!r} {self.role}>"
+
+
+class UserSession(db.Model):
+    """One login on one device. Flask-Login's user id is ``"<user id>:<token>"``
+    (its alternative id), so revoking this row ends the session cookie and
+    the remember-me cookie that carry it, wherever they were copied to."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    # sha256 of the token: a copy of the database does not give working cookies.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    # "Firefox on Android": a label from the user agent; no IP is kept.
+    device: Mapped[str] = mapped_column(String(64), nullable=False)
+    remember: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))
+
+    def __repr__(self) -> str:
+        return f"<UserSession {self.id} user={self.user_id} {self.device!r}>"

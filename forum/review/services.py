@@ -898,6 +898,10 @@ def _sanction(kind, review, target, actor, note, now, params):
         days = _bounded_int(params.get("days"), 1, 365, "Suspend for between 1 and 365 days.")
         until = now + timedelta(days=days)
         member.suspended_until = max(filter(None, [member.suspended_until, until]))
+        # A suspended account's open sessions and sockets end with the sanction.
+        from forum.auth import sessions
+
+        sessions.end_all(member, "suspended")
     db.session.add(Sanction(user_id=member.id, kind=kind, reason=note, until=until, review_id=review.id,
                             created_by_id=actor.id, created_at=now))
     words = {"warn": "This is a warning from the moderation team",

@@ -18,6 +18,7 @@ from flask_socketio import join_room
 
 from forum.extensions import socketio
 from forum.models import Role
+from forum.auth import sessions
 from forum.realtime import authenticated_only, connection_allowed
 from forum.review import services
 
@@ -30,12 +31,14 @@ def _connect(namespace: str) -> bool:
     if not connection_allowed(role):
         return False
     join_room(room)
+    sessions.track_socket(namespace)
     services.record_presence(request.sid, current_user.id, namespace)
     socketio.emit("counters", services.counters(), namespace=namespace, to=request.sid)
     return True
 
 
 def _disconnect(namespace: str) -> None:
+    sessions.untrack_socket(namespace)
     services.drop_presence(request.sid)
 
 

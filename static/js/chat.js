@@ -387,7 +387,18 @@
 
   // -- socket events -----------------------------------------------------------
   socket.on("connect", join);
-  socket.on("disconnect", function () { updateStatus("Reconnecting… messages you send will wait until we're back."); });
+  var ended = false;     // this login was ended (logout here or elsewhere): don't reconnect
+  socket.on("disconnect", function () {
+    if (!ended) { updateStatus("Reconnecting… messages you send will wait until we're back."); }
+  });
+  socket.on("session_ended", function (d) {
+    // The text in the box is kept, so the member can copy it or send it after logging in.
+    ended = true;
+    socket.disconnect();
+    if (sendBtn) { sendBtn.disabled = true; }
+    showError(d.message);
+    updateStatus(d.message);
+  });
   socket.on("connect_error", function () { updateStatus("Can't reach the chat server; trying again…"); });
   socket.on("message", function (m) { if (m.room === roomId) { addMessages([m], "live"); } });
   // Messages the server stored together arrive as one event, in id order.
@@ -436,10 +447,10 @@
     var sent = pending;
     sendBtn.disabled = true;
     socket.timeout(10000).emit("send", sent, function (err, res) {
-      sendBtn.disabled = false;
+      sendBtn.disabled = ended;
       if (err) {
         // No ack: keep the text and the same client id; we resend on reconnect.
-        showError("Not sent yet: the connection is slow. Your text is kept and will be sent when we reconnect.");
+        if (!ended) { showError("Not sent yet: the connection is slow. Your text is kept and will be sent when we reconnect."); }
         return;
       }
       if (pending !== sent) { return; }

@@ -149,3 +149,62 @@ def test_moderator_hides_a_message_and_it_disappears_for_others(open_as):
     message.get_by_role("button", name="Hide").click()
     expect(bob.locator("#chat-log")).not_to_contain_text("This one will be hidden")
     expect(alice.locator("#chat-log")).to_contain_text("A moderator hid this message")
+
+
+def test_moderator_messages_carry_the_role_badge_but_anonymous_ones_do_not(open_as):
+    """Issue 14.8: members can tell real moderators and staff at a glance."""
+    mod, alice = open_as("ChatMod"), open_as("ChatAlice")
+    say(mod, "Welcome, everyone. I'm one of tonight's moderators.")
+    mod.get_by_label("Send this message anonymously").check()
+    say(mod, "Something I went through myself, said without my name.")
+    say(alice, "Hello, thank you for having me.")
+    messages = alice.locator("li.chat-msg")
+    expect(messages).to_have_count(3, timeout=15_000)
+    expect(messages.nth(0).locator(".role-badge")).to_have_text("Moderator")
+    expect(messages.nth(1).locator(".chat-author")).to_have_text("Anonymous member")
+    expect(messages.nth(1).locator(".role-badge")).to_have_count(0)
+    expect(messages.nth(2).locator(".role-badge")).to_have_count(0)
+
+
+def test_a_message_hidden_while_away_is_dropped_on_reconnect(browser, chat_server, room, open_as):
+    """chat.js re-joins with the ids it shows and drops those it may no longer read."""
+    import re
+
+    from sqlalchemy import select
+
+    from forum.extensions import db
+    from forum.models import ChatMessage, User
+
+    alice = open_as("ChatAlice")
+    sockets, paused = [], []
+
+    def route(ws):
+        server = ws.connect_to_server()
+        sockets.append(ws)
+        server.on_message(lambda frame: None if paused else ws.send(frame))
+
+    ctx = browser.new_context(base_url=chat_server.url)
+    ctx.route_web_socket(re.compile(r"/socket\.io/"), route)
+    bob = ctx.new_page()
+    bob.goto("/auth/login")
+    bob.get_by_label("Your name on Kindred").fill("ChatBob")
+    bob.get_by_label("Password").fill(PASSWORD)
+    bob.locator("main form button[type=submit]").click()
+    bob.wait_for_url(lambda url: "/auth/login" not in url)
+    bob.goto(f"/chat/{room.slug}")
+    expect(bob.locator("#chat-status")).to_contain_text("Connected")
+    assert sockets, "Bob's chat did not use a WebSocket"
+
+    say(alice, "Said before Bob's connection drops")
+    say(alice, "And this one stays")
+    expect(bob.locator("#chat-log")).to_contain_text("And this one stays")
+    paused.append(True)  # Bob hears nothing more until he reconnects
+    msg_id = db.session.scalar(select(ChatMessage.id).where(
+        ChatMessage.body_source == "Said before Bob's connection drops"))
+    mod = db.session.scalar(select(User).where(User.handle == "ChatMod"))
+    services.hide_message(mod, msg_id)
+    sockets[-1].close()
+    paused.clear()
+    expect(bob.locator("#chat-log")).not_to_contain_text("Said before Bob's connection drops", timeout=20_000)
+    expect(bob.locator("#chat-log")).to_contain_text("And this one stays")
+    ctx.close()

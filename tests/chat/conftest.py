@@ -7,6 +7,7 @@ import itertools
 import pytest
 from flask import g
 
+from forum.auth.sessions import login_id
 from forum.chat import services
 from forum.extensions import socketio
 
@@ -67,7 +68,7 @@ def connect(app):
             # Flask-Login reads the user id from the signed session cookie,
             # exactly as it does for a browser that logged in over HTTP.
             with http.session_transaction() as sess:
-                sess["_user_id"] = str(user.id)
+                sess["_user_id"] = login_id(user)
                 sess["_fresh"] = True
         g.pop("_login_user", None)
         sio = _Client(socketio.test_client(app, namespace="/chat", flask_test_client=http, headers=headers))

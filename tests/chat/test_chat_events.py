@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from forum.auth.sessions import login_id
 from forum.chat import services
 from forum.extensions import db
 from forum.models import AuditEvent, ChatMessage, ChatMute, ContentStatus, utcnow
@@ -106,7 +107,7 @@ def test_history_pages_backwards_by_id(room, users, connect, client, auth):
     page = alice.emit("history", {"room": room.id, "before": ids[4]}, namespace="/chat", callback=True)
     assert [m["id"] for m in page["messages"]] == ids[:4] and page["more"] is False
     with client.session_transaction() as sess:
-        sess["_user_id"] = str(users["member2"].id)
+        sess["_user_id"] = login_id(users["member2"])
     res = client.get(f"/chat/{room.slug}/messages?before={ids[-1]}&limit=3")
     assert res.status_code == 200
     assert [m["id"] for m in res.json["messages"]] == ids[3:6] and res.json["more"] is True

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from flask import g
 from sqlalchemy import select
 
+from forum.auth.sessions import login_id
 from forum.chat import policy, services
 from forum.extensions import db
 from forum.models import AuditEvent, ChatRoom
@@ -14,7 +15,7 @@ from forum.models import AuditEvent, ChatRoom
 def _login(client, user):
     g.pop("_login_user", None)  # the suite's shared app context caches the user on g
     with client.session_transaction() as sess:
-        sess["_user_id"] = str(user.id)
+        sess["_user_id"] = login_id(user)
 
 
 def test_room_page_shows_guidelines_and_no_js_message(client, room, users):

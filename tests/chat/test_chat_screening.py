@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 import moderation
+from forum.auth.sessions import login_id
 from forum.chat import services
 from forum.extensions import db
 from forum.models import ChatMessage, ContentStatus
@@ -69,7 +70,7 @@ def test_crisis_alert_also_reaches_the_review_queues_mod_namespace(app, engine, 
 
     http = app.test_client()
     with http.session_transaction() as sess:
-        sess["_user_id"] = str(users["moderator"].id)
+        sess["_user_id"] = login_id(users["moderator"])
     g.pop("_login_user", None)
     queue = socketio.test_client(app, namespace="/mod", flask_test_client=http)
     assert queue.is_connected("/mod")

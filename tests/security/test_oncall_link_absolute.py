@@ -77,4 +77,4 @@ def test_base_url_is_read_from_the_environment_and_required_with_mail(test_env):
     assert started.stdout.split() == [BASE, "['kindred.example.org']"]
 
     bad = _start({**env, "KINDRED_BASE_URL": "kindred.example.org"})
-    assert bad.returncode != 0 and "is not an http(s) address" in bad.stderr
+    assert bad.returncode != 0 and "KINDRED_BASE_URL=" in bad.stderr and "http" in bad.stderr

@@ -78,6 +78,8 @@ def test_behind_the_proxy_each_client_has_its_own_address(_schema, app_config, s
             db.session.remove()
             db.session.execute(db.text("DELETE FROM users WHERE handle_key = 'proxiedmember'"))
             db.session.commit()
+            db.session.remove()
+            db.engine.dispose()  # this app's own pool: no connection left for the GC to find
 
 
 def test_even_from_the_same_address_a_known_device_is_not_locked_out(app, users):
