@@ -57,13 +57,16 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def rss_mib(pid: int) -> float:
+    """Resident memory of a process and its children (gunicorn's worker)."""
+    total = 0.0
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+                total += int(line.split()[1]) / 1024
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:
-        pass
-    return float("nan")
+        return float("nan") if total == 0 else total
+    return total + sum(rss_mib(int(c)) for c in children)
 
 
 class Redis:
@@ -244,12 +247,10 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
 
     acks: dict[str, set[int]] = defaultdict(set)  # sender -> acked ids
     got: dict[str, list[int]] = defaultdict(list)  # receiver -> ids, with repeats
-    chat_lat: list[float] = []
 
     def chatter(i: int) -> None:
         handle, base = chatters[i], bases[i % 2]
         seen: set[int] = set()
-        last = [0]
         sio = socketio.Client(reconnection=True)
 
         def deliver(messages):
@@ -260,7 +261,6 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
                     if m["id"] not in seen:
                         seen.add(m["id"])
                         got[handle].append(m["id"])
-                last[0] = max(last[0], m["id"])
 
         sio.on("message", lambda m: deliver([m]), namespace="/chat")
         sio.on("messages", lambda d: deliver(d["messages"]), namespace="/chat")
@@ -268,15 +268,24 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
         sio.connect(base, headers={"Cookie": cookie}, namespaces=["/chat"], transports=["websocket"], wait_timeout=20)
         res = sio.call("join", {"room": room_id}, namespace="/chat", timeout=30)
         deliver(res.get("messages", []))
+        synced = [res["messages"][-1]["id"] if res.get("messages") else 0]
         next_sync = time.monotonic() + SYNC_SECONDS
         n = 0
         while not stop.is_set() or time.monotonic() < drain_until[0]:
             now = time.monotonic()
             if now >= next_sync:  # what chat.js does every few seconds
                 try:
-                    page = sio.call("history", {"room": room_id, "after": last[0]}, namespace="/chat", timeout=30)
-                    if page.get("ok"):
-                        deliver(page["messages"])
+                    res = sio.call("sync", {"room": room_id, "after": synced[0]}, namespace="/chat", timeout=30)
+                    if res.get("ok"):
+                        with lock:
+                            lacking = [i for i in res["ids"] if i not in seen]
+                        if not lacking and res["ids"]:
+                            synced[0] = res["ids"][-1]
+                        elif lacking:
+                            page = sio.call("history", {"room": room_id, "after": lacking[0] - 1},
+                                            namespace="/chat", timeout=30)
+                            if page.get("ok"):
+                                deliver(page["messages"])
                 except Exception:  # noqa: BLE001 - retried at the next sync
                     pass
                 next_sync = now + SYNC_SECONDS

@@ -43,6 +43,7 @@ def test_messages_sent_during_redis_outage_reach_the_other_process_once(browser,
     staff = make_user("OutageStaff", "staff")
     make_user("OutageAlice")
     make_user("OutageBob")
+    make_user("OutageCarol")
     room = services.create_room(staff, services.RoomInput(name="Outage room", slug="outage", access="members"))
 
     ctx = browser.new_context(base_url=a.url)
@@ -57,8 +58,12 @@ def test_messages_sent_during_redis_outage_reach_the_other_process_once(browser,
         expect(page.locator("#chat-status")).to_contain_text("Connected")
 
         bob = ChatClient(b.url, login(b.url, "OutageBob"))
+        # Carol shares Alice's process: her messages still reach Alice live
+        # during the outage, so Alice's newest id moves past Bob's lost ones.
+        carol = ChatClient(a.url, login(a.url, "OutageCarol"))
         try:
             assert bob.call("join", {"room": room.id})["ok"]
+            assert carol.call("join", {"room": room.id})["ok"]
             ack = bob.call("send", {"room": room.id, "client_id": "outage-before-0001", "text": "before the outage"})
             assert ack["ok"], ack
             expect(page.locator(f"#msg-{ack['message']['id']}")).to_have_count(1, timeout=15_000)
@@ -68,6 +73,10 @@ def test_messages_sent_during_redis_outage_reach_the_other_process_once(browser,
             for i in range(10):
                 ack = bob.call("send", {"room": room.id, "client_id": f"outage-during-{i:04d}",
                                         "text": f"during the outage {i}"})
+                assert ack["ok"], ack
+                sent.append(ack["message"]["id"])
+                ack = carol.call("send", {"room": room.id, "client_id": f"outage-carol-{i:04d}",
+                                          "text": f"carol during the outage {i}"})
                 assert ack["ok"], ack
                 sent.append(ack["message"]["id"])
             for msg_id in sent:
@@ -83,5 +92,6 @@ def test_messages_sent_during_redis_outage_reach_the_other_process_once(browser,
             assert ids == sorted(set(ids)) and set(sent) <= set(ids), ids
         finally:
             bob.sio.disconnect()
+            carol.sio.disconnect()
     finally:
         ctx.close()
