@@ -213,6 +213,19 @@ def history(room: ChatRoom, viewer: Any, *, before: int | None = None, after: in
     return {"messages": [payloads.message(m, viewer=viewer) for m in rows], "more": more}
 
 
+SYNC_IDS = 500
+
+
+def readable_ids(room: ChatRoom, viewer: Any, after: int) -> dict[str, Any]:
+    """The ids ``viewer`` may read after ``after`` (the periodic sync): ids
+    only, so a client can see which it lacks (a broadcast lost between
+    processes) and fetch just those."""
+    ids = list(db.session.scalars(_readable_by(
+        select(ChatMessage.id).where(ChatMessage.room_id == room.id, ChatMessage.id > after), viewer)
+        .order_by(ChatMessage.id).limit(SYNC_IDS + 1)))
+    return {"ids": ids[:SYNC_IDS], "more": len(ids) > SYNC_IDS}
+
+
 def no_longer_readable(room: ChatRoom, viewer: Any, shown: list[int]) -> list[int]:
     """Of the ids a reconnecting client shows, those ``viewer`` may not read
     now (hidden while it was away), so it drops them.
