@@ -39,9 +39,15 @@ Handler = Callable[[dict[str, Any]], None]
 HANDLERS: dict[str, Handler] = {}
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
+# Kinds whose payload is personal data (an email address): emptied once delivered.
+SCRUB_AFTER_DELIVERY: set[str] = set()
+
+
+def handler(kind: str, *, scrub: bool = False) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         HANDLERS[kind] = fn
+        if scrub:
+            SCRUB_AFTER_DELIVERY.add(kind)
         return fn
 
     return register
@@ -89,6 +95,8 @@ def relay(limit: int = 100) -> int:
         row = db.session.get(Outbox, row_id)
         try:
             HANDLERS[row.kind](dict(row.payload))
+            if row.kind in SCRUB_AFTER_DELIVERY:
+                row.payload = {}
             row.processed_at = clock.utcnow()
             row.last_error = None
             db.session.commit()
@@ -203,7 +211,7 @@ def _oncall_notify(payload: dict[str, Any]) -> None:
                   review_id=payload.get("review_id"), escalation_id=payload.get("escalation_id"))
 
 
-@handler("password_reset")
+@handler("password_reset", scrub=True)
 def _password_reset(payload: dict[str, Any]) -> None:
     from forum.auth import services
 

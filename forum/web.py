@@ -220,9 +220,9 @@ def when(value: datetime | None, date_only: bool = False) -> str:
 
 
 # Member writing echoed back on the "we couldn't save this" page, with the
-# label it is shown under; multi-line ones get a textarea. Any other field
-# goes back unchanged as a hidden input (choices, ids, the CSRF token, the
-# submission key); passwords are never echoed.
+# label it is shown under; multi-line ones get a textarea. Other free text is
+# shown under its field name; ticks, ids, the CSRF token and the submission
+# key go back as hidden inputs; passwords are never echoed.
 _WRITTEN_FIELDS = {"title": ("Title", False), "body": ("Your text", True), "text": ("Your message", True),
                    "details": ("Details", True), "content_warning": ("Content warning", False),
                    "note": ("Note", True), "notes": ("Notes", True), "message": ("Message", True)}
@@ -329,8 +329,11 @@ def _unsaved_form() -> tuple[list[tuple[str, str]], list[tuple[str, str, str, bo
         if name in _WRITTEN_FIELDS:
             label, multiline = _WRITTEN_FIELDS[name]
             fields.append((name, label, value, multiline or "\n" in value))
-        else:
+        elif name in ("csrf_token", "submission_key") or name.endswith(("_id", "_to")) or not value.strip() \
+                or value.strip().lower() in _TICKS or value.strip().isdigit():
             hidden.append((name, value))
+        else:
+            fields.append((name, name.replace("_", " ").capitalize(), value, "\n" in value or len(value) > 80))
     return (hidden, fields) if any(value.strip() for _n, _l, value, _m in fields) else None
 
 
