@@ -71,6 +71,9 @@ evaluate: install
 	$(PY) -m moderation.evaluate --task crisis ../shared/data/crisis/crisis-dev.jsonl --audit docs/audit/twitter-2026-11-25.jsonl
 	$(PY) -m moderation.evaluate --task toxicity ../shared/data/toxicity/toxicity-dev.jsonl
 	$(PY) -m moderation.evaluate --task sanitize ../shared/data/sanitize/sanitize-dev.jsonl
+	for f in crisis/crisis-dev.jsonl toxicity/toxicity-dev.jsonl crisis/extra/diasafety-user-turns.jsonl \
+	         crisis/extra/rallypoint-reddit-mental-health.jsonl; do \
+	    $(PY) -m moderation.evaluate --task language ../shared/data/$$f || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts
