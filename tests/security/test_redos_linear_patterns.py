@@ -30,7 +30,8 @@ CONVERTED = ["moderation.crisis", "moderation.crisis_lexicon", "moderation.norma
 NOT_MEMBER_TEXT = {"moderation/patterns.py", "moderation/evaluate.py", "moderation/train_head.py",
                    "moderation/train_reader.py", "moderation/models.py", "moderation/bench.py"}
 # Still compiling with re directly: the open part of issue 14 finding 1.
-PENDING = {"moderation/rules.py", "moderation/toxicity.py", "forum/auth/handles.py", "forum/auth/sessions.py"}
+PENDING = {"moderation/rules.py", "moderation/toxicity.py", "moderation/language.py", "forum/auth/handles.py",
+           "forum/auth/sessions.py"}
 _RE_CALLS = {"compile", "search", "match", "fullmatch", "finditer", "findall", "sub", "subn", "split"}
 
 N = 20_000
