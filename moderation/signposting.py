@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -145,8 +144,6 @@ def build(audience: str, region: str | None, tier: str | None = None) -> Signpos
     )
 
 
-_TEXT_LINE = re.compile(r"Text (?:(?P<keyword>[A-Z0-9]+) to )?(?P<number>[0-9][0-9 -]*)")
-
 
 def dial_uri(phone: str | None) -> str | None:
     """A ``tel:`` link for a listed phone number (digits only). Where two
@@ -159,11 +156,16 @@ def dial_uri(phone: str | None) -> str | None:
 def sms_uri(text: str | None) -> str | None:
     """An ``sms:`` link for a listed text line such as "Text SHOUT to 85258",
     with the keyword filled in, so a tap opens a ready message."""
-    m = _TEXT_LINE.fullmatch((text or "").strip())
-    if not m:
+    line = (text or "").strip()
+    if not line.startswith("Text "):
         return None
-    number = "".join(c for c in m["number"] if c.isdigit())
-    return f"sms:{number}?body={m['keyword']}" if m["keyword"] else f"sms:{number}"
+    keyword, _, number = line[5:].rpartition(" to ")
+    if keyword and not keyword.isalnum():
+        return None
+    if not number or any(not (c.isdigit() or c in " -") for c in number):
+        return None
+    digits = "".join(c for c in number if c.isdigit())
+    return f"sms:{digits}?body={keyword}" if keyword else f"sms:{digits}"
 
 
 @functools.lru_cache(maxsize=1)
