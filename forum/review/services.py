@@ -237,14 +237,16 @@ def schedule_check(at: datetime) -> None:
 
 
 def moderators_online(now: datetime | None = None) -> int:
-    """Moderators (or above) with a fresh /mod socket, across all processes."""
+    """Moderators (or above) with a fresh /mod or /staff socket (any moderator
+    or staff page, or chat while moderating), across all processes."""
     now = now or _now()
     since = now - timedelta(seconds=_cfg("KINDRED_PRESENCE_TTL_SECONDS"))
     ranks = [r for r in Role.ALL if Role.RANK[r] >= Role.RANK[Role.MODERATOR]]
     return db.session.scalar(
         select(func.count(func.distinct(Presence.user_id)))
         .join(User, User.id == Presence.user_id)
-        .where(Presence.namespace == "/mod", Presence.last_seen_at >= since, User.role.in_(ranks))
+        .where(Presence.namespace.in_(("/mod", "/staff")), Presence.last_seen_at >= since,
+               User.role.in_(ranks))
     ) or 0
 
 
@@ -285,9 +287,14 @@ def counters() -> dict[str, int]:
     """Live queue counters. Uses its own connection: it also runs in
     after-commit hooks, where the session may not issue SQL."""
     with db.engine.connect() as conn:
+        # An open item with an unresolved crisis case is with staff, whatever
+        # its own status says (imminent items open their case automatically).
+        with_staff = Review.id.in_(select(Escalation.review_id).where(Escalation.status != "resolved",
+                                                                       Escalation.review_id.is_not(None)))
+        shown = sa_case((or_(Review.status == "escalated", with_staff), "escalated"), else_="pending")
         rows = conn.execute(
-            select(Review.status, Review.risk, func.count()).where(Review.status.in_(OPEN_STATUSES))
-            .group_by(Review.status, Review.risk)
+            select(shown, Review.risk, func.count()).where(Review.status.in_(OPEN_STATUSES))
+            .group_by(shown, Review.risk)
         ).all()
         open_cases = conn.execute(
             select(func.count()).select_from(Escalation).where(Escalation.status != "resolved")).scalar()

@@ -8,9 +8,14 @@
  */
 (function () {
   "use strict";
-  var root = document.querySelector("[data-live]");
-  if (!root || typeof window.io !== "function") { return; }
-  var ns = "/" + root.getAttribute("data-live");
+  // Every moderator and staff page (and chat, for moderators) keeps a socket
+  // with a heartbeat, so presence and out-of-hours mode follow the person,
+  // not only the queue page.
+  var script = document.currentScript;
+  var root = document.querySelector("[data-live]") || document.createElement("div");
+  var area = root.getAttribute("data-live") || (script && script.getAttribute("data-presence"));
+  if (!area || typeof window.io !== "function") { return; }
+  var ns = "/" + area;
   var statusEl = document.querySelector("[data-live-status]");
   var socket = null, beat = null;
   // Same words as forum/review/labels.py.
