@@ -1233,7 +1233,13 @@ def engine_info() -> dict[str, str]:
         reader = crisis_reader.describe()
     except Exception as exc:
         reader = f"unavailable: {type(exc).__name__}: {exc}"
-    return {"crisis_rules": L.VERSION, "semantic": sem, "crisis_head": crisis_head.describe(), "crisis_reader": reader}
+    try:
+        from moderation import encoder
+        enc = encoder.describe()
+    except Exception as exc:
+        enc = f"unavailable: {type(exc).__name__}: {exc}"
+    return {"crisis_rules": L.VERSION, "semantic": sem, "crisis_head": crisis_head.describe(), "crisis_reader": reader,
+            "encoder": enc}
 
 
 register_globals(__name__, globals())
