@@ -203,6 +203,8 @@ class Config:
     KINDRED_SLA_HIGH_SECONDS = _int("KINDRED_SLA_HIGH_SECONDS", 900)
     KINDRED_SLA_DEFAULT_SECONDS = _int("KINDRED_SLA_DEFAULT_SECONDS", 86_400)
     KINDRED_CLAIM_SECONDS = _int("KINDRED_CLAIM_SECONDS", 600)
+    # An unacknowledged case re-alerts staff this often after its deadline.
+    KINDRED_REALERT_SECONDS = _int("KINDRED_REALERT_SECONDS", 120)
     # Distinct members whose flags hide a post until a moderator looks.
     KINDRED_AUTO_HIDE_FLAGS = _int("KINDRED_AUTO_HIDE_FLAGS", 3)
     # Only established members' reports count towards hiding: an account at
@@ -241,6 +243,7 @@ SETTINGS: dict[str, tuple[str, object]] = {
     "KINDRED_POSTS_PER_PAGE": ("int", 1), "SMTP_PORT": ("int", 1), "SMTP_TIMEOUT": ("int", 1),
     "KINDRED_SLA_IMMINENT_SECONDS": ("int", 1), "KINDRED_SLA_HIGH_SECONDS": ("int", 1),
     "KINDRED_SLA_DEFAULT_SECONDS": ("int", 1), "KINDRED_CLAIM_SECONDS": ("int", 1),
+    "KINDRED_REALERT_SECONDS": ("int", 1),
     "KINDRED_AUTO_HIDE_FLAGS": ("int", 1), "KINDRED_BREAK_PROMPT_AFTER": ("int", 1),
     "KINDRED_PRESENCE_TTL_SECONDS": ("int", 1), "KINDRED_TORCH_THREADS": ("int", 1),
     "KINDRED_LOGIN_MAX_DELAY_SECONDS": ("int", 0), "KINDRED_PROXY_HOPS": ("int", 0),

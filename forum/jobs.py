@@ -11,6 +11,8 @@ in the web process ``init_app`` hands over the running app instead.
 Jobs:
 - ``relay_outbox_task``: deliver outbox rows (kicked after each commit that
   wrote one, and every minute by ``periodic_checks`` as a safety net).
+- ``deadline_check_task``: the same check, scheduled at the exact time a
+  case or item falls due (and at each re-alert), so alerts are on time.
 - ``periodic_checks``: missed deadlines (re-alert, notify on-call, raise a
   tier), expired claims, then the outbox relay.
 Failed jobs are retried (``retries``) and logged.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import UTC
 
 from flask import Flask
 from huey import RedisHuey, SqliteHuey, crontab
@@ -92,6 +95,20 @@ def run_periodic_checks() -> dict:
         summary = deadlines.check()
         summary["relayed"] = outbox.relay()
         return summary
+
+
+@huey.task(retries=2, retry_delay=1)
+def deadline_check_task() -> dict:
+    """One deadline check, scheduled for the moment a deadline or re-alert falls due."""
+    return run_periodic_checks()
+
+
+def schedule_deadline_check(at) -> None:  # noqa: ANN001 - an aware datetime
+    # huey compares etas with naive UTC datetimes.
+    eta = at.astimezone(UTC).replace(tzinfo=None)
+    if huey.immediate:
+        return  # tests drive deadlines.check() with their own clock
+    deadline_check_task.schedule(eta=eta)
 
 
 @huey.periodic_task(crontab(minute="*"), retries=2, retry_delay=5)

@@ -14,17 +14,19 @@ recorded in ``last_error``.
 """
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import smtplib
+import threading
 import urllib.request
 from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import select, update
+from flask import Flask, current_app
+from sqlalchemy import case, select, update
 
 from forum.events import call_after_commit
 from forum.extensions import db, socketio
@@ -37,11 +39,20 @@ LEASE = timedelta(minutes=2)
 MAX_BACKOFF = timedelta(minutes=10)
 Handler = Callable[[dict[str, Any]], None]
 HANDLERS: dict[str, Handler] = {}
+# Alerts about a person possibly at risk: relayed before any other row, and
+# right after their commit by this process, never behind routine jobs.
+URGENT = frozenset({"escalation.opened", "oncall.notify"})
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
+# Kinds whose payload is personal data (an email address): emptied once delivered.
+SCRUB_AFTER_DELIVERY: set[str] = set()
+
+
+def handler(kind: str, *, scrub: bool = False) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         HANDLERS[kind] = fn
+        if scrub:
+            SCRUB_AFTER_DELIVERY.add(kind)
         return fn
 
     return register
@@ -55,6 +66,10 @@ def add(kind: str, /, **payload: Any) -> Outbox:
     row = Outbox(kind=kind, payload=payload, created_at=now, available_at=now)
     db.session.add(row)
     call_after_commit(kick_relay, late=True, key="outbox_kick")
+    if kind in URGENT:
+        # Only wakes this process's urgent relay, so it goes before the slower
+        # queue kick; a crash after the commit still leaves the row for the periodic relay.
+        call_after_commit(kick_urgent, key="outbox_urgent")
     return row
 
 
@@ -65,30 +80,120 @@ def kick_relay() -> None:
     jobs.relay_outbox_task()
 
 
-def _lease(row_id: int, now) -> bool:
-    result = db.session.execute(
+def kick_urgent() -> None:
+    """Relay urgent rows now in this process, without waiting for the queue.
+
+    The job queue may be busy with slower work (a second opinion on every
+    ordinary post), and the embedded SQLite queue is polled, not pushed.
+    In immediate mode ``kick_relay`` has already delivered everything.
+    """
+    from forum import jobs
+
+    if not jobs.huey.immediate:
+        _urgent_relay.kick(current_app._get_current_object())
+
+
+class _UrgentRelay:
+    """One thread per process that relays urgent rows whenever it is kicked.
+
+    At exit the process waits (briefly) for it to finish, so a short-lived
+    process (a CLI command) does not die holding a leased alert.
+    """
+
+    def __init__(self) -> None:
+        self._wake = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._app: Flask | None = None
+
+    def kick(self, app: Flask) -> None:
+        with self._lock:
+            self._app = app
+            self._idle.clear()
+            self._wake.set()
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="kindred-urgent-relay", daemon=True)
+                self._thread.start()
+
+    def drain(self, timeout: float = 15) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            self._idle.wait(timeout)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            with self._lock:
+                self._wake.clear()
+                app = self._app
+            try:
+                with app.app_context():
+                    relay(kinds=URGENT)
+            except Exception:  # noqa: BLE001 - the queue's relay and the periodic check retry
+                log.exception("urgent outbox relay failed")
+            with self._lock:
+                if not self._wake.is_set():
+                    self._idle.set()
+
+
+_urgent_relay = _UrgentRelay()
+atexit.register(_urgent_relay.drain)
+
+
+def _lease_batch(now, limit: int, kinds: frozenset[str] | None, exclude: frozenset[str] = frozenset()) -> list[int]:
+    """Lease up to ``limit`` due rows, urgent kinds first, in one write.
+
+    One statement for the whole batch: relays running at once each get their
+    own rows, and none spends a write (on SQLite, the database's single write
+    lock) on a row another relay already took.
+    """
+    due = select(Outbox.id).where(Outbox.processed_at.is_(None), Outbox.available_at <= now)
+    if kinds is not None:
+        due = due.where(Outbox.kind.in_(sorted(kinds)))
+    if exclude:
+        due = due.where(Outbox.kind.not_in(sorted(exclude)))
+    urgent_first = case((Outbox.kind.in_(sorted(URGENT)), 0), else_=1)
+    due = due.order_by(urgent_first, Outbox.id).limit(limit)
+    leased = db.session.execute(
         update(Outbox)
-        .where(Outbox.id == row_id, Outbox.processed_at.is_(None), Outbox.available_at <= now)
+        .where(Outbox.id.in_(due.scalar_subquery()), Outbox.processed_at.is_(None), Outbox.available_at <= now)
         .values(available_at=now + LEASE, attempts=Outbox.attempts + 1)
-    )
-    db.session.commit()
-    return result.rowcount == 1
-
-
-def relay(limit: int = 100) -> int:
-    """Deliver due outbox rows; returns how many were delivered. Needs an app context."""
-    now = clock.utcnow()
-    ids = db.session.scalars(
-        select(Outbox.id).where(Outbox.processed_at.is_(None), Outbox.available_at <= now)
-        .order_by(Outbox.id).limit(limit)
+        .returning(Outbox.id, Outbox.kind)
+        .execution_options(synchronize_session=False)
     ).all()
+    db.session.commit()
+    rank = {row_id: (kind not in URGENT, row_id) for row_id, kind in leased}
+    return sorted(rank, key=rank.__getitem__)
+
+
+def _leased(limit: int, kinds: frozenset[str] | None, batch: int = 10):
+    """Row ids to deliver: urgent rows one at a time (none waits in a batch
+    behind other rows), then routine rows in small batches."""
+    taken = 0
+    while taken < limit:
+        now = clock.utcnow()
+        ids = _lease_batch(now, 1, URGENT if kinds is None else kinds & URGENT)
+        if not ids and (kinds is None or kinds - URGENT):
+            ids = _lease_batch(now, min(batch, limit - taken), kinds, exclude=URGENT)
+        if not ids:
+            return
+        taken += len(ids)
+        yield from ids
+
+
+def relay(limit: int = 100, kinds: frozenset[str] | None = None) -> int:
+    """Deliver due outbox rows, urgent kinds first (only ``kinds`` if given);
+    returns how many were delivered. Needs an app context."""
     delivered = 0
-    for row_id in ids:
-        if not _lease(row_id, now):
-            continue  # another relay has it
+    # Small batches: a lease must not expire while its batch waits, and an
+    # urgent row written meanwhile is taken at the next batch.
+    for row_id in _leased(limit, kinds):
         row = db.session.get(Outbox, row_id)
         try:
             HANDLERS[row.kind](dict(row.payload))
+            if row.kind in SCRUB_AFTER_DELIVERY:
+                row.payload = {}
             row.processed_at = clock.utcnow()
             row.last_error = None
             db.session.commit()
@@ -203,7 +308,7 @@ def _oncall_notify(payload: dict[str, Any]) -> None:
                   review_id=payload.get("review_id"), escalation_id=payload.get("escalation_id"))
 
 
-@handler("password_reset")
+@handler("password_reset", scrub=True)
 def _password_reset(payload: dict[str, Any]) -> None:
     from forum.auth import services
 

@@ -17,10 +17,12 @@ import argparse
 import gc
 import signal
 
+from flask import Flask
 from werkzeug.serving import WSGIRequestHandler
 
 from config import SettingsError
 from forum import create_app, fanout
+from forum.auth import sessions
 from forum.extensions import socketio
 
 
@@ -46,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     except SettingsError as exc:
         # One clear line for the operator, not a traceback.
         raise SystemExit(str(exc)) from None
-    prepare_for_serving()
+    prepare_for_serving(app)
     consumer = start_embedded_worker() if args.worker else None
     try:
         _serve(app, args)
@@ -55,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
             consumer.stop(graceful=True)
 
 
-def prepare_for_serving() -> None:
+def prepare_for_serving(app: Flask | None = None) -> None:
     """Set up this process to serve Socket.IO, once the app is built.
 
     Used by ``forum.serve`` and by ``wsgi.py`` (gunicorn), so both serve
@@ -69,11 +71,16 @@ def prepare_for_serving() -> None:
       the interpreter lock (500 members), and a member's events were never
       meant to overtake each other anyway;
     * the objects alive at start-up are frozen out of the garbage
-      collector's full passes (``freeze_startup_objects``).
+      collector's full passes (``freeze_startup_objects``);
+    * with ``app``, the sweeper that closes sockets of logins ended by
+      another process (``forum.auth.sessions.start_sweeper``).
     """
     fanout.install(socketio.server)
     socketio.server.async_handlers = False
     freeze_startup_objects()
+    if app is not None:
+        # Sockets whose login another process ended (forum/auth/sessions.py).
+        sessions.start_sweeper(app)
 
 
 def freeze_startup_objects() -> None:

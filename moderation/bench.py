@@ -39,6 +39,11 @@ from typing import Any, Callable
 SHORT_POST = ("Had a really rough week and I'm not sure how to talk to my family about it. "
               "Has anyone found a way to explain anxiety to parents?")
 CHAT = "thanks, that actually helps a lot. going to try the breathing thing tonight"
+# Texts that stalled the process through a backtracking pattern (issue 14):
+# the issue's two quantities, and the state pattern that went cubic.
+_N = 20_000
+ADVERSARIAL = {"digit run": "1" * _N, "digits and commas": "1," * (_N // 2),
+               "quantity": "1" * (_N - 3) + " mg", "state after a signal": "i feel suicidal" + "/" * (_N - 15)}
 # A short post that talks about suicide: the rules leave it to the models,
 # so it takes the slowest path a short text can take (exemplars, head and
 # the fine-tuned reader each read it).
@@ -225,6 +230,15 @@ def run(iterations: int = 300, slow_iterations: int = 100) -> dict[str, Any]:
                     key=lambda m: m["p50"])
     semantic_on = "unavailable" not in str(results["engine"].get("crisis.semantic", results["engine"].get(
         "semantic", "unavailable")))
+    # ReDoS (issue 14): the worst of the texts that once stalled a pattern,
+    # 20,000 characters each, against the 300-word post, end to end.
+    post_e2e = long_["end to end: screen()"]
+    adversarial = {label: _time(lambda t=t: moderation.screen(t, kind="post"), 3 if slow_iterations >= 10 else 1,
+                                warm=0) for label, t in ADVERSARIAL.items()}
+    worst = max(adversarial, key=lambda k: adversarial[k]["p50"])
+    results["adversarial_20000"] = {k: v["p50"] for k, v in adversarial.items()}
+    results["ratios"][f"worst 20,000-char adversarial text ({worst}): screen() / 300-word post"] = _ratio(
+        adversarial[worst], post_e2e)
     results["targets"] = [
         {"target": "fast path (render, sanitise, rules, crisis rules), 300-word post, p50 <= 1 ms",
          "measured": fast["p50"], "ok": fast["p50"] <= 1.0, "complete": "crisis rules" in long_},

@@ -39,12 +39,14 @@ flags stop meaning anything.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 
 from moderation import crisis_head
 from moderation import crisis_lexicon as L
 from moderation.normalise import fold
+import re
+
+from moderation.patterns import Pattern, compile_linear, register_globals
 from moderation.verdict import Reason
 
 log = logging.getLogger(__name__)
@@ -69,12 +71,16 @@ NONE = CrisisFinding("none", frozenset(), (), {}, "none")
 
 # Sentence ends: ., !, ? (runs of them), and line breaks. Ellipses and emoji
 # runs are kept inside the sentence. "!" inside a word was folded to "i".
-_SENT_RE = re.compile(r"[^\n.!?]+(?:[.!?]+|\n|$)")
-_CLAUSE_BREAK = re.compile(r"[,;:\u2014\u2013(]|(?<![a-z])(?:but|because|cause|cuz|bc|though|although|so|yet)(?![a-z])")
-_TOKEN_RE = re.compile(r"[a-z][a-z']*")
+_SENT_RE = compile_linear(r"[^\n.!?]+(?:[.!?]+|\n|$)", engine="re",
+                          why="the run stops where its ending starts, so nothing after it can fail")
+_CLAUSE_BREAK = compile_linear(r"[,;:\u2014\u2013(]|(?<![a-z])(?:but|because|cause|cuz|bc|though|although|so|yet)(?![a-z])",
+                               why="one character or a short word at each position")
+_TOKEN_RE = compile_linear(r"[a-z][a-z']*", engine="re",
+                           why="one class run with nothing after it")
 # Laughter and joke markers soften an *ambiguous* topic word, never an
 # explicit statement such as "I want to kill myself lol": people mask.
-_JOKE_RE = re.compile("lol|lmao|lmfao|haha|hehe|rofl|jk|\U0001f602|\U0001f923|\U0001f92a|\U0001f61c|\U0001f480|xd", re.I)
+_JOKE_RE = compile_linear("lol|lmao|lmfao|haha|hehe|rofl|jk|\U0001f602|\U0001f923|\U0001f92a|\U0001f61c|\U0001f480|xd", re.I, engine="re",
+                          why="a list of fixed words")
 
 
 class _Sentence:
@@ -102,7 +108,7 @@ class _Sentence:
 
     @property
     def genre(self) -> bool:
-        return self._get("genre", lambda: L.GENRE.search(self.text))
+        return self._get("genre", lambda: L.GENRE.search(self.text) or L.GENRE_WORDS.search(self.text))
 
     @property
     def joke(self) -> bool:
@@ -262,7 +268,7 @@ _ANY = frozenset(("anyone", "anybody", "any1", "anyone's"))
 # A subject *after* the signal counts only when it reports the words
 # ("...so suicidal, my sister said"); "suicidal thoughts creep in whenever
 # they want" is still the writer's.
-_REPORTED = re.compile(r"(?<![a-z])(?:said|says|say|told|tells|texted|wrote|admitted|admits|claims|claimed)(?![a-z])")
+_REPORTED = compile_linear(r"(?<![a-z])(?:said|says|say|told|tells|texted|wrote|admitted|admits|claims|claimed)(?![a-z])")
 
 
 def _first_subject(suffix: str) -> str | None:
@@ -308,7 +314,7 @@ _STATE_NOUNS = frozenset(
     "stage bout night day week time".split())
 _SELF_VERBS = frozenset("was am be been being become became got get getting having had have feel felt feeling "
                         "hit reached".split())
-_NOUN_AFTER = re.compile(r"\s+([a-z0-9][a-z0-9']*)")
+_NOUN_AFTER = compile_linear(r"\s+([a-z0-9][a-z0-9']*)")
 
 
 def _described_thing(clause: str, folded: str, hit: _Hit) -> str | None:
@@ -342,7 +348,7 @@ def _described_thing(clause: str, folded: str, hit: _Hit) -> str | None:
 
 _OWN_SUBJECT_KINDS = frozenset(("self", "subj", "passive", "distress", "harm", "plan", "final", "act"))
 _WRITER_WORDS = frozenset("i i'm im i've ive i'd i'll me my myself".split())
-_REPORTED_BEFORE = re.compile(r"(?<![a-z])(?:said|says|say|told (?:me|us|him|her|them)|tells (?:me|us)|texted|wrote|"
+_REPORTED_BEFORE = compile_linear(r"(?<![a-z])(?:said|says|say|told (?:me|us|him|her|them)|tells (?:me|us)|texted|wrote|"
                               r"admitted|admits|claims|claimed|thinks|believes|calls? me|called me)(?:\W+[a-z']+){0,3}\W*$")
 
 
@@ -355,7 +361,8 @@ def _names_writer(folded: str, hit: _Hit) -> bool:
 # "my / a / the suicidal <person>": the word describes that person. Only
 # after a determiner: "I am suicidal friends, please help" is the writer, and
 # so is "as a suicidal mum".
-_POSSESSOR = re.compile(r"(?<![a-z'])(?:my|our|your|his|her|their|the|this|that) $|(?<![a-z'])(?<!as )(?:a|an) $")
+_POSSESSOR = compile_linear(r"(?<![a-z'])(?:my|our|your|his|her|their|the|this|that) $|(?<![a-z'])(?<!as )(?:a|an) $",
+                            why="at most eight characters long")
 
 
 # The signal closes a list ("depression, anxiety, or suicidal thoughts"):
@@ -364,8 +371,11 @@ _POSSESSOR = re.compile(r"(?<![a-z'])(?:my|our|your|his|her|their|the|this|that)
 # with no person word in them.
 _ITEM_WORD = (r"(?!(?:no|not|never|nor|and|or|have|has|had|having|with|without|any|dealt|deal|get|got|feel|feeling|"
               r"am|is|are|was|were|be|been|being|im|i'm)(?![a-z'-]))[a-z'-]+")
-_LIST_TAIL = re.compile(rf"(?<![a-z'])(?:{_ITEM_WORD}(?: {_ITEM_WORD}){{0,2}}, ){{1,5}}"
-                        rf"(?:{_ITEM_WORD}(?: {_ITEM_WORD}){{0,2}},? )?(?P<conj>and|or|nor|&) $")
+_LIST_TAIL = compile_linear(rf"(?<![a-z'])(?:{_ITEM_WORD}(?: {_ITEM_WORD}){{0,2}}, ){{1,5}}"
+                        rf"(?:{_ITEM_WORD}(?: {_ITEM_WORD}){{0,2}},? )?(?P<conj>and|or|nor|&) $",
+                            why="searched only in the last _LIST_WINDOW characters before the signal")
+# A list tail is a few words; looking further back would only cost time.
+_LIST_WINDOW = 200
 
 
 def _before_list(prefix: str) -> tuple[str, bool] | None:
@@ -373,7 +383,7 @@ def _before_list(prefix: str) -> tuple[str, bool] | None:
     joined by "or"/"nor" (the only lists a denial carries through: "no
     depression, anxiety or suicidal thoughts"; "I'm not tired, stressed
     and suicidal" is not how people deny)."""
-    m = _LIST_TAIL.search(prefix)
+    m = _LIST_TAIL.search(prefix, max(0, len(prefix) - _LIST_WINDOW))
     if m is None or any(t in L.SELF_PEOPLE or t in L.SPECIFIC_PEOPLE or t in L.GENERIC_PEOPLE
                         for t in _TOKEN_RE.findall(m.group())):
         return None
@@ -428,14 +438,15 @@ def _context(hit: _Hit, folded: str) -> None:
 #   time, means: modifiers
 #   method   method detail (held, whoever writes it)
 #   encourage: urging someone else
-_SIGNALS: tuple[tuple[str, re.Pattern[str]], ...] = (
+_SIGNALS: tuple[tuple[str, Pattern], ...] = (
     ("self", L.IDEATION_SELF), ("final", L.FINAL), ("act", L.ACT), ("plan", L.PLAN), ("harm", L.SELF_HARM),
     ("other", L.OTHER), ("act", L.OTHER_ACT), ("subj", L.IDEATION_SUBJ), ("topic", L.TOPIC), ("passive", L.PASSIVE),
     ("distress", L.DISTRESS), ("time", L.TIMEFRAME),
     ("means", L.MEANS), ("method", L.METHOD), ("encourage", L.ENCOURAGE),
 )
 _MODIFIERS = ("time", "means")
-_WORD_RE = re.compile(r"[a-z0-9][a-z0-9'*]*")
+_WORD_RE = compile_linear(r"[a-z0-9][a-z0-9'*]*", engine="re",
+                          why="one class run with nothing after it")
 
 
 def _anchors(text: str) -> frozenset[str] | None:
@@ -567,13 +578,14 @@ def _rules(text: str, gate: bool = True) -> tuple[_State, object, list[_Sentence
 
 # Quantities as written: folding reads "800mg" as leetspeak ("boomg"), so
 # the digits of a quantity are put back into the matching view.
-_QTY_SRC = re.compile(r"\d[\d,.]*\s?(?:mg|mcg|milligrams?|g|grams?|ml|pills?|tablets?|tabs|capsules?|caps)(?![a-z])", re.I)
-_DIGIT = re.compile(r"\d")
+_QTY_SRC = compile_linear(r"\d[\d,.]*\s?(?:mg|mcg|milligrams?|g|grams?|ml|pills?|tablets?|tabs|capsules?|caps)(?![a-z])", re.I)
+_DIGIT = compile_linear(r"\d", engine="re",
+                        why="one character")
 
 
 # A username ("@sad_suicidal_cat") is a name, not a statement: its letters
 # are blanked in the matching view (folding would read "@" as "a").
-_HANDLE_SRC = re.compile(r"(?<![\w@])@\w{2,}")
+_HANDLE_SRC = compile_linear(r"(?<![\w@])@\w{2,}")
 
 
 def _mask_handles(fo, folded: str) -> str:
@@ -608,7 +620,7 @@ def _restore_quantities(fo, folded: str) -> str:
     return "".join(chars)
 
 
-_CONTRAST = re.compile(r"(?<![a-z])(?:but|though|tho|although|just|only|however|yet)(?![a-z])")
+_CONTRAST = compile_linear(r"(?<![a-z])(?:but|though|tho|although|just|only|however|yet)(?![a-z])")
 
 
 def _current_self(h: _Hit) -> bool:
@@ -748,7 +760,7 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
                 st.categories.add("crisis.means")
                 _reason(st, fo, h, "crisis.means", _EXPLAIN["means"][1])
                 _raise(st, "imminent")
-                if re.match(r"\d", folded[h.start:h.end]):
+                if folded[h.start:h.end][:1].isdecimal():
                     # A quantity with intent is method detail under safe messaging.
                     st.categories.add("crisis.method_detail")
     if st.third and st.risk == 0:
@@ -764,18 +776,21 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
 
 # What makes a plan or note unambiguous on its own: the topic named, a
 # goodbye or last note, or "my note" (singular; "my notes" are for class).
-_STRONG_PLAN = re.compile(L.SUICIDE + r"|goodbye|farewell|last|final|my note(?!s)")
-_NOTE = re.compile(r"note|letter")
+_STRONG_PLAN = compile_linear(L.SUICIDE + r"|goodbye|farewell|last|final|my note(?!s)",
+                              why="a word list whose one repeat is of a single character")
+_NOTE = compile_linear(r"note|letter", engine="re",
+                       why="a list of fixed words")
 # "I've taken them", "I took the pills": what was taken is only an overdose
 # where the text also says the writer wants to die.
-_WEAK_ACT = re.compile(r"(?:them|the pills|the tablets)$")
+_WEAK_ACT = compile_linear(r"(?:them|the pills|the tablets)$")
 
 
-_HARM_WORD = re.compile(r"suicid|kill|die|dead|cut|harm|end it|rope|pills")
+_HARM_WORD = compile_linear(r"suicid|kill|die|dead|cut|harm|end it|rope|pills", engine="re",
+                            why="a list of fixed words")
 
 
 # The whole word holding the first topic word, for the moderator's highlight.
-_HARM_SPAN = re.compile(r"[a-z']*(?:" + _HARM_WORD.pattern + r")[a-z']*")
+_HARM_SPAN = compile_linear(r"[a-z']*(?:" + _HARM_WORD.pattern + r")[a-z']*")
 
 
 def _about_harm(folded: str) -> bool:
@@ -783,24 +798,25 @@ def _about_harm(folded: str) -> bool:
 
 
 # "feeling suicidal again" has no pronoun but is plainly about the writer.
-_FEELING = re.compile(r"(?<![a-z])(?:feel|feeling|feelin|feelings|felt|getting|been|being so|so|very|really|hella|super|extremely|"
+_FEELING = compile_linear(r"(?<![a-z])(?:feel|feeling|feelin|feelings|felt|getting|been|being so|so|very|really|hella|super|extremely|"
                       r"actively|constantly)\W+(?:\w+\W+)?$")
 
-_STRONG_STATE = re.compile(r"(?:am|'m|im|feel|feeling|felt|been|get|getting|so|very|really|actively|hella|super|"
+_STRONG_STATE = compile_linear(r"(?:am|'m|im|feel|feeling|felt|been|get|getting|so|very|really|actively|hella|super|"
                            r"extremely|literally|always|constantly|again)\W*(?:\w+\W+)?$")
 
 
 # "suicidal thoughts are back", "the suicidal urges are getting worse",
 # "self-harm urges are back": a state that is happening to someone now; with
 # no one else named, the writer.
-_STATE_AFTER = re.compile(r"\W*(?:(?:urges?|thoughts?|feelings?)\W+)?(?:are|r|is|'re|'s|keep|keeps|have been|been|just)?"
+_STATE_AFTER = compile_linear(r"\W*(?:(?:urges?|thoughts?|feelings?)\W+)?(?:are|r|is|'re|'s|keep|keeps|have been|been|just)?"
                           r"\W*(?:back|again|returning|"
                           r"creeping|coming back|getting (?:worse|louder|stronger|bad|really)|so (?:bad|loud|strong)|"
                           r"worse|louder|stronger|eating (?:me|at me|away)|won'?t (?:stop|leave|go away)|hitting|kicking in|every ?day|"
                           r"all (?:day|night|the time))(?![a-z])")
 
 
-_HARM_NOUN = re.compile(r"self[- ]?(?:harm|injury)")
+_HARM_NOUN = compile_linear(r"self[- ]?(?:harm|injury)", engine="re",
+                            why="at most eleven characters long")
 
 
 def _unattached(folded: str, h: _Hit) -> bool:
@@ -819,12 +835,17 @@ def _hedged_state(folded: str, h: _Hit) -> bool:
     return not _STRONG_STATE.search(folded[h.sent.start:h.start])
 
 
+_INTENT = compile_linear(r"kill|kms|end (?:it|my)|do it|going to|gonna|will|plan|take my|ctb|unalive|off myself|"
+                         r"want to die|wanna die", engine="re",
+                         why="a list of fixed words")
+_FELT = compile_linear(r"(?<![a-z])(?:felt|feel|feeling)(?![a-z])")
+
+
 def _intent_near(folded: str, h: _Hit) -> bool:
     """A timeframe counts with *intent*, not with a feeling: "I'm going to do
     it tonight" is imminent, "I've felt suicidal today" is high."""
     sent = folded[h.sent.start:h.sent.end]
-    return bool(re.search(r"kill|kms|end (?:it|my)|do it|going to|gonna|will|plan|take my|ctb|unalive|off myself|"
-                          r"want to die|wanna die", sent)) and not re.search(r"(?<![a-z])(?:felt|feel|feeling)(?![a-z])", sent)
+    return bool(_INTENT.search(sent)) and not _FELT.search(sent)
 
 
 def _finding(st: _State, scores: dict[str, float]) -> CrisisFinding:
@@ -1215,3 +1236,5 @@ def engine_info() -> dict[str, str]:
         reader = f"unavailable: {type(exc).__name__}: {exc}"
     return {"crisis_rules": L.VERSION, "semantic": sem, "crisis_head": crisis_head.describe(), "crisis_reader": reader}
 
+
+register_globals(__name__, globals())

@@ -22,25 +22,35 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Sequence
 
+from moderation.patterns import compile_linear, register_globals
+
+# Each pattern here is one character class (repeated at most), which Python's
+# engine scans without backtracking, faster than RE2, and it takes the lone
+# surrogates clean_text() must replace.
+_CLASS_ONLY = "a character class, no backtracking"
+
 # C0 controls except TAB and LF, DEL, and C1 controls. CR is normalised to LF
 # first so Windows line endings survive.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_RE = compile_linear(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", engine="re", why=_CLASS_ONLY)
 # Bidirectional embeddings, overrides and isolates ("Trojan Source"), plus the
 # implicit direction marks: they can make text display in a different order
 # from the order it is stored and screened in.
-_BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+_BIDI_RE = compile_linear("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]", engine="re", why=_CLASS_ONLY)
 # Invisible characters that split words without showing anything: used to
 # sneak "s\u200buicide" or a slur past word matching. U+00AD is the soft hyphen.
-_INVISIBLE_RE = re.compile("[\u200b\u2060-\u2064\ufeff\u180e\u00ad\u034f\u115f\u1160\u3164\uffa0]")
+_INVISIBLE_RE = compile_linear("[\u200b\u2060-\u2064\ufeff\u180e\u00ad\u034f\u115f\u1160\u3164\uffa0]", engine="re", why=_CLASS_ONLY)
 # ZWNJ/ZWJ are meaningful inside emoji sequences and in scripts such as
 # Persian or Devanagari, so they are kept there; between ASCII characters they
 # can only be hiding something, so they go.
-_JOINER_RE = re.compile("(?<=[\x00-\x7f])[\u200c\u200d]+|[\u200c\u200d]+(?=[\x00-\x7f])")
-_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+# A run of joiners is tried once, from its start (a start inside the run
+# would rescan it: quadratic on a long run).
+_JOINER_RE = compile_linear("(?<=[\x00-\x7f])[\u200c\u200d]+|(?<![\u200c\u200d])[\u200c\u200d]++(?=[\x00-\x7f])",
+                            engine="re", why="each run of joiners is tried once, from its start")
+_SURROGATE_RE = compile_linear("[\ud800-\udfff]", engine="re", why=_CLASS_ONLY)
 
 
 # Everything removed outright, as one character class: one pass over the text.
-_REMOVE_RE = re.compile("|".join(p.pattern for p in (_CONTROL_RE, _BIDI_RE, _INVISIBLE_RE)))
+_REMOVE_RE = compile_linear("|".join(p.pattern for p in (_CONTROL_RE, _BIDI_RE, _INVISIBLE_RE)), engine="re", why=_CLASS_ONLY)
 
 
 def clean_text(text: str) -> str:
@@ -100,14 +110,14 @@ def _fold_char(ch: str) -> str:
 _LEET_CHARS = "0-9@$!|+€£¡"
 # (After folding, letters are almost always ASCII, and [a-z] scans much faster
 # than a Unicode letter class.)
-_LEET_PAIR_RE = re.compile(rf"[a-z][{_LEET_CHARS}]|[{_LEET_CHARS}][a-z]")
-_WORD_CHARS_RE = re.compile(rf"[\w{_LEET_CHARS}]+")
+_LEET_PAIR_RE = compile_linear(rf"[a-z][{_LEET_CHARS}]|[{_LEET_CHARS}][a-z]", engine="re", why=_CLASS_ONLY)
+_WORD_CHARS_RE = compile_linear(rf"[\w{_LEET_CHARS}]+", engine="re", why=_CLASS_ONLY)
 # Any leet character at all: a single character class, which re scans for
 # far faster than the pair alternation. Most posts have none.
-_LEET_ANY_RE = re.compile(rf"[{_LEET_CHARS}]")
+_LEET_ANY_RE = compile_linear(rf"[{_LEET_CHARS}]", engine="re", why=_CLASS_ONLY)
 
 
-_NON_ASCII_RUN_RE = re.compile(r"[^\x00-\x7f]+")
+_NON_ASCII_RUN_RE = compile_linear(r"[^\x00-\x7f]+", engine="re", why=_CLASS_ONLY)
 
 
 def _fold_mixed(text: str) -> tuple[str, Sequence[int]]:
@@ -171,3 +181,6 @@ def fold(text: str) -> Folded:
 def unleet(word: str) -> str:
     """Map leet characters in a single (already folded) word to letters."""
     return "".join(_LEET.get(c, c) for c in word) if any(c.isalpha() for c in word) else word
+
+
+register_globals(__name__, globals())

@@ -18,6 +18,8 @@ import markdown_it
 import nh3
 from markdown_it.token import Token
 
+from moderation.patterns import compile_linear, register_globals
+
 # Tags the renderer can produce, and nothing else. Headings start at h3:
 # the page already uses h1 (site/page) and h2 (topic), and a member's "# Help"
 # must not outrank the page structure that screen-reader users navigate by.
@@ -96,12 +98,14 @@ def _render_image(self, tokens, idx, options, env):
 # found by the generated-text test). linkify-it's own
 # pre-test is a very large regex that costs about as much as parsing the whole
 # post, so this cheap superset runs first; most paragraphs have no link at all.
-_MAYBE_LINK_RE = re.compile(r"//|www\.|@|mailto:|\S\.[^\W\d_]", re.IGNORECASE)
+_MAYBE_LINK_RE = compile_linear(r"//|www\.|@|mailto:|\S\.[^\W\d_]", re.IGNORECASE,
+                                engine="re", why="at most seven characters long")
 # The same test written to start at the punctuation ("/", ".", "@", ":"), so
 # re can skip straight to those characters instead of trying five
 # alternatives at every position: ~10x faster on prose, and it finds a match
 # exactly when ``_MAYBE_LINK_RE`` does (tested).
-_MAYBE_LINK_FAST_RE = re.compile(r"/(?=/)|\.(?:(?<=www\.)|(?<=\S\.)(?=[^\W\d_]))|@|:(?<=mailto:)", re.IGNORECASE)
+_MAYBE_LINK_FAST_RE = compile_linear(r"/(?=/)|\.(?:(?<=www\.)|(?<=\S\.)(?=[^\W\d_]))|@|:(?<=mailto:)", re.IGNORECASE,
+                                     engine="re", why="at most seven characters long")
 
 
 class _FastLinkify:
@@ -183,20 +187,24 @@ def _render_markdown_it(text: str) -> str:
 # and NUL, which markdown-it expands or rewrites; any link shape
 # (``_MAYBE_LINK_FAST_RE``, linkify's own pre-test); and any "*" that is not
 # part of simple emphasis.
-_INLINE_SYNTAX_RE = re.compile(r"[\\`_~\[\]<&\t\r\x00]")
+_INLINE_SYNTAX_RE = compile_linear(r"[\\`_~\[\]<&\t\r\x00]",
+                                   engine="re", why="one character")
 # Simple emphasis: "*" or "**" after a space, a line break or the start,
 # then a letter or digit; the same run closing it after a letter or digit,
 # before a space, a line break, the end or . , ; : ! ? ). Such an opener can
 # only open and such a closer can only close (CommonMark's flanking rules),
 # so with no other "*" in the text they pair up in order.
-_EMPHASIS_RE = re.compile(r"(?<![^ \n])(\*\*?)(?=[^\W_])([^*]*?[^\W_])\1(?![^ \n.,;:!?)])")
+_EMPHASIS_RE = compile_linear(r"(?<![^ \n])(\*\*?)(?=[^\W_])([^*]*?[^\W_])\1(?![^ \n.,;:!?)])",
+                              engine="re", why="starts only at a '*' after a space and scans no further than the next '*'")
 # A line's first character that could open or continue a block: heading,
 # quote, list, rule, setext underline; leading whitespace (indented code,
 # continuation); digits then "." or ")" (ordered list). Trailing whitespace
 # makes a hard break, or is stripped.
 _BLOCK_MARKS = frozenset("#>+-*=_|")
-_ORDERED_RE = re.compile(r"\d{1,9}[.)]")
-_STAR_WORD_RE = re.compile(r"\*\*?[^\W_]")
+_ORDERED_RE = compile_linear(r"\d{1,9}[.)]",
+                             engine="re", why="at most ten characters long")
+_STAR_WORD_RE = compile_linear(r"\*\*?[^\W_]",
+                               engine="re", why="at most three characters long")
 # A list next to another list-like or indented block may be loose or
 # continued across the blank line: markdown-it renders those together.
 _LIST_LIKE = frozenset("-+*0123456789")
@@ -204,7 +212,8 @@ _LIST_LIKE = frozenset("-+*0123456789")
 # (a fenced code block) or tie distant blocks together (a link reference
 # definition, "[x]: url"), and CR, which markdown-it turns into line breaks:
 # with any of them the whole text goes to markdown-it.
-_SPANS_BLOCKS_RE = re.compile(r"```|~~~|\]:|\r")
+_SPANS_BLOCKS_RE = compile_linear(r"```|~~~|\]:|\r",
+                                  engine="re", why="at most three characters long")
 
 
 def _escape(text: str) -> str:
@@ -350,3 +359,6 @@ def render(text: str) -> str:
 def render_plain(text: str) -> str:
     """Plain text (titles) to safe HTML: escaped, no Markdown."""
     return _html.escape(text, quote=True)
+
+
+register_globals(__name__, globals())

@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import logging
 import math
-import re
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from forum.auth import handles
 from forum.auth.passwords import hash_password, verify_password
 from forum.extensions import db
 from forum.models import Role, User, utcnow
+from moderation.patterns import compile_linear, register_globals
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +38,13 @@ PASSWORD_MIN = 10
 # Letters (any script), digits, space and a little punctuation. "@" and "+"
 # are allowed so that an email-like handle gets the *warning* below (a
 # member may genuinely want "sky+sea") rather than a confusing refusal.
-HANDLE_RE = re.compile(r"^[\w][\w .'@+-]*[\w]$")
+HANDLE_RE = compile_linear(r"^[\w][\w .'@+-]*[\w]$")
 
-_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_EMAIL_RE = compile_linear(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE_DIGITS = 7
 # "Firstname Lastname": two capitalised words joined by a space, dot,
 # underscore or hyphen. Deliberately narrow: a warning, never a block.
-_FULL_NAME_RE = re.compile(r"^[A-Z][a-z']+[ ._-][A-Z][a-z'-]+$")
+_FULL_NAME_RE = compile_linear(r"^[A-Z][a-z']+[ ._-][A-Z][a-z'-]+$")
 # A dummy hash so an unknown handle costs the same time as a wrong password
 # (no account enumeration by timing).
 _DUMMY_HASH: dict[str, str] = {}
@@ -401,3 +401,6 @@ def reset_password(token: str, new: str) -> User:
     sessions.end_all(user, "password_reset")
     db.session.commit()
     return user
+
+
+register_globals(__name__, globals())

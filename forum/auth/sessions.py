@@ -11,12 +11,14 @@ device), password reset, role change, suspension, account closure and "log
 out everywhere" (every device). The remember-me token rotates each time the
 cookie logs the member back in, so a copied cookie dies when the member's
 own browser next uses it. Sockets opened by a revoked login are told
-(``session_ended``) and disconnected: at once in this process, and at the
-next event, within ``CHECK_SECONDS``, in any other.
+(``session_ended``) and disconnected: at once in the process that revoked
+it; in any other (another server, or ``flask users set-role``) at the
+socket's next event or by that server's sweeper, within ``CHECK_SECONDS``.
 """
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 import threading
@@ -33,6 +35,8 @@ from forum.events import call_after_commit
 from forum.extensions import db, socketio
 from forum.models import User, UserSession
 from forum.models import base as clock
+
+log = logging.getLogger(__name__)
 
 # A socket's login is re-checked this often (one query per process, not per socket).
 CHECK_SECONDS = 1.0
@@ -314,3 +318,27 @@ def _close_sockets(app: Flask, hashes: list[str]) -> None:
             socketio.emit("session_ended", {"message": ENDED_MESSAGE}, namespace=namespace, to=_room(token_hash))
     for sid, namespace in local:
         socketio.server.disconnect(sid, namespace=namespace)
+
+
+def start_sweeper(app: Flask) -> None:
+    """In a serving process: close, within ``CHECK_SECONDS``, the sockets whose
+    login another process ended, even if they never send another event."""
+
+    def sweep() -> None:
+        while True:
+            socketio.sleep(CHECK_SECONDS)
+            try:
+                with app.app_context():
+                    _refresh()
+                    db.session.remove()
+                with _lock:
+                    dead = [key for key, value in _by_sid.items() if value in _ended]
+                    for key in dead:
+                        _by_sid.pop(key, None)
+                for sid, namespace in dead:
+                    socketio.emit("session_ended", {"message": ENDED_MESSAGE}, namespace=namespace, to=sid)
+                    socketio.server.disconnect(sid, namespace=namespace)
+            except Exception:  # noqa: BLE001 - the sweeper must outlive a database hiccup
+                log.exception("session sweeper failed; retrying")
+
+    socketio.start_background_task(sweep)

@@ -178,6 +178,11 @@ class ChatNamespace(Namespace):
         return {"ok": True, **services.history(room, current_user, before=_int(data.get("before"), "before"),
                                                after=_int(data.get("after"), "after"))}
 
+    @handler
+    def on_sync(self, data: dict[str, Any]) -> dict[str, Any]:
+        room = services.enter_room(current_user, _int(data.get("room"), "room"))
+        return {"ok": True, **services.readable_ids(room, current_user, _int(data.get("after"), "after") or 0)}
+
     # -- messages -------------------------------------------------------------------
     @handler
     def on_send(self, data: dict[str, Any]) -> dict[str, Any]:

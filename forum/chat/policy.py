@@ -5,10 +5,11 @@ Socket.IO handlers, the HTTP views and the tests all share one definition.
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from moderation.patterns import compile_linear, register_globals
 
 ACCESS_LEVELS = ("open", "members", "restricted")
 ACCESS_LABELS = {
@@ -130,7 +131,8 @@ def _days_text(days: list[int]) -> str:
     return ", ".join(DAY_NAMES[d].capitalize() for d in sorted(days))
 
 
-_LINE = re.compile(r"^\s*(?P<days>[A-Za-z,\-\s]+?)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})\s*$")
+_PARTS = compile_linear(r"[,\s]+")
+_LINE = compile_linear(r"^\s*(?P<days>[A-Za-z,\-\s]+?)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})\s*$")
 
 
 def parse_schedule(text: str, tz: str) -> dict[str, Any]:
@@ -168,7 +170,7 @@ def _pad(hhmm: str) -> str:
 
 def _parse_days(text: str, number: int) -> list[int]:
     days: set[int] = set()
-    for part in re.split(r"[,\s]+", text.strip().lower()):
+    for part in _PARTS.split(text.strip().lower()):
         if not part:
             continue
         if part in ("daily", "every", "everyday"):
@@ -192,3 +194,6 @@ def schedule_to_text(schedule: dict[str, Any]) -> str:
     return "\n".join(f"{_days_text(w['days']) if sorted(w['days']) != list(range(7)) else 'Daily'} "
                      f"{w['start']}-{w['end']}".replace(", ", ",")
                      for w in (schedule or {}).get("windows") or [])
+
+
+register_globals(__name__, globals())

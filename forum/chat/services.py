@@ -9,7 +9,6 @@ broadcast.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,6 +28,7 @@ from forum.extensions import db
 from forum.models import Board, ChatMessage, ChatMute, ChatRoom, ChatSupport, ContentStatus, User, utcnow
 from forum.review import services as review
 from forum.review.sockets import ROOMS as MOD_ROOMS
+from moderation.patterns import compile_linear, register_globals
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +41,9 @@ MAX_HISTORY_PAGE = 200
 MAX_SHOWN_IDS = 500
 MAX_MUTE_MINUTES = 7 * 24 * 60
 MAX_SLOW_MODE_SECONDS = 600
-_CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_CLIENT_ID = compile_linear(r"^[A-Za-z0-9_-]{8,64}$")
 RESERVED_SLUGS = frozenset({"rooms"})  # /chat/rooms/new
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_SLUG = compile_linear(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 class ChatError(Exception):
@@ -211,6 +211,19 @@ def history(room: ChatRoom, viewer: Any, *, before: int | None = None, after: in
         more = len(rows) > limit
         rows = list(reversed(rows[:limit]))
     return {"messages": [payloads.message(m, viewer=viewer) for m in rows], "more": more}
+
+
+SYNC_IDS = 500
+
+
+def readable_ids(room: ChatRoom, viewer: Any, after: int) -> dict[str, Any]:
+    """The ids ``viewer`` may read after ``after`` (the periodic sync): ids
+    only, so a client can see which it lacks (a broadcast lost between
+    processes) and fetch just those."""
+    ids = list(db.session.scalars(_readable_by(
+        select(ChatMessage.id).where(ChatMessage.room_id == room.id, ChatMessage.id > after), viewer)
+        .order_by(ChatMessage.id).limit(SYNC_IDS + 1)))
+    return {"ids": ids[:SYNC_IDS], "more": len(ids) > SYNC_IDS}
 
 
 def no_longer_readable(room: ChatRoom, viewer: Any, shown: list[int]) -> list[int]:
@@ -651,3 +664,6 @@ def seed_demo_rooms(staff_user: User) -> list[ChatRoom]:
         if room_by_slug(data.slug) is None:
             made.append(create_room(staff_user, data))
     return made
+
+
+register_globals(__name__, globals())

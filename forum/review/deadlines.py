@@ -7,8 +7,11 @@ call ``check(now=...)`` with a controlled clock.
   re-alerted (Socket.IO), on-call staff are emailed and webhooked, and the
   item is raised to the next tier with a new, shorter-or-equal deadline.
 - A crisis case not acknowledged by staff at ``due_at``: every staff member
-  online is re-alerted and on-call staff notified again, every interval,
-  until someone acknowledges it. A case never silently expires.
+  online is re-alerted and on-call staff notified again, every
+  ``KINDRED_REALERT_SECONDS``, until someone acknowledges it. Its ``due_at``
+  never moves, so the case keeps showing how long it has been overdue.
+Each deadline is also scheduled as its own job at its exact time
+(``services.schedule_check``): the minute tick alone made alerts up to a minute late.
 Each alert is recorded (``Alert`` rows; email/webhook rows are written by
 the outbox relay when it delivers).
 """
@@ -44,6 +47,8 @@ def check(now: datetime | None = None) -> dict[str, int]:
     cases = db.session.scalars(
         select(Escalation).where(Escalation.status == "open", Escalation.due_at <= now)).all()
     for case in cases:
+        if next_case_alert(case) > now:
+            continue  # re-alerted recently; the next one is scheduled
         _case_missed(case, now)
         summary["cases_overdue"] += 1
     # Presence rows of processes that died without a disconnect are ignored
@@ -73,6 +78,7 @@ def _review_missed(review: Review, now: datetime) -> None:
     services.recompute_priority(review)
     new_tier = services.review_tier(review)
     review.due_at = now + services.sla_for(new_tier)
+    services.schedule_check(review.due_at)
     review.updated_at = now
     services._history(review, None, "deadline_missed", None, from_tier=old_tier, to_tier=new_tier)
     db.session.add(Alert(kind="sla_missed", channel="socket", review_id=review.id, recipient="mod",
@@ -90,9 +96,18 @@ def _review_missed(review: Review, now: datetime) -> None:
                      f"'{new_tier}' tier.\n{external_url('review.item', review_id=review.id)}\n"))
 
 
+def realert_interval() -> timedelta:
+    return timedelta(seconds=services._cfg("KINDRED_REALERT_SECONDS"))
+
+
+def next_case_alert(case: Escalation) -> datetime:
+    """When an open case is next (re-)alerted: its deadline, then every interval."""
+    return case.due_at + case.realert_count * realert_interval()
+
+
 def _case_missed(case: Escalation, now: datetime) -> None:
     case.realert_count += 1
-    case.due_at = now + services.case_sla(case.risk)
+    services.schedule_check(next_case_alert(case))
     db.session.add(Alert(kind="case_unacknowledged", channel="socket", escalation_id=case.id,
                          review_id=case.review_id, recipient="staff",
                          detail=f"re-alert {case.realert_count}", created_at=now))

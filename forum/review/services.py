@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy import case as sa_case
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -222,6 +223,16 @@ def case_sla(risk: str) -> timedelta:
     return timedelta(seconds=_cfg(key))
 
 
+def schedule_check(at: datetime) -> None:
+    """Run the deadline check at ``at``, once this transaction commits."""
+    def enqueue() -> None:
+        from forum import jobs
+
+        jobs.schedule_deadline_check(at)
+
+    call_after_commit(enqueue, late=True)
+
+
 # -- presence and out-of-hours mode ---------------------------------------------
 
 
@@ -407,6 +418,7 @@ def _open_or_reopen(review: Review, created: bool, actor: Any, action: str, note
         review.tier_raises = 0
         recompute_priority(review)
         review.due_at = (review.created_at if created else now) + sla_for(review_tier(review))
+        schedule_check(review.due_at)
     review.updated_at = now
     _history(review, actor, action, note)
 
@@ -428,6 +440,7 @@ def _open_case(review: Review, *, risk: str, opened_by: Any = None, notes: str |
                       notes=notes, created_at=now, realert_count=0)
     db.session.add(case)
     db.session.flush()
+    schedule_check(case.due_at)
     # Same transaction as the case: if the process dies after the commit,
     # the relay still finds this row and alerts staff (see forum.outbox).
     outbox.add("escalation.opened", escalation_id=case.id)
@@ -1010,11 +1023,35 @@ def queue(*, status: str = "open", board_id: int | None = None, reason: str | No
         stmt = stmt.where(Review.board_id == board_id)
     # The claimer is shown on every row: load them with the page, not one query per row.
     stmt = stmt.options(selectinload(Review.claimed_by))
-    stmt = stmt.order_by(Review.priority.desc(), Review.created_at.asc())
+    # Overdue items (their own deadline, or their crisis case's) come first.
+    now = _now()
+    overdue = or_(Review.due_at <= now, Review.id.in_(
+        select(Escalation.review_id).where(Escalation.status == "open", Escalation.due_at <= now)))
+    open_now = Review.status.in_(OPEN_STATUSES)
+    stmt = stmt.order_by(sa_case((and_(open_now, overdue), 0), else_=1), Review.priority.desc(),
+                         Review.created_at.asc())
     items = db.session.scalars(stmt.limit(limit * 3 if reason else limit)).all()
     if reason:
         items = [r for r in items if any(x["code"] == reason for x in r.reasons)][:limit]
     return list(items)
+
+
+def overdue_since(items: list[Review], now: datetime | None = None) -> dict[int, datetime]:
+    """Open items past a deadline: their own, or their open crisis case's (the earlier)."""
+    now = now or _now()
+    ids = [r.id for r in items if r.status in OPEN_STATUSES]
+    cases = dict(db.session.execute(
+        select(Escalation.review_id, func.min(Escalation.due_at))
+        .where(Escalation.review_id.in_(ids), Escalation.status == "open", Escalation.due_at <= now)
+        .group_by(Escalation.review_id)).all()) if ids else {}
+    out: dict[int, datetime] = {}
+    for r in items:
+        if r.status not in OPEN_STATUSES:
+            continue
+        times = [t for t in (r.due_at if r.due_at and r.due_at <= now else None, cases.get(r.id)) if t]
+        if times:
+            out[r.id] = min(times)
+    return out
 
 
 def targets_of(items: list[Review]) -> dict[int, Post | ChatMessage | None]:

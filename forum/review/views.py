@@ -63,13 +63,15 @@ def queue():
     board_id = _int_arg("board")
     reason = request.args.get("reason") or None
     items = services.queue(status=status, board_id=board_id, reason=reason)
+    now = clock.utcnow()
     targets = services.targets_of(items)
     tiers = {r.id: services.review_tier(r) for r in items}  # each row shows its tier twice
     boards = db.session.scalars(select(Board).order_by(Board.position, Board.name)).all()
     return render_template(
         "review/queue.html", items=items, targets=targets, boards=boards, status=status, board_id=board_id,
         reason=reason, counters=services.counters(), wellbeing=_wellbeing(), tier_of=lambda r: tiers[r.id],
-        sensitive=services.is_sensitive, reason_codes=_reason_codes(), now=clock.utcnow(),
+        sensitive=services.is_sensitive, reason_codes=_reason_codes(), now=now,
+        overdue=services.overdue_since(items, now),
     )
 
 

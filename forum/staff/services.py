@@ -8,12 +8,48 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import case as sa_case
 from sqlalchemy import select
 
 from forum import audit
 from forum.extensions import db
-from forum.models import AuditEvent, DebriefRequest, Escalation, Review, User
+from forum.models import AuditEvent, Board, ChatMessage, ChatRoom, DebriefRequest, Escalation, Review, User
 from forum.models import base as clock
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One line of the dashboard's case list."""
+
+    case: Escalation
+    place: str  # "Board: …" or "Room: …"; never the member
+    tier: str
+    acknowledged_by: str | None
+
+
+def open_cases(now: datetime | None = None) -> list[CaseRow]:
+    """Unresolved cases: overdue unacknowledged ones first, then by deadline."""
+    from forum.review import services as review_services
+
+    now = now or clock.utcnow()
+    overdue = sa_case(((Escalation.status == "open") & (Escalation.due_at <= now), 0), else_=1)
+    cases = db.session.scalars(select(Escalation).where(Escalation.status != "resolved")
+                               .order_by(overdue, Escalation.due_at.asc())).all()
+    rows = []
+    for c in cases:
+        review = db.session.get(Review, c.review_id) if c.review_id else None
+        place = ""
+        if c.target_type == "chat_message":
+            msg = db.session.get(ChatMessage, c.target_id)
+            room = db.session.get(ChatRoom, msg.room_id) if msg else None
+            place = f"Room: {room.name}" if room else ""
+        elif review and review.board_id:
+            board = db.session.get(Board, review.board_id)
+            place = f"Board: {board.name}" if board else ""
+        ack = db.session.get(User, c.acknowledged_by_id) if c.acknowledged_by_id else None
+        tier = review_services.review_tier(review) if review else c.risk
+        rows.append(CaseRow(c, place, tier, ack.handle if ack else None))
+    return rows
 
 
 def percentile(values: list[float], p: float) -> float | None:

@@ -27,8 +27,7 @@ def _date(name: str) -> date | None:
 @bp.get("/")
 @role_required("staff")
 def dashboard():
-    cases = db.session.scalars(select(Escalation).where(Escalation.status != "resolved")
-                               .order_by(Escalation.due_at.asc())).all()
+    cases = services.open_cases(clock.utcnow())
     debriefs = db.session.scalars(select(DebriefRequest).where(DebriefRequest.status == "open")
                                   .order_by(DebriefRequest.created_at)).all()
     series = services.daily_series()

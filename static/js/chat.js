@@ -3,7 +3,10 @@
  * Reliability: each message gets a client id; the text stays in the input
  * box until the server acknowledges it; unacknowledged messages are resent
  * with the same id after a reconnect (the server de-duplicates); on every
- * (re)connect the client asks for what it missed since the last id it saw.
+ * (re)connect the client asks for what it missed since the last id it saw,
+ * and every few seconds while connected too: a broadcast lost on the way
+ * between server processes (a Redis outage) drops no socket, so only this
+ * periodic sync brings those messages (shown once: rows are keyed by id).
  *
  * Safety: the only member text inserted as HTML is the `html` field, which
  * the server sanitised when the message was written. Everything else goes
@@ -338,7 +341,11 @@
       presence = res.presence;
       renderState(res.state);
       (res.removed || []).forEach(removeMessage);
-      if (!connectedOnce) { hasMore = res.more; olderBtn.hidden = !hasMore; }
+      if (!connectedOnce) {
+        hasMore = res.more;
+        olderBtn.hidden = !hasMore;
+        syncedId = res.messages.length ? res.messages[res.messages.length - 1].id : 0;
+      }
       addMessages(res.messages, connectedOnce ? "live" : "initial");
       if (connectedOnce && res.more) { catchUp(); }
       connectedOnce = true;
@@ -354,6 +361,33 @@
       if (res.more) { catchUp(); }
     });
   }
+
+  // Periodic sync. lastId follows live events, which can skip a message
+  // whose broadcast was lost while later ones arrived; syncedId moves only
+  // once the server's list of ids up to it is all on screen.
+  var syncedId = null;
+  var syncing = false;
+  var SYNC_MS = 5000;
+  function sync() {
+    syncing = true;
+    socket.timeout(10000).emit("sync", { room: roomId, after: syncedId }, function (err, res) {
+      if (err || !res.ok) { syncing = false; return; }
+      var missing = res.ids.filter(function (id) { return !document.getElementById("msg-" + id); });
+      if (!missing.length) {
+        if (res.ids.length) { syncedId = res.ids[res.ids.length - 1]; }
+        syncing = false;
+        return;
+      }
+      // Fetch from the first missing id; the next sync moves the cursor.
+      socket.timeout(10000).emit("history", { room: roomId, after: missing[0] - 1 }, function (err2, page) {
+        if (!err2 && page.ok) { addMessages(page.messages, "live"); }
+        syncing = false;
+      });
+    });
+  }
+  setInterval(function () {
+    if (socket.connected && connectedOnce && syncedId !== null && !syncing) { sync(); }
+  }, SYNC_MS);
 
   var loadingOlder = false;
   function loadOlder() {

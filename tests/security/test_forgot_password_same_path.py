@@ -63,6 +63,9 @@ def test_known_and_unknown_addresses_take_the_same_path(app, client, smtp, queue
 
     assert outbox.relay() == 2  # the consumer delivers both rows
     assert len(smtp.messages) == 1 and "resetter@example.org" in smtp.messages[0]
+    # Once sent, the addresses (a member's, or a stranger's typo) are not kept.
+    db.session.expire_all()
+    assert [r.payload for r in db.session.scalars(select(Outbox))] == [{}, {}]
 
 
 def test_a_failed_send_is_retried_by_the_outbox(app, client, queued):

@@ -14,8 +14,10 @@ from sqlalchemy import select
 from forum.auth import services as auth_services
 from forum.auth import sessions
 from forum.extensions import db
-from forum.models import UserSession
+from forum.models import UserSession, utcnow
+from forum.review import services as review_services
 from tests.conftest import PASSWORD
+from tests.review.helpers import post, review_for
 
 NEW_PASSWORD = "a brand new passphrase"
 PHONE = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Mobile Safari/537.36"
@@ -95,10 +97,17 @@ def test_role_change_and_suspension_end_sessions(app, users):
     auth_services.set_role(users["moderator"], "member", reason="stepping back")
     assert not logged_in(mod)
 
-    member = login(app, users["member"].handle)
-    sessions.end_all(users["member"], "suspended")  # what a suspension calls (forum/review/services.py)
+    member = users["member"]
+    phone = login(app, member.handle)
+    for u in users.values():
+        u.resources_read_at = utcnow()
     db.session.commit()
-    assert not logged_in(member)
+    r = review_for(post(member))
+    review_services.perform(r, "suspend", users["staff"], r.version, "Repeated abuse", days=7)
+    assert not logged_in(phone)
+    member.suspended_until = None  # the suspension is over: the old session still doesn't come back
+    db.session.commit()
+    assert not logged_in(phone)
 
 
 def test_log_out_everywhere_lists_devices_and_ends_them_all(app, users):
