@@ -616,7 +616,7 @@ def evaluate_crisis_gate(*, data_dir: Path = DEFAULT_DATA, tiers: Path = DEFAULT
     result["audit"] = {"n": len(audit), **target_figures(
         [(audit_membership(row), screen[texts[row["id"]]]) for row in audit])}
     if cases:
-        result["suite"] = {"n": len(cases), "file": suite.name if suite else None, **target_figures(
+        result["suite"] = {"n": len(cases), "file": suite.name, "sha256": _sha256(suite), **target_figures(
             [(suite_membership(c), screen[c["text"]]) for c in cases])}
         kinds: dict[str, list[bool]] = defaultdict(list)
         failures: list[dict[str, Any]] = []
@@ -681,7 +681,7 @@ def record_figures(result: dict[str, Any], path: Path = EVAL_FILE) -> dict[str, 
         "engine": {k: v for k, v in engine_info().items() if k.startswith(("crisis", "semantic"))},
         "tiers": result["tiers"],
         "suite": result.get("suite", {}).get("file"),
-        "suite_sha256": _sha256(DEFAULT_SUITE) if result.get("suite") else None,
+        "suite_sha256": result.get("suite", {}).get("sha256"),
         "tolerance": TOLERANCE,
         "figures": gate_figures(result),
     }
