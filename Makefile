@@ -75,6 +75,9 @@ evaluate: install
 	$(PY) -m moderation.evaluate --task crisis-audit --data $(EVAL_DATA)
 	$(PY) -m moderation.evaluate --task toxicity $(EVAL_DATA)/toxicity/toxicity-dev.jsonl
 	$(PY) -m moderation.evaluate --task sanitize $(EVAL_DATA)/sanitize/sanitize-dev.jsonl
+	for f in crisis/crisis-dev.jsonl toxicity/toxicity-dev.jsonl crisis/extra/diasafety-user-turns.jsonl \
+	         crisis/extra/rallypoint-reddit-mental-health.jsonl; do \
+	    $(PY) -m moderation.evaluate --task language $(EVAL_DATA)/$$f || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

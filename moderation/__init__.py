@@ -8,6 +8,7 @@ Every post, reply, edit, title and chat message passes through ``screen``:
 3. rules      watched words and patterns (``rules.RuleSet``)
 4. crisis     risk tier and crisis categories (``crisis.analyse``)
 5. toxicity   abuse aimed at others (``toxicity.analyse``)
+   language   text the English stages can't read (``language.assess``)
 6. signposting and policy -> one ``Verdict``
 
 Fail safe: each stage runs in isolation. If one raises, the verdict gets
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
+from moderation import language as _language
 from moderation import policy as _policy
 from moderation import signposting as _signposting
 from moderation import toxicity as _toxicity
@@ -218,6 +220,12 @@ _CRISIS_WARNINGS = (
 
 
 def _signposting_for(w: _Work, region: str | None) -> Signposting | None:
+    if _language.CODE in w.categories:
+        # Text we can't read gets the international list, and always some list:
+        # it may hold a crisis the pipeline could not see.
+        region = _signposting.DEFAULT_REGION
+        if w.risk == "none" and w.audience != "other":
+            return _signposting.build("self", region)
     if w.risk == "imminent":
         return _signposting.build("imminent", region)
     if w.risk in ("concern", "high"):
@@ -249,6 +257,7 @@ def engine_info(ruleset: RuleSet | None = None, pol: _policy.Policy | None = Non
     info["policy"] = (pol or _policy.DEFAULT).name
     info.update(_crisis_info())
     info.update(_toxicity.engine_info())
+    info.update(_language.engine_info())
     return info
 
 
@@ -335,6 +344,12 @@ def _screen_batch(texts: Sequence[Any], kind: str, region: str | None, profile: 
                     w.scores["toxicity_model"] = dict(model.scores, scorer=model.scorer)
         except Exception as exc:
             _fail(w, "toxicity", exc)
+        try:
+            finding = _language.assess(w.text)
+            w.categories.update(finding.categories)
+            w.reasons.extend(finding.reasons)
+        except Exception as exc:
+            _fail(w, "language", exc)
     for w in work:
         if w.done and not w.html:
             w.html = _plain_html(w.text)
@@ -452,6 +467,7 @@ def warm_up(*, detoxify: bool = False) -> None:
     default_rules()
     _signposting.regions()
     _toxicity.fast_scorer()
+    _language.warm_up()
     importlib.import_module("moderation.crisis").warm_up()
     if detoxify:
         _toxicity.full_scorer()

@@ -5,7 +5,8 @@
 Prints p50 and p99 per stage and end to end for a short post, a 300-word
 post and a chat message (and the fast stages again for the 300-word post
 typed with curly apostrophes, as phones do, which makes it non-ASCII), and
-the throughput of ``screen_many`` on 32 chat messages, against the targets:
+the throughput of ``screen_many`` on 32 chat messages, against the targets
+(a short Spanish post times the language stage on text it names unsupported):
 
 * fast path as the issue defines it (render, sanitise, rules and crisis
   rules; with clean, which comes first) on a 300-word post, on ONE core:
@@ -70,6 +71,9 @@ _PARAGRAPHS = [
     "you to everyone who replies to people here; it makes a real difference to know others understand.",
 ]
 LONG_POST = "\n\n".join(_PARAGRAPHS)
+# Text the English stages can't read: the language stage's other path.
+SPANISH_POST = ("Llevo semanas sintiéndome muy sola y no sé con quién hablar. "
+                "¿A alguien más le pasa que por la noche todo parece peor?")
 # The same post as typed on a phone: curly apostrophes make it non-ASCII,
 # which takes slower paths in folding, rules and toxicity.
 LONG_POST_CURLY = LONG_POST.replace("'", "\u2019")
@@ -154,7 +158,7 @@ def run(iterations: int = 300, slow_iterations: int = 100) -> dict[str, Any]:
         pass
 
     import moderation
-    from moderation import render, rules, toxicity
+    from moderation import language, render, rules, toxicity
     from moderation.normalise import clean_text, fold
     from moderation.signposting import known_numbers
 
@@ -162,7 +166,8 @@ def run(iterations: int = 300, slow_iterations: int = 100) -> dict[str, Any]:
     ruleset = rules.default_rules()
     numbers = known_numbers()
     texts = {"short post": SHORT_POST, "300-word post": LONG_POST, "chat message": CHAT,
-             "300-word post, curly apostrophes": LONG_POST_CURLY, "short post about suicide": TOPIC_POST}
+             "300-word post, curly apostrophes": LONG_POST_CURLY, "short post about suicide": TOPIC_POST,
+             "short post in Spanish": SPANISH_POST}
     # The model stages take most of the run.
     slow_texts = ("short post", "300-word post", "chat message", "short post about suicide")
     crisis_mod = None
@@ -187,6 +192,7 @@ def run(iterations: int = 300, slow_iterations: int = 100) -> dict[str, Any]:
         if crisis_fast is not None:
             stages["crisis rules"] = _time(lambda: crisis_fast(text), iterations)
         stages["toxicity (fast)"] = _time(lambda: toxicity.analyse(text), iterations)
+        stages["language"] = _time(lambda: language.assess(text), iterations)
 
         def fast_path(text: str = text, kind: str = kind, toxicity_too: bool = False) -> None:
             # The fast path as one sequence, the way screen() runs it.
@@ -200,6 +206,8 @@ def run(iterations: int = 300, slow_iterations: int = 100) -> dict[str, Any]:
 
         stages[FAST_PATH] = _time(fast_path, iterations)
         stages[FAST_PATH_SCREEN] = _time(lambda: fast_path(toxicity_too=True), iterations)
+        results["ratios"][f"{label}: language stage / (fast path + fast toxicity)"] = _ratio(
+            stages["language"], stages[FAST_PATH_SCREEN])
         if label in slow_texts:
             if crisis_mod is not None:
                 stages["crisis (full)"] = _time(lambda: crisis_mod.analyse(text), slow_iterations, warm=5)
@@ -207,6 +215,8 @@ def run(iterations: int = 300, slow_iterations: int = 100) -> dict[str, Any]:
                                                    warm=5)
             results["ratios"][f"{label}: screen() / (fast path + fast toxicity)"] = _ratio(
                 stages["end to end: screen()"], stages[FAST_PATH_SCREEN])
+            results["ratios"][f"{label}: language stage / screen()"] = round(
+                stages["language"]["p50"] / max(stages["end to end: screen()"]["p50"], 1e-9), 4)
         results["stages"][label] = stages
     results["sanitiser_comparison"] = _compare_bleach(render.render_markdown(LONG_POST), iterations)
     batch = [f"{CHAT} ({i})" for i in range(32)]
@@ -276,7 +286,7 @@ def _print(r: dict[str, Any]) -> None:
         print(f"\n  Sanitiser: nh3 {c['nh3']['p50']:.3f} ms p50; bleach {c['bleach']}: no ratio")
     print("\n  Ratios (p50 over p50, both timed in this run):")
     for name, value in r["ratios"].items():
-        print(f"    {name:<68}{value:>8.2f}x")
+        print(f"    {name:<68}{value:>8.{4 if value < 0.01 else 2}f}x")
     print(f"\n  '{FAST_PATH}' is the issue's fast path: clean, rules, render + sanitise, crisis rules.\n"
           f"  '{FAST_PATH_SCREEN}' adds the fast toxicity scorer, which screen() also runs inline:\n"
           f"  that is what screen() spends before the model layers.")

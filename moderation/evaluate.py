@@ -1,7 +1,8 @@
 """Measure the engine on labelled data.
 
-    python -m moderation.evaluate --task crisis|toxicity|sanitize FILE.jsonl [--json] [--limit N]
+    python -m moderation.evaluate --task crisis|toxicity|sanitize|language FILE.jsonl [--json] [--limit N]
                                   [--audit AUDIT.jsonl]
+    python -m moderation.evaluate --task crisis-audit [--data DIR] [--json] [--record]
 
 Formats are those of ``../shared/data/README.md``. Everything goes through
 the public ``screen_many`` (batched), so what is measured is what the forum
@@ -14,6 +15,11 @@ gets. The data is read at run time only; none of it is copied into Kindred.
             label x risk; the worst misses and false alarms. With
             ``--audit``, what raters read in a sample against the issue's
             rules, and the recall ceiling that implies (see docs/crisis.md).
+* crisis-audit: issue 16's dev targets on the two-rater tier audit, the
+            functional suite's test split and sdcnl, each with its count, a
+            95 % Wilson interval and pass/fail, then the crisis report above
+            for reference; ``--record`` writes the figures the CI gate holds
+            (docs/crisis.md, "Evaluation gate").
 * toxicity: an item is flagged when the verdict has any ``abuse.*``
             category. Precision/recall/F1 overall, by source and by original
             label; misses and false alarms.
@@ -21,6 +27,10 @@ gets. The data is read at run time only; none of it is copied into Kindred.
             (through ``screen``) and as raw HTML (through
             ``render.sanitise_html``): no executable tag, no ``on*`` or
             ``style`` attribute, no javascript:/data:/vbscript: URL.
+* language: on English data, how many texts the language stage would name
+            ``language.unsupported`` (each one a false alarm for a moderator
+            unless the text really is in another language), with the texts.
+            Runs ``language.assess`` alone: the other stages don't change it.
 """
 from __future__ import annotations
 
@@ -729,9 +739,29 @@ def _print_crisis_gate(r: dict[str, Any]) -> None:
         _print_crisis(r["crowd"])
 
 
+def evaluate_language(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    from moderation import language
+
+    named = []
+    for it in items:
+        found = language.assess(it["text"])
+        if not found.supported:
+            named.append({"id": it.get("id"), "language": found.language,
+                          "confidence": round(found.confidence, 3), "text": it["text"][:200]})
+    return {"task": "language", "n": len(items), "unsupported": len(named),
+            "rate": round(len(named) / max(1, len(items)), 5), "texts": named}
+
+
+def _print_language(r: dict[str, Any]) -> None:
+    print(f"Language: {r['unsupported']}/{r['n']} texts named unsupported ({r['rate']:.3%})")
+    for t in r["texts"]:
+        print(f"  {t['language']} {t['confidence']:.2f} {t['id']}: {t['text'][:100]!r}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m moderation.evaluate", description="Evaluate the moderation engine.")
-    ap.add_argument("--task", required=True, choices=("crisis", "crisis-audit", "toxicity", "sanitize"))
+    ap.add_argument("--task", required=True,
+                    choices=("crisis", "crisis-audit", "toxicity", "sanitize", "language"))
     ap.add_argument("file", nargs="?", help="a JSON Lines file in the format of ../shared/data/README.md "
                                              "(crisis-audit: none, it reads --data)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -765,7 +795,8 @@ def main(argv: list[str] | None = None) -> int:
     if audit is not None and args.task != "crisis":
         print("error: --audit applies to --task crisis only", file=sys.stderr)
         return 2
-    required = {"crisis": ("text", "label"), "toxicity": ("text", "toxic"), "sanitize": ("input",)}[args.task]
+    required = {"crisis": ("text", "label"), "toxicity": ("text", "toxic"), "sanitize": ("input",),
+                "language": ("text",)}[args.task]
     for n, it in enumerate(items, 1):
         missing = [k for k in required if k not in it]
         if missing:
@@ -776,6 +807,8 @@ def main(argv: list[str] | None = None) -> int:
         result = evaluate_crisis(items, misses=args.examples, audit=audit)
     elif args.task == "toxicity":
         result = evaluate_toxicity(items, misses=args.examples)
+    elif args.task == "language":
+        result = evaluate_language(items)
     else:
         result = evaluate_sanitize(items)
     elapsed = time.perf_counter() - start
@@ -786,7 +819,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:
-        {"crisis": _print_crisis, "toxicity": _print_toxicity, "sanitize": _print_sanitize}[args.task](result)
+        {"crisis": _print_crisis, "toxicity": _print_toxicity, "sanitize": _print_sanitize,
+         "language": _print_language}[args.task](result)
         print(f"\n  {len(items)} items in {elapsed:.1f} s ({elapsed / max(1, len(items)) * 1000:.2f} ms/item)")
         print("  engine: " + ", ".join(f"{k}={v}" for k, v in result["engine"].items()))
     return 0

@@ -20,6 +20,9 @@ Why the defaults are what they are:
   at risk (contagion), whoever wrote them.
 * Abuse and contact details are held until a moderator has looked.
 * A screening error is held: if we could not screen it, nobody sees it yet.
+* Text in a language the screening can't read is published, flagged at low
+  priority: a person reads it, and silencing every non-English writer until
+  then would be worse than the small risk.
 """
 from __future__ import annotations
 
@@ -54,6 +57,7 @@ class Policy:
     category_priorities: Mapping[str, str] = field(default_factory=lambda: _frozen({
         "crisis.method_detail": "high", "harm.encouragement": "high", "abuse.threat": "high",
         "screening_error": "high", "abuse.": "normal", "privacy.contact_details": "normal",
+        "language.unsupported": "low",
     }))
     # Scores at or above these count as abusive when aimed at someone else.
     toxicity_threshold: float = 0.8
@@ -96,6 +100,7 @@ DEFAULT = Policy(
     category_actions=_frozen({
         "crisis.method_detail": "hold", "harm.encouragement": "hold", "abuse.": "hold",
         "privacy.contact_details": "hold", "screening_error": "hold",
+        "language.unsupported": "publish_flagged",
     }),
     rule_actions=_frozen({"block": "block", "hold": "hold", "flag": "publish_flagged",
                           "content_warning": "publish", "replace": "publish"}),

@@ -300,7 +300,10 @@ def counters() -> dict[str, int]:
 
 
 def item_event(review: Review) -> dict[str, Any]:
-    """What a live queue row needs. No member text, no account identity."""
+    """What a live queue row needs. No member text; the author only as the
+    queue page names them ("Anonymous member" for anonymous items)."""
+    from forum.review import labels
+
     return {
         "id": review.id,
         "target_type": review.target_type,
@@ -310,11 +313,25 @@ def item_event(review: Review) -> dict[str, Any]:
         "tier": review_tier(review),
         "unscreened": any(r["code"] == UNSCREENED for r in review.reasons),
         "reasons": sorted({r["code"] for r in review.reasons}),
+        "reason_words": [labels.reason(c) for c in sorted({r["code"] for r in review.reasons})],
+        "risk_words": labels.risk(review.risk),
+        "tier_words": labels.tier(review_tier(review)),
         "claimed_by": review.claimed_by.handle if review.claimed_by_id and review.claimed_by else None,
         "claimed_until": review.claimed_until.isoformat() if review.claimed_until else None,
         "version": review.version,
         "url": f"/review/{review.id}",
+        "author": _author_of(review),
+        "created_at": review.created_at.isoformat(),
     }
+
+
+def _author_of(review: Review) -> str:
+    # The same label the queue page shows: "Anonymous member" for anonymous items.
+    from forum.web import author_label
+
+    target = get_target(review.target_type, review.target_id)
+    return author_label(target) if target is not None else "(deleted)"
+
 
 
 def _announce(review: Review, *, new: bool = False) -> None:

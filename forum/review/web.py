@@ -91,3 +91,7 @@ def init_app(app: Flask) -> None:
     # Callables, so the queries run only on pages that show the banner/badge.
     app.jinja_env.globals.update(moderators_away=moderators_away, unread_notices=unread_notices,
                                  away_helplines=away_helplines, review_highlight=highlight)
+    from forum.review import labels
+
+    app.jinja_env.filters.update(reason_label=labels.reason, status_label=labels.status,
+                                 risk_label=labels.risk, tier_label=labels.tier, unique_reasons=labels.unique_reasons)

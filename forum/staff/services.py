@@ -52,6 +52,33 @@ def open_cases(now: datetime | None = None) -> list[CaseRow]:
     return rows
 
 
+def case_region(member: User | None, anonymous: bool) -> dict[str, Any]:
+    """The region and helplines a case page shows.
+
+    An anonymous item's account stays unlinked, so its region is the site's
+    default rather than the account's own.
+    """
+    from flask import current_app
+    from moderation import signposting
+
+    code = current_app.config["KINDRED_REGION"]
+    if member is not None and not anonymous and member.region:
+        code = member.region
+    code = signposting.normalise_region(code)
+    names = {r.code: r.name for r in signposting.regions()}
+    return {"region_name": names.get(code, code), "helplines": signposting.helplines(code)[:5],
+            "emergency": signposting.emergency_number(code)}
+
+
+def case_events(case: Escalation) -> list[Any]:
+    from forum.models import ReviewEvent
+
+    if not case.review_id:
+        return []
+    return list(db.session.scalars(select(ReviewEvent).where(ReviewEvent.review_id == case.review_id)
+                                   .order_by(ReviewEvent.id)).all())
+
+
 def percentile(values: list[float], p: float) -> float | None:
     """Nearest-rank percentile (no interpolation: every figure is a real wait)."""
     if not values:

@@ -53,9 +53,14 @@ def _render_case(case: Escalation, code: int = 200):
     target = review_services.get_target(case.target_type, case.target_id)
     member = db.session.get(User, case.subject_user_id) if case.subject_user_id else None
     review = db.session.get(Review, case.review_id) if case.review_id else None
-    return render_template("staff/case.html", case=case, target=target, member=member, review=review,
-                           author=author_label(target, current_user) if target else "(deleted)",
-                           now=clock.utcnow()), code
+    anonymous = bool(target is not None and target.is_anonymous)
+    place = services.case_region(member, anonymous)
+    ack = db.session.get(User, case.acknowledged_by_id) if case.acknowledged_by_id else None
+    return render_template("staff/case.html", case=case, target=target, member=None if anonymous else member,
+                           review=review, author=author_label(target, current_user) if target else "(deleted)",
+                           now=clock.utcnow(), events=services.case_events(case),
+                           event_actor=review_services.event_actor, acknowledged_by=ack.handle if ack else None,
+                           **place), code
 
 
 @bp.post("/cases/<int:case_id>")

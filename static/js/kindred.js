@@ -7,7 +7,10 @@
     if (!form.matches || !form.matches("form[data-support]") || !window.fetch) { return; }
     event.preventDefault();
     var button = form.querySelector("button");
-    button.disabled = true;
+    // Not `disabled`: a disabled button drops keyboard focus to the page.
+    if (button.getAttribute("aria-busy") === "true") { return; }
+    var hadFocus = document.activeElement === button;
+    button.setAttribute("aria-busy", "true");
     fetch(form.action, {
       method: "POST",
       body: new FormData(form),
@@ -24,6 +27,9 @@
       count.setAttribute("aria-label", data.support_count + " supporting");
     }).catch(function () {
       form.submit(); // fall back to the plain form post
-    }).finally(function () { button.disabled = false; });
+    }).finally(function () {
+      button.removeAttribute("aria-busy");
+      if (hadFocus && document.activeElement !== button) { button.focus(); }
+    });
   });
 })();

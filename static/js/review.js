@@ -13,6 +13,9 @@
   var ns = "/" + root.getAttribute("data-live");
   var statusEl = document.querySelector("[data-live-status]");
   var socket = null, beat = null;
+  // Same words as forum/review/labels.py.
+  var STATUS_WORDS = { open: "Needs acknowledging", acknowledged: "Acknowledged", in_progress: "Being worked on",
+                       resolved: "Resolved", pending: "Waiting for a moderator", escalated: "With staff" };
 
   function setStatus(on) {
     if (!statusEl) { return; }
@@ -73,14 +76,16 @@
     var a = el("a", "", "Item #" + item.id);
     a.href = item.url;
     head.appendChild(a);
-    head.appendChild(el("span", "badge risk-" + item.risk, item.risk + " risk"));
-    head.appendChild(el("span", "badge", item.tier.replace(/_/g, " ")));
-    head.appendChild(el("span", "", item.target_type.replace(/_/g, " ")));
+    head.appendChild(el("span", "badge risk-" + item.risk, item.risk_words || item.risk));
+    head.appendChild(el("span", "badge", item.tier_words || item.tier.replace(/_/g, " ")));
+    head.appendChild(el("span", "", item.target_type.replace(/_/g, " ") + " by " + (item.author || "(unknown)")));
+    var waited = item.created_at ? Math.max(0, Math.floor((Date.now() - Date.parse(item.created_at)) / 60000)) : 0;
+    head.appendChild(el("span", "", "· waiting " + waited + " min"));
     head.appendChild(el("span", "", item.claimed_by ? "· claimed by " + item.claimed_by : ""));
     head.lastChild.setAttribute("data-claim", "");
     li.appendChild(head);
     var why = el("p", "reasons", "Why: ");
-    item.reasons.forEach(function (r) { why.appendChild(el("span", "reason", r.replace(/_/g, " "))); });
+    (item.reason_words || item.reasons).forEach(function (r) { why.appendChild(el("span", "reason", r)); });
     li.appendChild(why);
     li.appendChild(el("p", "", "Open the item to read it."));
     return li;
@@ -127,7 +132,7 @@
   function onCase(c) {
     if (root.getAttribute("data-case-page") === String(c.id) && c.status) {
       var s = document.querySelector("[data-case-status]");
-      if (s) { s.textContent = c.status.replace(/_/g, " "); }
+      if (s) { s.textContent = STATUS_WORDS[c.status] || c.status.replace(/_/g, " "); }
     }
     var body = document.querySelector("[data-cases]");
     if (!body || !c.new || body.querySelector('[data-case="' + c.id + '"]')) { return; }
@@ -139,12 +144,14 @@
     a.href = "/staff/cases/" + c.id;
     td.appendChild(a);
     tr.appendChild(td);
-    var risk = el("td");
-    risk.appendChild(el("span", "badge risk-" + c.risk, c.risk));
-    tr.appendChild(risk);
-    tr.appendChild(el("td", "", c.status));
+    tr.appendChild(el("td", "", "–"));
+    var tier = el("td");
+    tier.appendChild(el("span", "badge risk-" + c.risk, c.risk));
+    tr.appendChild(tier);
+    tr.appendChild(el("td", "", "Needs acknowledging"));
     tr.appendChild(el("td", "", "new: acknowledge now"));
     tr.appendChild(el("td", "", "just now"));
+    tr.appendChild(el("td", "", "not yet"));
     body.insertBefore(tr, body.firstChild);
     announce("[data-new-cases]", "New " + c.risk + "-risk case #" + c.id + " needs acknowledging.");
     notify("New crisis case", "A " + c.risk + "-risk case needs a staff member.", "/staff/cases/" + c.id);

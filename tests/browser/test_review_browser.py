@@ -54,7 +54,7 @@ def test_crisis_post_live_claim_escalate_acknowledge(people, open_as, base_url):
 
     # Live: the item arrives without a reload, and the counter moves.
     row = mod.locator("[data-queue] li").first
-    expect(row).to_contain_text("imminent risk", timeout=30_000)
+    expect(row).to_contain_text("Imminent risk", timeout=30_000)
     expect(mod.locator('[data-counter="imminent"]')).to_have_text("1")
     # Staff see the automatic case arrive live too.
     expect(staff.locator("[data-cases] tr").first).to_contain_text("imminent", timeout=15_000)
@@ -67,14 +67,14 @@ def test_crisis_post_live_claim_escalate_acknowledge(people, open_as, base_url):
     expect(mod.locator("[data-claim]")).to_contain_text("QueueMod")
     mod.get_by_label("What staff should know").fill("Says tonight; no reply yet.")
     mod.get_by_role("button", name="Escalate to staff").click()
-    expect(mod.locator("[data-status]")).to_have_text("escalated")
+    expect(mod.locator("[data-status]")).to_have_text("With staff")
 
     staff.reload()
     staff.locator("[data-cases] a").first.click()
     expect(staff.get_by_label("Notes")).to_have_value("Says tonight; no reply yet.")
     staff.get_by_label("Plan").fill("Mentions tonight")
     staff.get_by_role("button", name="Acknowledge").click()
-    expect(staff.locator("[data-case-status]")).to_have_text("acknowledged")
+    expect(staff.locator("[data-case-status]")).to_have_text("Acknowledged")
 
 
 def test_review_and_staff_pages_pass_axe(people, open_as, base_url):

@@ -206,3 +206,14 @@ def test_models_status(monkeypatch, capsys) -> None:
     monkeypatch.setenv("KINDRED_DETOXIFY_MODEL", "kindred-test-no-such-model")
     assert models.main(["status"]) == 0
     assert "offline fallback" in capsys.readouterr().out
+
+
+def test_language_report(tmp_path, capsys) -> None:
+    rows = [{"id": "e1", "text": "feelin proper rubbish today tbh"},
+            {"id": "e2", "text": "Ich fühle mich seit Wochen leer und weiß nicht mehr weiter."},
+            {"id": "e3", "text": "lol"}]
+    path = write_jsonl(tmp_path / "l.jsonl", rows)
+    assert evaluate.main(["--task", "language", str(path), "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert (r["n"], r["unsupported"]) == (3, 1)
+    assert [(t["id"], t["language"]) for t in r["texts"]] == [("e2", "de")]
