@@ -268,6 +268,7 @@ SETTINGS: dict[str, tuple[str, object]] = {
     "KINDRED_POST_LIMIT": ("limit", None), "KINDRED_CHAT_LIMIT": ("limit", None),
     "KINDRED_DETOXIFY_CHECKPOINT": ("file", None), "KINDRED_DETOXIFY_CONFIG_DIR": ("dir", None),
     "KINDRED_MINILM_DIR": ("dir", None),
+    "KINDRED_ENCODER": ("enum", ("onnx", "torch")), "KINDRED_ENCODER_INT8": ("bool", None),
 }
 
 

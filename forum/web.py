@@ -14,6 +14,8 @@ from werkzeug.formparser import FormDataParser
 from werkzeug.routing import IntegerConverter, ValidationError
 from wtforms import StringField, TextAreaField
 
+from moderation import signposting
+
 # Shown in place of bytes that were not valid UTF-8 (see TolerantFormDataParser).
 REPLACEMENT_CHAR = "\ufffd"
 
@@ -368,4 +370,5 @@ def init_app(app: Flask) -> None:
         return unexpected_error(error)
 
     app.jinja_env.filters["when"] = when
-    app.jinja_env.globals.update(author_label=author_label, current_region=current_region, regions=REGIONS)
+    app.jinja_env.globals.update(author_label=author_label, current_region=current_region, regions=REGIONS,
+                                 sms_uri=signposting.sms_uri, dial_uri=signposting.dial_uri)

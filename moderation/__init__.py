@@ -229,7 +229,7 @@ def _signposting_for(w: _Work, region: str | None) -> Signposting | None:
     if w.risk == "imminent":
         return _signposting.build("imminent", region)
     if w.risk in ("concern", "high"):
-        return _signposting.build("other" if w.audience == "other" else "self", region)
+        return _signposting.build("other" if w.audience == "other" else "self", region, tier=w.risk)
     if "crisis.third_party" in w.categories:
         return _signposting.build("other", region)
     if "screening_error" in w.categories:

@@ -1,6 +1,6 @@
 """Latency and throughput of the moderation engine.
 
-    python -m moderation.bench [--iterations N] [--slow-iterations N] [--json]
+    python -m moderation.bench [--iterations N] [--slow-iterations N] [--json] [--encoder]
 
 Prints p50 and p99 per stage and end to end for a short post, a 300-word
 post and a chat message (and the fast stages again for the 300-word post
@@ -14,6 +14,11 @@ the throughput of ``screen_many`` on 32 chat messages, against the targets
   inline on the same path, so that sequence is timed and printed too;
 * with the MiniLM semantic layer, a short post: p50 <= 15 ms;
 * ``screen_many`` of 32 chat messages: <= 10 ms per message.
+
+``--encoder`` times the MiniLM encoder instead, ONNX Runtime against the
+PyTorch path in the same run (moderation.encoder): the reader on a chat
+message (p50 <= 5 ms) and a 300-word post (p50 <= 40 ms) on one core and
+thread, and ``screen_many`` on two cores (>= 300 chat messages a second).
 
 The process pins itself to one CPU (``os.sched_setaffinity``) and sets
 torch to one thread, so the figures don't depend on what else the machine is
@@ -264,6 +269,91 @@ def run(iterations: int = 300, slow_iterations: int = 100) -> dict[str, Any]:
     return results
 
 
+def _set_cpus(n: int) -> str:
+    try:
+        cpus = sorted(os.sched_getaffinity(0) | set(range(os.cpu_count() or 1)))[-n:]
+        os.sched_setaffinity(0, set(cpus))
+        return f"CPUs {cpus}"
+    except (AttributeError, OSError) as exc:  # not Linux
+        return f"not pinned ({exc})"
+
+
+def _encoder_path(name: str, threads: int) -> None:
+    """Switch the encoder to ``name`` (onnx or torch) with ``threads``
+    intra-op threads for both runtimes; the graphs come from the cache."""
+    from moderation import encoder
+
+    os.environ["KINDRED_ENCODER"], os.environ["KINDRED_TORCH_THREADS"] = name, str(threads)
+    encoder.reset()
+    if name == "onnx" and encoder.get() is None:
+        raise SystemExit(f"the ONNX path did not load: {encoder.describe()}")
+
+
+def run_encoder(iterations: int = 100) -> dict[str, Any]:
+    """The encoder on each path, as same-run ratios ONNX over PyTorch: the
+    reader's read of one chat message and of the 300-word post on one core
+    and one thread; and on two cores, screen_many of 64 chat messages and the
+    reader reading all 64 (the model reading everything)."""
+    import moderation
+    from moderation import crisis_reader, encoder
+
+    moderation.warm_up()
+    out: dict[str, Any] = {"one core": {}, "two cores": {}, "ratios": {}, "engine": {}}
+    cpu1 = _set_cpus(1)
+    for name in ("torch", "onnx"):
+        _encoder_path(name, 1)
+        for label, text in (("chat message", CHAT), ("300-word post", LONG_POST)):
+            out["one core"][f"{label}, {name}"] = _time(lambda: crisis_reader.probabilities([text]), iterations,
+                                                         warm=5)
+        out["engine"][name] = encoder.describe()
+    cpu2 = _set_cpus(2)
+    batch = [f"{CHAT} ({i})" for i in range(64)]
+    for name in ("torch", "onnx"):
+        _encoder_path(name, 2)
+        for label, fn in (("screen_many", lambda: moderation.screen_many(batch, kind="chat")),
+                          ("reader reads all", lambda: crisis_reader.probabilities(batch))):
+            m = _time(fn, max(10, iterations // 5), warm=2)
+            m["messages_per_second"] = round(64 / (m["p50"] / 1000), 1)
+            out["two cores"][f"{label}, 64 chat messages, {name}"] = m
+    os.environ.pop("KINDRED_ENCODER")
+    one, two = out["one core"], out["two cores"]
+    for label in ("chat message", "300-word post"):
+        out["ratios"][f"{label} (1 core): onnx / torch"] = _ratio(one[f"{label}, onnx"], one[f"{label}, torch"])
+    for label in ("screen_many", "reader reads all"):
+        out["ratios"][f"{label} 64 chat (2 cores): onnx / torch"] = _ratio(
+            two[f"{label}, 64 chat messages, onnx"], two[f"{label}, 64 chat messages, torch"])
+    out["environment"] = {"one core": cpu1, "two cores": cpu2, "iterations": iterations}
+    out["targets"] = [
+        {"target": "reader, short chat message, 1 core, p50 <= 5 ms", "measured": one["chat message, onnx"]["p50"],
+         "ok": one["chat message, onnx"]["p50"] <= 5.0, "unit": "ms"},
+        {"target": "reader, 300-word post, 1 core, p50 <= 40 ms", "measured": one["300-word post, onnx"]["p50"],
+         "ok": one["300-word post, onnx"]["p50"] <= 40.0, "unit": "ms"},
+        {"target": "screen_many, 2 cores, >= 300 chat messages/s",
+         "measured": two["screen_many, 64 chat messages, onnx"]["messages_per_second"],
+         "ok": two["screen_many, 64 chat messages, onnx"]["messages_per_second"] >= 300, "unit": "msg/s"},
+        {"target": "reader reading every message, 2 cores, >= 300 chat messages/s",
+         "measured": two["reader reads all, 64 chat messages, onnx"]["messages_per_second"],
+         "ok": two["reader reads all, 64 chat messages, onnx"]["messages_per_second"] >= 300, "unit": "msg/s"},
+    ]
+    return out
+
+
+def _print_encoder(r: dict[str, Any]) -> None:
+    print(f"Encoder benchmark: ONNX Runtime against PyTorch ({r['environment']})")
+    for part in ("one core", "two cores"):
+        print(f"\n  {part}:")
+        for name, m in r[part].items():
+            extra = f"{m['messages_per_second']:>10.0f} msg/s" if "messages_per_second" in m else ""
+            print(f"    {name:<48}{m['p50']:>10.3f} ms p50{m['p99']:>10.3f} ms p99{extra}")
+    print("\n  Ratios (p50 over p50, both timed in this run):")
+    for name, value in r["ratios"].items():
+        print(f"    {name:<52}{value:>8.2f}x")
+    print("\n  Targets (absolute, on this machine):")
+    for t in r["targets"]:
+        print(f"    [{'PASS' if t['ok'] else 'MISS'}] {t['target']}: {t['measured']:.2f} {t['unit']}")
+    print("\n  encoder: " + ", ".join(f"{k}={v}" for k, v in r["engine"].items()))
+
+
 def _print(r: dict[str, Any]) -> None:
     env = r["environment"]
     print(f"Moderation benchmark ({env['cpu']}, torch threads {env['torch_threads']}, "
@@ -304,12 +394,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--slow-iterations", type=int, default=100,
                     help="samples per model stage: full crisis, screen() (default 100)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--encoder", action="store_true", help="time the encoder, ONNX against PyTorch, instead")
     args = ap.parse_args(argv)
-    r = run(args.iterations, args.slow_iterations)
+    r = run_encoder(args.slow_iterations) if args.encoder else run(args.iterations, args.slow_iterations)
     if args.json:
         print(json.dumps(r, indent=2))
     else:
-        _print(r)
+        (_print_encoder if args.encoder else _print)(r)
     return 0
 
 

@@ -373,9 +373,8 @@ _ITEM_WORD = (r"(?!(?:no|not|never|nor|and|or|have|has|had|having|with|without|a
               r"am|is|are|was|were|be|been|being|im|i'm)(?![a-z'-]))[a-z'-]+")
 _LIST_TAIL = compile_linear(rf"(?<![a-z'])(?:{_ITEM_WORD}(?: {_ITEM_WORD}){{0,2}}, ){{1,5}}"
                         rf"(?:{_ITEM_WORD}(?: {_ITEM_WORD}){{0,2}},? )?(?P<conj>and|or|nor|&) $",
-                            why="searched only in the last _LIST_WINDOW characters before the signal")
-# A list tail is a few words; looking further back would only cost time.
-_LIST_WINDOW = 200
+                            engine="re", tail=200, name="moderation.crisis._LIST_TAIL",
+                            why="a list tail of a few words, searched in the last 200 characters only")
 
 
 def _before_list(prefix: str) -> tuple[str, bool] | None:
@@ -383,7 +382,7 @@ def _before_list(prefix: str) -> tuple[str, bool] | None:
     joined by "or"/"nor" (the only lists a denial carries through: "no
     depression, anxiety or suicidal thoughts"; "I'm not tired, stressed
     and suicidal" is not how people deny)."""
-    m = _LIST_TAIL.search(prefix, max(0, len(prefix) - _LIST_WINDOW))
+    m = _LIST_TAIL.search(prefix)
     if m is None or any(t in L.SELF_PEOPLE or t in L.SPECIFIC_PEOPLE or t in L.GENERIC_PEOPLE
                         for t in _TOKEN_RE.findall(m.group())):
         return None
@@ -1234,7 +1233,13 @@ def engine_info() -> dict[str, str]:
         reader = crisis_reader.describe()
     except Exception as exc:
         reader = f"unavailable: {type(exc).__name__}: {exc}"
-    return {"crisis_rules": L.VERSION, "semantic": sem, "crisis_head": crisis_head.describe(), "crisis_reader": reader}
+    try:
+        from moderation import encoder
+        enc = encoder.describe()
+    except Exception as exc:
+        enc = f"unavailable: {type(exc).__name__}: {exc}"
+    return {"crisis_rules": L.VERSION, "semantic": sem, "crisis_head": crisis_head.describe(), "crisis_reader": reader,
+            "encoder": enc}
 
 
 register_globals(__name__, globals())

@@ -228,7 +228,13 @@ def probabilities(texts: list[str], reader: Reader | None = None) -> list[float]
         return None
     if not texts:
         return []
+    runner = None
+    if reader is _state["reader"]:  # the shipped reader: a training fold runs on torch
+        from moderation import encoder
+        runner = encoder.get()
     with semantic.lock():
+        if runner is not None and runner.reader is not None:
+            return runner.probabilities(list(texts))
         return reader.adapters.probabilities(base, list(texts))
 
 
@@ -241,8 +247,12 @@ def describe() -> str:
 
 
 def reset() -> None:
-    """Forget the loaded reader (tests use this)."""
+    """Forget the loaded reader (tests use this), and the ONNX graphs built
+    from it."""
+    from moderation import encoder
+
     with semantic.lock():
+        encoder.reset()
         r = _state["reader"]
         if r is not None:
             r.adapters.detach()

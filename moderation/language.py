@@ -9,7 +9,7 @@ a moderator reads it, and the writer is shown the international helplines.
 A false "unsupported" floods moderators, so the stage only says so when it is
 sure:
 
-* Links, e-mail addresses, @handles, #tags, code, HTML entities and Markdown
+* Links, @handles (and e-mail domains), #tags, code, HTML entities and Markdown
   link targets are removed first; only letters count.
 * A text written mostly in a non-Latin script (Arabic, Han, Devanagari,
   Cyrillic...) is not English whatever its length.
@@ -30,6 +30,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from moderation.patterns import compile_linear, register_globals
 from moderation.verdict import Reason
 
 __all__ = ["LanguageFinding", "assess", "engine_info", "language_name", "warm_up", "CODE"]
@@ -46,15 +47,14 @@ MAX_ENGLISH = 0.05
 # Two letters of another script (one is a kaomoji like "(ツ)") decide a text with no Latin majority.
 MIN_SCRIPT_LETTERS = 2
 
-_STRIP = re.compile(
-    r"```.*?(?:```|\Z)"            # fenced code
-    r"|`[^`\n]*`"                  # inline code
-    r"|\]\([^)\s]*\)"              # Markdown link target
-    r"|\b(?:https?://|www\.)\S+"   # links
-    r"|\S+@\S+\.\w+"               # e-mail addresses
-    r"|[@#][\w.-]+"                # handles and hashtags
-    r"|&#?\w+;",                   # HTML entities
-    re.S | re.I,
+_STRIP = compile_linear(
+    r"(?s:```.*?(?:```|$))"         # fenced code
+    r"|`[^`\n]*`"                   # inline code
+    r"|\]\([^)\s]*\)"               # Markdown link target
+    r"|(?:https?://|www\.)\S+"      # links
+    r"|[@#][\w.-]+"                 # handles, hashtags and e-mail domains
+    r"|&#?\w+;",                    # HTML entities
+    re.I,
 )
 
 _NAMES = {
@@ -156,3 +156,5 @@ def assess(text: str) -> LanguageFinding:
         return LanguageFinding(True, code, float(confidence), len(letters))
     return _unsupported(text, code, float(confidence), len(letters))
 
+
+register_globals(__name__, globals())

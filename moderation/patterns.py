@@ -477,8 +477,28 @@ class Pattern:
         return out
 
 
+class Tail:
+    """A pattern that only ever looks at the last ``size`` characters before
+    ``endpos``: one anchored at the end whose matches are short, where the
+    bounded window is what keeps Python's engine linear."""
+
+    def __init__(self, compiled: Any, size: int):
+        self._rx, self.size = compiled, size
+        self.pattern, self.flags = compiled.pattern, compiled.flags
+
+    def _bounds(self, text: str, pos: int, endpos: int | None) -> tuple[int, int]:
+        end = len(text) if endpos is None else min(endpos, len(text))
+        return max(pos, end - self.size), end
+
+    def search(self, text: str, pos: int = 0, endpos: int | None = None) -> Any:
+        return self._rx.search(text, *self._bounds(text, pos, endpos))
+
+    def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> Iterator[Any]:
+        return self._rx.finditer(text, *self._bounds(text, pos, endpos))
+
+
 def compile_linear(source: str, flags: int = 0, *, name: str | None = None, why: str | None = None,
-                   engine: str = "re2") -> Any:
+                   engine: str = "re2", tail: int | None = None) -> Any:
     """Compile through RE2 (linear time) and register under ``name``.
 
     A pattern RE2 cannot run raises ``NotLinear``, unless ``why`` says why
@@ -491,6 +511,8 @@ def compile_linear(source: str, flags: int = 0, *, name: str | None = None, why:
         if not why:
             raise ValueError("say why Python's engine is linear on this pattern")
         pattern: Any = re.compile(source, flags)
+        if tail is not None:
+            pattern = Tail(pattern, tail)
     else:
         try:
             pattern = Pattern(source, flags)

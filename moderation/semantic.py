@@ -132,14 +132,15 @@ class _Model:
             enc = self.encode(sentences)
             return pool(self.model(**enc).last_hidden_state, enc["attention_mask"])
 
-    def embed_sorted(self, sentences: list[str]):
+    def embed_sorted(self, sentences: list[str], embed=None):
+        embed = embed or self.embed
         out = self.torch.empty((len(sentences), DIMENSION))
         for idx in sorted_batches(sentences):
-            out[idx] = self.embed([sentences[i] for i in idx])
+            out[idx] = embed([sentences[i] for i in idx])
         return out
 
-    def similarities(self, sentences: list[str], with_embeddings: bool = False):
-        emb = self.embed_sorted(sentences)
+    def similarities(self, sentences: list[str], with_embeddings: bool = False, embed=None):
+        emb = self.embed_sorted(sentences, embed)
         scores: dict[str, list[float]] = {}
         for name, ex in self.groups.items():
             sims = emb @ ex.T
@@ -199,13 +200,23 @@ def describe() -> str:
     return f"{MODEL_NAME}@{MODEL_REVISION[:7]}+{m.exemplar_version}"
 
 
+def _fast() -> Any:
+    """The ONNX runner's embed when that path is on (moderation.encoder),
+    else None: the torch path."""
+    from moderation import encoder
+
+    runner = encoder.get()
+    return runner.embed if runner is not None else None
+
+
 def embed(sentences: list[str]):
     """Unit-length embeddings (a torch tensor, one row per sentence), or None."""
     m = _load()
     if m is None or not sentences:
         return None
+    fast = _fast()
     with _lock:
-        return m.embed(list(sentences))
+        return (fast or m.embed)(list(sentences))
 
 
 def similarities(sentences: list[str], with_embeddings: bool = False):
@@ -217,8 +228,9 @@ def similarities(sentences: list[str], with_embeddings: bool = False):
         return None
     if not sentences:
         return ([], []) if with_embeddings else []
+    fast = _fast()
     with _lock:
-        return m.similarities(list(sentences), with_embeddings)
+        return m.similarities(list(sentences), with_embeddings, fast)
 
 
 def model() -> _Model | None:

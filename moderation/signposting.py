@@ -5,7 +5,8 @@ non-judgemental and hopeful; they say that help exists and that feelings
 like this can ease; they never mention methods; and they never lecture or
 threaten. There are three texts:
 
-* ``self``     the writer is struggling;
+* ``self``     the writer is struggling (a gentler text at the ``concern``
+               tier, where alarm would not fit what they wrote);
 * ``other``    the writer is worried about someone else;
 * ``imminent`` the writer may be in danger now: the emergency number comes
                first, before anything else.
@@ -41,9 +42,15 @@ class Region:
 _TEXTS = {
     "self": (
         "You don't have to go through this alone",
-        "Thank you for telling us how you feel. That takes courage. If things feel too much, you can "
-        "talk to someone right now, free and in confidence. You don't need to be in crisis to reach "
-        "out. Feelings like these can and do ease, and talking can help.",
+        "Thank you for telling us how you feel. That takes courage. You can talk to someone right now, "
+        "free and in confidence: the people below are there to listen, any time. Feelings like these "
+        "can and do ease, and talking can help.",
+    ),
+    "concern": (
+        "Thank you for sharing how you feel",
+        "It sounds like things are hard at the moment. Hard times like this do pass, and you don't "
+        "need to wait until things get worse to talk to someone. If it would help, these services "
+        "are free and there to listen.",
     ),
     "other": (
         "Looking out for someone you care about",
@@ -118,13 +125,14 @@ def _emergency_service(region: Region) -> Service:
     )
 
 
-def build(audience: str, region: str | None) -> Signposting:
-    """The signposting for one audience in one region."""
+def build(audience: str, region: str | None, tier: str | None = None) -> Signposting:
+    """The signposting for one audience in one region (``tier`` is the risk
+    tier, which softens the words for a writer at ``concern``)."""
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}")
     reg = _load()[normalise_region(region)]
     emergency = reg.emergency_number or "your local emergency number"
-    headline, message = _TEXTS[audience]
+    headline, message = _TEXTS["concern" if audience == "self" and tier == "concern" else audience]
     wanted = "other" if audience == "other" else "self"
     services = tuple(s for s in reg.services if wanted in s.audiences)
     if audience == "imminent":
@@ -134,6 +142,30 @@ def build(audience: str, region: str | None) -> Signposting:
         message=message.format(emergency=emergency), services=services,
         emergency_number=reg.emergency_number,
     )
+
+
+
+def dial_uri(phone: str | None) -> str | None:
+    """A ``tel:`` link for a listed phone number (digits only). Where two
+    numbers are listed ("112 or 999") the link dials the first."""
+    first = (phone or "").split(" or ")[0]
+    digits = "".join(c for c in first if c.isdigit() or c == "+")
+    return f"tel:{digits}" if digits else None
+
+
+def sms_uri(text: str | None) -> str | None:
+    """An ``sms:`` link for a listed text line such as "Text SHOUT to 85258",
+    with the keyword filled in, so a tap opens a ready message."""
+    line = (text or "").strip()
+    if not line.startswith("Text "):
+        return None
+    keyword, _, number = line[5:].rpartition(" to ")
+    if keyword and not keyword.isalnum():
+        return None
+    if not number or any(not (c.isdigit() or c in " -") for c in number):
+        return None
+    digits = "".join(c for c in number if c.isdigit())
+    return f"sms:{digits}?body={keyword}" if keyword else f"sms:{digits}"
 
 
 @functools.lru_cache(maxsize=1)

@@ -16,6 +16,10 @@ from sqlalchemy import text
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# One cache of exported ONNX graphs for the whole run and its servers (an
+# export takes tens of seconds; the file name says what it was built from).
+os.environ.setdefault("KINDRED_ENCODER_CACHE", os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "instance", "cache"))
 
 from config import TestConfig  # noqa: E402
 from forum import create_app  # noqa: E402

@@ -65,9 +65,15 @@ def new_topic(slug: str):
             general = apply_errors(form, exc.errors)
         else:
             return redirect(url_for("boards.topic", topic_id=posted.topic.id, posted=posted.post.id)
-                            + f"#post-{posted.post.id}")
+                            + _landing(posted.post))
     status = 400 if request.method == "POST" else 200
     return render_template("boards/new_topic.html", board=board, form=form, general=general), status
+
+
+def _landing(post) -> str:
+    """Where the author lands after posting: the signposting panel when the
+    post carries one (it must come first), otherwise the post itself."""
+    return "#signposting" if (post.verdict or {}).get("signposting") else f"#post-{post.id}"
 
 
 def _render_topic(topic, form: ReplyForm, general: list[str] | None = None, status: int = 200):
@@ -112,7 +118,7 @@ def reply(topic_id: int):
             return _render_topic(topic, form, apply_errors(form, exc.errors), 400)
         page = queries.page_of_post(posted.post, current_user, current_app.config["POSTS_PER_PAGE"])
         return redirect(url_for("boards.topic", topic_id=topic.id, page=page, posted=posted.post.id)
-                        + f"#post-{posted.post.id}")
+                        + _landing(posted.post))
     return _render_topic(topic, form, [], 400)
 
 

@@ -285,9 +285,10 @@
     h.tabIndex = -1;
     card.appendChild(h);
     if (c.message) { card.appendChild(el("p", null, c.message)); }
-    if (c.emergency_number) {
-      card.appendChild(el("p", "chat-card-emergency",
-        "If you are in danger right now, call " + c.emergency_number + "."));
+    // The imminent text already leads with the emergency number.
+    if (c.emergency_number && c.audience !== "imminent") {
+      card.appendChild(el("p", "chat-card-emergency", (c.audience === "other" ? "If they are" : "If you are") +
+        " in danger right now, call " + c.emergency_number + "."));
     }
     var list = el("ul", "chat-card-services");
     (c.services || []).forEach(function (s) {
@@ -299,7 +300,14 @@
         item.appendChild(document.createTextNode(" "));
         item.appendChild(tel);
       }
-      if (s.text) { item.appendChild(el("span", null, " · Text: " + s.text)); }
+      if (s.text) {
+        // The listed line reads "Text SHOUT to 85258": link it as a ready message.
+        var m = /^Text (?:([A-Z0-9]+) to )?([0-9][0-9 -]*)$/.exec(s.text);
+        var sms = el(m ? "a" : "span", null, s.text);
+        if (m) { sms.href = "sms:" + m[2].replace(/[^0-9]/g, "") + (m[1] ? "?body=" + m[1] : ""); }
+        item.appendChild(document.createTextNode(" · "));
+        item.appendChild(sms);
+      }
       if (s.web) {
         var web = el("a", null, "Website");
         web.href = s.web;

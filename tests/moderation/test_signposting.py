@@ -102,3 +102,33 @@ def test_unknown_audience_is_an_error() -> None:
 
 def test_helpline_numbers_are_known_to_the_contact_rules() -> None:
     assert {"116123", "85258", "131114", "0800543354"} <= signposting.known_numbers()
+
+
+@pytest.mark.parametrize("text, uri", [
+    ("Text SHOUT to 85258", "sms:85258?body=SHOUT"), ("Text START to 678-678", "sms:678678?body=START"),
+    ("Text 988", "sms:988"), ("Text 0477 13 11 14", "sms:0477131114"), (None, None), ("", None),
+])
+def test_text_lines_become_sms_links_with_their_keyword(text: str | None, uri: str | None) -> None:
+    assert signposting.sms_uri(text) == uri
+
+
+@pytest.mark.parametrize("phone, uri", [
+    ("116 123", "tel:116123"), ("1-866-488-7386", "tel:18664887386"), ("112 or 999", "tel:112"), (None, None),
+])
+def test_phone_numbers_become_tel_links(phone: str | None, uri: str | None) -> None:
+    assert signposting.dial_uri(phone) == uri
+
+
+def test_every_listed_text_line_gets_an_sms_link() -> None:
+    for region in signposting.regions():
+        for s in region.services:
+            assert s.text is None or signposting.sms_uri(s.text), s
+
+
+def test_concern_tier_words_are_gentler_than_high() -> None:
+    high = signposting.build("self", "UK", tier="high")
+    concern = signposting.build("self", "UK", tier="concern")
+    assert concern.headline != high.headline and concern.services == high.services
+    assert not re.search(r"danger|emergency|crisis", concern.headline + concern.message, re.I)
+    # The helper and imminent texts don't change with the tier.
+    assert signposting.build("other", "UK", tier="concern") == signposting.build("other", "UK")

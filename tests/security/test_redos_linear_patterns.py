@@ -25,7 +25,7 @@ from moderation import patterns
 ROOT = Path(__file__).resolve().parents[2]
 # Modules whose patterns run on member text, all through the registry.
 CONVERTED = ["moderation.crisis", "moderation.crisis_lexicon", "moderation.normalise", "moderation.render",
-             "forum.auth.services", "forum.chat.services", "forum.chat.policy"]
+             "moderation.language", "forum.auth.services", "forum.chat.services", "forum.chat.policy"]
 # Not member text: offline tools and a model URL check.
 NOT_MEMBER_TEXT = {"moderation/patterns.py", "moderation/evaluate.py", "moderation/train_head.py",
                    "moderation/train_reader.py", "moderation/models.py", "moderation/bench.py"}

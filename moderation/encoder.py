@@ -1,0 +1,277 @@
+"""The MiniLM encoder through ONNX Runtime (the fast path), with the
+PyTorch path as its reference and fallback.
+
+What runs is the same network as the PyTorch path: for the crisis reader,
+MiniLM with the reader's low-rank adapters merged into its weights
+(``W + scale * B @ A``, which is what the hooks add) plus its output layer;
+for the exemplar layer, plain MiniLM with its mean-pool. Each graph is
+exported with ``torch.onnx.export`` from the installed model and adapter
+files on first load, into a cache folder; its file name carries a hash of
+everything it was built from (weights' pinned hashes, library versions,
+this module's export version), so a changed input builds a new file rather
+than reusing a stale one.
+
+Fail safe, never unscreened: if onnxruntime is missing, the export fails or
+the cache is unwritable, the PyTorch path runs instead and ``describe()``
+says why.
+
+Settings (read from the environment, listed in config.SETTINGS):
+
+KINDRED_ENCODER         onnx (default) or torch
+KINDRED_ENCODER_CACHE   where exported graphs are kept (default instance/cache)
+KINDRED_ENCODER_INT8    1 to run the reader's graph quantised to int8;
+                        default 0 (see docs/crisis.md for why)
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# Bump when the exported graph changes shape or meaning: old files go stale.
+EXPORT_VERSION = "1"
+BACKENDS = ("onnx", "torch")
+_FALSE = ("0", "off", "false", "no")
+
+_state: dict[str, Any] = {"loaded": False, "runner": None, "why": "not loaded yet"}
+
+
+class EncoderUnavailable(RuntimeError):
+    """The ONNX path cannot be used; the message says why."""
+
+
+def backend() -> str:
+    value = os.environ.get("KINDRED_ENCODER", "onnx").strip().lower() or "onnx"
+    return value if value in BACKENDS else "onnx"
+
+
+def int8() -> bool:
+    return os.environ.get("KINDRED_ENCODER_INT8", "0").strip().lower() not in _FALSE
+
+
+def cache_dir() -> Path:
+    override = os.environ.get("KINDRED_ENCODER_CACHE")
+    if override:
+        return Path(override)
+    instance = os.environ.get("KINDRED_INSTANCE_DIR") or str(Path(__file__).resolve().parent.parent / "instance")
+    return Path(instance) / "cache"
+
+
+def _versions() -> dict[str, str]:
+    import onnxruntime
+    import torch
+    import transformers
+
+    return {"torch": torch.__version__, "transformers": transformers.__version__,
+            "onnxruntime": onnxruntime.__version__, "export": EXPORT_VERSION}
+
+
+def content_hash(parts: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+class _Graph:
+    """A torch module built lazily (torch is imported only for export)."""
+
+    @staticmethod
+    def build(model, out_weight=None, out_bias=None):
+        import torch
+
+        from moderation import semantic
+
+        class Graph(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.model = model
+                self.out_weight, self.out_bias = out_weight, out_bias
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                hidden = self.model(input_ids=input_ids, attention_mask=attention_mask,
+                                    token_type_ids=token_type_ids).last_hidden_state
+                pooled = semantic.pool(hidden, attention_mask)
+                if self.out_weight is None:
+                    return pooled
+                return (pooled @ self.out_weight.T + self.out_bias).squeeze(-1)
+
+        return Graph().eval()
+
+
+def merged_copy(model, adapters):
+    """A copy of MiniLM with the reader's adapters folded into its weights:
+    the hook adds ``x @ A.T @ B.T * scale``, which is ``x @ (scale*B@A).T``."""
+    import copy
+
+    import torch
+
+    from moderation import crisis_reader
+
+    merged = copy.deepcopy(model)
+    with torch.no_grad():
+        for name, layer in crisis_reader.target_modules(merged):
+            a, b = adapters.params[f"{name}.A"], adapters.params[f"{name}.B"]
+            layer.weight += adapters.scale * (b @ a)
+    return merged.eval()
+
+
+def export(graph, path: Path) -> None:
+    """Export a graph to ONNX at ``path`` (written to a temporary name
+    first, so a half-written file never looks finished)."""
+    import torch
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ids = torch.ones((2, 8), dtype=torch.long)
+    dynamic = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
+               "token_type_ids": {0: "batch", 1: "tokens"}}
+    fd, tmp = tempfile.mkstemp(prefix=path.stem, suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        # Tracing warns about the model's shape checks turning constant;
+        # the axes that vary are declared dynamic, and parity is tested.
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(graph, (ids, torch.ones_like(ids), torch.zeros_like(ids)), tmp,
+                              input_names=["input_ids", "attention_mask", "token_type_ids"],
+                              output_names=["out"], dynamic_axes=dynamic, opset_version=17, dynamo=False)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def quantise(src: Path, dst: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    fd, tmp = tempfile.mkstemp(prefix=dst.stem, suffix=".tmp", dir=dst.parent)
+    os.close(fd)
+    try:
+        quantize_dynamic(str(src), tmp, weight_type=QuantType.QInt8)
+        os.replace(tmp, dst)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def session(path: Path):
+    import onnxruntime as ort
+
+    from moderation.toxicity import torch_threads
+
+    opts = ort.SessionOptions()
+    # The same thread budget as the torch path (KINDRED_TORCH_THREADS).
+    opts.intra_op_num_threads = torch_threads()
+    opts.inter_op_num_threads = 1
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
+class Runner:
+    """ONNX sessions for the exemplar embeddings and the crisis reader,
+    fed by MiniLM's own tokenizer."""
+
+    def __init__(self, tokenizer, embed_path: Path, reader_path: Path | None, names: dict[str, str]) -> None:
+        self.tokenizer = tokenizer
+        self.embedder = session(embed_path)
+        self.reader = session(reader_path) if reader_path is not None else None
+        self.names = names
+
+    def _run(self, sess, sentences: list[str]):
+        from moderation import semantic
+
+        enc = self.tokenizer(sentences, padding=True, truncation=True, max_length=semantic.MAX_TOKENS,
+                             return_tensors="np")
+        feed = {"input_ids": enc["input_ids"].astype("int64"),
+                "attention_mask": enc["attention_mask"].astype("int64"),
+                "token_type_ids": enc.get("token_type_ids", enc["attention_mask"] * 0).astype("int64")}
+        return sess.run(None, feed)[0]
+
+    def embed(self, sentences: list[str]):
+        """Unit-length embeddings as a torch tensor (as the torch path gives)."""
+        import torch
+
+        return torch.from_numpy(self._run(self.embedder, sentences).copy())
+
+    def probabilities(self, texts: list[str]) -> list[float]:
+        import numpy as np
+
+        from moderation import semantic
+
+        out = [0.0] * len(texts)
+        for idx in semantic.sorted_batches(texts):
+            logits = self._run(self.reader, [texts[i] for i in idx])
+            for i, p in zip(idx, (1.0 / (1.0 + np.exp(-logits.astype("float64")))).tolist()):
+                out[i] = float(p)
+        return out
+
+
+def _build(base, reader) -> Runner:
+    if backend() == "torch":
+        raise EncoderUnavailable("KINDRED_ENCODER=torch")
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError as exc:
+        raise EncoderUnavailable("onnxruntime is not installed (pip install -r requirements.txt)") from exc
+    from moderation import crisis_reader, semantic
+
+    folder = cache_dir()
+    common = dict(_versions(), base=semantic.MODEL_SHA256)
+    embed_path = folder / f"minilm-{content_hash(common)}.onnx"
+    if not embed_path.is_file():
+        export(_Graph.build(base.model), embed_path)
+    names = {"embed": embed_path.name}
+    reader_path = None
+    if reader is not None:
+        meta = crisis_reader.read_meta()
+        parts = dict(common, reader=meta.get("sha256"), rank=meta.get("rank"), alpha=meta.get("alpha"))
+        fp32 = folder / f"reader-{content_hash(parts)}.onnx"
+        if not fp32.is_file():
+            ad = reader.adapters
+            export(_Graph.build(merged_copy(base.model, ad), ad.params["out.weight"].detach(),
+                                ad.params["out.bias"].detach()), fp32)
+        reader_path = fp32
+        if int8():
+            reader_path = fp32.with_name(fp32.stem + "-int8.onnx")
+            if not reader_path.is_file():
+                quantise(fp32, reader_path)
+        names["reader"] = reader_path.name
+    return Runner(base.tokenizer, embed_path, reader_path, names)
+
+
+def get():
+    """The shared ONNX runner, built once per process (under the model
+    lock), or None: then callers use the PyTorch path."""
+    from moderation import crisis_reader, semantic
+
+    if _state["loaded"]:
+        return _state["runner"]
+    if backend() == "torch":  # chosen, not a failure: nothing to log
+        _state.update(loaded=True, runner=None, why="KINDRED_ENCODER=torch")
+        return None
+    base = semantic.model()
+    if base is None:
+        return None
+    reader = crisis_reader.get()
+    return semantic.load_once(_state, "runner", lambda: _build(base, reader), EncoderUnavailable,
+                              "ONNX encoder")
+
+
+def describe() -> str:
+    if not _state["loaded"]:
+        return f"{backend()} (not loaded yet)"
+    r = _state["runner"]
+    if r is None:
+        return f"torch ({_state['why']})"
+    return "onnx " + " ".join(f"{k}={v}" for k, v in sorted(r.names.items()))
+
+
+def reset() -> None:
+    from moderation import semantic
+
+    with semantic.lock():
+        _state.update(loaded=False, runner=None, why="not loaded yet")
