@@ -688,7 +688,7 @@ def record_figures(result: dict[str, Any], path: Path = EVAL_FILE) -> dict[str, 
     meta = {
         "what": "the crisis detector's dev-target figures (python -m moderation.evaluate --task crisis-audit); "
                 "tests/moderation/test_evaluation_gate.py fails if one gets worse by more than the tolerance",
-        "engine": {k: v for k, v in engine_info().items() if k.startswith(("crisis", "semantic"))},
+        "engine": {k: v for k, v in engine_info().items() if k.startswith(("crisis", "semantic", "encoder"))},
         "tiers": result["tiers"],
         "suite": result.get("suite", {}).get("file"),
         "suite_sha256": result.get("suite", {}).get("sha256"),
