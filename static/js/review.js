@@ -193,6 +193,34 @@
   }
   if (document.querySelector("[data-due]")) { setInterval(tick, 1000); }
 
+  // Periodic sync: a live event from another process is lost while Redis is
+  // down, so ask for the open rows newer than this page that it lacks.
+  var syncAfter = parseInt(root.getAttribute("data-sync-after"), 10);
+  var syncing = false;
+  var SYNC_MS = 5000;
+  function shownIds(attr) {
+    var ids = [];
+    document.querySelectorAll("[" + attr + "]").forEach(function (r) {
+      var id = parseInt(r.getAttribute(attr), 10);
+      if (id > syncAfter && ids.length < 500) { ids.push(id); }
+    });
+    return ids;
+  }
+  function sync() {
+    var staff = ns === "/staff";
+    syncing = true;
+    socket.timeout(10000).emit("sync", { after: syncAfter, shown: shownIds(staff ? "data-case" : "data-item") },
+      function (err, res) {
+        syncing = false;
+        if (err || !res || !res.ok) { return; }
+        (res.items || []).forEach(onItem);
+        (res.cases || []).forEach(onCase);
+      });
+  }
+  if (syncAfter >= 0 && (document.querySelector("[data-queue]") || document.querySelector("[data-cases]"))) {
+    setInterval(function () { if (socket && socket.connected && !syncing) { sync(); } }, SYNC_MS);
+  }
+
   var button = document.querySelector("[data-enable-notifications]");
   if (button && "Notification" in window && Notification.permission === "default") {
     button.hidden = false;
