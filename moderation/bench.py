@@ -282,8 +282,10 @@ def _encoder_path(name: str, threads: int) -> None:
     """Switch the encoder to ``name`` (onnx or torch) with ``threads``
     intra-op threads for both runtimes; the graphs come from the cache."""
     from moderation import encoder
+    from moderation.toxicity import torch_threads
 
     os.environ["KINDRED_ENCODER"], os.environ["KINDRED_TORCH_THREADS"] = name, str(threads)
+    torch_threads(threads)  # the torch model was loaded earlier, with the default
     encoder.reset()
     if name == "onnx" and encoder.get() is None:
         raise SystemExit(f"the ONNX path did not load: {encoder.describe()}")

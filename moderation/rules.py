@@ -24,6 +24,7 @@ checks the repeat counts ("as" squeezes like "ass" but is not "ass").
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -31,37 +32,46 @@ from importlib import resources
 from typing import Any, Iterable, Iterator
 
 from moderation.normalise import Folded, fold, unleet
+from moderation.patterns import NotLinear, compile_linear, escape, register_globals
 
 ACTIONS = ("block", "hold", "flag", "content_warning", "replace")
 # Endings accepted after a watched word ("slurs", "purging", "retarded").
 SUFFIXES = ("", "s", "es", "ed", "d", "ing", "er", "ers", "y")
 
-_SQUEEZE_RE = re.compile(r"(\w)\1+")
-_WORD_RE = re.compile(r"\w+")
+_WORD_RE = compile_linear(r"\w+", engine="re", why="one character class: nothing to backtrack into")
 # Obfuscation by separators, found in one scan: a letter, 1-3 separator
 # characters, a letter. Either punctuation inside a word ("fu.ck", "s-h-i-t",
 # "n1**er" once leet is folded) or single letters spaced out ("f u c k").
 # Apostrophes are not separators: "it's hit" must never read as "shit".
-_SEPARATED_RE = re.compile(r"\w[^\w\s'\u2019]{1,3}\w|(?<!\w)\w[^\w\n'\u2019]{1,3}\w(?!\w)")
-_PUNCT_JOIN_RE = re.compile(r"\w[^\w\s'\u2019]{1,3}\w")
+_SEPARATED_RE = compile_linear(r"\w[^\w\s'\u2019]{1,3}\w|(?<!\w)\w[^\w\n'\u2019]{1,3}\w(?!\w)",
+                               engine="re", why="a lookaround on one branch (RE2 cannot); each try reads at most five characters")
+_PUNCT_JOIN_RE = compile_linear(r"\w[^\w\s'\u2019]{1,3}\w", engine="re",
+                                why="fixed classes, at most five characters a try")
 # Expanded around each hit: the whole run of words joined by punctuation
 # (no spaces), or the whole run of spaced-out single letters.
-_JOINED_RE = re.compile(r"\w+(?:[^\w\s'\u2019]{1,3}\w+)+")
-_SPACED_RE = re.compile(r"(?<!\w)\w(?:[^\w\n'\u2019]{1,3}\w(?!\w)){2,}")
+_JOINED_RE = compile_linear(r"\w+(?:[^\w\s'\u2019]{1,3}\w+)+")
+# Run only inside a window of about 120 characters around a hit, which is
+# what bounds Python's engine here (RE2 lacks the inner lookahead).
+_SPACED_RE = compile_linear(r"(?<!\w)\w(?:[^\w\n'\u2019]{1,3}\w(?!\w)){2,}",
+                            engine="re", why="a lookahead inside a repeat; one letter per step, so a try is linear in its run",
+                            tail=200)
 # Where a punctuation join can start: the character before a separator
 # that follows a word character and comes within three characters of the
 # next word character. Searched from the separator, so re skips through
 # the letters instead of trying _PUNCT_JOIN_RE at each one. For ASCII text
 # the separators are spelled out as ranges (a bitmap test: \x1c-\x1f are
 # whitespace to re, the apostrophe is excluded as above).
-_JOIN_AT_RE = re.compile(r"[^\w\s'\u2019](?<=\w.)(?=[^\w\s'\u2019]{0,2}\w)")
+_JOIN_AT_RE = compile_linear(r"[^\w\s'\u2019](?<=\w.)(?=[^\w\s'\u2019]{0,2}\w)", engine="re",
+                             why="a lookaround in the middle; each try reads at most four characters")
 _ASCII_SEP = r"\x00-\x08\x0e-\x1b!-&(-/:-@\[-^`{-\x7f"
-_JOIN_AT_ASCII_RE = re.compile(rf"[{_ASCII_SEP}](?<=\w.)(?=[{_ASCII_SEP}]{{0,2}}\w)")
-_NONWORD_RE = re.compile(r"[\W_]+")
+_JOIN_AT_ASCII_RE = compile_linear(rf"[{_ASCII_SEP}](?<=\w.)(?=[{_ASCII_SEP}]{{0,2}}\w)", engine="re",
+                                   why="a lookaround in the middle; each try reads at most four characters")
+_NONWORD_RE = compile_linear(r"[\W_]+", engine="re", why="one character class: nothing to backtrack into")
+_ONE_WORD_CHAR_RE = compile_linear(r"\w", engine="re", why="one character")
 # One-letter words that occur in ordinary text ("a", "I", and the tails of
 # contractions: it's, don't, I'm, I'd).
 _COMMON_SINGLE = frozenset("aistmd")
-_RARE_ASCII_SINGLES = frozenset(c for c in map(chr, range(128)) if re.match(r"\w", c)) - _COMMON_SINGLE
+_RARE_ASCII_SINGLES = frozenset(c for c in map(chr, range(128)) if _ONE_WORD_CHAR_RE.match(c)) - _COMMON_SINGLE
 # token -> token with repeated letters squeezed. Word use is Zipfian, so a
 # bounded cache answers almost every lookup after warm-up and saves a
 # back-referencing regex pass over every text.
@@ -71,7 +81,7 @@ _SQUEEZED_MAX = 200_000
 
 # ASCII characters that are not word characters, mapped to spaces: after
 # that, str.split() (C) cuts an ASCII text into exactly its \w+ runs.
-_ASCII_NONWORD_TO_SPACE = str.maketrans({c: " " for c in map(chr, range(128)) if not re.match(r"\w", c)})
+_ASCII_NONWORD_TO_SPACE = str.maketrans({c: " " for c in map(chr, range(128)) if not _ONE_WORD_CHAR_RE.match(c)})
 
 
 def _word_set(text: str) -> set[str]:
@@ -111,13 +121,26 @@ def _squeezed_tokens(text: str) -> set[str]:
 
 
 def _squeeze(s: str) -> str:
-    return _SQUEEZE_RE.sub(r"\1", s)
+    """Runs of one word character down to one (``(\\w)\\1+`` -> ``\\1``,
+    without the back-reference RE2 cannot run)."""
+    return "".join(ch if _is_word(ch) else "".join(run) for ch, run in itertools.groupby(s))
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
 
 
 @functools.lru_cache(maxsize=4096)
 def _locator(key: str) -> re.Pattern[str]:
     """Finds a squeezed word in the folded text, with any repeats."""
-    return re.compile(_word_start(key[0], 1) + "".join(re.escape(c) + "+" for c in key[1:]) + r"(?!\w)")
+    return compile_linear(_word_start(key[0], 1) + "".join(escape(c) + "+" for c in key[1:]) + r"(?!\w)",
+                          engine="re", why=_RUNS_WHY)
+
+
+# Why Python's engine stays linear on the per-word patterns built below: a
+# squeezed word has no two equal neighbours, so each "c+" ends exactly where
+# the next letter begins and a try never backtracks into an earlier run.
+_RUNS_WHY = "runs of distinct letters in sequence: nothing to backtrack into"
 
 
 def _word_start(ch: str, n: int) -> str:
@@ -126,22 +149,22 @@ def _word_start(ch: str, n: int) -> str:
     next instead of testing the lookbehind at every position (~15x faster on
     a 300-word post). ``(?<!\w.)`` after the first letter checks the same
     character ``(?<!\w)`` checks before it; the matches are the same."""
-    c = re.escape(ch)
+    c = escape(ch)
     return f"{c}(?<!\\w.){c}*" if n == 1 else f"{c}(?<!\\w.){c}{{{n - 1},}}"
 
 
 def _repeat_pattern(word: str) -> str:
     """'ass' -> 'a+s{2,}': letters may repeat, but never fewer than written."""
     out = []
-    for m in re.finditer(r"(.)\1*", word):
-        ch, n = re.escape(m.group(1)), len(m.group())
-        out.append(f"{ch}+" if n == 1 else f"{ch}{{{n},}}")
+    for ch, run in itertools.groupby(word):
+        n = len(list(run))
+        out.append(f"{escape(ch)}+" if n == 1 else f"{escape(ch)}{{{n},}}")
     return "".join(out)
 
 
 def _bounded_repeat_pattern(word: str) -> str:
     r"""``(?<!\w)`` + ``_repeat_pattern(word)``, beginning with its first letter."""
-    n = len(re.match(r"(.)\1*", word).group())
+    n = len(word) - len(word.lstrip(word[0]))
     return _word_start(word[0], n) + _repeat_pattern(word[n:])
 
 
@@ -197,7 +220,7 @@ class Rule:
         object.__setattr__(self, "patterns", tuple(PatternSpec.of(p) for p in self.patterns))
         if self.action not in ACTIONS:
             raise ValueError(f"rule {self.name!r}: unknown action {self.action!r}")
-        if not re.fullmatch(r"[a-z0-9_]+", self.name):
+        if not self.name or self.name.strip("abcdefghijklmnopqrstuvwxyz0123456789_"):
             raise ValueError(f"rule name {self.name!r}: use lower-case letters, digits and _")
         if self.action == "replace" and self.replacement is None:
             raise ValueError(f"rule {self.name!r}: a replace rule needs a replacement")
@@ -244,11 +267,18 @@ class RuleSet:
                 self._add_word(rule, raw)
             for spec in rule.patterns:
                 try:
-                    rx = re.compile(spec.regex, re.IGNORECASE)
-                except re.error as exc:
+                    rx = compile_linear(spec.regex, re.IGNORECASE)
+                except NotLinear as exc:
+                    raise ValueError(
+                        f"rule {rule.name!r}: pattern {spec.regex!r} cannot run in linear time ({exc}); "
+                        "write \\b as (?<![\\w]) at the start or (?![\\w]) at the end, and avoid "
+                        "back-references and lookarounds elsewhere") from exc
+                except (re.error, Exception) as exc:
                     raise ValueError(f"rule {rule.name!r}: bad pattern {spec.regex!r}: {exc}") from exc
                 words = frozenset(_squeeze(fold(w).text) for w in spec.requires_words)
                 self._patterns.append((rule, spec, words, rx))
+        self._single_prefixes = frozenset(k[:n] for k in self._single for n in range(1, len(k) + 1))
+        self._unlettered_words = any(not any(map(str.isalpha, k)) for k in self._single)
 
     def _add_word(self, rule: Rule, raw: str) -> None:
         folded = fold(raw.strip()).text
@@ -259,12 +289,12 @@ class RuleSet:
             w = _Word(rule, parts[0])
             for suffix in SUFFIXES:
                 form = parts[0] + suffix
-                w.checks.append(re.compile(_repeat_pattern(form)))
+                w.checks.append(compile_linear(_repeat_pattern(form), engine="re", why=_RUNS_WHY))
                 self._single.setdefault(_squeeze(form), []).append(w)
             return
         # A phrase: words in order, separated by any run of non-letters.
         body = r"[\W_]+".join([_bounded_repeat_pattern(parts[0])] + [_repeat_pattern(p) for p in parts[1:]])
-        regex = re.compile(rf"{body}(?:{'|'.join(SUFFIXES[1:])})?(?!\w)")
+        regex = compile_linear(rf"{body}(?:{'|'.join(SUFFIXES[1:])})?(?!\w)", engine="re", why=_RUNS_WHY)
         self._phrases.append((_squeeze(parts[0]), tuple(_squeeze(p) for p in parts[1:]), rule, regex))
 
     # -- loading -------------------------------------------------------
@@ -324,12 +354,50 @@ class RuleSet:
                     continue
             for m in rx.finditer(text):
                 if ignore_numbers and rule.category == "privacy.contact_details":
-                    found = re.sub(r"\D", "", m.group())
+                    found = "".join(filter(str.isdecimal, m.group()))
                     if len(found) >= 5 and any(found.endswith(n) or n.endswith(found) for n in ignore_numbers):
                         continue
                 hits.append(RuleHit(rule, m.start(), m.end(), m.group()))
         hits.sort(key=lambda h: (h.start, h.end))
         return hits
+
+    def _spaced_words(self, letters: list[tuple[int, str]]) -> Iterator[tuple[int, int]]:
+        """Every sub-run ``letters[i:j]`` (three letters or more) whose
+        squeezed, unleeted form is a watched word. The squeezed form grows
+        one letter at a time and a sub-run stops once no watched word starts
+        with it, so a run of letters costs its length times the longest word,
+        not the cube of its length."""
+        single, prefixes = self._single, self._single_prefixes
+        raw = "".join(ch for _, ch in letters)
+        mapped = unleet(raw + "a")[:-1]  # unleet maps only words with a letter
+        n = len(raw)
+        run_end, next_alpha = [n] * (n + 1), [n] * (n + 1)
+        for j in range(n - 1, -1, -1):
+            run_end[j] = run_end[j + 1] if j + 1 < n and mapped[j + 1] == mapped[j] else j + 1
+            next_alpha[j] = j if raw[j].isalpha() else next_alpha[j + 1]
+        for i in range(n):
+            a = next_alpha[i]
+            if self._unlettered_words:
+                # Before the first letter the sub-run is read as written.
+                sq = ""
+                for j in range(i, a):
+                    if not sq or sq[-1] != raw[j]:
+                        sq += raw[j]
+                    if j >= i + 2 and sq in single:
+                        yield i, j + 1
+            if a == n:
+                continue
+            # From the first letter on the whole sub-run is read unleeted; the
+            # squeezed form only changes where a run of one letter ends.
+            j, sq = a, _squeeze(mapped[i:a + 1])
+            while sq in prefixes:
+                if sq in single:
+                    for k in range(max(j, i + 2), run_end[j]):
+                        yield i, k + 1
+                j = run_end[j]
+                if j >= n:
+                    break
+                sq += mapped[j]
 
     def _match_words(self, f: Folded, kind: str, tokens: set[str]) -> list[RuleHit]:
         found: dict[tuple[str, int, int], RuleHit] = {}
@@ -368,12 +436,10 @@ class RuleSet:
                 if m.start() <= hit.start() < m.end():
                     # "you are a f a g g o t": the run starts with the word
                     # "a", so every sub-run is tried (runs are short).
-                    letters = [(c.start(), c.group()) for c in re.finditer(r"\w", m.group())][:40]
-                    for i in range(len(letters)):
-                        for j in range(i + 3, len(letters) + 1):
-                            word = "".join(ch for _, ch in letters[i:j])
-                            if _squeeze(unleet(word)) in self._single:
-                                confirm(word, m.start() + letters[i][0], m.start() + letters[j - 1][0] + 1)
+                    letters = [(k, ch) for k, ch in enumerate(m.group()) if _is_word(ch)][:40]
+                    for i, j in self._spaced_words(letters):
+                        word = "".join(ch for _, ch in letters[i:j])
+                        confirm(word, m.start() + letters[i][0], m.start() + letters[j - 1][0] + 1)
                     done_upto = max(done_upto, m.end())
         joined: str | None = None
         for first, rest, rule, rx in self._phrases:
@@ -440,3 +506,6 @@ def default_rules() -> RuleSet:
         data = resources.files("moderation").joinpath("data/rules.json").read_text(encoding="utf-8")
         _default = RuleSet.from_json(data)
     return _default
+
+
+register_globals(__name__, globals())

@@ -66,13 +66,13 @@ def login(base_url: str, handle: str) -> str:
 
 
 class ChatClient:
-    def __init__(self, base_url: str, cookie: str):
+    def __init__(self, base_url: str, cookie: str, wait_timeout: float = 10):
         self.sio = socketio.Client(reconnection=False)
         self.events: queue.Queue = queue.Queue()
         for name in ("message", "hidden"):
             self.sio.on(name, lambda data, name=name: self.events.put((name, data)), namespace="/chat")
         self.sio.connect(base_url, headers={"Cookie": f"session={cookie}"}, namespaces=["/chat"],
-                         transports=["websocket"], wait_timeout=10)
+                         transports=["websocket"], wait_timeout=wait_timeout)
 
     def call(self, event: str, data: dict) -> dict:
         return self.sio.call(event, data, namespace="/chat", timeout=60)

@@ -18,10 +18,10 @@ Pure Python, no Flask: the service layer decides what to do with a refusal.
 from __future__ import annotations
 
 import functools
-import re
 import unicodedata
 
 from confusable_homoglyphs import confusables
+from moderation.patterns import compile_linear, register_globals
 
 # Unicode's Default_Ignorable_Code_Point ranges, plus the Hangul fillers and
 # the Braille blank, which render as nothing or as a space yet count as letters.
@@ -32,8 +32,10 @@ _INVISIBLE_RANGES = (
     (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
 )
 # Dropped from the skeleton: "Staff_Sam", "Staff-Sam" and "StaffSam" are one name.
-_SEPARATORS = re.compile(r"[\s._'@+\-]+")
-_WORD_SPLIT = re.compile(r"[\s._'@+\-]+|(?<=[a-z])(?=[A-Z])")
+_SEPARATORS = compile_linear(r"[\s._'@+\-]+")
+_WORD_SPLIT = compile_linear(r"[\s._'@+\-]+|(?<=[a-z])(?=[A-Z])", engine="re",
+                             why="one class, or an empty match that reads one character each side")
+_NON_WORD = compile_linear(r"\W", engine="re", why="one character")
 
 # Words only the service itself may use in a name. Short ones are refused
 # as a whole word ("Staff Sam", "Sam the Mod"), so "Staffordshire" or
@@ -117,7 +119,7 @@ def reserved_terms() -> tuple[frozenset[str], tuple[str, ...]]:
     words, anywhere = set(), set()
     for name in names:
         # Punctuation in a service's name ("&", "(") can never be in a handle.
-        skel = re.sub(r"\W", "", skeleton(name))
+        skel = _NON_WORD.sub("", skeleton(name))
         if not skel:
             continue
         if len(skel) <= _WHOLE_WORD_MAX:
@@ -134,3 +136,6 @@ def reserved_word_in(handle: str) -> bool:
         return True
     whole = skeleton(handle)
     return whole in words or any(term in whole for term in anywhere)
+
+
+register_globals(__name__, globals())

@@ -35,6 +35,7 @@ from forum.events import call_after_commit
 from forum.extensions import db, socketio
 from forum.models import User, UserSession
 from forum.models import base as clock
+from moderation.patterns import compile_linear, escape, register_globals
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +76,13 @@ _SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Cr
             ("Windows", "Windows"), ("Mac OS X", "Mac"), ("Macintosh", "Mac"), ("Linux", "Linux"))
 
 
+_BROWSER_KEYS = tuple((compile_linear(escape(key), re.IGNORECASE), name) for key, name in _BROWSERS)
+
+
 def device_label(user_agent: str | None) -> str:
     """"Firefox on Android" from a user agent; coarse on purpose (no versions)."""
     ua = user_agent or ""
-    browser = next((name for key, name in _BROWSERS if re.search(re.escape(key), ua, re.IGNORECASE)),
+    browser = next((name for key, name in _BROWSER_KEYS if key.search(ua)),
                    "A browser")
     system = next((name for key, name in _SYSTEMS if key in ua), None)
     return f"{browser} on {system}" if system else browser
@@ -342,3 +346,6 @@ def start_sweeper(app: Flask) -> None:
                 log.exception("session sweeper failed; retrying")
 
     socketio.start_background_task(sweep)
+
+
+register_globals(__name__, globals())

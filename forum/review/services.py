@@ -237,14 +237,16 @@ def schedule_check(at: datetime) -> None:
 
 
 def moderators_online(now: datetime | None = None) -> int:
-    """Moderators (or above) with a fresh /mod socket, across all processes."""
+    """Moderators (or above) with a fresh /mod or /staff socket (any moderator
+    or staff page, or chat while moderating), across all processes."""
     now = now or _now()
     since = now - timedelta(seconds=_cfg("KINDRED_PRESENCE_TTL_SECONDS"))
     ranks = [r for r in Role.ALL if Role.RANK[r] >= Role.RANK[Role.MODERATOR]]
     return db.session.scalar(
         select(func.count(func.distinct(Presence.user_id)))
         .join(User, User.id == Presence.user_id)
-        .where(Presence.namespace == "/mod", Presence.last_seen_at >= since, User.role.in_(ranks))
+        .where(Presence.namespace.in_(("/mod", "/staff")), Presence.last_seen_at >= since,
+               User.role.in_(ranks))
     ) or 0
 
 
@@ -285,9 +287,14 @@ def counters() -> dict[str, int]:
     """Live queue counters. Uses its own connection: it also runs in
     after-commit hooks, where the session may not issue SQL."""
     with db.engine.connect() as conn:
+        # An open item with an unresolved crisis case is with staff, whatever
+        # its own status says (imminent items open their case automatically).
+        with_staff = Review.id.in_(select(Escalation.review_id).where(Escalation.status != "resolved",
+                                                                       Escalation.review_id.is_not(None)))
+        shown = sa_case((or_(Review.status == "escalated", with_staff), "escalated"), else_="pending")
         rows = conn.execute(
-            select(Review.status, Review.risk, func.count()).where(Review.status.in_(OPEN_STATUSES))
-            .group_by(Review.status, Review.risk)
+            select(shown, Review.risk, func.count()).where(Review.status.in_(OPEN_STATUSES))
+            .group_by(shown, Review.risk)
         ).all()
         open_cases = conn.execute(
             select(func.count()).select_from(Escalation).where(Escalation.status != "resolved")).scalar()
@@ -1179,3 +1186,45 @@ def save_template(template: ResponseTemplate, actor: Any, title: str, body: str)
     template.title, template.body, template.updated_by_id = title, body, actor.id
     audit.record(actor, "template.updated", target_type="template", target_id=template.id)
     db.session.commit()
+
+
+# -- periodic sync of the live pages --------------------------------------------------
+# A live event emitted on one process reaches pages on another only through
+# Redis; while Redis is down it is lost and nothing tells the page. The queue
+# page and the staff dashboard therefore ask every few seconds for the open
+# rows newer than the page that they do not show.
+SYNC_ROWS = 50
+SYNC_SHOWN = 500
+
+
+def latest_review_id() -> int:
+    return db.session.scalar(select(func.max(Review.id))) or 0
+
+
+def latest_case_id() -> int:
+    return db.session.scalar(select(func.max(Escalation.id))) or 0
+
+
+def _shown(shown: Any) -> list[int]:
+    if not isinstance(shown, list):
+        return []
+    return [i for i in shown[:SYNC_SHOWN] if isinstance(i, int) and not isinstance(i, bool)]
+
+
+def missing_open_items(after: int, shown: Any) -> list[dict[str, Any]]:
+    """Open items created after the page was drawn that it does not show, as live rows."""
+    stmt = select(Review).where(Review.status.in_(OPEN_STATUSES), Review.id > after)
+    if ids := _shown(shown):
+        stmt = stmt.where(Review.id.not_in(ids))
+    rows = db.session.scalars(stmt.options(selectinload(Review.claimed_by)).order_by(Review.id)
+                              .limit(SYNC_ROWS)).all()
+    return [{**item_event(r), "new": True} for r in rows]
+
+
+def missing_open_cases(after: int, shown: Any) -> list[dict[str, Any]]:
+    """Unresolved cases opened after the dashboard was drawn that it does not show."""
+    stmt = select(Escalation).where(Escalation.status != "resolved", Escalation.id > after)
+    if ids := _shown(shown):
+        stmt = stmt.where(Escalation.id.not_in(ids))
+    rows = db.session.scalars(stmt.order_by(Escalation.id).limit(SYNC_ROWS)).all()
+    return [{"id": c.id, "status": c.status, "risk": c.risk, "new": True} for c in rows]

@@ -47,11 +47,22 @@ def _heartbeat(namespace: str) -> dict:
     return services.counters()
 
 
+def _sync(namespace: str, data: object) -> dict:
+    data = data if isinstance(data, dict) else {}
+    after = data.get("after")
+    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+        return {"ok": False, "error": "bad_after"}
+    if namespace == "/staff":
+        return {"ok": True, "cases": services.missing_open_cases(after, data.get("shown"))}
+    return {"ok": True, "items": services.missing_open_items(after, data.get("shown"))}
+
+
 def _register(namespace: str) -> None:
     """Connect, disconnect and heartbeat handlers for one namespace."""
     socketio.on_event("connect", lambda auth=None: _connect(namespace), namespace=namespace)
     socketio.on_event("disconnect", lambda *_args: _disconnect(namespace), namespace=namespace)
     socketio.on_event("heartbeat", authenticated_only(lambda *_args: _heartbeat(namespace)), namespace=namespace)
+    socketio.on_event("sync", authenticated_only(lambda data=None: _sync(namespace, data)), namespace=namespace)
 
 
 for _namespace in ROOMS:

@@ -72,6 +72,7 @@ def queue():
         reason=reason, counters=services.counters(), wellbeing=_wellbeing(), tier_of=lambda r: tiers[r.id],
         sensitive=services.is_sensitive, reason_codes=_reason_codes(), now=now,
         overdue=services.overdue_since(items, now),
+        sync_after=services.latest_review_id() if status == "open" else -1,
     )
 
 

@@ -59,6 +59,9 @@ def highlight(source: str, reasons: list[dict[str, Any]]) -> Markup:
 def moderators_away() -> bool:
     from forum.review import services
 
+    # Moderators and staff are the ones who'd be "back": the banner is for members.
+    if current_user.is_authenticated and current_user.is_moderator:
+        return False
     return services.moderators_online() == 0
 
 

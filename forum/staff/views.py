@@ -33,7 +33,7 @@ def dashboard():
     series = services.daily_series()
     return render_template("staff/dashboard.html", cases=cases, debriefs=debriefs, now=clock.utcnow(),
                            figures=services.response_figures(), chart=services.chart(series),
-                           counters=review_services.counters())
+                           counters=review_services.counters(), sync_after=review_services.latest_case_id())
 
 
 @bp.get("/cases/<int:case_id>")

@@ -8,9 +8,14 @@
  */
 (function () {
   "use strict";
-  var root = document.querySelector("[data-live]");
-  if (!root || typeof window.io !== "function") { return; }
-  var ns = "/" + root.getAttribute("data-live");
+  // Every moderator and staff page (and chat, for moderators) keeps a socket
+  // with a heartbeat, so presence and out-of-hours mode follow the person,
+  // not only the queue page.
+  var script = document.currentScript;
+  var root = document.querySelector("[data-live]") || document.createElement("div");
+  var area = root.getAttribute("data-live") || (script && script.getAttribute("data-presence"));
+  if (!area || typeof window.io !== "function") { return; }
+  var ns = "/" + area;
   var statusEl = document.querySelector("[data-live-status]");
   var socket = null, beat = null;
   // Same words as forum/review/labels.py.
@@ -187,6 +192,34 @@
     });
   }
   if (document.querySelector("[data-due]")) { setInterval(tick, 1000); }
+
+  // Periodic sync: a live event from another process is lost while Redis is
+  // down, so ask for the open rows newer than this page that it lacks.
+  var syncAfter = parseInt(root.getAttribute("data-sync-after"), 10);
+  var syncing = false;
+  var SYNC_MS = 5000;
+  function shownIds(attr) {
+    var ids = [];
+    document.querySelectorAll("[" + attr + "]").forEach(function (r) {
+      var id = parseInt(r.getAttribute(attr), 10);
+      if (id > syncAfter && ids.length < 500) { ids.push(id); }
+    });
+    return ids;
+  }
+  function sync() {
+    var staff = ns === "/staff";
+    syncing = true;
+    socket.timeout(10000).emit("sync", { after: syncAfter, shown: shownIds(staff ? "data-case" : "data-item") },
+      function (err, res) {
+        syncing = false;
+        if (err || !res || !res.ok) { return; }
+        (res.items || []).forEach(onItem);
+        (res.cases || []).forEach(onCase);
+      });
+  }
+  if (syncAfter >= 0 && (document.querySelector("[data-queue]") || document.querySelector("[data-cases]"))) {
+    setInterval(function () { if (socket && socket.connected && !syncing) { sync(); } }, SYNC_MS);
+  }
 
   var button = document.querySelector("[data-enable-notifications]");
   if (button && "Notification" in window && Notification.permission === "default") {

@@ -266,3 +266,22 @@ def test_panel_cards_have_sms_and_tel_links(app, page: Page, base_url, viewport)
     assert "Text Text" not in panel.inner_text()
     expect(panel.locator("a[href='sms:85258?body=SHOUT']")).to_have_count(1)
     expect(panel.locator("a[href='tel:116123']")).to_have_count(1)
+
+
+@VIEWPORTS
+def test_long_addresses_wrap_inside_the_card(app, page: Page, base_url, viewport):
+    """A long web address (example.org, not a helpline) in the real card
+    markup and the real stylesheet stays inside its card."""
+    from moderation.verdict import Service
+
+    long_web = "https://example.org/" + "supportandinformationforanyone" * 3
+    card = app.jinja_env.get_template("macros/signposting.html").module.service_list(
+        [Service(name="An example service", phone="0000 000 000", web=long_web, hours="Every day")])
+    page.set_viewport_size(viewport)
+    page.goto(base_url + "/help")  # same origin, so the stylesheet loads under the CSP
+    page.evaluate("html => { document.querySelector('main').innerHTML = html; }", str(card))
+    overflowing = page.evaluate(
+        "[...document.querySelectorAll('.service a')].filter(a => a.getBoundingClientRect().right > "
+        "a.closest('.service').getBoundingClientRect().right + 1).map(a => a.textContent)")
+    assert overflowing == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]

@@ -114,7 +114,7 @@ def custom_rules() -> RuleSet:
         {"name": "no_spam", "action": "block", "words": ["megadeal"], "explanation": "No adverts, please."},
         {"name": "kinder", "action": "replace", "words": ["loser"], "replacement": "person"},
         {"name": "chat_only", "action": "flag", "words": ["ping"], "kinds": ["chat"]},
-        {"name": "ticket", "action": "hold", "patterns": [{"regex": r"\bTKT-\d{4}\b", "requires": ["tkt-"]}]},
+        {"name": "ticket", "action": "hold", "patterns": [{"regex": r"(?<![\w])TKT-\d{4}(?![\w])", "requires": ["tkt-"]}]},
     ]})
 
 

@@ -31,7 +31,7 @@ class PrivateRedis:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self, timeout: float = 15) -> PrivateRedis:
+    def start(self, timeout: float = 60) -> PrivateRedis:
         log = open(self.workdir / f"redis-{self.port}.log", "ab")
         self.process = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",

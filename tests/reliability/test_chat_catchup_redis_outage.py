@@ -17,9 +17,18 @@ from forum.chat import services
 from tests.conftest import PASSWORD, make_user
 from tests.live import start_server
 from tests.reliability.redis_server import PrivateRedis
-from tests.test_scaleout_chat import ChatClient, login
+from tests.reliability.helpers import login
+from tests.test_scaleout_chat import ChatClient
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+# Every wait is for a condition, with room for a loaded 2-core machine: the
+# page's sync runs every few seconds and each of its round trips may queue.
+WAIT_MS = 60_000
+
+
+def chat_client(base_url: str, handle: str) -> ChatClient:
+    return ChatClient(base_url, login(base_url, handle).cookies["session"], wait_timeout=60)
 
 
 @pytest.fixture()
@@ -48,6 +57,7 @@ def test_messages_sent_during_redis_outage_reach_the_other_process_once(browser,
 
     ctx = browser.new_context(base_url=a.url)
     try:
+        ctx.set_default_timeout(WAIT_MS)
         page = ctx.new_page()
         page.goto("/auth/login")
         page.get_by_label("Your name on Kindred").fill("OutageAlice")
@@ -55,18 +65,18 @@ def test_messages_sent_during_redis_outage_reach_the_other_process_once(browser,
         page.locator("main form button[type=submit]").click()
         page.wait_for_url(lambda url: "/auth/login" not in url)
         page.goto(f"/chat/{room.slug}")
-        expect(page.locator("#chat-status")).to_contain_text("Connected")
+        expect(page.locator("#chat-status")).to_contain_text("Connected", timeout=WAIT_MS)
 
-        bob = ChatClient(b.url, login(b.url, "OutageBob"))
+        bob = chat_client(b.url, "OutageBob")
         # Carol shares Alice's process: her messages still reach Alice live
         # during the outage, so Alice's newest id moves past Bob's lost ones.
-        carol = ChatClient(a.url, login(a.url, "OutageCarol"))
+        carol = chat_client(a.url, "OutageCarol")
         try:
             assert bob.call("join", {"room": room.id})["ok"]
             assert carol.call("join", {"room": room.id})["ok"]
             ack = bob.call("send", {"room": room.id, "client_id": "outage-before-0001", "text": "before the outage"})
             assert ack["ok"], ack
-            expect(page.locator(f"#msg-{ack['message']['id']}")).to_have_count(1, timeout=15_000)
+            expect(page.locator(f"#msg-{ack['message']['id']}")).to_have_count(1, timeout=WAIT_MS)
 
             private.stop()
             sent = []
@@ -80,12 +90,12 @@ def test_messages_sent_during_redis_outage_reach_the_other_process_once(browser,
                 assert ack["ok"], ack
                 sent.append(ack["message"]["id"])
             for msg_id in sent:
-                expect(page.locator(f"#msg-{msg_id}")).to_have_count(1, timeout=20_000)
+                expect(page.locator(f"#msg-{msg_id}")).to_have_count(1, timeout=WAIT_MS)
 
             private.start()
             ack = bob.call("send", {"room": room.id, "client_id": "outage-after-0001", "text": "after the outage"})
             assert ack["ok"], ack
-            expect(page.locator(f"#msg-{ack['message']['id']}")).to_have_count(1, timeout=20_000)
+            expect(page.locator(f"#msg-{ack['message']['id']}")).to_have_count(1, timeout=WAIT_MS)
             # Every message exactly once, in order.
             rows = page.locator("#chat-log > [data-id]")
             ids = [int(x) for x in rows.evaluate_all("els => els.map(e => e.dataset.id)")]

@@ -57,14 +57,16 @@ def test_moderator_gets_new_items_counters_and_claims_live(app, client, auth, us
     assert item["id"] == r.id and item["risk"] == "imminent" and item["new"] is True
     assert "kill" not in str(item)  # no member text over the socket
     counters = [e["args"][0] for e in received if e["name"] == "counters"][-1]
-    assert counters["pending"] == 1 and counters["imminent"] == 1 and counters["open_cases"] == 1
+    # The imminent item opened a crisis case, so it counts as with staff.
+    assert counters["escalated"] == 1 and counters["pending"] == 0
+    assert counters["imminent"] == 1 and counters["open_cases"] == 1
 
     services.claim(r, users["moderator"], r.version)
     claim = events(sio, "/mod", "item")[-1]
     assert claim["claimed_by"] == users["moderator"].handle
 
     ack = sio.emit("heartbeat", namespace="/mod", callback=True)
-    assert ack["pending"] == 1
+    assert ack["escalated"] == 1
     sio.disconnect(namespace="/mod")
     assert services.moderators_online() == 0
 

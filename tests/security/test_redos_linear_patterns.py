@@ -25,12 +25,13 @@ from moderation import patterns
 ROOT = Path(__file__).resolve().parents[2]
 # Modules whose patterns run on member text, all through the registry.
 CONVERTED = ["moderation.crisis", "moderation.crisis_lexicon", "moderation.normalise", "moderation.render",
-             "moderation.language", "forum.auth.services", "forum.chat.services", "forum.chat.policy"]
+             "moderation.rules", "moderation.language", "forum.auth.services", "forum.chat.services",
+             "forum.chat.policy", "forum.auth.handles", "forum.auth.sessions"]
 # Not member text: offline tools and a model URL check.
 NOT_MEMBER_TEXT = {"moderation/patterns.py", "moderation/evaluate.py", "moderation/train_head.py",
                    "moderation/train_reader.py", "moderation/models.py", "moderation/bench.py"}
 # Still compiling with re directly: the open part of issue 14 finding 1.
-PENDING = {"moderation/rules.py", "moderation/toxicity.py", "forum/auth/handles.py", "forum/auth/sessions.py"}
+PENDING = {"moderation/toxicity.py"}
 _RE_CALLS = {"compile", "search", "match", "fullmatch", "finditer", "findall", "sub", "subn", "split"}
 
 N = 20_000
@@ -209,3 +210,60 @@ def test_an_email_address_cannot_stall_registration():
     text = "a@" + "." * N + "@"
     assert _timed(lambda: _EMAIL_RE.fullmatch(text)) / _timed(lambda: _plain_scan(text)) < BUDGET
     assert _EMAIL_RE.fullmatch("someone@example.org") and not _EMAIL_RE.fullmatch("someone@example")
+
+
+# -- the watched-word rules (rules.json and admin-edited sets) ------------------
+
+def test_rule_patterns_run_on_re2():
+    """Every pattern of the packaged rules.json is compiled by RE2."""
+    from moderation.rules import default_rules
+
+    compiled = default_rules()._patterns
+    assert compiled
+    for rule, spec, _words, rx in compiled:
+        assert isinstance(rx, patterns.Pattern), (rule.name, spec.regex)
+
+
+def test_rule_patterns_are_linear_on_adversarial_input():
+    """The email rule was the classic quadratic one under Python's engine."""
+    from moderation.rules import default_rules
+
+    slow = []
+    texts = {**ADVERSARIAL, "dots after an at": "a@" + "." * N, "plus run": "+" * N, "at and dots": "@." * (N // 2)}
+    for rule, spec, _words, rx in default_rules()._patterns:
+        entry = patterns.Entry(rule.name, spec.regex, rx.flags, "re2", rx)
+        ratio, label = _worst_ratio(entry, texts)
+        if ratio > BUDGET:
+            slow.append(f"{rule.name} {spec.regex[:30]!r} on {label}: {ratio:.0f}x a plain scan")
+    assert not slow, "; ".join(slow)
+
+
+def test_a_rule_re2_cannot_run_is_refused_when_the_set_loads():
+    from moderation.rules import RuleSet
+
+    data = {"rules": [{"name": "doubled", "action": "flag", "patterns": [r"(\w)\1{5,}"]}]}
+    with pytest.raises(ValueError, match=r"rule 'doubled'.*cannot run in linear time"):
+        RuleSet.from_dict(data)
+    with pytest.raises(ValueError, match="cannot run in linear time"):
+        RuleSet.from_dict({"rules": [{"name": "edge", "action": "flag", "patterns": [r"\bcall\b"]}]})
+    ok = RuleSet.from_dict({"rules": [{"name": "edge", "action": "flag", "patterns": [r"(?<![\w])call(?![\w])"]}]})
+    assert [h.excerpt for h in ok.match("please call me, recall")] == ["call"]
+
+
+@pytest.mark.parametrize("label, text", [
+    ("digits and commas", "1," * (N // 2)),
+    ("separator run", "a.-" * (N // 3)),
+    ("spaced letters", "f u c k " * (N // 8)),
+    ("letters and dots", "a." * (N // 2)),
+])
+def test_the_watched_word_matcher_is_linear(label, text):
+    """The spaced-letter check tried every sub-run of up to 40 letters,
+    joining each: about 3 s on these inputs."""
+    from moderation.rules import default_rules
+
+    rs = default_rules()
+    rs.match("warm up")
+    ratio = _timed(lambda: rs.match(text), repeats=1) / _timed(lambda: _plain_scan(text))
+    if ratio > BUDGET:  # a second look, so one scheduling hiccup is not a failure
+        ratio = _timed(lambda: rs.match(text)) / _timed(lambda: _plain_scan(text))
+    assert ratio <= BUDGET, f"{label}: {ratio:.0f}x a plain scan"
