@@ -89,3 +89,27 @@ def test_rolled_back_changes_emit_nothing(app, client, auth, users):
     services.flag("post", p, users["member2"], "spam")
     db.session.rollback()
     assert events(sio, "/mod", "item") == []
+
+
+def test_sync_returns_open_rows_newer_than_the_page_that_it_does_not_show(app, client, auth, users):
+    auth.login_as(users["moderator"])
+    mod = connect(app, client, "/mod", headers={"Origin": "http://localhost"})
+    after = services.latest_review_id()
+    first = review_for(post(users["member"], verdict("hold", "imminent")))
+    second = review_for(post(users["member"], verdict("publish_flagged", "high")))
+    res = mod.emit("sync", {"after": after, "shown": [first.id]}, namespace="/mod", callback=True)
+    assert res["ok"] and [i["id"] for i in res["items"]] == [second.id]
+    assert "kill" not in str(res)  # no member text over the socket
+    assert mod.emit("sync", {"after": "x"}, namespace="/mod", callback=True) == {"ok": False, "error": "bad_after"}
+
+
+
+def test_staff_sync_returns_unresolved_cases_the_page_does_not_show(app, client, auth, users):
+    auth.login_as(users["staff"])
+    staff = connect(app, client, "/staff")
+    assert staff.is_connected("/staff")
+    post(users["member"], verdict("hold", "imminent"))
+    res = staff.emit("sync", {"after": 0, "shown": []}, namespace="/staff", callback=True)
+    assert res["ok"] and len(res["cases"]) == 1 and res["cases"][0]["risk"] == "imminent"
+    res = staff.emit("sync", {"after": 0, "shown": [res["cases"][0]["id"]]}, namespace="/staff", callback=True)
+    assert res == {"ok": True, "cases": []}
