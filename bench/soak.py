@@ -9,6 +9,8 @@ readers browsing, logins, chat members on both processes sending one
 message every second or so (each with the chat page's periodic sync), and a
 staff member's socket on /staff. ``--redis-outage N`` stops Redis for N
 seconds a third of the way in, then starts it again on the same port.
+``--open-items N`` seeds N open review items first and adds a moderator
+reading the review queue page about once a second (route class "queue").
 
 It reports requests, 5xx, p50 and p99 per route class, memory per process
 at start and end, and the loss checks: posts accepted against posts stored,
@@ -120,6 +122,8 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
     parser.add_argument("--posters", type=int, default=4)
     parser.add_argument("--readers", type=int, default=4)
     parser.add_argument("--chatters", type=int, default=20)
+    parser.add_argument("--open-items", type=int, default=0,
+                        help="open review items seeded before the start; a moderator reads the queue page")
     args = parser.parse_args()
 
     import requests
@@ -132,6 +136,8 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
     from forum.extensions import db
     from forum.models import Board, ChatMessage, Escalation, Post, Review, Topic, utcnow
     from tests.conftest import make_user
+    from forum.review import services as review_services
+    from tests.review.helpers import verdict
     from tests.review.live_http import cookie_header, csrf, login
 
     tmp = Path(tempfile.mkdtemp(prefix="kindred-soak-"))
@@ -156,7 +162,23 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
             make_user(f"Reader{i}")
         for handle in chatters:
             make_user(handle)
-        db.session.add(Board(slug="soak", name="Soak", description=""))
+        make_user("SoakMod", "moderator", resources_read_at=utcnow())
+        soak_board = Board(slug="soak", name="Soak", description="")
+        db.session.add(soak_board)
+        db.session.commit()
+        # Open items for the queue page: flagged ordinary posts, which open no crisis case.
+        seeded = verdict(risk="low", text=ORDINARY)
+        for i in range(args.open_items):
+            topic = Topic(board=soak_board, author=staff, title=f"Seeded {i}", status="visible",
+                          created_at=utcnow(), last_activity_at=utcnow())
+            post = Post(topic=topic, number=1, author=staff, body_source=seeded.text, status="visible",
+                        created_at=utcnow())
+            post.apply_verdict(seeded)
+            db.session.add_all([topic, post])
+            db.session.flush()
+            review_services.on_screened("post", post, seeded, board_id=soak_board.id)
+            if i % 100 == 99:
+                db.session.commit()
         db.session.commit()
         room = chat_services.create_room(staff, chat_services.RoomInput(name="Soak", slug="soak", access="members"))
         room_id = room.id
@@ -245,6 +267,15 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
             k += 1
             time.sleep(random.uniform(0.1, 0.4))
 
+    def moderator() -> None:
+        session = login(bases[0], "SoakMod")
+        k = 0
+        while not stop.is_set():
+            base = bases[k % 2]  # cookies ignore the port: one login serves both processes
+            timed("queue", lambda: session.get(base + "/review/", timeout=60))
+            k += 1
+            time.sleep(random.uniform(0.5, 1.5))
+
     acks: dict[str, set[int]] = defaultdict(set)  # sender -> acked ids
     got: dict[str, list[int]] = defaultdict(list)  # receiver -> ids, with repeats
 
@@ -313,7 +344,8 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
 
     threads = ([threading.Thread(target=poster, args=(i,)) for i in range(args.posters)]
                + [threading.Thread(target=reader, args=(i,)) for i in range(args.readers)]
-               + [threading.Thread(target=chatter, args=(i,)) for i in range(args.chatters)])
+               + [threading.Thread(target=chatter, args=(i,)) for i in range(args.chatters)]
+               + ([threading.Thread(target=moderator)] if args.open_items else []))
     started = time.monotonic()
     for t in threads:
         t.start()
@@ -343,7 +375,7 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
         case_titles = dict(db.session.execute(
             select(Escalation.id, Topic.title).join(Review, Review.id == Escalation.review_id)
             .join(Post, (Review.target_type == "post") & (Post.id == Review.target_id))
-            .join(Topic, Topic.id == Post.topic_id)).all())
+            .join(Topic, Topic.id == Post.topic_id).where(Topic.title.in_(crisis_titles))).all())
         stored_chat = db.session.scalar(select(func.count()).select_from(ChatMessage).where(
             ChatMessage.room_id == room_id)) or 0
         _ = utcnow
@@ -368,7 +400,9 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
           f"{'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}"
           + (f", Redis outage {args.redis_outage} s from {outage:.0f} s" if outage is not None else ""))
     print(f"{'route':8} {'requests':>9} {'5xx':>5} {'no answer':>9} {'p50 ms':>8} {'p99 ms':>8}")
-    for route in ("post", "read", "login", "chat"):
+    for route in ("post", "read", "login", "chat", "queue"):
+        if route == "queue" and not args.open_items:
+            continue
         lat = stats.latency.get(route, [])
         print(f"{route:8} {len(lat):9d} {stats.errors[route]:5d} {stats.failures[route]:9d} "
               f"{percentile(lat, 50) * 1000:8.1f} {percentile(lat, 99) * 1000:8.1f}")
