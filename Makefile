@@ -8,6 +8,8 @@ STAMP := $(VENV)/.requirements-installed
 CHROMIUM ?= /usr/bin/chromium
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The shared development datasets (never copied into the repository).
+EVAL_DATA ?= ../shared/data
 
 # Model weights can never be fetched at run time on an offline machine.
 export HF_HUB_OFFLINE := 1
@@ -67,13 +69,15 @@ bench: install
 	$(PY) -m moderation.bench
 	$(PY) bench/run_all.py
 
+# The crisis figures of issue 16's target table (audit, suite, sdcnl) and the
+# crowd-label report; the gate test holds the recorded ones.
 evaluate: install
-	$(PY) -m moderation.evaluate --task crisis ../shared/data/crisis/crisis-dev.jsonl --audit docs/audit/twitter-2026-11-25.jsonl
-	$(PY) -m moderation.evaluate --task toxicity ../shared/data/toxicity/toxicity-dev.jsonl
-	$(PY) -m moderation.evaluate --task sanitize ../shared/data/sanitize/sanitize-dev.jsonl
+	$(PY) -m moderation.evaluate --task crisis-audit --data $(EVAL_DATA)
+	$(PY) -m moderation.evaluate --task toxicity $(EVAL_DATA)/toxicity/toxicity-dev.jsonl
+	$(PY) -m moderation.evaluate --task sanitize $(EVAL_DATA)/sanitize/sanitize-dev.jsonl
 	for f in crisis/crisis-dev.jsonl toxicity/toxicity-dev.jsonl crisis/extra/diasafety-user-turns.jsonl \
 	         crisis/extra/rallypoint-reddit-mental-health.jsonl; do \
-	    $(PY) -m moderation.evaluate --task language ../shared/data/$$f || exit 1; done
+	    $(PY) -m moderation.evaluate --task language $(EVAL_DATA)/$$f || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -2,6 +2,7 @@
 
     python -m moderation.evaluate --task crisis|toxicity|sanitize|language FILE.jsonl [--json] [--limit N]
                                   [--audit AUDIT.jsonl]
+    python -m moderation.evaluate --task crisis-audit [--data DIR] [--json] [--record]
 
 Formats are those of ``../shared/data/README.md``. Everything goes through
 the public ``screen_many`` (batched), so what is measured is what the forum
@@ -14,6 +15,11 @@ gets. The data is read at run time only; none of it is copied into Kindred.
             label x risk; the worst misses and false alarms. With
             ``--audit``, what raters read in a sample against the issue's
             rules, and the recall ceiling that implies (see docs/crisis.md).
+* crisis-audit: issue 16's dev targets on the two-rater tier audit, the
+            functional suite's test split and sdcnl, each with its count, a
+            95 % Wilson interval and pass/fail, then the crisis report above
+            for reference; ``--record`` writes the figures the CI gate holds
+            (docs/crisis.md, "Evaluation gate").
 * toxicity: an item is flagged when the verdict has any ``abuse.*``
             category. Precision/recall/F1 overall, by source and by original
             label; misses and false alarms.
@@ -36,6 +42,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from moderation.verdict import RISK_RANK, RISKS
@@ -136,10 +143,12 @@ def _short(text: str, n: int = 140) -> str:
 # -- crisis ------------------------------------------------------------------------
 
 def evaluate_crisis(items: list[dict[str, Any]], *, misses: int = 8,
-                    audit: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                    audit: list[dict[str, Any]] | None = None,
+                    verdicts: Sequence[Any] | None = None) -> dict[str, Any]:
     # The long Reddit posts are screened as posts; limits would block the few
     # very long ones, which would then count as unflagged, so they are kept.
-    verdicts = _screen_all([it["text"] for it in items])
+    if verdicts is None:
+        verdicts = _screen_all([it["text"] for it in items])
     by_source: dict[str, Counter[str]] = defaultdict(Counter)
     confusion: dict[str, Counter[str]] = defaultdict(Counter)
     tp = fp = fn = tn = 0
@@ -410,6 +419,326 @@ def _print_sanitize(r: dict[str, Any]) -> None:
         print(f"  FAIL {f['id']}: {'; '.join(f['problems'])}  input: {f['input']}")
 
 
+# -- crisis-audit: the issue's dev targets and the CI gate -------------------------------
+#
+# Every figure is a share k/n of a set of items defined by what people read
+# in them (docs/crisis.md, "Evaluation gate"): on the two-rater tier audit
+# only where both raters agree, on the functional suite by each case's
+# labels, test split only. The detector is run through ``screen_many`` with
+# no length limit, so long posts are judged on their full text.
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = REPO.parent / "shared" / "data"
+DEFAULT_TIERS = REPO / "docs" / "audit" / "tiers-2026-12-06.jsonl"
+DEFAULT_TWITTER_AUDIT = REPO / "docs" / "audit" / "twitter-2026-11-25.jsonl"
+DEFAULT_SUITE = REPO / "moderation" / "data" / "crisis_suite.jsonl"
+EVAL_FILE = REPO / "moderation" / "data" / "crisis_eval.json"
+# The audit's item ids are "<set>:<dataset id>"; each set is one file under the data folder.
+AUDIT_SETS = {
+    "crisis-dev": "crisis/crisis-dev.jsonl",
+    "irf": "crisis/extra/irf-interpersonal-risk.jsonl",
+    "diasafety": "crisis/extra/diasafety-user-turns.jsonl",
+    "rallypoint": "crisis/extra/rallypoint-reddit-mental-health.jsonl",
+    "xstest": "crisis/extra/xstest-prompts.jsonl",
+    "openai": "moderation-openai/openai-moderation-1680.jsonl",
+}
+# (key, what the issue calls it, direction, target). ">=": higher is better.
+TARGETS = (
+    ("flag_recall", "Recall, concern or above, on items both raters flag", ">=", 0.97),
+    ("none_flag_rate", "Flag rate on items both raters call none", "<=", 0.05),
+    ("high_recall", "high-or-above recall on high and imminent items", ">=", 0.90),
+    ("imminent_read_imminent", "Imminent items read as imminent", ">=", 0.85),
+    ("past_read_high", "Past items read as high or above", "<=", 0.10),
+    ("third_party_recognised", "Someone else at risk recognised", ">=", 0.85),
+)
+KIND_TARGET = 0.95
+SDCNL_TARGET = 0.92
+# A recorded figure may move this much the wrong way before the gate fails:
+# one point, the issue's tolerance.
+TOLERANCE = 0.01
+SCREEN_LIMIT = 10 ** 8
+
+
+class DataMissing(Exception):
+    """The development data the evaluation reads is not where it was looked for."""
+
+
+def data_missing_message(path: Path, data_dir: Path) -> str:
+    return (f"The crisis evaluation reads the development datasets, and {path} is missing. "
+            f"Put the shared data folder (the one holding crisis/, crisis/extra/ and moderation-openai/, "
+            f"described in its README.md) at {data_dir}, e.g. `ln -s /path/to/shared/data {data_dir}` "
+            f"(the default is ../shared/data beside the repository), or pass --data DIR to "
+            f"`python -m moderation.evaluate --task crisis-audit`.")
+
+
+def _read_data(path: Path, data_dir: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        raise DataMissing(data_missing_message(path, data_dir))
+    return read_jsonl(str(path))
+
+
+def read_tier_audit(path: Path) -> list[dict[str, Any]]:
+    rows = read_jsonl(str(path))
+    for n, row in enumerate(rows, 1):
+        raters = row.get("raters")
+        if "id" not in row or not isinstance(raters, dict) or len(raters) < 2 \
+                or any(r.get("tier") not in RISKS for r in raters.values()):
+            raise ValueError(f"{path} line {n}: expected {{\"id\": ..., \"raters\": {{rater: {{\"tier\": ..., "
+                             f"\"third_party\": ..., \"past\": ...}}}}}} with two raters or more")
+    return rows
+
+
+def audit_texts(audit: list[dict[str, Any]], data_dir: Path) -> dict[str, str]:
+    """Each audited id's full text, read from the datasets at run time."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for row in audit:
+        name, _, item = row["id"].partition(":")
+        if name not in AUDIT_SETS:
+            raise ValueError(f"audit id {row['id']!r}: unknown set {name!r} (known: {', '.join(AUDIT_SETS)})")
+        wanted[name].add(item)
+    texts: dict[str, str] = {}
+    for name, ids in wanted.items():
+        for it in _read_data(data_dir / AUDIT_SETS[name], data_dir):
+            if str(it.get("id")) in ids:
+                texts[f"{name}:{it['id']}"] = it["text"]
+    lost = [row["id"] for row in audit if row["id"] not in texts]
+    if lost:
+        raise DataMissing(f"{len(lost)} audited items are not in the datasets under {data_dir} "
+                          f"(first: {lost[0]}); is this the data the audit was drawn from?")
+    return texts
+
+
+def third_party_recognised(v: Any) -> bool:
+    """The verdict marks someone other than the writer as at risk."""
+    return "crisis.third_party" in v.categories or (
+        v.signposting is not None and v.signposting.audience == "other")
+
+
+def _at_least(v: Any, risk: str) -> bool:
+    return RISK_RANK.get(v.risk, RISK_RANK["high"]) >= RISK_RANK[risk]
+
+
+def _share(k: int, n: int, direction: str, target: float) -> dict[str, Any]:
+    value = round(k / n, 4) if n else None
+    ok = None if value is None else (value >= target if direction == ">=" else value <= target)
+    return {"value": value, "k": k, "n": n, "ci95": list(wilson(k, n)), "direction": direction,
+            "target": target, "pass": ok}
+
+
+def target_figures(rows: Sequence[tuple[dict[str, bool], Any]]) -> dict[str, dict[str, Any]]:
+    """The six targets over (membership, verdict) pairs; membership names the
+    sets an item belongs to: flag, none, high, imminent, past, third_party."""
+    tests = {
+        "flag_recall": ("flag", lambda v: _at_least(v, "concern")),
+        "none_flag_rate": ("none", lambda v: _at_least(v, "concern")),
+        "high_recall": ("high", lambda v: _at_least(v, "high")),
+        "imminent_read_imminent": ("imminent", lambda v: _at_least(v, "imminent")),
+        "past_read_high": ("past", lambda v: _at_least(v, "high")),
+        "third_party_recognised": ("third_party", third_party_recognised),
+    }
+    out = {}
+    for key, _name, direction, target in TARGETS:
+        member, hit = tests[key]
+        chosen = [v for m, v in rows if m.get(member)]
+        out[key] = _share(sum(bool(hit(v)) for v in chosen), len(chosen), direction, target)
+    return out
+
+
+def audit_membership(row: dict[str, Any]) -> dict[str, bool]:
+    """Which target sets an audited item is in: only what every rater says."""
+    raters = list(row["raters"].values())
+    ranks = [RISK_RANK[r["tier"]] for r in raters]
+    return {
+        "flag": min(ranks) >= RISK_RANK["concern"],
+        "none": max(ranks) == RISK_RANK["none"],
+        "high": min(ranks) >= RISK_RANK["high"],
+        "imminent": min(ranks) == RISK_RANK["imminent"],
+        "past": all(r.get("past") for r in raters),
+        "third_party": all(r.get("third_party") for r in raters),
+    }
+
+
+def suite_membership(case: dict[str, Any]) -> dict[str, bool]:
+    """A suite case's target sets, from its own labels: ``accept`` says whether
+    flagging is required (no "none") or forbidden (only "none")."""
+    accept = set(case["accept"])
+    return {
+        "flag": "none" not in accept,
+        "none": accept == {"none"},
+        "high": RISK_RANK[case["tier"]] >= RISK_RANK["high"],
+        "imminent": case["tier"] == "imminent",
+        "past": bool(case.get("past")) or case["kind"] == "recovery_past",
+        "third_party": bool(case["third_party"]),
+    }
+
+
+def suite_case_passes(case: dict[str, Any], v: Any) -> bool:
+    """A case passes when the risk is one its ``accept`` list allows and, for a
+    case about someone else at risk, the verdict says so."""
+    return v.risk in case["accept"] and (not case["third_party"] or third_party_recognised(v))
+
+
+def read_suite(path: Path) -> list[dict[str, Any]]:
+    cases = read_jsonl(str(path))
+    for n, c in enumerate(cases, 1):
+        missing = [k for k in ("id", "kind", "text", "tier", "accept", "third_party", "split") if k not in c]
+        if missing or c.get("split") not in ("train", "test") or c.get("tier") not in RISKS \
+                or not set(c.get("accept") or ["?"]) <= set(RISKS):
+            raise ValueError(f"{path} line {n}: not a suite case (needs id, kind, text, tier, accept, "
+                             f"third_party, split train|test)")
+    return cases
+
+
+class _Screener:
+    """Screens each distinct text once, in batches, with no length limit."""
+
+    def __init__(self) -> None:
+        self.verdicts: dict[str, Any] = {}
+
+    def __call__(self, texts: Iterable[str]) -> None:
+        from moderation import ScreeningConfig, screen_many
+
+        cfg = ScreeningConfig.from_limits(post=SCREEN_LIMIT)
+        todo = sorted({t for t in texts if t not in self.verdicts}, key=len)
+        for chunk in _batches(todo, BATCH):
+            for t, v in zip(chunk, screen_many(list(chunk), kind="post", config=cfg)):
+                self.verdicts[t] = v
+
+    def __getitem__(self, text: str) -> Any:
+        return self.verdicts[text]
+
+
+def evaluate_crisis_gate(*, data_dir: Path = DEFAULT_DATA, tiers: Path = DEFAULT_TIERS,
+                         suite: Path | None = DEFAULT_SUITE, crowd: str = "all",
+                         twitter_audit: Path | None = DEFAULT_TWITTER_AUDIT) -> dict[str, Any]:
+    """Every figure of the issue's dev-target table; ``crowd`` is "all" (the
+    twitter and sdcnl crowd-label report, for reference) or "sdcnl" (only
+    the sdcnl recall target: what the gate needs)."""
+    audit = read_tier_audit(tiers)
+    texts = audit_texts(audit, data_dir)
+    cases = [c for c in read_suite(suite) if c["split"] == "test"] if suite is not None and suite.is_file() else []
+    dev = _read_data(data_dir / AUDIT_SETS["crisis-dev"], data_dir)
+    if crowd == "sdcnl":
+        dev = [it for it in dev if it.get("source") == "sdcnl" and it.get("label") == "crisis"]
+    screen = _Screener()
+    screen([*texts.values(), *(c["text"] for c in cases), *(it["text"] for it in dev)])
+
+    result: dict[str, Any] = {"task": "crisis-audit", "data": str(data_dir), "tiers": tiers.name}
+    result["audit"] = {"n": len(audit), **target_figures(
+        [(audit_membership(row), screen[texts[row["id"]]]) for row in audit])}
+    if cases:
+        result["suite"] = {"n": len(cases), "file": suite.name, "sha256": _sha256(suite), **target_figures(
+            [(suite_membership(c), screen[c["text"]]) for c in cases])}
+        kinds: dict[str, list[bool]] = defaultdict(list)
+        failures: list[dict[str, Any]] = []
+        for c in cases:
+            v = screen[c["text"]]
+            ok = suite_case_passes(c, v)
+            kinds[c["kind"]].append(ok)
+            if not ok:
+                failures.append({"id": c["id"], "kind": c["kind"], "accept": c["accept"], "risk": v.risk,
+                                 "third_party": c["third_party"], "recognised": third_party_recognised(v),
+                                 "text": _short(c["text"])})
+        result["suite_kinds"] = {k: _share(sum(oks), len(oks), ">=", KIND_TARGET) for k, oks in sorted(kinds.items())}
+        result["suite_failures"] = failures
+    sd = [it for it in dev if it.get("source") == "sdcnl" and it.get("label") == "crisis"]
+    result["sdcnl_recall"] = _share(sum(_at_least(screen[it["text"]], "concern") for it in sd), len(sd),
+                                    ">=", SDCNL_TARGET)
+    if crowd == "all":
+        twitter = read_audit(str(twitter_audit)) if twitter_audit is not None and twitter_audit.is_file() else None
+        result["crowd"] = evaluate_crisis(dev, audit=twitter, verdicts=[screen[it["text"]] for it in dev])
+    return result
+
+
+def gate_figures(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The figures the CI gate holds, flat: "audit.flag_recall", "suite.kind.hyperbole", "sdcnl.recall"..."""
+    out: dict[str, dict[str, Any]] = {}
+    for part in ("audit", "suite"):
+        for key, *_ in TARGETS:
+            if part in result and result[part][key]["n"]:
+                out[f"{part}.{key}"] = result[part][key]
+    for kind, fig in result.get("suite_kinds", {}).items():
+        out[f"suite.kind.{kind}"] = fig
+    if result["sdcnl_recall"]["n"]:
+        out["sdcnl.recall"] = result["sdcnl_recall"]
+    return {k: {f: v[f] for f in ("value", "k", "n", "direction")} for k, v in out.items()}
+
+
+def gate_failures(recorded: dict[str, dict[str, Any]], current: dict[str, dict[str, Any]],
+                  tolerance: float = TOLERANCE) -> list[str]:
+    """What is worse than recorded by more than ``tolerance`` (or no longer
+    measured, or measured but never recorded); empty when the gate passes."""
+    problems = []
+    for key, rec in sorted(recorded.items()):
+        cur = current.get(key)
+        if cur is None:
+            problems.append(f"{key}: recorded {rec['value']:.4f}, no longer measured")
+            continue
+        worse = rec["value"] - cur["value"] if rec["direction"] == ">=" else cur["value"] - rec["value"]
+        if worse > tolerance + 1e-9:
+            problems.append(f"{key}: {cur['value']:.4f} ({cur['k']}/{cur['n']}), recorded {rec['value']:.4f} "
+                            f"({rec['k']}/{rec['n']}): {worse * 100:.1f} points worse")
+    problems += [f"{key}: measured {cur['value']:.4f} but never recorded" for key, cur in sorted(current.items())
+                 if key not in recorded]
+    return problems
+
+
+def record_figures(result: dict[str, Any], path: Path = EVAL_FILE) -> dict[str, Any]:
+    from moderation import engine_info
+
+    meta = {
+        "what": "the crisis detector's dev-target figures (python -m moderation.evaluate --task crisis-audit); "
+                "tests/moderation/test_evaluation_gate.py fails if one gets worse by more than the tolerance",
+        "engine": {k: v for k, v in engine_info().items() if k.startswith(("crisis", "semantic", "encoder"))},
+        "tiers": result["tiers"],
+        "suite": result.get("suite", {}).get("file"),
+        "suite_sha256": result.get("suite", {}).get("sha256"),
+        "tolerance": TOLERANCE,
+        "figures": gate_figures(result),
+    }
+    path.write_text(json.dumps(meta, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    return meta
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _fmt_share(name: str, f: dict[str, Any], width: int = 56) -> str:
+    if not f["n"]:
+        return f"    {name:<{width}} –  (no items)"
+    verdict = "pass" if f["pass"] else "FAIL"
+    return (f"    {name:<{width}} {f['value']:.3f}  n {f['n']:>4}  95 % CI {f['ci95'][0]:.3f}-{f['ci95'][1]:.3f}  "
+            f"target {f['direction']} {f['target']:.2f}  {verdict}")
+
+
+def _print_crisis_gate(r: dict[str, Any]) -> None:
+    print(f"Crisis detection: the issue's dev targets (data {r['data']})")
+    print(f"\n  Two-rater tier audit ({r['tiers']}, {r['audit']['n']} items; each set is the items both raters "
+          f"agree on, docs/crisis.md):")
+    for key, name, *_ in TARGETS:
+        print(_fmt_share(name, r["audit"][key]))
+    if "suite" in r:
+        print(f"\n  Functional suite ({r['suite']['file']}), test split ({r['suite']['n']} cases, never trained on):")
+        for key, name, *_ in TARGETS:
+            print(_fmt_share(name, r["suite"][key]))
+        print("\n  Every suite kind (risk in the case's accept list; a third party recognised where there is one):")
+        for kind, f in r["suite_kinds"].items():
+            print(_fmt_share(kind, f))
+        for fail in r["suite_failures"]:
+            print(f"      - {fail['id']} read {fail['risk']}"
+                  + (f", third party {'recognised' if fail['recognised'] else 'missed'}" if fail["third_party"] else "")
+                  + f" (accept {'/'.join(fail['accept'])}): {fail['text']}")
+    else:
+        print("\n  Functional suite: not found, no suite figures")
+    print("\n  Crowd labels:")
+    print(_fmt_share("sdcnl recall (crisis = r/SuicideWatch)", r["sdcnl_recall"]))
+    if "crowd" in r:
+        print("\n  For reference, the crowd-label report as before:\n")
+        _print_crisis(r["crowd"])
+
+
 def evaluate_language(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
     from moderation import language
 
@@ -431,15 +760,29 @@ def _print_language(r: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m moderation.evaluate", description="Evaluate the moderation engine.")
-    ap.add_argument("--task", required=True, choices=("crisis", "toxicity", "sanitize", "language"))
-    ap.add_argument("file", help="a JSON Lines file in the format of ../shared/data/README.md")
+    ap.add_argument("--task", required=True,
+                    choices=("crisis", "crisis-audit", "toxicity", "sanitize", "language"))
+    ap.add_argument("file", nargs="?", help="a JSON Lines file in the format of ../shared/data/README.md "
+                                             "(crisis-audit: none, it reads --data)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
     ap.add_argument("--limit", type=int, help="only the first N items")
     ap.add_argument("--examples", type=int, default=8, help="how many misses/false alarms to show")
     ap.add_argument("--audit", metavar="AUDIT.jsonl",
                     help="crisis only: raters' readings of items against the issue's rules "
                          "(docs/audit/); reports the recall ceiling they imply")
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                    help="crisis-audit: the shared data folder (default: ../shared/data beside the repository)")
+    ap.add_argument("--tiers", type=Path, default=DEFAULT_TIERS, help="crisis-audit: the two-rater tier audit")
+    ap.add_argument("--suite", type=Path, default=DEFAULT_SUITE, help="crisis-audit: the functional suite")
+    ap.add_argument("--crowd", choices=("all", "sdcnl"), default="all",
+                    help="crisis-audit: the whole crowd-label report (all) or only the sdcnl recall target")
+    ap.add_argument("--record", action="store_true",
+                    help=f"crisis-audit: write the gated figures to {EVAL_FILE.relative_to(REPO)}")
     args = ap.parse_args(argv)
+    if args.task == "crisis-audit":
+        return _main_gate(args)
+    if not args.file:
+        ap.error(f"--task {args.task} needs a FILE")
     try:
         items = read_jsonl(args.file, args.limit)
         audit = read_audit(args.audit) if args.audit else None
@@ -480,6 +823,35 @@ def main(argv: list[str] | None = None) -> int:
          "language": _print_language}[args.task](result)
         print(f"\n  {len(items)} items in {elapsed:.1f} s ({elapsed / max(1, len(items)) * 1000:.2f} ms/item)")
         print("  engine: " + ", ".join(f"{k}={v}" for k, v in result["engine"].items()))
+    return 0
+
+
+def _main_gate(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    try:
+        result = evaluate_crisis_gate(data_dir=args.data, tiers=args.tiers, suite=args.suite, crowd=args.crowd)
+    except DataMissing as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    elapsed = time.perf_counter() - start
+    from moderation import engine_info
+
+    result["seconds"] = round(elapsed, 2)
+    result["engine"] = engine_info()
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        _print_crisis_gate(result)
+        print(f"\n  {elapsed:.1f} s; engine: " + ", ".join(f"{k}={v}" for k, v in result["engine"].items()))
+    if args.record:
+        record_figures(result)
+        print(f"recorded {len(gate_figures(result))} figures in {EVAL_FILE}", file=sys.stderr)
     return 0
 
 

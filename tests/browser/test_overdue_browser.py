@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from forum.extensions import db
-from forum.models import Escalation, User, utcnow
+from forum.models import Alert, Escalation, User, utcnow
 from forum.models import base as clock
 from forum.review import deadlines, services
 from tests.browser.test_review_browser import open_as, people  # noqa: F401 - fixtures
@@ -61,6 +61,16 @@ def test_missed_deadline_keeps_counting_and_sorts_first(people, open_as, base_ur
     assert staff is not None
 
 
+def _wait_for(probe, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db.session.rollback()  # see the server's commits
+        if probe():
+            return
+        time.sleep(0.5)
+    raise AssertionError("the job consumer never re-alerted the first case")
+
+
 def _wait_for_quiet_start_of_minute() -> None:
     # Post early in a minute so the deadline falls well before the next
     # minute tick of the job consumer, which used to be the only check.
@@ -79,10 +89,17 @@ def test_realert_arrives_at_the_deadline_not_the_next_minute(people, browser, te
         ctx = browser.new_context(base_url=server.url)
         ctx.add_cookies([{"name": c.name, "value": c.value, "url": server.url} for c in session.cookies])
         page = ctx.new_page()
+        member = login(server.url, "PostingMember")
+        # The consumer warms the screening models before its first job; a
+        # first case, re-alerted by it, shows it is ready (then is closed).
+        assert new_topic(member, server.url, "support", "First", "I want to kill myself tonight.").status_code == 302
+        _wait_for(lambda: db.session.scalar(select(Alert.id).where(Alert.kind == "case_unacknowledged")))
+        for c in db.session.scalars(select(Escalation)).all():
+            c.status = "acknowledged"
+        db.session.commit()
         page.goto("/staff/")
         expect(page.locator("[data-live-status]")).to_have_text("Live updates on", timeout=15_000)
         _wait_for_quiet_start_of_minute()
-        member = login(server.url, "PostingMember")
         resp = new_topic(member, server.url, "support", "Tonight", "I want to kill myself tonight. I can't keep going.")
         assert resp.status_code == 302
         db.session.expire_all()
