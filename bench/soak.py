@@ -71,6 +71,46 @@ def rss_mib(pid: int) -> float:
     return total + sum(rss_mib(int(c)) for c in children)
 
 
+class PrivatePostgres:
+    """A throwaway PostgreSQL cluster on a free port, so the soak can restart
+    it without touching the shared server. initdb refuses root, so as root
+    the cluster belongs to the postgres user."""
+
+    def __init__(self) -> None:
+        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+        if not bins:
+            sys.exit("PostgreSQL server binaries are missing: apt-get install -y postgresql")
+        self.bin = bins[-1].parent
+        self.port = free_port()
+        # Its own temp dir: the soak's is private to root, and the server must reach this one.
+        self.dir = Path(tempfile.mkdtemp(prefix="kindred-soak-pg-"))
+        self.prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.prefix:
+            shutil.chown(self.dir, "postgres", "postgres")
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/soak"
+
+    def _ctl(self, *args: str) -> None:
+        subprocess.run([*self.prefix, str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-w", "-t", "120",
+                        "-l", str(self.dir / "log"), "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1",
+                        *args], check=True, stdout=subprocess.DEVNULL)
+
+    def start(self) -> None:
+        subprocess.run([*self.prefix, str(self.bin / "initdb"), "-D", str(self.dir / "data"), "-U", "postgres",
+                        "--auth=trust", "-E", "UTF8"], check=True, stdout=subprocess.DEVNULL)
+        self._ctl("start")
+        subprocess.run([*self.prefix, str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
+                        "-U", "postgres", "soak"], check=True)
+
+    def restart(self) -> None:
+        self._ctl("-m", "fast", "restart")
+
+    def stop(self) -> None:
+        self._ctl("-m", "fast", "stop")
+
+
 class Redis:
     def __init__(self, workdir: Path) -> None:
         self.binary = shutil.which("redis-server")
@@ -119,6 +159,8 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
     parser.add_argument("--seconds", type=int, default=120)
     parser.add_argument("--redis-outage", type=int, default=0, help="seconds Redis is down, from a third in")
     parser.add_argument("--database-url")
+    parser.add_argument("--pg-restart", action="store_true",
+                        help="run on a private PostgreSQL cluster and restart it two thirds of the way in")
     parser.add_argument("--posters", type=int, default=4)
     parser.add_argument("--readers", type=int, default=4)
     parser.add_argument("--chatters", type=int, default=20)
@@ -141,7 +183,11 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
     from tests.review.live_http import cookie_header, csrf, login
 
     tmp = Path(tempfile.mkdtemp(prefix="kindred-soak-"))
-    url = args.database_url or f"sqlite:///{tmp}/soak.sqlite3"
+    pg = None
+    if args.pg_restart:
+        pg = PrivatePostgres()
+        pg.start()
+    url = pg.url if pg else (args.database_url or f"sqlite:///{tmp}/soak.sqlite3")
     redis_server = Redis(tmp)
     redis_server.start()
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0",
@@ -358,6 +404,13 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
         time.sleep(args.redis_outage)
         redis_server.start()
         print("redis started again", flush=True)
+    restarted = None
+    if pg:
+        time.sleep(max(0.0, 2 * args.seconds / 3 - (time.monotonic() - started)))
+        restarted = time.monotonic() - started
+        pg.restart()
+        print(f"postgresql restarted at {restarted:.0f} s (took {time.monotonic() - started - restarted:.1f} s)",
+              flush=True)
     time.sleep(max(0.0, args.seconds - (time.monotonic() - started)))
     drain_until[0] = time.monotonic() + 3 * SYNC_SECONDS
     stop.set()
@@ -398,7 +451,8 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
 
     print(f"\nsoak: {args.seconds} s, {len(bases)} gunicorn processes + huey consumer + Redis, "
           f"{'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}"
-          + (f", Redis outage {args.redis_outage} s from {outage:.0f} s" if outage is not None else ""))
+          + (f", Redis outage {args.redis_outage} s from {outage:.0f} s" if outage is not None else "")
+          + (f", PostgreSQL restarted at {restarted:.0f} s" if restarted is not None else ""))
     print(f"{'route':8} {'requests':>9} {'5xx':>5} {'no answer':>9} {'p50 ms':>8} {'p99 ms':>8}")
     for route in ("post", "read", "login", "chat", "queue"):
         if route == "queue" and not args.open_items:
@@ -423,6 +477,8 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
         except subprocess.TimeoutExpired:
             p.kill()
     redis_server.stop()
+    if pg:
+        pg.stop()
     for log in logs:
         log.close()
     print(f"logs in {tmp}")
