@@ -45,11 +45,13 @@ from typing import Any, Callable
 SHORT_POST = ("Had a really rough week and I'm not sure how to talk to my family about it. "
               "Has anyone found a way to explain anxiety to parents?")
 CHAT = "thanks, that actually helps a lot. going to try the breathing thing tonight"
-# Texts that stalled the process through a backtracking pattern (issue 14):
-# the issue's two quantities, and the state pattern that went cubic.
+# Texts that stalled the process (issue 14): the issue's two quantities, the
+# state pattern that went cubic, joined separators (the watched words'
+# spaced-letter check) and many signals in one long sentence (crisis context).
 _N = 20_000
 ADVERSARIAL = {"digit run": "1" * _N, "digits and commas": "1," * (_N // 2),
-               "quantity": "1" * (_N - 3) + " mg", "state after a signal": "i feel suicidal" + "/" * (_N - 15)}
+               "quantity": "1" * (_N - 3) + " mg", "state after a signal": "i feel suicidal" + "/" * (_N - 15),
+               "separator run": "a.-" * (_N // 3), "signals in one sentence": ("so suicidal thoughts " * _N)[:_N]}
 # A short post that talks about suicide: the rules leave it to the models,
 # so it takes the slowest path a short text can take (exemplars, head and
 # the fine-tuned reader each read it).

@@ -38,6 +38,7 @@ flags stop meaning anything.
 """
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 
@@ -218,6 +219,7 @@ def _as_self(toks: list[str], k: int) -> bool:
     return _REPORTING.isdisjoint(toks[k + 1:])
 
 
+@functools.lru_cache(maxsize=256)
 def _sentence_names_writer(sentence: str) -> bool:
     """The sentence names the writer outright: I, me, my..., or "as someone
     who..." (the guard on the crisis reader's overrule)."""
@@ -389,13 +391,19 @@ def _before_list(prefix: str) -> tuple[str, bool] | None:
     return prefix[:m.start()], m.group("conj") in ("or", "nor") and not L.NOT_NEGATION.search(prefix[-60:])
 
 
+# How far back in its sentence a signal's context is read. Longer sentences
+# only come from run-on or crafted text; without a bound, many signals in one
+# long sentence cost the square of its length.
+_CONTEXT_MAX = 2000
+
+
 def _context(hit: _Hit, folded: str) -> None:
     sent = hit.sent
-    prefix_all = folded[sent.start:hit.start]
+    prefix_all = folded[max(sent.start, hit.start - _CONTEXT_MAX):hit.start]
     listed = _before_list(prefix_all)
     if listed is not None:
         prefix_all = listed[0]
-    hit.lead = sent.start + len(prefix_all)
+    hit.lead = max(sent.start, hit.start - _CONTEXT_MAX) + len(prefix_all)
     breaks = list(_CLAUSE_BREAK.finditer(prefix_all))
     clause = prefix_all[breaks[-1].end():] if breaks else prefix_all
     subj = _subject(clause) or _subject(prefix_all)
@@ -823,9 +831,9 @@ def _unattached(folded: str, h: _Hit) -> bool:
     sentence or just after it, no feeling word leading into it ("feeling
     suicidal"), not in the past, and no state said to be happening now
     ("suicidal thoughts are back")."""
-    return (_subject(folded[h.sent.start:h.lead] + folded[h.start:h.end]) is None and not h.past
-            and not _FEELING.search(folded[max(h.sent.start, h.start - 30):h.start])
-            and _first_subject(folded[h.end:h.sent.end]) != "self"
+    return (_subject(folded[max(h.sent.start, h.start - _CONTEXT_MAX):h.lead] + folded[h.start:h.end]) is None
+            and not h.past and not _FEELING.search(folded[max(h.sent.start, h.start - 30):h.start])
+            and _first_subject(folded[h.end:min(h.sent.end, h.end + _CONTEXT_MAX)]) != "self"
             and not _STATE_AFTER.match(folded, h.end, h.sent.end))
 
 

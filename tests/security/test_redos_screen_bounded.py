@@ -41,6 +41,12 @@ ADVERSARIAL = {
     "letter run after a signal": "suicidal " + "a" * (N - 9),
     "space run after a signal": "suicidal" + " " * (N - 9) + "x",
     "slash run": "/" * N,
+    # The issue's second input, and runs of joined separators that the
+    # watched-word rules' spaced-letter check took seconds on.
+    "digits and commas": "1," * (N // 2),
+    "digits and dots": "1." * (N // 2),
+    "separator run": "a.-" * (N // 3),
+    "spaced letters": "f u c k " * (N // 8),
 }
 
 
