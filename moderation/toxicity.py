@@ -38,6 +38,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from moderation.patterns import compile_linear, register_globals
 from moderation.verdict import Reason
 
 log = logging.getLogger(__name__)
@@ -45,27 +46,39 @@ log = logging.getLogger(__name__)
 # A clause: up to and including its end punctuation, or a line. Clauses, not
 # sentences, so "Fuck my life, you lot are the only ones who get it" splits
 # the self-directed swearing from the friendly "you".
-_SENTENCE_RE = re.compile(r"[^.!?\n,;:]+(?:[.!?,;:]+|$)", re.MULTILINE)
-_TOKEN_RE = re.compile(r"(?u)\b\w\w+\b")
+_SENTENCE_RE = compile_linear(r"[^.!?\n,;:]+(?:[.!?,;:]+|$)", re.MULTILINE, engine="re",
+                              why="the run stops where its ending starts, so nothing after it can fail")
+_TOKEN_RE = compile_linear(r"(?u)\b\w\w+\b", engine="re",
+                           why="inside a word the first \\b fails at once; at a word start the run is taken whole")
 
-_SECOND_PERSON = re.compile(r"\b(?:you|u|ur|your|yours|youre|yourself|yourselves|ya|yall|y'all|thou)\b|\byou'")
-_THIRD_PERSON = re.compile(r"\b(?:he|she|him|her|they|them|his|hers|their|theirs|himself|herself|themselves|"
-                           r"everyone|everybody|people|these|those|@\w+)\b|@\w+")
-_FIRST_PERSON = re.compile(r"\b(?:i|me|my|mine|myself|im|i'm|i've|i'd|i'll|ive|we|us|our|ourselves)\b")
+# Only searched for presence; "you'" needs no branch of its own, since
+# "you" followed by an apostrophe already ends at a word boundary.
+_SECOND_PERSON = compile_linear(r"(?<![\w])(?:you|u|ur|your|yours|youre|yourself|yourselves|ya|yall|y'all|thou)(?![\w])")
+# Only searched for presence: "@name" anywhere is a mention, so it is its
+# own pattern rather than a branch under the word boundaries.
+_THIRD_PERSON = compile_linear(r"(?<![\w])(?:he|she|him|her|they|them|his|hers|their|theirs|himself|herself|"
+                               r"themselves|everyone|everybody|people|these|those)(?![\w])")
+_MENTION = compile_linear(r"@[\w]")
+_FIRST_PERSON = compile_linear(r"(?<![\w])(?:i|me|my|mine|myself|im|i'm|i've|i'd|i'll|ive|we|us|our|ourselves)(?![\w])")
 # Nouns that, when used as insults, are aimed at a person or a group even
 # without a pronoun ("bitches ain't shit").
-_INSULT_NOUN = re.compile(
-    r"\b(?:bitch(?:es)?|hoes?|whores?|sluts?|cunts?|twats?|pricks?|dickheads?|bastards?|wankers?|"
-    r"niggas?|niggers?|faggots?|fags?|retards?|idiots?|morons?|losers?|scum|trash|pussy|pussies|assholes?)\b")
-_SELF_INSULT = re.compile(r"\b(?:i'?m|i am|im|myself|me|i feel like|i'?m just)\s+(?:such\s+|just\s+|a\s+|an\s+|"
-                          r"so\s+|fucking\s+|stupid\s+|useless\s+|worthless\s+|pathetic\s+|fat\s+|ugly\s+)*$")
+_INSULT_NOUN = compile_linear(
+    r"(?<![\w])(?:bitch(?:es)?|hoes?|whores?|sluts?|cunts?|twats?|pricks?|dickheads?|bastards?|wankers?|"
+    r"niggas?|niggers?|faggots?|fags?|retards?|idiots?|morons?|losers?|scum|trash|pussy|pussies|assholes?)(?![\w])")
+_SELF_INSULT = compile_linear(r"(?<![\w])(?:i'?m|i am|im|myself|me|i feel like|i'?m just)\s+(?:such\s+|just\s+|a\s+|an\s+|"
+                              r"so\s+|fucking\s+|stupid\s+|useless\s+|worthless\s+|pathetic\s+|fat\s+|ugly\s+)*$")
 # The writer reporting abuse they suffered: "he called me a ...", "she told me I'm ...".
-_REPORTED = re.compile(
-    r"\b(?:call(?:s|ed|ing)?|told|tells|telling|said|says|saying|yell(?:s|ed)|scream(?:s|ed)|"
-    r"shout(?:s|ed)|text(?:s|ed)|messag(?:es|ed))\s+(?:me|i|i'm|im|that\s+i|at\s+me)\b")
+_REPORTED = compile_linear(
+    r"(?<![\w])(?:call(?:s|ed|ing)?|told|tells|telling|said|says|saying|yell(?:s|ed)|scream(?:s|ed)|"
+    r"shout(?:s|ed)|text(?:s|ed)|messag(?:es|ed))\s+(?:me|i|i'm|im|that\s+i|at\s+me)(?![\w])")
 
+# The case-insensitive patterns keep Python's engine: RE2 folds neither "İ"
+# nor "ı" to "i" as re.IGNORECASE does, which would change verdicts.
+_FOLD_WHY = "re.IGNORECASE folds \u0130 and \u0131 to i and RE2 does not"
+_WORDS_WHY = ("; \\w and \\s runs meet only at class borders and every repeat is of words ending in a"
+              " space, so a try from one position reads a few words and stops")
 # Threats of violence against someone else.
-_THREAT = re.compile(
+_THREAT = compile_linear(
     r"\b(?:i(?:'ll|ll| will|'m going to|'m gonna|m gonna| am going to| am gonna| gonna| wanna| want to)|"
     r"we(?:'ll| will|'re going to|'re gonna| are going to| gonna))\s+(?:\w+\s+){0,2}?"
     r"(?:kill|murder|stab|shoot|hurt|beat|rape|strangle|punch|smash|batter|find|get)\s+"
@@ -74,25 +87,25 @@ _THREAT = re.compile(
     r"|\bwatch\s+(?:your|ur)\s+back\b"
     r"|\byou(?:'re| are|re)\s+(?:so\s+)?dead(?:\s+meat)?\s*(?:[.!]|$)"
     r"|\b(?:you|u)\s+(?:deserve|need|ought)\s+to\s+(?:be\s+)?(?:shot|stabbed|beaten|raped|hurt|hit)\b",
-    re.IGNORECASE | re.MULTILINE)
+    re.IGNORECASE | re.MULTILINE, engine="re", why=_FOLD_WHY + _WORDS_WHY)
 
 _GROUPS = (r"(?:gays?|lesbians?|trans(?:gender)?(?: people| women| men)?|queers?|muslims?|jews?|christians?|"
            r"blacks?|whites?|asians?|immigrants?|migrants?|refugees?|foreigners?|mexicans?|arabs?|"
            r"women|men|girls|disabled(?: people)?|autistics?|schizophrenics?|bipolars?|mentally ill(?: people)?|"
            r"gypsies|travellers|indians?|pakistanis?|africans?|chinese)")
 # Dehumanising or exclusionary statements about a group.
-_IDENTITY = re.compile(
+_IDENTITY = compile_linear(
     rf"\b(?:(?:all|those|these|the|fucking|bloody|typical|filthy|dirty)\s+)?{_GROUPS}\s+"
     r"(?:are|r|should|deserve|need to|must|ought to)\s+(?:all\s+)?(?:be\s+)?(?:\w+\s+)?"
     r"(?:animals?|vermin|rats?|cockroaches|parasites?|subhuman|disgusting|evil|scum|trash|filth|"
     r"die|dead|killed|gassed|shot|deported|exterminated|wiped out|burn|sick|freaks?|abominations?|a disease)\b"
     rf"|\b(?:kill|gas|exterminate|deport|hang|shoot)\s+(?:all\s+)?(?:the\s+)?{_GROUPS}\b"
     rf"|\b(?:i\s+)?hate\s+(?:all\s+)?(?:fucking\s+)?{_GROUPS}\b",
-    re.IGNORECASE)
+    re.IGNORECASE, engine="re", why=_FOLD_WHY + _WORDS_WHY)
 
 # Direct insults: "you're pathetic", "you are such a loser". Only adjacent
 # forms: "you're not worthless" (peer support!) has "not" in between.
-_INSULT = re.compile(
+_INSULT = compile_linear(
     r"\b(?:you(?:'re| are|re)|ur|u r|you)\s+(?:just\s+)?(?:a\s+|an\s+|such\s+an?\s+|so\s+|fucking\s+|fuckin\s+|"
     r"fkn\s+|bloody\s+|pathetic\s+|stupid\s+|worthless\s+)*"
     r"(?:idiot|moron|loser|pathetic|worthless|stupid|disgusting|waste of (?:space|air|oxygen)|"
@@ -101,10 +114,11 @@ _INSULT = re.compile(
     r"|\b(?:nobody|no one|noone)\s+(?:likes|loves|wants|cares about)\s+(?:you|u)\b"
     r"|\b(?:everyone|everybody)\s+hates\s+(?:you|u)\b"
     r"|\b(?:shut\s+(?:the\s+fuck\s+)?up|stfu|fuck\s+(?:you|u|off)|screw\s+you|go\s+to\s+hell)\b",
-    re.IGNORECASE)
+    re.IGNORECASE, engine="re", why=_FOLD_WHY + _WORDS_WHY)
 # Generic "you" in peer support: "depression tells you you're worthless".
-_GENERIC_YOU = re.compile(r"(?:tells?|telling|makes?|making|convinces?)\s+you\s*$|feel\s+like\s*$|think\s*$|"
-                          r"not\s*$|never\s*$|n't\s*$", re.IGNORECASE)
+_GENERIC_YOU = compile_linear(r"(?:tells?|telling|makes?|making|convinces?)\s+you\s*$|feel\s+like\s*$|think\s*$|"
+                          r"not\s*$|never\s*$|n't\s*$", re.IGNORECASE, engine="re",
+                              why=_FOLD_WHY + "; only ever searched in a short window before a match")
 
 
 @dataclass(frozen=True)
@@ -442,7 +456,7 @@ def target(sentence: str) -> str:
     s = sentence.lower()
     if _REPORTED.search(s):
         return "reported"
-    if _SECOND_PERSON.search(s) or _THIRD_PERSON.search(s):
+    if _SECOND_PERSON.search(s) or _THIRD_PERSON.search(s) or _MENTION.search(s):
         return "other"
     for m in _INSULT_NOUN.finditer(s):
         # "I'm such a stupid bitch" is self-talk; "broke bitch can't tell me
@@ -461,11 +475,11 @@ def _reason(code: str, text: str, start: int, end: int, explanation: str) -> Rea
 # Cheap pre-checks: each pattern can only match when the text contains one
 # of these words, and a set intersection costs far less than a
 # case-insensitive scan with long alternations.
-_WORDS_RE = re.compile(r"[a-z]+")
+_WORDS_RE = compile_linear(r"[a-z]+", engine="re", why="one character class: nothing to backtrack into")
 _TARGET_WORDS = frozenset("you u ya yall him her them your ur he she they".split())
 _THREAT_WORDS = frozenset("kill murder stab shoot hurt beat rape strangle punch smash batter find get live back "
                           "dead shot stabbed beaten raped hit".split())
-_GROUP_WORDS = frozenset(re.findall(r"[a-z]+", _GROUPS))
+_GROUP_WORDS = frozenset(_WORDS_RE.findall(_GROUPS))
 _INSULT_WORDS = frozenset({"stfu", "shut", "hell", "off"})  # the forms without "you"
 # Stricter gates, one per pattern, derived from the words each alternative
 # cannot match without (every one is a whole word in a match). A regex with
@@ -474,7 +488,7 @@ _INSULT_WORDS = frozenset({"stfu", "shut", "hell", "off"})  # the forms without 
 # that re.IGNORECASE matches to ASCII ones ("İ", "ı", "ſ" for "s",
 # the Kelvin sign for "k"; checked over every code point), which a
 # lower-cased word set would not see. Equivalence is tested.
-_CASELESS_ASCII_RE = re.compile("[\u0130\u0131\u017f\u212a]")
+_CASELESS_ASCII_RE = compile_linear("[\u0130\u0131\u017f\u212a]", engine="re", why="one character")
 _IDENTITY_GATE = frozenset("are r should deserve need must ought kill gas exterminate deport hang shoot hate".split())
 _INSULT_GATE = frozenset(
     "idiot moron loser pathetic worthless stupid disgusting waste piece freak scum bitch cunt twat dickhead "
@@ -570,3 +584,6 @@ def analyse_with_model(text: str, *, threshold: float = 0.8) -> ToxicityFinding 
             peaks[k] = max(peaks.get(k, 0.0), v)
     return ToxicityFinding(finding.categories, finding.reasons,
                            {k: round(v, 4) for k, v in peaks.items()}, scorer.name)
+
+
+register_globals(__name__, globals())

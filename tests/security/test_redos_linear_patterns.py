@@ -26,12 +26,12 @@ ROOT = Path(__file__).resolve().parents[2]
 # Modules whose patterns run on member text, all through the registry.
 CONVERTED = ["moderation.crisis", "moderation.crisis_lexicon", "moderation.normalise", "moderation.render",
              "moderation.rules", "moderation.language", "forum.auth.services", "forum.chat.services",
-             "forum.chat.policy", "forum.auth.handles", "forum.auth.sessions"]
+             "forum.chat.policy", "forum.auth.handles", "forum.auth.sessions", "moderation.toxicity"]
 # Not member text: offline tools and a model URL check.
 NOT_MEMBER_TEXT = {"moderation/patterns.py", "moderation/evaluate.py", "moderation/train_head.py",
                    "moderation/train_reader.py", "moderation/models.py", "moderation/bench.py"}
-# Still compiling with re directly: the open part of issue 14 finding 1.
-PENDING = {"moderation/toxicity.py"}
+# Still compiling with re directly (none left).
+PENDING: set[str] = set()
 _RE_CALLS = {"compile", "search", "match", "fullmatch", "finditer", "findall", "sub", "subn", "split"}
 
 N = 20_000
@@ -122,6 +122,14 @@ def test_the_crisis_rules_run_on_re2():
     for name in ("moderation.crisis._QTY_SRC", "forum.auth.services._EMAIL_RE", "moderation.crisis._STATE_AFTER", "moderation.crisis._STRONG_STATE",
                  "moderation.crisis_lexicon.IDEATION_SELF", "moderation.crisis_lexicon.HYPOTHETICAL"):
         assert registry[name].engine == "re2", name
+
+
+def test_the_toxicity_target_patterns_run_on_re2():
+    """The word-boundary patterns that decide who a clause is aimed at."""
+    registry = _load()
+    for name in ("_SECOND_PERSON", "_THIRD_PERSON", "_MENTION", "_FIRST_PERSON", "_INSULT_NOUN", "_SELF_INSULT",
+                 "_REPORTED"):
+        assert registry[f"moderation.toxicity.{name}"].engine == "re2", name
 
 
 def _worst_ratio(entry: patterns.Entry, texts: dict[str, str]) -> tuple[float, str]:
