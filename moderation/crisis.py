@@ -38,8 +38,10 @@ flags stop meaning anything.
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 
 from moderation import crisis_head
@@ -162,6 +164,10 @@ class _State:
     # want to sleep and never wake up"): sentence start -> where the unread
     # remainder begins, in the folded text.
     remainder: dict[int, int] = field(default_factory=dict)
+    # The reasons _reason has seen, counted, so its duplicate check is not a
+    # scan of every earlier reason; rebuilt when the list changed elsewhere.
+    seen: Counter = field(default_factory=Counter)
+    seen_total: int = 0
 
 
 def _split(folded: str) -> list[_Sentence]:
@@ -510,8 +516,21 @@ def _reason(st: _State, fo, hit: _Hit, code: str, explanation: str) -> None:
     if notes:
         explanation = f"{explanation} ({', '.join(notes)})"
     reason = Reason(code, s, e, src[s:e][:200], explanation)
-    if reason not in st.reasons:
+    if st.seen_total != len(st.reasons):
+        st.seen = Counter(st.reasons)
+        st.seen_total = len(st.reasons)
+    if not st.seen[reason]:
         st.reasons.append(reason)
+        st.seen[reason] += 1
+        st.seen_total += 1
+
+
+def _drop_last_reason(st: _State) -> None:
+    in_step = st.seen_total == len(st.reasons)
+    gone = st.reasons.pop()
+    if in_step:
+        st.seen[gone] -= 1
+        st.seen_total -= 1
 
 
 def _rules(text: str, gate: bool = True) -> tuple[_State, object, list[_Sentence]]:
@@ -545,6 +564,9 @@ def _rules(text: str, gate: bool = True) -> tuple[_State, object, list[_Sentence
         return h
 
     hits: list[_Hit] = []
+    # Spans already holding a signal, kept sorted. They never overlap one
+    # another, so their ends rise with their starts and one bisect finds
+    # whether a new span overlaps any of them.
     taken: list[tuple[int, int]] = []
     for kind, pat in _SIGNALS:
         if kind in _MODIFIERS:
@@ -563,8 +585,10 @@ def _rules(text: str, gate: bool = True) -> tuple[_State, object, list[_Sentence
                 st.set_aside.add("figure")
                 continue
             # One span, one signal: the earlier (stronger) kind in the table wins.
-            if kind not in ("time", "means", "method", "encourage") and any(a < e and s < b for a, b in taken):
-                continue
+            if kind not in ("time", "means", "method", "encourage"):
+                k = bisect.bisect_left(taken, (e,))
+                if k and taken[k - 1][1] > s:
+                    continue
             g = m.group()
             if kind == "subj" and ("suicid" in g or "thought" in g):
                 kind_ = "state"
@@ -577,7 +601,7 @@ def _rules(text: str, gate: bool = True) -> tuple[_State, object, list[_Sentence
                 hit.subject = "specific"  # "herself", "she's taken...": the words say who
             hits.append(hit)
             if kind not in ("time", "means", "method", "encourage"):
-                taken.append((s, e))
+                bisect.insort(taken, (s, e))
     if hits:
         _judge(st, fo, folded, hits)
     return st, fo, sents
@@ -752,7 +776,7 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
                 _raise(st, "imminent")
             else:
                 st.categories.discard(code)
-                st.reasons.pop()
+                _drop_last_reason(st)
     # Modifiers: a timeframe in the same sentence as current ideation, or
     # means anywhere in a text with current ideation, make it imminent.
     # Means and timeframes need active ideation, not only distress: "I hate
