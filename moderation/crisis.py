@@ -241,7 +241,8 @@ def _implied_writer(folded: str, h: _Hit) -> bool:
     suicidal") it is not this reading."""
     prefix = folded[h.sent.start:h.start]
     m = _FEELING.search(prefix)
-    return m is not None and all(t in _OPENERS for t in _TOKEN_RE.findall(prefix, 0, m.start()))
+    # Token by token, so a long sentence stops at its first word that is no opener.
+    return m is not None and all(t.group() in _OPENERS for t in _TOKEN_RE.finditer(prefix, 0, m.start()))
 
 
 # Words that may open a sentence before "so suicidal" and leave the writer

@@ -47,6 +47,8 @@ ADVERSARIAL = {
     "digits and dots": "1." * (N // 2),
     "separator run": "a.-" * (N // 3),
     "spaced letters": "f u c k " * (N // 8),
+    # One signal repeated: every signal was compared with every earlier one.
+    "repeated signal": ("so suicidal thoughts " * (N // 21 + 1))[:N],
 }
 
 
