@@ -195,8 +195,10 @@ _LEAD = re.compile(r"\(\?<([!=])(" + _ATOM + r")\)")
 _TRAIL = re.compile(r"\(\?([!=])(" + _ATOM + r")\)\Z")
 
 
-def _top_level_bar(src: str) -> bool:
-    depth, i, in_class = 0, 0, False
+def _syntax(src: str):
+    """Yield each character of a pattern that is syntax: outside
+    escapes and character classes (a class may open with a literal "]")."""
+    i, in_class = 0, False
     while i < len(src):
         c = src[i]
         if c == "\\":
@@ -208,13 +210,20 @@ def _top_level_bar(src: str) -> bool:
             in_class = True
             if src.startswith("^]", i + 1) or src.startswith("]", i + 1):
                 i += 1 + src.startswith("^", i + 1)
-        elif c == "(":
+        else:
+            yield c
+        i += 1
+
+
+def _top_level_bar(src: str) -> bool:
+    depth = 0
+    for c in _syntax(src):
+        if c == "(":
             depth += 1
         elif c == ")":
             depth -= 1
         elif c == "|" and depth == 0:
             return True
-        i += 1
     return False
 
 
@@ -236,20 +245,7 @@ def _set_of(atom: str, ascii_mode: bool, negate: bool) -> str:
 
 
 def _has_dollar(src: str) -> bool:
-    i, in_class = 0, False
-    while i < len(src):
-        c = src[i]
-        if c == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-        elif c == "$":
-            return True
-        i += 1
-    return False
+    return "$" in _syntax(src)
 
 
 # -- matching ---------------------------------------------------------------
