@@ -6,7 +6,8 @@ from playwright.sync_api import expect
 
 from forum.chat import services
 from tests.chat.engine import IMMINENT
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import make_user
+from tests.browser.pages import log_in
 
 
 @pytest.fixture()
@@ -57,11 +58,7 @@ def _opener(browser, server, room):
         contexts.append(ctx)
         page = ctx.new_page()
         page.on("console", lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None)
-        page.goto("/auth/login")
-        page.get_by_label("Your name on Kindred").fill(handle)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.locator("main form button[type=submit]").click()
-        page.wait_for_url(lambda url: "/auth/login" not in url)
+        log_in(page, handle)
         page.goto(f"/chat/{room.slug}")
         expect(page.locator("#chat-status")).to_contain_text("Connected")
         return page
@@ -186,11 +183,7 @@ def test_a_message_hidden_while_away_is_dropped_on_reconnect(browser, chat_serve
     ctx = browser.new_context(base_url=chat_server.url)
     ctx.route_web_socket(re.compile(r"/socket\.io/"), route)
     bob = ctx.new_page()
-    bob.goto("/auth/login")
-    bob.get_by_label("Your name on Kindred").fill("ChatBob")
-    bob.get_by_label("Password").fill(PASSWORD)
-    bob.locator("main form button[type=submit]").click()
-    bob.wait_for_url(lambda url: "/auth/login" not in url)
+    log_in(bob, "ChatBob")
     bob.goto(f"/chat/{room.slug}")
     expect(bob.locator("#chat-status")).to_contain_text("Connected")
     assert sockets, "Bob's chat did not use a WebSocket"

@@ -13,7 +13,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from forum.extensions import db
-from tests.conftest import PASSWORD, make_board, make_user, post_reply, post_topic
+from tests.conftest import make_board, make_user, post_reply, post_topic
+from tests.browser.pages import log_in
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 DESKTOP = {"width": 1280, "height": 800}
@@ -27,10 +28,7 @@ OTHER = "My best friend told me she wants to kill herself and I am scared for he
 
 
 def _login(page: Page, base_url: str, handle: str) -> None:
-    page.goto(base_url + "/auth/login")
-    page.get_by_label("Your name on Kindred").fill(handle)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, handle, base_url)
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 

@@ -7,16 +7,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import PASSWORD, make_board, make_user, post_reply, post_topic
+from tests.conftest import make_board, make_user, post_reply, post_topic
+from tests.browser.pages import log_in
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def _login(page: Page, base_url: str, handle: str) -> None:
-    page.goto(base_url + "/auth/login")
-    page.get_by_label("Your name on Kindred").fill(handle)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, handle, base_url)
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 

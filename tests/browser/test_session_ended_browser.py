@@ -6,7 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from forum.chat import services
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import make_user
+from tests.browser.pages import log_in
 
 
 @pytest.fixture()
@@ -19,11 +20,7 @@ def room(app):
 def _login(browser, url: str, handle: str):
     ctx = browser.new_context(base_url=url)
     page = ctx.new_page()
-    page.goto("/auth/login")
-    page.get_by_label("Your name on Kindred").fill(handle)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(lambda u: "/auth/login" not in u)
+    log_in(page, handle)
     return ctx, page
 
 

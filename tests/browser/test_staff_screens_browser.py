@@ -10,9 +10,10 @@ from sqlalchemy import select
 from forum.extensions import db
 from forum.models import Escalation, User
 from tests.browser.test_review_browser import open_as, people  # noqa: F401 - fixtures
-from tests.conftest import PASSWORD, make_board, make_user, post_topic
+from tests.conftest import make_board, make_user, post_topic
 from tests.review.helpers import post, review_for, verdict
 from tests.review.live_http import login, new_topic
+from tests.browser.pages import log_in
 
 BROWSER_DEFAULT_BUTTON = ("rgb(239, 239, 239)", "rgb(240, 240, 240)", "rgba(0, 0, 0, 0)")
 
@@ -21,10 +22,7 @@ def test_send_support_keeps_keyboard_focus(app, page: Page, base_url):
     board = make_board("weekends", "Weekends")
     posted = post_topic(make_user("SundayAuthor"), board, title="Sundays", body="Sundays feel long lately.")
     make_user("KeyboardReader")
-    page.goto(base_url + "/auth/login")
-    page.get_by_label("Your name on Kindred").fill("KeyboardReader")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, "KeyboardReader", base_url)
     page.goto(f"{base_url}/boards/topic/{posted.topic.id}")
     button = page.locator(f"#post-{posted.post.id} .support-button")
     button.focus()

@@ -14,11 +14,10 @@ import pytest
 from playwright.sync_api import expect
 
 from forum.chat import services
-from tests.conftest import PASSWORD, make_user
-from tests.live import start_server
-from tests.reliability.redis_server import PrivateRedis
+from tests.conftest import make_user
 from tests.reliability.helpers import login
 from tests.test_scaleout_chat import ChatClient
+from tests.browser.pages import log_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -29,22 +28,6 @@ WAIT_MS = 60_000
 
 def chat_client(base_url: str, handle: str) -> ChatClient:
     return ChatClient(base_url, login(base_url, handle).cookies["session"], wait_timeout=60)
-
-
-@pytest.fixture()
-def redis_and_servers(app, test_env, tmp_path):
-    private = PrivateRedis(tmp_path).start()
-    env = {**test_env, "REDIS_URL": private.url, "KINDRED_SEMANTIC": "0"}
-    a = start_server(env, tmp_path, timeout=120)
-    try:
-        b = start_server(env, tmp_path, timeout=120)
-    except Exception:
-        a.stop()
-        raise
-    yield private, a, b
-    a.stop()
-    b.stop()
-    private.stop()
 
 
 def test_messages_sent_during_redis_outage_reach_the_other_process_once(browser, redis_and_servers):
@@ -59,11 +42,7 @@ def test_messages_sent_during_redis_outage_reach_the_other_process_once(browser,
     try:
         ctx.set_default_timeout(WAIT_MS)
         page = ctx.new_page()
-        page.goto("/auth/login")
-        page.get_by_label("Your name on Kindred").fill("OutageAlice")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.locator("main form button[type=submit]").click()
-        page.wait_for_url(lambda url: "/auth/login" not in url)
+        log_in(page, "OutageAlice")
         page.goto(f"/chat/{room.slug}")
         expect(page.locator("#chat-status")).to_contain_text("Connected", timeout=WAIT_MS)
 

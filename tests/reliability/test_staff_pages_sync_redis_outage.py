@@ -15,32 +15,15 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.models import Board, Escalation, Review, utcnow
-from tests.conftest import PASSWORD, make_user
-from tests.live import start_server
-from tests.reliability.redis_server import PrivateRedis
+from tests.conftest import make_user
 from tests.review.live_http import login, new_topic
+from tests.browser.pages import log_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 # Waits are for conditions, with room for a loaded 2-core machine.
 WAIT_MS = 60_000
 CRISIS = "I want to kill myself tonight. I can't keep going."
-
-
-@pytest.fixture()
-def redis_and_servers(app, test_env, tmp_path):
-    private = PrivateRedis(tmp_path).start()
-    env = {**test_env, "REDIS_URL": private.url, "KINDRED_SEMANTIC": "0"}
-    a = start_server(env, tmp_path, timeout=120)
-    try:
-        b = start_server(env, tmp_path, timeout=120)
-    except Exception:
-        a.stop()
-        raise
-    yield private, a, b
-    a.stop()
-    b.stop()
-    private.stop()
 
 
 def test_cases_opened_on_another_process_during_redis_outage_reach_open_staff_pages(browser, redis_and_servers):
@@ -54,11 +37,7 @@ def test_cases_opened_on_another_process_during_redis_outage_reach_open_staff_pa
     ctx.set_default_timeout(WAIT_MS)
     try:
         page = ctx.new_page()
-        page.goto("/auth/login")
-        page.get_by_label("Your name on Kindred").fill("SyncStaff")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.locator("main form button[type=submit]").click()
-        page.wait_for_url(lambda url: "/auth/login" not in url)
+        log_in(page, "SyncStaff")
         dashboard = page
         dashboard.goto("/staff/")
         queue = ctx.new_page()
