@@ -3,7 +3,7 @@ in the order they asked for it, alerts about a person at risk first.
 
 SQLite's busy handler only polls, so under a burst of writes one writer
 could lose every poll for seconds (an imminent post's case then reached
-staff 9 s late). Real sqlite3 connections on a file, real threads.
+staff late). Real sqlite3 connections on a file, real threads.
 """
 from __future__ import annotations
 

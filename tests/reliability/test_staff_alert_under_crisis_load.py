@@ -40,10 +40,9 @@ pytestmark = pytest.mark.slow
 WRITERS = 6
 SECONDS = 20
 # Staff alert p99 and durable alert p99, each against the median time an
-# ordinary post took in the same run. Before the fair SQLite write gate and
-# the start-up model load, the live alert took 8 times the median post
-# (18 times without the warm-up) and the durable one 13 times; after, 2-3
-# times and under 2 times.
+# ordinary post took in the same run. Without the fair SQLite write gate
+# and the start-up model load the live alert's ratio was several times
+# this bound; the figures are in docs/reliability.md.
 ALERT_RATIO = 4.0
 CRISIS = "I want to kill myself tonight. I can't keep going."
 ORDINARY = "Had a slow day today, but a walk in the park helped a little. Thanks for listening, everyone."
