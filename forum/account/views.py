@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, logout_user
 
+from forum.errors import FieldErrors
 from forum.account import bp, services
 from forum.account.forms import DeactivateForm, LogoutEverywhereForm, PasswordForm, ProfileForm
 from forum.auth import services as auth_services
@@ -33,7 +34,7 @@ def _submit(form, key: str, action, done: str):
     if form.validate_on_submit():
         try:
             action()
-        except auth_services.AccountError as exc:
+        except FieldErrors as exc:
             apply_errors(form, exc.errors)
         else:
             flash(done, "success")
