@@ -16,6 +16,10 @@ from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("KINDRED_INSTANCE_DIR", BASE_DIR / "instance"))
+# Read at import because the SQLite connect hook and the job queue exist
+# before any app does; everything else lives on Config.
+SQLITE_SYNCHRONOUS = os.environ.get("KINDRED_SQLITE_SYNCHRONOUS", "FULL").upper()
+REDIS_URL = os.environ.get("REDIS_URL") or None
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -111,7 +115,7 @@ class Config:
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'kindred.sqlite3'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
-    REDIS_URL = os.environ.get("REDIS_URL") or None
+    REDIS_URL = REDIS_URL
 
     # Region used for signposting when neither the member's setting nor the
     # browser's Accept-Language gives one.
@@ -164,6 +168,11 @@ class Config:
     KINDRED_LOGIN_LIMIT = os.environ.get("KINDRED_LOGIN_LIMIT", "10 per minute;50 per hour")
     KINDRED_REGISTER_LIMIT = os.environ.get("KINDRED_REGISTER_LIMIT", "5 per minute;20 per hour")
     KINDRED_POST_LIMIT = os.environ.get("KINDRED_POST_LIMIT", "6 per minute;120 per day")
+    # Per-member chat messages. A person typing quickly sends one every few
+    # seconds; bursts above this are floods (or a stuck client) that drown a room.
+    KINDRED_CHAT_LIMIT = os.environ.get("KINDRED_CHAT_LIMIT", "5 per 5 seconds;40 per minute")
+    # The chat writer's batching window in ms (forum/chat/writer.py says why).
+    KINDRED_CHAT_BATCH_MS = _float("KINDRED_CHAT_BATCH_MS", 15.0)
     # Failed logins: KINDRED_LOGIN_LIMIT counts one address's failures; one
     # account's failures make it wait twice as long each time, up to this.
     KINDRED_LOGIN_MAX_DELAY_SECONDS = _int("KINDRED_LOGIN_MAX_DELAY_SECONDS", 300)
@@ -227,6 +236,8 @@ class Config:
     # unreachable database (SQLite lock, number clash, lost connection)
     # before the member gets their form back to try again.
     KINDRED_DB_RETRY_SECONDS = _float("KINDRED_DB_RETRY_SECONDS", 30.0)
+    # SQLite durability; WAL is always on (forum/dbtuning.py).
+    KINDRED_SQLITE_SYNCHRONOUS = SQLITE_SYNCHRONOUS
 
     # Members' data rights and retention (forum/rights, docs/privacy.md).
     # Closing or erasing an account waits this long; logging in cancels it.

@@ -23,20 +23,19 @@ Failed jobs are retried (``retries``) and logged.
 from __future__ import annotations
 
 import logging
-import os
 from datetime import UTC
 
 from flask import Flask
 from huey import RedisHuey, SqliteHuey, crontab
 from huey.signals import SIGNAL_ERROR
 
-from config import INSTANCE_DIR, private_dir, private_file
+from config import INSTANCE_DIR, REDIS_URL, private_dir, private_file
 
 log = logging.getLogger(__name__)
 
 
 def _make_huey():
-    redis_url = os.environ.get("REDIS_URL")
+    redis_url = REDIS_URL
     if redis_url:
         return RedisHuey("kindred", url=redis_url)
     private_dir(INSTANCE_DIR)
