@@ -546,14 +546,11 @@ def hide_message(actor: User, message_id: int, note: str | None = None) -> ChatM
     if msg is None:
         raise ChatError("no_message", "That message no longer exists.")
     if msg.status != ContentStatus.HIDDEN:
-        msg.status = ContentStatus.HIDDEN
-        msg.moderator_note = (note or "").strip()[:500] or None
+        review.hide_content("chat_message", msg, actor, note, room_id=msg.room_id)
         room = _room(msg.room_id)
         if room.pinned_message_id == msg.id:
             room.pinned_message_id = None
             _announce_state(room)
-        audit.record(actor, "chat.hide", target_type="chat_message", target_id=msg.id, reason=note,
-                     room_id=msg.room_id)
         db.session.commit()
     return msg
 

@@ -653,21 +653,23 @@ def _pipeline_reasons_from_row(target: Any) -> list[dict[str, Any]]:
     return reasons
 
 
-def hide_content(target_type: str, target: Any, actor: Any, note: str | None) -> None:
-    """Hide a post or chat message (moderator action). No commit.
+def hide_content(target_type: str, target: Any, actor: Any, note: str | None, **audit_data: Any) -> None:
+    """Hide a post or chat message (moderator action): the one hide path. No commit.
 
-    The author keeps their text and sees ``note`` (or a kind default). An
-    audit row and, when an item exists, a history row are written.
+    The author keeps their text and sees ``note`` (a post gets a kind
+    default; a chat message may have none). An audit row and, when an item
+    exists, a history row are written.
     """
     set_content_status(target_type, target, ContentStatus.HIDDEN)
-    target.moderator_note = (note or "").strip() or DEFAULT_HIDDEN_NOTE
+    default = DEFAULT_HIDDEN_NOTE if target_type == "post" else None
+    target.moderator_note = (note or "").strip()[:500] or default
     review = db.session.scalar(select(Review).where(Review.target_type == target_type,
                                                     Review.target_id == target.id))
     if review is not None:
         _history(review, actor, "hidden", note)
         review.updated_at = _now()
         _announce(review)
-    audit.record(actor, "content.hidden", target_type=target_type, target_id=target.id, reason=note)
+    audit.record(actor, "content.hidden", target_type=target_type, target_id=target.id, reason=note, **audit_data)
 
 
 # -- claims -----------------------------------------------------------------------
