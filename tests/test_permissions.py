@@ -42,7 +42,7 @@ ENDPOINTS: dict[str, str] = {
     "chat.index": PUBLIC, "chat.room": PUBLIC, "chat.messages": PUBLIC,
     "chat.create": STAFF, "chat.edit": STAFF,
     # data rights: the member's own data; the staff side of requests
-    "rights.erasure_queue": STAFF,
+    "rights.request_export": LOGIN, "rights.download_export": LOGIN, "rights.erasure_queue": STAFF,
 }
 
 # Endpoints not listed above get the level of the first matching prefix.

@@ -22,7 +22,10 @@ def _render(status: int = 200, **forms):
     # The safety-contact section belongs to the review area; link it when present.
     has_safety = "account.safety" in current_app.view_functions
     forms.setdefault("everywhere", LogoutEverywhereForm(formdata=None))
+    from forum.rights import export
+
     return render_template("account/index.html", posts=posts, has_safety=has_safety,
+                           data_export=export.current(current_user), export_token=export.token_for,
                            login_sessions=sessions.active(current_user), this_session=sessions.current_session_id(),
                            approximate=sessions.approximate, **forms), status
 

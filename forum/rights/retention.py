@@ -12,7 +12,7 @@ from typing import Any
 from forum import audit
 from forum.extensions import db
 from forum.models import base as clock
-from forum.rights import erasure
+from forum.rights import erasure, export
 
 
 def _audited(step: str, count: int) -> int:
@@ -28,4 +28,5 @@ def run_all(now: Any = None) -> dict[str, int]:
         "closures": erasure.run_due(now),
         "holds_finished": _audited("holds_finished", erasure.finish_holds(now)),
         "handles_released": erasure.release_handles(now),
+        "exports_expired": export.expire(now),
     }
