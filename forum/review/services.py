@@ -27,7 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from forum.errors import NotAllowed, InvalidInput, StaleItem
 from forum import audit, outbox
-from forum.events import call_after_commit, emit_after_commit
+from forum.after_commit import call_after_commit, emit_after_commit
 from forum.extensions import db, socketio
 from forum.screening import screen_for
 from forum.links import external_url
