@@ -8,6 +8,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from forum.errors import FieldErrors
 from forum.extensions import db
 
 users_cli = AppGroup("users", help="Manage accounts.")
@@ -113,7 +114,7 @@ def init_app(app: Flask) -> None:
 
         try:
             user = auth_services.create_user(handle, password, role)
-        except auth_services.AccountError as exc:
+        except FieldErrors as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"Created {user.role} account {user.handle!r}.")
 
