@@ -120,7 +120,7 @@ def test_the_crisis_rules_run_on_re2():
     """The finding's own pattern and the state pattern that went cubic."""
     registry = _load()
     for name in ("moderation.crisis._QTY_SRC", "forum.auth.services._EMAIL_RE", "moderation.crisis._STATE_AFTER", "moderation.crisis._STRONG_STATE",
-                 "moderation.crisis_lexicon.IDEATION_SELF", "moderation.crisis_lexicon.HYPOTHETICAL"):
+                 "moderation.crisis_lexicon.RULES.self", "moderation.crisis_lexicon.HYPOTHETICAL"):
         assert registry[name].engine == "re2", name
 
 
