@@ -41,6 +41,8 @@ ENDPOINTS: dict[str, str] = {
     # chat: the room list and open rooms can be read without an account
     "chat.index": PUBLIC, "chat.room": PUBLIC, "chat.messages": PUBLIC,
     "chat.create": STAFF, "chat.edit": STAFF,
+    # data rights: the member's own data; the staff side of requests
+    "rights.request_export": LOGIN, "rights.download_export": LOGIN, "rights.erasure_queue": STAFF,
 }
 
 # Endpoints not listed above get the level of the first matching prefix.
