@@ -1246,11 +1246,14 @@ def _apply_reader(st: _State, fo, p: float, th, scores: dict[str, float]) -> Non
 
 
 def warm_up() -> None:
-    """Load the semantic model and the reader now (they load lazily otherwise)."""
+    """Load the semantic model, the reader and the ONNX runner now (they
+    load lazily otherwise): a first export takes tens of seconds, which
+    belongs at start, not inside a member's first post."""
     try:
-        from moderation import semantic
+        from moderation import encoder, semantic
         semantic.warm_up()
         _shipped_reader()
+        encoder.get()
     except Exception:
         log.exception("semantic warm-up failed")
 

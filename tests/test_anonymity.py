@@ -82,7 +82,8 @@ def _pages(app, ids: dict) -> list[str]:
     for c in db.session.scalars(select(Escalation)):
         pages.append(f"/staff/cases/{c.id}")
     pages.append(f"/staff/reveal/post/{ids['post']}")
-    pages += [f"/conversations/team/{ids['conversation']}", f"/conversations/{ids['conversation']}"]
+    if ids.get("conversation"):
+        pages += [f"/conversations/team/{ids['conversation']}", f"/conversations/{ids['conversation']}"]
     # Every parameter-free GET page of every area (queue, staff pages,
     # account pages, search when it exists...).
     for rule in app.url_map.iter_rules():

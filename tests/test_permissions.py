@@ -47,6 +47,8 @@ ENDPOINTS: dict[str, str] = {
     "conversations.team": MODERATOR, "conversations.open_conversation": MODERATOR,
     "conversations.team_view": MODERATOR, "conversations.team_reply": MODERATOR,
     "conversations.join": MODERATOR, "conversations.team_close": MODERATOR,
+    # data rights: the member's own data; the staff side of requests
+    "rights.request_export": LOGIN, "rights.download_export": LOGIN, "rights.erasure_queue": STAFF,
 }
 
 # Endpoints not listed above get the level of the first matching prefix.

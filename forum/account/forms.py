@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectChoice, EmailField, PasswordField, SelectField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectChoice, SelectField
 from wtforms.validators import InputRequired, Length, Optional
 
 from forum.auth.forms import REGION_CHOICES
@@ -21,6 +21,11 @@ class PasswordForm(FlaskForm):
 
 
 class DeactivateForm(FlaskForm):
+    kind = RadioField("What should happen to what you wrote?", choices=[
+        SelectChoice("close", "Close my account and keep my posts. They stay, shown as written by \"Former member\"."),
+        SelectChoice("erase", "Erase my account and everything I wrote: posts, replies, chat messages, edits and "
+                              "reactions."),
+    ], validators=[InputRequired("Please choose whether to keep your posts or erase them.")])
     password = PasswordField("Your password", validators=[InputRequired("Please enter your password to confirm.")])
 
 

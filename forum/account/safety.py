@@ -21,7 +21,7 @@ from forum.staff import seal
 def safety():
     if request.method == "POST":
         try:
-            seal.save_contact(current_user, request.form.get("contact", ""))
+            seal.save_contact(current_user, request.form.get("contact", ""), consent=bool(request.form.get("consent")))
         except ReviewError as exc:
             db.session.rollback()
             flash(exc.reason, "error")

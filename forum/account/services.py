@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from forum.auth import sessions
-from forum.auth.passwords import verify_password
 from forum.auth.services import _EMAIL_RE, AccountError
 from forum.extensions import db
 from forum.models import User
@@ -34,15 +33,13 @@ def update_profile(user: User, data: ProfileUpdate, allowed_regions: tuple[str, 
     db.session.commit()
 
 
-def deactivate(user: User, password: str) -> None:
-    """Close an account. Posts stay (others' replies refer to them) but the
-    account can no longer log in and its profile page disappears."""
-    if not verify_password(user.password_hash, password):
-        raise AccountError({"password": ["That isn't your password."]})
-    user.is_deactivated = True
-    user.email = None
-    sessions.end_all(user, "account_closed")
-    db.session.commit()
+def deactivate(user: User, kind: str, password: str):
+    """Ask to close ("close", posts kept as "Former member") or erase the
+    account. It happens after the grace period; logging in before cancels it
+    (forum.rights.erasure)."""
+    from forum.rights import erasure
+
+    return erasure.request_closure(user, kind, password)
 
 
 def log_out_everywhere(user: User) -> int:

@@ -22,7 +22,10 @@ def _render(status: int = 200, **forms):
     # The safety-contact section belongs to the review area; link it when present.
     has_safety = "account.safety" in current_app.view_functions
     forms.setdefault("everywhere", LogoutEverywhereForm(formdata=None))
+    from forum.rights import export
+
     return render_template("account/index.html", posts=posts, has_safety=has_safety,
+                           data_export=export.current(current_user), export_token=export.token_for,
                            login_sessions=sessions.active(current_user), this_session=sessions.current_session_id(),
                            approximate=sessions.approximate, **forms), status
 
@@ -78,12 +81,19 @@ def password():
 @login_required
 def deactivate():
     form = DeactivateForm()
-    failed = _submit(form, "deactivate", lambda: services.deactivate(current_user, form.password.data),
-                     "Your account is closed. Thank you for being part of Kindred. Take care.")
-    if failed:
-        return failed
+    if not form.validate_on_submit():
+        return _render(400, deactivate=form)
+    try:
+        closure = services.deactivate(current_user, form.kind.data, form.password.data)
+    except auth_services.AccountError as exc:
+        apply_errors(form, exc.errors)
+        return _render(400, deactivate=form)
+    from forum.rights import erasure
+
+    cases = erasure.holding_cases(current_user.id, closure.due_at) if closure.kind == "erase" else []
     logout_user()
-    return redirect(url_for("pages.home"))
+    return render_template("account/closing.html", closure=closure, held=bool(cases),
+                           hold_end=erasure.hold_end(cases))
 
 
 @bp.post("/sessions/end-all")

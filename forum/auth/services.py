@@ -68,6 +68,8 @@ class Registration:
     # The member saw the handle warnings and chose to keep the handle.
     keep_handle: bool = False
     region: str | None = None
+    # Explicit consent to process health information (special category data).
+    health_consent: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,10 @@ def register(reg: Registration) -> User:
         errors["age_confirmed"] = ["Kindred is for people aged 16 and over."]
     if not reg.guidelines_accepted:
         errors["guidelines_accepted"] = ["Please read and accept the community guidelines to join."]
+    if not reg.health_consent:
+        errors["health_consent"] = [
+            "Kindred is a place to talk about mental health, so we can only hold what you write with your "
+            "explicit agreement. Please read the privacy notice and tick the box to join."]
     email = (reg.email or "").strip() or None
     if email and not _EMAIL_RE.fullmatch(email):
         errors["email"] = ["That doesn't look like an email address. You can leave it empty."]
@@ -176,7 +182,7 @@ def register(reg: Registration) -> User:
     now = utcnow()
     user = User(handle=handle, handle_key=handle_key(handle), handle_skeleton=handles.skeleton(handle), email=email,
                 password_hash=hash_password(reg.password), role=Role.MEMBER, region=reg.region,
-                age_confirmed_at=now, guidelines_accepted_at=now)
+                age_confirmed_at=now, guidelines_accepted_at=now, health_consent_at=now)
     db.session.add(user)
     try:
         db.session.commit()
@@ -203,6 +209,10 @@ def authenticate(handle: str, password: str) -> User:
         raise AccountError({"form": [
             "This account is suspended for now. If you need support in the meantime, "
             "the Get help now page lists services you can contact at any time."]})
+    from forum.rights import erasure
+
+    # Logging in during the grace period restores the account; the view says so.
+    user.closure_cancelled = erasure.cancel_on_login(user) is not None
     user.last_seen_at = utcnow()
     db.session.commit()
     return user

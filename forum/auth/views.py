@@ -36,6 +36,9 @@ def login():
         else:
             sessions.begin(user, remember=form.remember.data, user_agent=request.user_agent.string)
             login_user(user, remember=form.remember.data)
+            if getattr(user, "closure_cancelled", False):
+                flash("Welcome back. Your account is restored: we've cancelled your request to close it, "
+                      "and everything is as you left it.", "success")
             response = redirect(safe_next(request.args.get("next"), url_for("boards.index")))
             response.set_cookie(services.DEVICE_COOKIE, services.device_token(user),
                                 max_age=services.DEVICE_MAX_AGE_SECONDS, path=url_for("auth.login"),
@@ -57,7 +60,8 @@ def register():
             user = services.register(services.Registration(
                 handle=form.handle.data, password=form.password.data, email=form.email.data,
                 age_confirmed=form.age_confirmed.data, guidelines_accepted=form.guidelines_accepted.data,
-                keep_handle=form.keep_handle.data, region=form.region.data or None))
+                keep_handle=form.keep_handle.data, region=form.region.data or None,
+                health_consent=form.health_consent.data))
         except services.AccountError as exc:
             warnings = exc.errors.pop("handle_warning", [])
             general = apply_errors(form, exc.errors)

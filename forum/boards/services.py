@@ -1,7 +1,7 @@
 """Forum use cases: start a topic, reply, edit, delete, support.
 
 Each public function is one use case and one transaction. Every piece of
-member text is screened by ``moderation.screen`` *before* anything is
+member text is screened (``forum.screening.screen_for``) *before* anything is
 stored; the verdict and the sanitised HTML are stored with the text, so
 pages never render Markdown on read and never show unscreened text.
 
@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-import moderation
 from forum import reactions
 from forum.dbretry import retrying
 from forum.extensions import db
+from forum.screening import screen_for
 from forum.models import Board, ContentStatus, Post, PostRevision, PostSupport, Topic, User, utcnow
 from forum.review import services as review_services
 from moderation.verdict import ACTION_RANK, Verdict
@@ -151,7 +151,7 @@ def _status_for(action: str) -> str:
 
 
 def _screen(text: str, kind: str, region: str | None, board: Board) -> Verdict:
-    return moderation.screen(text, kind=kind, region=region, profile=board.policy_profile)
+    return screen_for(board, text, kind=kind, region=region)
 
 
 # -- one-time submission keys ----------------------------------------------------

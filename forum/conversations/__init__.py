@@ -3,7 +3,7 @@ from flask import Blueprint, Flask
 
 bp = Blueprint("conversations", __name__, url_prefix="/conversations")
 
-from forum.conversations import sockets, views  # noqa: E402,F401
+from forum.conversations import rights, sockets, views  # noqa: E402,F401
 
 
 def init_app(app: Flask) -> None:

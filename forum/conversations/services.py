@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import moderation
 from flask import current_app
 from sqlalchemy import func, or_, select
 
@@ -240,9 +239,11 @@ def _check_text(text: str | None) -> str:
 
 
 def _screen(text: str, region: str | None):
-    # kind="post": a private message is read like a post (same rules, same
-    # crisis tiers, same fail-safe emergency verdict if screening breaks).
-    return moderation.screen(text, kind="post", region=region)
+    # kind="post", no board profile: a private message is read like a post
+    # (same rules, same crisis tiers, same fail-safe verdict if screening breaks).
+    from forum.screening import screen_for
+
+    return screen_for(None, text, kind="post", region=region)
 
 
 def _already_sent(conv: SupportConversation, author: Any, key: str | None) -> SupportMessage | None:

@@ -25,10 +25,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-import moderation
 from forum import audit, outbox
 from forum.events import call_after_commit, emit_after_commit
 from forum.extensions import db, socketio
+from forum.screening import screen_for
 from forum.links import external_url
 from forum.models import (
     Alert, ChatMessage, ContentStatus, DebriefRequest, Escalation, Flag, MemberNotice, Post, PostRevision, Presence,
@@ -505,7 +505,7 @@ def on_screened(target_type: str, target: Any, verdict: Verdict, *, board_id: in
         set_content_status(target_type, target, ContentStatus.HELD)
     needs_human = action in ("publish_flagged", "hold") or verdict.risk == "imminent" or resubmitted
     if not needs_human:
-        if action == "publish" and hasattr(moderation, "second_opinion"):
+        if action == "publish":
             outbox.add("second_opinion", target_type=target_type, target_id=target.id)
         return None
     reasons = _pipeline_reasons(verdict)
@@ -547,12 +547,12 @@ def run_second_opinion(target_type: str, target_id: int) -> None:
     human. Runs in the job consumer (its own transaction).
     """
     target = get_target(target_type, target_id)
-    if target is None or target.status != ContentStatus.VISIBLE or not hasattr(moderation, "second_opinion"):
+    if target is None or target.status != ContentStatus.VISIBLE:
         return
     verdict = Verdict(action=target.verdict_action, risk=target.verdict_risk,
                       categories=frozenset(target.verdict_categories or ()), html=target.body_html,
                       text=target.body_source)
-    stricter = moderation.second_opinion(target.body_source, verdict)
+    stricter = screen_for(target, target.body_source, recheck=verdict)
     if stricter is None or not stricter.needs_review:
         return
     set_content_status(target_type, target, ContentStatus.HIDDEN)
@@ -662,21 +662,23 @@ def _pipeline_reasons_from_row(target: Any) -> list[dict[str, Any]]:
     return reasons
 
 
-def hide_content(target_type: str, target: Any, actor: Any, note: str | None) -> None:
-    """Hide a post or chat message (moderator action). No commit.
+def hide_content(target_type: str, target: Any, actor: Any, note: str | None, **audit_data: Any) -> None:
+    """Hide a post or chat message (moderator action): the one hide path. No commit.
 
-    The author keeps their text and sees ``note`` (or a kind default). An
-    audit row and, when an item exists, a history row are written.
+    The author keeps their text and sees ``note`` (a post gets a kind
+    default; a chat message may have none). An audit row and, when an item
+    exists, a history row are written.
     """
     set_content_status(target_type, target, ContentStatus.HIDDEN)
-    target.moderator_note = (note or "").strip() or DEFAULT_HIDDEN_NOTE
+    default = DEFAULT_HIDDEN_NOTE if target_type == "post" else None
+    target.moderator_note = (note or "").strip()[:500] or default
     review = db.session.scalar(select(Review).where(Review.target_type == target_type,
                                                     Review.target_id == target.id))
     if review is not None:
         _history(review, actor, "hidden", note)
         review.updated_at = _now()
         _announce(review)
-    audit.record(actor, "content.hidden", target_type=target_type, target_id=target.id, reason=note)
+    audit.record(actor, "content.hidden", target_type=target_type, target_id=target.id, reason=note, **audit_data)
 
 
 # -- claims -----------------------------------------------------------------------
@@ -888,7 +890,7 @@ def _do_edit(review, target, actor, note, now, params):
         raise InvalidInput("Please give a reason for the edit; the author will see it.")
     if not text:
         raise InvalidInput("The edited text can't be empty.")
-    verdict = moderation.screen(text, kind="edit")
+    verdict = screen_for(target, text, kind="edit")
     if verdict.action == "block":
         raise InvalidInput(verdict.error or "That text can't be published.")
     db.session.add(PostRevision(post_id=target.id, number=target.revision_count + 1,

@@ -1,7 +1,7 @@
 """support_conversations: private conversations between a member and the moderation team
 
 Revision ID: e4b2c8f1a7d3
-Revises: 5e0b7c4d2a91
+Revises: b972a967f43e
 Create Date: 2026-12-07 00:30:00
 
 """
@@ -12,7 +12,7 @@ from forum.models.base import UTCDateTime
 
 
 revision = 'e4b2c8f1a7d3'
-down_revision = '5e0b7c4d2a91'
+down_revision = 'b972a967f43e'
 branch_labels = None
 depends_on = None
 

@@ -328,7 +328,7 @@ def test_second_opinion_hides_published_content(monkeypatch, ready):
 
     p = post(ready["member"], verdict("publish", "none", ()), enqueue=False)
     monkeypatch.setattr(moderation, "second_opinion",
-                        lambda text, v: verdict("hold", "none", ("insult",), text=text), raising=False)
+                        lambda text, v, **_where: verdict("hold", "none", ("insult",), text=text), raising=False)
     services.run_second_opinion("post", p.id)
     r = review_for(p)
     assert p.status == ContentStatus.HIDDEN and r.status == "pending"

@@ -10,7 +10,7 @@ from forum.auth import handles, services
 from forum.extensions import db
 from forum.models import User
 
-FORM = {"password": "a long enough password", "age_confirmed": "y", "guidelines_accepted": "y"}
+FORM = {"password": "a long enough password", "age_confirmed": "y", "guidelines_accepted": "y", "health_consent": "y"}
 
 
 @pytest.fixture()
