@@ -28,7 +28,7 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import case, select, update
 
-from forum.events import call_after_commit
+from forum.after_commit import call_after_commit
 from forum.extensions import db, socketio
 from forum.models import Alert, Escalation, Outbox
 from forum.models import base as clock

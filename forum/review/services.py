@@ -25,8 +25,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from forum.errors import NotAllowed, InvalidInput, StaleItem
 from forum import audit, outbox
-from forum.events import call_after_commit, emit_after_commit
+from forum.after_commit import call_after_commit, emit_after_commit
 from forum.extensions import db, socketio
 from forum.screening import screen_for
 from forum.links import external_url
@@ -39,30 +40,6 @@ from moderation import Verdict
 from moderation.verdict import RISK_RANK
 
 # -- domain errors (views map them to HTTP codes) -------------------------------
-
-
-class ReviewError(Exception):
-    """A use case refused; ``reason`` is safe to show to the moderator."""
-
-    status = 400
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-class NotAllowed(ReviewError):
-    status = 403
-
-
-class StaleItem(ReviewError):
-    """Someone else changed the item since the moderator loaded it (HTTP 409)."""
-
-    status = 409
-
-
-class InvalidInput(ReviewError):
-    status = 400
 
 
 # -- vocabulary -------------------------------------------------------------------

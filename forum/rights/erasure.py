@@ -37,7 +37,7 @@ from sqlalchemy import delete, func, or_, select, update
 from forum import audit, outbox
 from forum.auth import sessions
 from forum.auth.passwords import verify_password
-from forum.auth.services import AccountError
+from forum.errors import FieldErrors
 from forum.extensions import db
 from forum.models import (AccountClosure, Alert, AuditEvent, ChatMessage, ChatMute, ChatRoom, ChatSupport,
                           ClosureKind, ClosureStatus, ContentStatus, DataExport, DebriefRequest, Escalation,
@@ -70,7 +70,7 @@ def request_closure(user: User, kind: str, password: str) -> AccountClosure:
     if not verify_password(user.password_hash, password or ""):
         errors["password"] = ["That isn't your password."]
     if errors:
-        raise AccountError(errors)
+        raise FieldErrors(errors)
     now = clock.utcnow()
     if (old := pending_for(user)) is not None:
         old.status = ClosureStatus.CANCELLED
@@ -380,7 +380,7 @@ def _remove_quotes(label: str | None, erased_ids: set[int], author_id: int) -> N
 
 # -- erase: what the member wrote ---------------------------------------------------------------------
 
-def _drop_reviews(target_type: str, ids: set[int]) -> None:
+def drop_reviews(target_type: str, ids: set[int]) -> None:
     """Review items and resolved cases about erased content, with their history."""
     if not ids:
         return
@@ -389,7 +389,7 @@ def _drop_reviews(target_type: str, ids: set[int]) -> None:
     case_ids = set(db.session.scalars(select(Escalation.id).where(
         or_((Escalation.target_type == target_type) & Escalation.target_id.in_(ids),
             Escalation.review_id.in_(review_ids) if review_ids else False))))
-    _drop_cases(case_ids)
+    drop_cases(case_ids)
     if review_ids:
         db.session.execute(delete(ReviewEvent).where(ReviewEvent.review_id.in_(review_ids)))
         db.session.execute(delete(Flag).where(Flag.review_id.in_(review_ids)))
@@ -400,7 +400,7 @@ def _drop_reviews(target_type: str, ids: set[int]) -> None:
     _tombstone_audit((AuditEvent.target_type == target_type) & AuditEvent.target_id.in_(ids))
 
 
-def _drop_cases(case_ids: set[int]) -> None:
+def drop_cases(case_ids: set[int]) -> None:
     if not case_ids:
         return
     db.session.execute(delete(Alert).where(Alert.escalation_id.in_(case_ids)))
@@ -419,7 +419,7 @@ def _erase_written(user: User, label: str | None, held: set[tuple[str, int]]) ->
              if ("post", p.id) not in held and (p.body_source or p.status != ContentStatus.DELETED or p.verdict)]
     erased = {p.id for p in posts}
     _remove_quotes(label, erased, uid)
-    _drop_reviews("post", erased)
+    drop_reviews("post", erased)
     if erased:
         db.session.execute(delete(PostRevision).where(PostRevision.post_id.in_(erased)))
         db.session.execute(delete(PostSupport).where(PostSupport.post_id.in_(erased)))
@@ -434,7 +434,7 @@ def _erase_written(user: User, label: str | None, held: set[tuple[str, int]]) ->
             board = topic.board
             db.session.delete(topic)
             db.session.flush()
-            _recount_board(board)
+            recount_board(board)
             continue
         opener_kept = ("post", db.session.scalar(select(Post.id).where(Post.topic_id == topic.id, Post.number == 1))) in held
         if topic.author_id == uid and not opener_kept:
@@ -467,7 +467,7 @@ def _erase_written(user: User, label: str | None, held: set[tuple[str, int]]) ->
     messages = set(db.session.scalars(select(ChatMessage.id).where(ChatMessage.author_id == uid)))
     messages -= {i for kind, i in held if kind == "chat_message"}
     if messages:
-        _drop_reviews("chat_message", messages)
+        drop_reviews("chat_message", messages)
         db.session.execute(delete(ChatSupport).where(ChatSupport.message_id.in_(messages)))
         db.session.execute(update(ChatMessage).where(ChatMessage.reply_to_id.in_(messages)).values(reply_to_id=None))
         db.session.execute(update(ChatRoom).where(ChatRoom.pinned_message_id.in_(messages))
@@ -485,14 +485,14 @@ def _erase_written(user: User, label: str | None, held: set[tuple[str, int]]) ->
             db.session.execute(delete(model).where(model.user_id == uid))
     db.session.execute(delete(Flag).where(Flag.reporter_id == uid))
     # -- review items about the account itself, and cases no hold keeps
-    _drop_reviews("user", {uid})
+    drop_reviews("user", {uid})
     held_cases = {c.id for c in holding_cases(uid, clock.utcnow())} if held else set()
     free_cases = set(db.session.scalars(select(Escalation.id).where(Escalation.subject_user_id == uid))) - held_cases
-    _drop_cases(free_cases)
+    drop_cases(free_cases)
     db.session.expire_all()
 
 
-def _recount_board(board: Any) -> None:
+def recount_board(board: Any) -> None:
     visible = ContentStatus.VISIBLE
     board.topic_count = db.session.scalar(
         select(func.count(Topic.id)).where(Topic.board_id == board.id, Topic.status == visible)) or 0

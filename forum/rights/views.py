@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from forum.extensions import limiter
 from forum.models import base as clock
-from forum.review.web import role_required
+from forum.web import role_required
 from forum.rights import bp, erasure, export
 from forum.web import account_key
 

@@ -8,12 +8,13 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 from sqlalchemy import select
 
+from forum.errors import DomainError
 from forum.extensions import db
 from forum.models import DebriefRequest, Escalation, Review, User
 from forum.models import base as clock
 from forum.conversations import services as conversations
 from forum.review import services as review_services
-from forum.review.web import role_required
+from forum.web import role_required
 from forum.staff import bp, reveal, seal
 from forum.staff import services
 from forum.web import author_label, db_int
@@ -85,7 +86,7 @@ def update_case(case_id: int):
             case, form.get("action", ""), current_user, _int(form.get("version")),
             form={k: form[k] for k in review_services.CASE_FIELDS if k in form},
             outcome=form.get("outcome"), follow_up_at=follow_up)
-    except review_services.ReviewError as exc:
+    except DomainError as exc:
         db.session.rollback()
         flash(exc.reason, "error")
         return _render_case(_get_case(case_id), exc.status)
@@ -109,7 +110,7 @@ def break_glass(user_id: int):
     if request.method == "POST":
         try:
             contact = seal.break_glass(current_user, member, request.form.get("reason", ""))
-        except review_services.ReviewError as exc:
+        except DomainError as exc:
             db.session.rollback()
             flash(exc.reason, "error")
             code = exc.status
@@ -167,7 +168,7 @@ def reveal_author(kind: str, item_id: int):
     if request.method == "POST":
         try:
             shown = reveal.reveal(current_user, reveal.RevealRequest(kind, item_id, form.get("reason"), case_id))
-        except review_services.ReviewError as exc:
+        except DomainError as exc:
             db.session.rollback()
             flash(exc.reason, "error")
             return _reveal_form(kind, target, case_id, form.get("reason", ""), exc.status)
