@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, logout_user
 
+from forum.errors import FieldErrors
 from forum.account import bp, services
 from forum.account.forms import DeactivateForm, LogoutEverywhereForm, PasswordForm, ProfileForm
 from forum.auth import services as auth_services
@@ -36,7 +37,7 @@ def _submit(form, key: str, action, done: str):
     if form.validate_on_submit():
         try:
             action()
-        except auth_services.AccountError as exc:
+        except FieldErrors as exc:
             apply_errors(form, exc.errors)
         else:
             flash(done, "success")
@@ -54,7 +55,8 @@ def index():
 @login_required
 def profile():
     form = ProfileForm()
-    update = services.ProfileUpdate(email=form.email.data, region=form.region.data)
+    update = services.ProfileUpdate(email=form.email.data, region=form.region.data,
+                                    email_team_messages=bool(form.email_team_messages.data))
     failed = _submit(form, "profile", lambda: services.update_profile(current_user, update, REGIONS),
                      "Your settings are saved.")
     return failed or redirect(url_for("account.index"))
@@ -84,7 +86,7 @@ def deactivate():
         return _render(400, deactivate=form)
     try:
         closure = services.deactivate(current_user, form.kind.data, form.password.data)
-    except auth_services.AccountError as exc:
+    except FieldErrors as exc:
         apply_errors(form, exc.errors)
         return _render(400, deactivate=form)
     from forum.rights import erasure

@@ -37,7 +37,7 @@ from sqlalchemy import delete, func, or_, select, update
 from forum import audit, outbox
 from forum.auth import sessions
 from forum.auth.passwords import verify_password
-from forum.auth.services import AccountError
+from forum.errors import FieldErrors
 from forum.extensions import db
 from forum.models import (AccountClosure, Alert, AuditEvent, ChatMessage, ChatMute, ChatRoom, ChatSupport,
                           ClosureKind, ClosureStatus, ContentStatus, DataExport, DebriefRequest, Escalation,
@@ -70,7 +70,7 @@ def request_closure(user: User, kind: str, password: str) -> AccountClosure:
     if not verify_password(user.password_hash, password or ""):
         errors["password"] = ["That isn't your password."]
     if errors:
-        raise AccountError(errors)
+        raise FieldErrors(errors)
     now = clock.utcnow()
     if (old := pending_for(user)) is not None:
         old.status = ClosureStatus.CANCELLED

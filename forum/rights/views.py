@@ -9,9 +9,8 @@ from flask_login import current_user, login_required
 from forum.extensions import db, limiter
 from forum.models import AccessRequest, User
 from forum.models import base as clock
-from forum.review.web import role_required
 from forum.rights import access, bp, erasure, export
-from forum.web import account_key, db_int
+from forum.web import account_key, db_int, role_required
 
 
 def _export_limit() -> str:

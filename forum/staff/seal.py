@@ -15,10 +15,10 @@ from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 
 from config import instance_key
+from forum.errors import NotAllowed, InvalidInput
 from forum import audit
 from forum.extensions import db
 from forum.models import User, utcnow
-from forum.review.services import InvalidInput, NotAllowed
 
 MAX_CONTACT = 500
 MIN_REASON = 10
