@@ -67,3 +67,13 @@ def test_inventory_covers_every_table_from_the_models(client, auth, users, app):
     for table in db.metadata.tables:
         assert f"<code>{table}</code>" in page
     assert f"KINDRED_RETAIN_HELD_DAYS = {app.config['KINDRED_RETAIN_HELD_DAYS']}" in page
+
+
+def test_docs_privacy_lists_every_table_and_readme_links_it():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    doc = (root / "docs" / "privacy.md").read_text()
+    missing = [t for t in db.metadata.tables if f"| `{t}` |" not in doc]
+    assert not missing, f"docs/privacy.md's inventory lacks {missing} (regenerate it from access.inventory())"
+    assert "(docs/privacy.md)" in (root / "README.md").read_text()
