@@ -26,22 +26,18 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 
 from forum import audit, outbox
-from forum.events import call_after_commit
+from forum.after_commit import call_after_commit
 from forum.extensions import db, socketio
 from forum.models import ContentStatus, Escalation, Review, SupportConversation, SupportMessage, SupportParticipant
 from forum.models import User
 from forum.models import base as clock
 from forum.review import services as review_services
-from forum.review.services import InvalidInput, NotAllowed, ReviewError
+from forum.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from forum.web import ANONYMOUS_LABEL
 
 TEAM_LABEL = "Moderation team"
 # The member's live notice and email say only this: never the message itself.
 NOTICE_TEXT = "The moderation team has written to you."
-
-
-class NotFound(ReviewError):
-    status = 404
 
 
 @dataclass(frozen=True)
@@ -161,7 +157,7 @@ def _open(actor: Any, review: Review | None, case: Escalation | None) -> Support
     db.session.add(conv)
     db.session.flush()
     _add_participant(conv, actor)
-    review_services._history(item, actor, "conversation_opened", conversation_id=conv.id)
+    review_services.add_history(item, actor, "conversation_opened", conversation_id=conv.id)
     _audit(actor, "opened", conv)
     db.session.commit()
     return conv

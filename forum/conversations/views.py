@@ -9,8 +9,7 @@ from flask_login import current_user, login_required
 from forum.conversations import bp, services
 from forum.extensions import db, limiter
 from forum.models import Escalation, Review
-from forum.review.web import role_required
-from forum.web import account_key, current_region
+from forum.web import account_key, current_region, role_required
 
 
 def _key() -> str:
@@ -20,7 +19,7 @@ def _key() -> str:
 def _member_conv(conversation_id: int):
     try:
         return services.get_for_member(conversation_id, current_user)
-    except services.ReviewError:
+    except services.DomainError:
         abort(404)
 
 
@@ -29,7 +28,7 @@ def _team_conv(conversation_id: int):
         return services.get_for_team(conversation_id, current_user)
     except services.NotFound:
         abort(404)
-    except services.ReviewError:
+    except services.DomainError:
         abort(403)
 
 
@@ -59,7 +58,7 @@ def start():
         try:
             sent = services.start_by_member(current_user, form.get("message"), anonymous=bool(form.get("anonymous")),
                                             submission_key=form.get("submission_key"))
-        except services.ReviewError as exc:
+        except services.DomainError as exc:
             db.session.rollback()
             flash(exc.reason, "error")
             return render_template("conversations/start.html", form=form, key=form.get("submission_key") or _key(),
@@ -102,7 +101,7 @@ def reply(conversation_id: int):
     try:
         sent = services.send(conv, current_user, form.get("message"), submission_key=form.get("submission_key"),
                              region=current_region())
-    except services.ReviewError as exc:
+    except services.DomainError as exc:
         db.session.rollback()
         flash(exc.reason, "error")
         return _render_member(_member_conv(conversation_id), exc.status, form.get("message", ""),
@@ -149,7 +148,7 @@ def open_conversation():
         abort(404)
     except services.NotAllowed:
         abort(403)
-    except services.ReviewError as exc:
+    except services.DomainError as exc:
         db.session.rollback()
         flash(exc.reason, "error")
         return redirect(request.referrer or url_for("conversations.team"))
@@ -181,7 +180,7 @@ def team_reply(conversation_id: int):
     form = request.form
     try:
         services.send(conv, current_user, form.get("message"), submission_key=form.get("submission_key"))
-    except services.ReviewError as exc:
+    except services.DomainError as exc:
         db.session.rollback()
         flash(exc.reason, "error")
         return _render_team(_team_conv(conversation_id), exc.status, form.get("message", ""),

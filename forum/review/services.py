@@ -374,6 +374,11 @@ def _history(review: Review, actor: Any, action: str, note: str | None = None, *
     return event
 
 
+def add_history(review: Review, actor: Any, action: str, note: str | None = None, **data: Any) -> ReviewEvent:
+    """A history row on an item from another area (e.g. a conversation opened about it)."""
+    return _history(review, actor, action, note, **data)
+
+
 # -- screening hand-off -------------------------------------------------------------
 
 
