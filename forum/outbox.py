@@ -321,3 +321,10 @@ def _second_opinion(payload: dict[str, Any]) -> None:
     from forum.review import services
 
     services.run_second_opinion(payload["target_type"], payload["target_id"])
+
+
+@handler("conversation.email")
+def _conversation_email(payload: dict[str, Any]) -> None:
+    from forum.conversations import services
+
+    services.deliver_email(payload["user_id"], payload["conversation_id"])
