@@ -41,6 +41,8 @@ ENDPOINTS: dict[str, str] = {
     # chat: the room list and open rooms can be read without an account
     "chat.index": PUBLIC, "chat.room": PUBLIC, "chat.messages": PUBLIC,
     "chat.create": STAFF, "chat.edit": STAFF,
+    # search: the same posts a visitor can read, found by their words
+    "search.index": PUBLIC,
 }
 
 # Endpoints not listed above get the level of the first matching prefix.
