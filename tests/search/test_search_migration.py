@@ -10,6 +10,10 @@ from tests.conftest import config_class, make_board, make_user, post_topic
 from tests.test_migrations import empty_database_url  # noqa: F401  (fixture)
 
 
+# The revision before the search index.
+BEFORE = "e4b2c8f1a7d3"
+
+
 class _Nobody:
     is_authenticated = False
 
@@ -17,7 +21,7 @@ class _Nobody:
 def test_migration_indexes_old_and_new_posts(empty_database_url, app_config):  # noqa: F811
     app = create_app(config_class(app_config, SQLALCHEMY_DATABASE_URI=empty_database_url))
     with app.app_context():
-        upgrade(revision="5e0b7c4d2a91")  # before the search index
+        upgrade(revision=BEFORE)  # before the search index
         board = make_board()
         old = post_topic(make_user("Early"), board, title="Before search", body="An albatross before the index.")
         db.session.rollback()  # no open read: PostgreSQL's ALTER TABLE would wait for it
@@ -26,7 +30,7 @@ def test_migration_indexes_old_and_new_posts(empty_database_url, app_config):  #
         found = search.search(_Nobody(), search.SearchQuery(text="albatross", order="newest")).hits
         assert [h.post.id for h in found] == [new.post.id, old.post.id]
         db.session.rollback()  # end the read, so the downgrade can alter posts
-        downgrade(revision="5e0b7c4d2a91")
+        downgrade(revision=BEFORE)
         upgrade()
         assert len(search.search(_Nobody(), search.SearchQuery(text="albatross")).hits) == 2
         db.session.remove()
