@@ -192,8 +192,9 @@ def main() -> None:
         from forum.models import Board, User
 
         # A fresh session, as a request has: the generator's objects would slow every rollback.
+        member_id = made["users"][1].id
         db.session.remove()
-        member = db.session.get(User, made["users"][1].id)
+        member = db.session.get(User, member_id)
         boards = list(db.session.scalars(sa.select(Board).order_by(Board.id)))
         services.search(member, services.SearchQuery(text="feel"))  # warm the caches
         db.session.rollback()

@@ -6,6 +6,7 @@ from forum.models.review import Alert, AuditEvent, Escalation, Flag, Outbox, Rev
 from forum.models.review import DebriefRequest, MemberNotice, Presence, ResponseTemplate
 from forum.models.conversation import SupportConversation, SupportMessage, SupportParticipant
 from forum.models.rights import AccessRequest, AccountClosure, ClosureKind, ClosureStatus, DataExport
+from forum.models.notification import Notification, NotificationKind
 from forum.models.user import User, UserSession
 
 __all__ = [
@@ -14,5 +15,6 @@ __all__ = [
     "Review", "ReviewEvent", "Role", "Sanction", "Topic", "User", "UserSession", "utcnow",
     "DebriefRequest", "MemberNotice", "Presence", "ResponseTemplate",
     "SupportConversation", "SupportMessage", "SupportParticipant",
+    "Notification", "NotificationKind",
     "AccessRequest", "AccountClosure", "ClosureKind", "ClosureStatus", "DataExport",
 ]
