@@ -86,6 +86,12 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
         message_queue=app.config.get("REDIS_URL"),
         cors_allowed_origins=app.config.get("KINDRED_ALLOWED_ORIGINS") or None,
         manage_session=False,
+        # Each socket's events run in the thread that already reads that
+        # socket, one after another, instead of a new thread per event: under
+        # load a thread per event piled up thousands of threads fighting for
+        # the interpreter lock, and a member's events must not overtake each
+        # other anyway. (Flask-SocketIO's test client sets the same.)
+        async_handlers=False,
     )
 
     from forum import cli
