@@ -369,11 +369,11 @@ def main(argv: list[str] | None = None) -> dict:
     db_url = args.database or f"sqlite:///{tmp / 'bench.sqlite3'}"
     secret = "bench-secret-" + os.urandom(8).hex()
     room_id, cookies = _prepare(db_url, instance, args.clients, secret)
-    from forum.chat import DEFAULT_CHAT_LIMIT
+    from config import Config
 
     # The real per-member limits stay on (one message a second is within
     # them); the HTTP limits do not matter to a Socket.IO benchmark.
-    rate_limit = DEFAULT_CHAT_LIMIT if args.chat_limit == "app" else args.chat_limit
+    rate_limit = Config.KINDRED_CHAT_LIMIT if args.chat_limit == "app" else args.chat_limit
     env = {"DATABASE_URL": db_url, "KINDRED_INSTANCE_DIR": str(instance), "SECRET_KEY": secret,
            "KINDRED_RATELIMIT": "1" if rate_limit else "0", "KINDRED_CHAT_LIMIT": rate_limit,
            "KINDRED_SEMANTIC": "1" if args.full_screening else "0",

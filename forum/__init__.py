@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 # One blueprint package per area. Each exposes ``bp`` (and optionally
 # ``init_app(app)`` for Socket.IO namespaces or hooks).
-AREAS = ("pages", "auth", "account", "boards", "review", "staff", "chat")
+AREAS = ("pages", "auth", "account", "boards", "review", "staff", "chat", "rights", "conversations")
 
 
 def create_app(config: type | dict[str, Any] | None = None) -> Flask:

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 
-from config import private_file
+from config import SQLITE_SYNCHRONOUS, private_file
 
 log = logging.getLogger(__name__)
 _SYNC_LEVELS = {"OFF", "NORMAL", "FULL", "EXTRA"}
@@ -33,7 +32,7 @@ _SYNC_LEVELS = {"OFF", "NORMAL", "FULL", "EXTRA"}
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
-    sync = os.environ.get("KINDRED_SQLITE_SYNCHRONOUS", "FULL").upper()
+    sync = SQLITE_SYNCHRONOUS
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA busy_timeout = 10000")

@@ -1,7 +1,7 @@
 """Forum use cases: start a topic, reply, edit, delete, support.
 
 Each public function is one use case and one transaction. Every piece of
-member text is screened by ``moderation.screen`` *before* anything is
+member text is screened (``forum.screening.screen_for``) *before* anything is
 stored; the verdict and the sanitised HTML are stored with the text, so
 pages never render Markdown on read and never show unscreened text.
 
@@ -15,30 +15,16 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-import moderation
+from forum.errors import FieldErrors, NotAllowed
 from forum import reactions
 from forum.dbretry import retrying
 from forum.extensions import db
+from forum.screening import screen_for
 from forum.models import Board, ContentStatus, Post, PostRevision, PostSupport, Topic, User, utcnow
 from forum.review import services as review_services
 from moderation.verdict import ACTION_RANK, Verdict
 
 VISIBLE_ACTIONS = ("publish", "publish_flagged")
-
-
-class PostingError(Exception):
-    """A post could not be accepted. ``errors`` maps form field -> reasons.
-
-    The member's text is never discarded: views re-render the form with it.
-    """
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(m for msgs in errors.values() for m in msgs))
-        self.errors = errors
-
-
-class NotAllowed(Exception):
-    """The viewer may not perform this action on this content (-> 403)."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +83,7 @@ def _limits():
 
 def _check_can_post(user: User) -> None:
     if user.is_silenced():
-        raise PostingError({"form": [
+        raise FieldErrors({"form": [
             "Your account can't post at the moment. You can still read, and the Get help now "
             "page lists services you can contact at any time."]})
 
@@ -151,7 +137,7 @@ def _status_for(action: str) -> str:
 
 
 def _screen(text: str, kind: str, region: str | None, board: Board) -> Verdict:
-    return moderation.screen(text, kind=kind, region=region, profile=board.policy_profile)
+    return screen_for(board, text, kind=kind, region=region)
 
 
 # -- one-time submission keys ----------------------------------------------------
@@ -237,16 +223,16 @@ def create_topic(user: User, data: NewTopic) -> Posted:
         return done
     board = db.session.get(Board, data.board_id)
     if board is None:
-        raise PostingError({"form": ["That board doesn't exist any more."]})
+        raise FieldErrors({"form": ["That board doesn't exist any more."]})
     errors = _check_title(data.title) | _check_body(data.body)
     if errors:
-        raise PostingError(errors)
+        raise FieldErrors(errors)
     title_v = _screen(data.title, "title", data.region, board)
     body_v = _screen(data.body, "post", data.region, board)
     errors = (_blocked(title_v, "title") if title_v.action == "block" else {}) | (
         _blocked(body_v, "body") if body_v.action == "block" else {})
     if errors:
-        raise PostingError(errors)
+        raise FieldErrors(errors)
     # The stricter of title and body decides; hand the deciding verdict on.
     action = _stricter(review_services.effective_action(body_v, kind="post"),
                        review_services.effective_action(title_v, kind="title"))
@@ -276,13 +262,13 @@ def reply(user: User, data: NewReply) -> Posted:
         return done
     topic = db.session.get(Topic, data.topic_id)
     if topic is None or not _topic_open_to(topic, user):
-        raise PostingError({"form": ["That topic isn't available any more."]})
+        raise FieldErrors({"form": ["That topic isn't available any more."]})
     if errors := _check_body(data.body):
-        raise PostingError(errors)
+        raise FieldErrors(errors)
     board = topic.board
     verdict = _screen(data.body, "reply", data.region, board)
     if verdict.action == "block":
-        raise PostingError(_blocked(verdict, "body"))
+        raise FieldErrors(_blocked(verdict, "body"))
     action = review_services.effective_action(verdict, kind="post")
     if action in VISIBLE_ACTIONS and _premoderated(board, user):
         action = "hold"
@@ -324,17 +310,17 @@ def edit_post(user: User, data: PostEdit) -> Posted:
     _check_can_post(user)
     post = db.session.get(Post, data.post_id)
     if post is None or post.status == ContentStatus.DELETED:
-        raise PostingError({"form": ["That post isn't available any more."]})
+        raise FieldErrors({"form": ["That post isn't available any more."]})
     if post.author_id != user.id:
         raise NotAllowed()
     if data.submission_key and post.edit_key == data.submission_key:
         return _as_posted(post)  # this edit form was already saved
     if errors := _check_body(data.body):
-        raise PostingError(errors)
+        raise FieldErrors(errors)
     board = post.topic.board
     verdict = _screen(data.body, "edit", data.region, board)
     if verdict.action == "block":
-        raise PostingError(_blocked(verdict, "body"))
+        raise FieldErrors(_blocked(verdict, "body"))
     action = review_services.effective_action(verdict, kind="post")
     if post.status in (ContentStatus.HIDDEN, ContentStatus.HELD) and action in VISIBLE_ACTIONS:
         action = "hold"
@@ -365,7 +351,7 @@ def delete_post(user: User, post_id: int) -> Post:
     """Soft delete by the author: the row stays (for moderators and history)."""
     post = db.session.get(Post, post_id)
     if post is None or post.status == ContentStatus.DELETED:
-        raise PostingError({"form": ["That post has already been removed."]})
+        raise FieldErrors({"form": ["That post has already been removed."]})
     if post.author_id != user.id:
         raise NotAllowed()
     post.deleted_at = utcnow()

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
-from forum.models.base import UTCDateTime, utcnow
+from forum.models.base import Privacy, UTCDateTime, utcnow
 from forum.models.user import User
 
 
@@ -20,6 +20,10 @@ class Review(db.Model):
     """
 
     __tablename__ = "reviews"
+    __privacy__ = Privacy(
+        holds="which member's content is under review, and the reasons",
+        why='to moderate content and keep members safe',
+        keep='as long as the content; erased with it (except under a safeguarding hold)')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     target_type: Mapped[str] = mapped_column(String(24), nullable=False)  # post | chat_message | user
@@ -54,6 +58,10 @@ class ReviewEvent(db.Model):
     """Append-only history of a review item: who did what, when, and why."""
 
     __tablename__ = "review_events"
+    __privacy__ = Privacy(
+        holds="moderators' actions and notes on a review item",
+        why='accountability for moderation decisions',
+        keep='as long as the review item')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), nullable=False, index=True)
@@ -70,6 +78,10 @@ class Flag(db.Model):
     """A member's report. The reporter is never shown to the reported member."""
 
     __tablename__ = "flags"
+    __privacy__ = Privacy(
+        holds='who reported what, the reason and their words',
+        why='to moderate reported content; the reporter is never shown to the member',
+        keep="as long as the review item; a closing reporter's reports are deleted")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), nullable=False, index=True)
@@ -89,6 +101,10 @@ class Escalation(db.Model):
     """A crisis case for staff, with its risk form and outcome."""
 
     __tablename__ = "escalations"
+    __privacy__ = Privacy(
+        holds='a crisis case about a member: staff risk assessment, notes, outcome, follow-up',
+        why='vital interests: to act when a member may be at risk',
+        keep='open or under follow-up: kept, even through an erasure (safeguarding hold); resolved: KINDRED_RETAIN_CASES_DAYS days')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id"), index=True)
@@ -120,6 +136,10 @@ class Sanction(db.Model):
     """Warn, silence or suspend; the penalty history of a member."""
 
     __tablename__ = "sanctions"
+    __privacy__ = Privacy(
+        holds='warnings, silences and suspensions of a member, why and by whom',
+        why='to enforce the community guidelines',
+        keep='deleted when the account closes')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
@@ -135,6 +155,10 @@ class Alert(db.Model):
     """Every alert and re-alert sent to moderators or staff, on any channel."""
 
     __tablename__ = "alerts"
+    __privacy__ = Privacy(
+        holds='which staff address an alert was sent to',
+        why='to prove crisis alerts went out on time',
+        keep='KINDRED_RETAIN_AUDIT_YEARS years')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)  # e.g. new_item, sla_missed
@@ -151,6 +175,10 @@ class AuditEvent(db.Model):
     """Append-only audit of moderator, staff and admin actions."""
 
     __tablename__ = "audit_events"
+    __privacy__ = Privacy(
+        holds='who did what to whom (moderators, staff, the system), with reasons and details',
+        why='accountability, and to show a regulator what was done',
+        keep='detail: KINDRED_RETAIN_AUDIT_YEARS years, then a tombstone (action and time only)')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
@@ -173,6 +201,10 @@ class Outbox(db.Model):
     """
 
     __tablename__ = "outbox"
+    __privacy__ = Privacy(
+        holds="pending emails' addresses and job details",
+        why='to deliver email and alerts after a commit',
+        keep='addresses are emptied once delivered')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(48), nullable=False)
@@ -192,6 +224,10 @@ class MemberNotice(db.Model):
     """
 
     __tablename__ = "member_notices"
+    __privacy__ = Privacy(
+        holds='private messages from moderators to a member',
+        why='to tell a member kindly about moderation of their content',
+        keep='deleted when the account closes')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
@@ -212,6 +248,10 @@ class ResponseTemplate(db.Model):
     """
 
     __tablename__ = "response_templates"
+    __privacy__ = Privacy(
+        holds='which staff member last edited a template',
+        why='to maintain supportive wording',
+        keep='while the template exists')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(48), unique=True, nullable=False)
@@ -225,6 +265,10 @@ class DebriefRequest(db.Model):
     """A moderator asking staff for a debrief after difficult content."""
 
     __tablename__ = "debrief_requests"
+    __privacy__ = Privacy(
+        holds="a moderator's request for a debrief and their note",
+        why='moderator wellbeing',
+        keep='KINDRED_RETAIN_AUDIT_YEARS years')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
@@ -246,6 +290,10 @@ class Presence(db.Model):
     """
 
     __tablename__ = "presence"
+    __privacy__ = Privacy(
+        holds='which moderator or staff member is connected now',
+        why='to know whether anyone is online for out-of-hours alerts',
+        keep='minutes: stale rows are removed')
 
     sid: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)

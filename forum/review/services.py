@@ -25,10 +25,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-import moderation
+from forum.errors import NotAllowed, InvalidInput, StaleItem
 from forum import audit, outbox
-from forum.events import call_after_commit, emit_after_commit
+from forum.after_commit import call_after_commit, emit_after_commit
 from forum.extensions import db, socketio
+from forum.screening import screen_for
 from forum.links import external_url
 from forum.models import (
     Alert, ChatMessage, ContentStatus, DebriefRequest, Escalation, Flag, MemberNotice, Post, PostRevision, Presence,
@@ -41,33 +42,12 @@ from moderation.verdict import RISK_RANK
 # -- domain errors (views map them to HTTP codes) -------------------------------
 
 
-class ReviewError(Exception):
-    """A use case refused; ``reason`` is safe to show to the moderator."""
-
-    status = 400
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-class NotAllowed(ReviewError):
-    status = 403
-
-
-class StaleItem(ReviewError):
-    """Someone else changed the item since the moderator loaded it (HTTP 409)."""
-
-    status = 409
-
-
-class InvalidInput(ReviewError):
-    status = 400
-
-
 # -- vocabulary -------------------------------------------------------------------
 
 TARGET_TYPES = ("post", "chat_message")
+# What the pipeline can put in the queue: member content, plus private
+# messages to the moderation team (not reportable by members, so not above).
+REVIEWABLE_TYPES = (*TARGET_TYPES, "support_message")
 OPEN_STATUSES = ("pending", "escalated")
 FLAG_REASONS = {
     "worried": "I'm worried about this person",
@@ -136,8 +116,14 @@ def _cfg(name: str) -> Any:
 # -- targets ----------------------------------------------------------------------
 
 
+def _models() -> dict[str, Any]:
+    from forum.models import SupportMessage
+
+    return {"post": Post, "chat_message": ChatMessage, "support_message": SupportMessage}
+
+
 def get_target(target_type: str, target_id: int) -> Post | ChatMessage | None:
-    model = {"post": Post, "chat_message": ChatMessage}.get(target_type)
+    model = _models().get(target_type)
     if model is None:
         return None
     return db.session.get(model, target_id)
@@ -368,7 +354,7 @@ def _announce(review: Review, *, new: bool = False) -> None:
 # History rows whose actor is the moderator or staff member who acted. Every
 # other kind may record a member (a report, or the reopening a report caused),
 # and reporters are never shown to moderators, so those show no actor.
-MODERATOR_EVENTS = frozenset({*ACTION_LABELS, "claimed", "released", "hidden", "case_opened",
+MODERATOR_EVENTS = frozenset({*ACTION_LABELS, "claimed", "released", "hidden", "case_opened", "conversation_opened",
                               *(f"case_{a}" for a in ("acknowledge", "start", "save", "resolve"))})
 
 
@@ -386,6 +372,11 @@ def _history(review: Review, actor: Any, action: str, note: str | None = None, *
                         data=data, created_at=_now())
     db.session.add(event)
     return event
+
+
+def add_history(review: Review, actor: Any, action: str, note: str | None = None, **data: Any) -> ReviewEvent:
+    """A history row on an item from another area (e.g. a conversation opened about it)."""
+    return _history(review, actor, action, note, **data)
 
 
 # -- screening hand-off -------------------------------------------------------------
@@ -482,7 +473,7 @@ def on_screened(target_type: str, target: Any, verdict: Verdict, *, board_id: in
     Called inside the caller's transaction after the content row is flushed.
     No commit. Returns the review item, if any.
     """
-    if target_type not in TARGET_TYPES:
+    if target_type not in REVIEWABLE_TYPES:
         raise ValueError(f"unknown target type {target_type!r}")
     action = action or verdict.action
     if board_id is None and target_type == "post":
@@ -496,7 +487,7 @@ def on_screened(target_type: str, target: Any, verdict: Verdict, *, board_id: in
         set_content_status(target_type, target, ContentStatus.HELD)
     needs_human = action in ("publish_flagged", "hold") or verdict.risk == "imminent" or resubmitted
     if not needs_human:
-        if action == "publish" and hasattr(moderation, "second_opinion"):
+        if action == "publish":
             outbox.add("second_opinion", target_type=target_type, target_id=target.id)
         return None
     reasons = _pipeline_reasons(verdict)
@@ -538,12 +529,12 @@ def run_second_opinion(target_type: str, target_id: int) -> None:
     human. Runs in the job consumer (its own transaction).
     """
     target = get_target(target_type, target_id)
-    if target is None or target.status != ContentStatus.VISIBLE or not hasattr(moderation, "second_opinion"):
+    if target is None or target.status != ContentStatus.VISIBLE:
         return
     verdict = Verdict(action=target.verdict_action, risk=target.verdict_risk,
                       categories=frozenset(target.verdict_categories or ()), html=target.body_html,
                       text=target.body_source)
-    stricter = moderation.second_opinion(target.body_source, verdict)
+    stricter = screen_for(target, target.body_source, recheck=verdict)
     if stricter is None or not stricter.needs_review:
         return
     set_content_status(target_type, target, ContentStatus.HIDDEN)
@@ -653,21 +644,23 @@ def _pipeline_reasons_from_row(target: Any) -> list[dict[str, Any]]:
     return reasons
 
 
-def hide_content(target_type: str, target: Any, actor: Any, note: str | None) -> None:
-    """Hide a post or chat message (moderator action). No commit.
+def hide_content(target_type: str, target: Any, actor: Any, note: str | None, **audit_data: Any) -> None:
+    """Hide a post or chat message (moderator action): the one hide path. No commit.
 
-    The author keeps their text and sees ``note`` (or a kind default). An
-    audit row and, when an item exists, a history row are written.
+    The author keeps their text and sees ``note`` (a post gets a kind
+    default; a chat message may have none). An audit row and, when an item
+    exists, a history row are written.
     """
     set_content_status(target_type, target, ContentStatus.HIDDEN)
-    target.moderator_note = (note or "").strip() or DEFAULT_HIDDEN_NOTE
+    default = DEFAULT_HIDDEN_NOTE if target_type == "post" else None
+    target.moderator_note = (note or "").strip()[:500] or default
     review = db.session.scalar(select(Review).where(Review.target_type == target_type,
                                                     Review.target_id == target.id))
     if review is not None:
         _history(review, actor, "hidden", note)
         review.updated_at = _now()
         _announce(review)
-    audit.record(actor, "content.hidden", target_type=target_type, target_id=target.id, reason=note)
+    audit.record(actor, "content.hidden", target_type=target_type, target_id=target.id, reason=note, **audit_data)
 
 
 # -- claims -----------------------------------------------------------------------
@@ -741,6 +734,12 @@ def available_actions(review: Review, actor: Any) -> list[str]:
     if target.status == ContentStatus.DELETED:
         if review.status in OPEN_STATUSES:
             acts += ["close", "escalate"]
+    elif review.target_type == "support_message":
+        # A private message to or from the team: a moderator checks it and can
+        # open a case; it is answered in the conversation, not sanctioned here.
+        if review.status in OPEN_STATUSES:
+            acts += ["approve", "escalate"]
+        return acts
     elif review.status in OPEN_STATUSES:
         acts += ["approve", "reject"]
         if review.target_type == "post":
@@ -829,7 +828,13 @@ def _set_flags(review: Review, status: str) -> int:
 
 
 def _do_approve(review, target, actor, note, now, params):
+    held_team_message = review.target_type == "support_message" and target.from_team \
+        and target.status == ContentStatus.HELD
     set_content_status(review.target_type, target, ContentStatus.VISIBLE)
+    if held_team_message:
+        from forum.conversations import services as conversations
+
+        conversations.after_approve(target)
     target.moderator_note = None
     dismissed = _set_flags(review, "dismissed")
     _resolve(review, "approved", now)
@@ -867,7 +872,7 @@ def _do_edit(review, target, actor, note, now, params):
         raise InvalidInput("Please give a reason for the edit; the author will see it.")
     if not text:
         raise InvalidInput("The edited text can't be empty.")
-    verdict = moderation.screen(text, kind="edit")
+    verdict = screen_for(target, text, kind="edit")
     if verdict.action == "block":
         raise InvalidInput(verdict.error or "That text can't be published.")
     db.session.add(PostRevision(post_id=target.id, number=target.revision_count + 1,
@@ -1085,7 +1090,7 @@ def targets_of(items: list[Review]) -> dict[int, Post | ChatMessage | None]:
         wanted.setdefault(review.target_type, []).append(review.target_id)
     found: dict[tuple[str, int], Any] = {}
     for target_type, ids in wanted.items():
-        model = {"post": Post, "chat_message": ChatMessage}.get(target_type)
+        model = _models().get(target_type)
         if model is None:
             continue
         for row in db.session.scalars(select(model).where(model.id.in_(ids))).unique():

@@ -7,11 +7,13 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from forum.errors import DomainError
 from forum.extensions import db, limiter
 from forum.models import Board, ChatRoom, Flag, PostRevision, Review, ReviewEvent, ResponseTemplate
 from forum.models import base as clock
+from forum.conversations import services as conversations
 from forum.review import bp, services
-from forum.review.web import role_required
+from forum.web import role_required
 from forum.web import account_key, author_label, db_int
 
 SHIFT_KEY = "review_shift_started"
@@ -107,11 +109,11 @@ def _render_item(review: Review, code: int = 200, form: dict | None = None):
         templates=services.response_templates(), flag_reasons=services.FLAG_REASONS,
         claimed_by_other=services.claimed_by_other(review, current_user), form=form or {},
         target_url=services.target_url(review), now=clock.utcnow(), wellbeing=_wellbeing(),
-        event_actor=services.event_actor,
+        event_actor=services.event_actor, conversation=conversations.for_review(review),
     ), code
 
 
-def _error(review: Review, exc: services.ReviewError, form: dict | None = None):
+def _error(review: Review, exc: DomainError, form: dict | None = None):
     db.session.rollback()
     flash(exc.reason, "error")
     review = _get_review(review.id)
@@ -122,7 +124,7 @@ def _claim_action(review_id: int, service, message: str):
     review = _get_review(review_id)
     try:
         service(review, current_user, _int_arg("version"))
-    except services.ReviewError as exc:
+    except DomainError as exc:
         return _error(review, exc)
     flash(message, "success")
     return redirect(url_for("review.item", review_id=review_id))
@@ -153,7 +155,7 @@ def act(review_id: int):
     params = {k: v for k, v in data.__dict__.items() if k not in ("action", "version", "note")}
     try:
         services.perform(review, data.action, current_user, data.version, data.note, **params)
-    except services.ReviewError as exc:
+    except DomainError as exc:
         return _error(review, exc, form.to_dict())
     flash(f"Done: {services.ACTION_LABELS[data.action].lower()}.", "success")
     return redirect(url_for("review.item", review_id=review_id))
@@ -184,7 +186,7 @@ def flag(target_type: str, target_id: int):
     if request.method == "POST":
         try:
             services.report(target_type, target.id, current_user, form.get("reason", ""), form.get("details"))
-        except services.ReviewError as exc:
+        except DomainError as exc:
             db.session.rollback()
             flash(exc.reason, "error")
             return render_template("review/flag.html", target_type=target_type, target=target,
@@ -214,7 +216,7 @@ def save_template(template_id: int):
     try:
         services.save_template(template, current_user, request.form.get("title", ""), request.form.get("body", ""))
         flash("Template saved.", "success")
-    except services.ReviewError as exc:
+    except DomainError as exc:
         db.session.rollback()
         flash(exc.reason, "error")
     return redirect(url_for("review.resources") + f"#template-{template_id}")
