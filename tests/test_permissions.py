@@ -49,6 +49,8 @@ ENDPOINTS: dict[str, str] = {
     "conversations.join": MODERATOR, "conversations.team_close": MODERATOR,
     # data rights: the member's own data; the staff side of requests
     "rights.request_export": LOGIN, "rights.download_export": LOGIN, "rights.erasure_queue": STAFF,
+    "rights.access_requests": STAFF, "rights.open_access_request": STAFF, "rights.access_request": STAFF,
+    "rights.inventory": STAFF,
 }
 
 # Endpoints not listed above get the level of the first matching prefix.

@@ -27,7 +27,10 @@ def guidelines():
 
 @bp.get("/privacy")
 def privacy():
-    return render_template("pages/privacy.html")
+    from forum.rights.access import inventory
+
+    # The retention list comes from the models' own __privacy__, like the staff inventory.
+    return render_template("pages/privacy.html", inventory=inventory())
 
 
 @dataclass(frozen=True)
