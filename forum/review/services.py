@@ -1065,6 +1065,29 @@ def queue(*, status: str = "open", board_id: int | None = None, reason: str | No
     return list(items)
 
 
+def next_item(current: Review | None, actor: Any) -> Review | None:
+    """The item to go to after this one: the first open item in the queue's own
+    priority order that is not this one and not claimed by someone else."""
+    for item in queue(status="open", limit=50):
+        if (current is None or item.id != current.id) and not claimed_by_other(item, actor):
+            return item
+    return None
+
+
+def shift_start(actor: Any) -> datetime:
+    """When this moderator's shift began, kept on the account so the counter
+    survives logging out and in again (and a new device)."""
+    if actor.shift_started_at is None:
+        actor.shift_started_at = _now()
+        db.session.commit()
+    return actor.shift_started_at
+
+
+def start_shift(actor: Any) -> None:
+    actor.shift_started_at = _now()
+    db.session.commit()
+
+
 def overdue_since(items: list[Review], now: datetime | None = None) -> dict[int, datetime]:
     """Open items past a deadline: their own, or their open crisis case's (the earlier)."""
     now = now or _now()
