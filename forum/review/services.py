@@ -33,8 +33,9 @@ from forum.screening import screen_for
 from forum.links import external_url
 from forum.models import (
     Alert, ChatMessage, ContentStatus, DebriefRequest, Escalation, Flag, MemberNotice, Post, PostRevision, Presence,
-    ResponseTemplate, Review, ReviewEvent, Role, Sanction, User,
+    ReasonSource, ResponseTemplate, Review, ReviewEvent, ReviewStatus, Role, Sanction, User,
 )
+from forum.models import CaseStatus, FlagStatus
 from forum.models import base as clock
 from moderation import Verdict
 from moderation.verdict import RISK_RANK
@@ -45,7 +46,7 @@ from moderation.verdict import RISK_RANK
 # -- vocabulary -------------------------------------------------------------------
 
 TARGET_TYPES = ("post", "chat_message")
-OPEN_STATUSES = ("pending", "escalated")
+OPEN_STATUSES = (ReviewStatus.PENDING, ReviewStatus.ESCALATED)
 FLAG_REASONS = {
     "worried": "I'm worried about this person",
     "unkind": "Unkind or abusive",
@@ -174,13 +175,13 @@ def _raised(tier: str, raises: int) -> str:
 
 
 def review_tier(review: Review) -> str:
-    cats = [r["code"] for r in review.reasons if r.get("source") == "pipeline"]
-    flags = [r["code"] for r in review.reasons if r.get("source") == "flag"]
+    cats = [r["code"] for r in review.reasons if r.get("source") == ReasonSource.PIPELINE]
+    flags = [r["code"] for r in review.reasons if r.get("source") == ReasonSource.FLAG]
     return _raised(tier_of(review.risk, cats, flags), review.tier_raises)
 
 
 def recompute_priority(review: Review) -> None:
-    flag_count = sum(int(r.get("count", 1)) for r in review.reasons if r.get("source") == "flag")
+    flag_count = sum(int(r.get("count", 1)) for r in review.reasons if r.get("source") == ReasonSource.FLAG)
     review.priority = TIER_BASE[review_tier(review)] + min(FLAG_BONUS_MAX, FLAG_BONUS * flag_count)
 
 
@@ -266,15 +267,16 @@ def counters() -> dict[str, int]:
     with db.engine.connect() as conn:
         # An open item with an unresolved crisis case is with staff, whatever
         # its own status says (imminent items open their case automatically).
-        with_staff = Review.id.in_(select(Escalation.review_id).where(Escalation.status != "resolved",
+        with_staff = Review.id.in_(select(Escalation.review_id).where(Escalation.status != CaseStatus.RESOLVED,
                                                                        Escalation.review_id.is_not(None)))
-        shown = sa_case((or_(Review.status == "escalated", with_staff), "escalated"), else_="pending")
+        shown = sa_case((or_(Review.status == ReviewStatus.ESCALATED, with_staff), ReviewStatus.ESCALATED.value),
+                        else_=ReviewStatus.PENDING.value)
         rows = conn.execute(
             select(shown, Review.risk, func.count()).where(Review.status.in_(OPEN_STATUSES))
             .group_by(shown, Review.risk)
         ).all()
         open_cases = conn.execute(
-            select(func.count()).select_from(Escalation).where(Escalation.status != "resolved")).scalar()
+            select(func.count()).select_from(Escalation).where(Escalation.status != CaseStatus.RESOLVED)).scalar()
     out = {"pending": 0, "escalated": 0, "imminent": 0, "high": 0, "open_cases": open_cases or 0}
     for status, risk, n in rows:
         out[status] += n
@@ -369,22 +371,22 @@ def _history(review: Review, actor: Any, action: str, note: str | None = None, *
 
 
 def _pipeline_reasons(verdict: Verdict) -> list[dict[str, Any]]:
-    reasons = [{"source": "pipeline", "code": r.code, "start": r.start, "end": r.end,
+    reasons = [{"source": ReasonSource.PIPELINE, "code": r.code, "start": r.start, "end": r.end,
                 "excerpt": r.excerpt, "explanation": r.explanation} for r in verdict.reasons]
     covered = {r.code for r in verdict.reasons}
-    reasons += [{"source": "pipeline", "code": c, "explanation": None}
+    reasons += [{"source": ReasonSource.PIPELINE, "code": c, "explanation": None}
                 for c in sorted(verdict.categories) if c not in covered]
     return reasons
 
 
 def _merge_reasons(existing: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Pipeline reasons are replaced (they describe the current text); flags and system reasons accumulate."""
-    if any(r["source"] == "pipeline" for r in new):
-        existing = [r for r in existing if r["source"] != "pipeline"]
-    keys = {(r["source"], r["code"]) for r in existing if r["source"] != "pipeline"}
+    if any(r["source"] == ReasonSource.PIPELINE for r in new):
+        existing = [r for r in existing if r["source"] != ReasonSource.PIPELINE]
+    keys = {(r["source"], r["code"]) for r in existing if r["source"] != ReasonSource.PIPELINE}
     merged = list(existing)
     for r in new:
-        if r["source"] == "pipeline" or (r["source"], r["code"]) not in keys:
+        if r["source"] == ReasonSource.PIPELINE or (r["source"], r["code"]) not in keys:
             merged.append(r)
     return merged
 
@@ -396,7 +398,7 @@ def _get_or_create_review(target_type: str, target: Any, board_id: int | None) -
         return review, False
     now = _now()
     review = Review(target_type=target_type, target_id=target.id, subject_user_id=target.author_id,
-                    board_id=board_id, status="pending", risk="none", reasons=[], created_at=now,
+                    board_id=board_id, status=ReviewStatus.PENDING, risk="none", reasons=[], created_at=now,
                     updated_at=now, priority=0, tier_raises=0)
     # A savepoint: two flags racing to create the same item end in one row.
     try:
@@ -414,7 +416,7 @@ def _open_or_reopen(review: Review, created: bool, actor: Any, action: str, note
     if created or review.status not in OPEN_STATUSES:
         if not created:
             _history(review, actor, "reopened", note)
-        review.status = "pending"
+        review.status = ReviewStatus.PENDING
         review.resolved_at = None
         review.tier_raises = 0
         recompute_priority(review)
@@ -427,7 +429,7 @@ def _open_or_reopen(review: Review, created: bool, actor: Any, action: str, note
 def _open_case(review: Review, *, risk: str, opened_by: Any = None, notes: str | None = None) -> Escalation:
     """Open a crisis case (or reuse the open one) and queue its alerts durably."""
     case = db.session.scalar(select(Escalation).where(Escalation.review_id == review.id,
-                                                      Escalation.status != "resolved"))
+                                                      Escalation.status != CaseStatus.RESOLVED))
     if case is not None:
         if notes:
             case.notes = "\n\n".join(filter(None, [case.notes, notes]))
@@ -436,7 +438,7 @@ def _open_case(review: Review, *, risk: str, opened_by: Any = None, notes: str |
         return case
     now = _now()
     case = Escalation(review_id=review.id, target_type=review.target_type, target_id=review.target_id,
-                      subject_user_id=review.subject_user_id, risk=risk, status="open",
+                      subject_user_id=review.subject_user_id, risk=risk, status=CaseStatus.OPEN,
                       opened_by_id=getattr(opened_by, "id", None), due_at=now + case_sla(risk),
                       notes=notes, created_at=now, realert_count=0)
     db.session.add(case)
@@ -466,7 +468,7 @@ def on_screened(target_type: str, target: Any, verdict: Verdict, *, board_id: in
         board_id = target_board_id(target_type, target)
     existing = db.session.scalar(select(Review).where(Review.target_type == target_type,
                                                       Review.target_id == target.id))
-    resubmitted = existing is not None and existing.status == "rejected"
+    resubmitted = existing is not None and existing.status == ReviewStatus.REJECTED
     if resubmitted and target.status == ContentStatus.VISIBLE:
         # A moderator hid this; the author's edit goes back to a human, even
         # when the new text screens clean. Fail safe: held until reviewed.
@@ -478,14 +480,14 @@ def on_screened(target_type: str, target: Any, verdict: Verdict, *, board_id: in
         return None
     reasons = _pipeline_reasons(verdict)
     if action == "hold" and verdict.action == "publish":
-        reasons.append({"source": "system", "code": "premoderation",
+        reasons.append({"source": ReasonSource.SYSTEM, "code": "premoderation",
                         "explanation": "The board holds a new member's first posts for a moderator."})
     out_of_hours = action == "hold" and verdict.action == "publish_flagged"
     if out_of_hours:
-        reasons.append({"source": "system", "code": "out_of_hours",
+        reasons.append({"source": ReasonSource.SYSTEM, "code": "out_of_hours",
                         "explanation": "Held because no moderator was online."})
     if resubmitted:
-        reasons.append({"source": "system", "code": "resubmitted",
+        reasons.append({"source": ReasonSource.SYSTEM, "code": "resubmitted",
                         "explanation": "The author revised content a moderator had hidden."})
     review, created = _get_or_create_review(target_type, target, board_id)
     db.session.flush()
@@ -527,7 +529,7 @@ def run_second_opinion(target_type: str, target_id: int) -> None:
     target.moderator_note = AUTO_HIDDEN_NOTE
     review = on_screened(target_type, target, stricter, action="hold")
     if review is not None:
-        review.reasons = _merge_reasons(review.reasons, [{"source": "system", "code": "second_opinion",
+        review.reasons = _merge_reasons(review.reasons, [{"source": ReasonSource.SYSTEM, "code": "second_opinion",
                                                           "explanation": "A second check found a concern."}])
         _history(review, None, "second_opinion_hidden")
     db.session.commit()
@@ -561,17 +563,17 @@ def flag(target_type: str, target: Any, reporter: Any, reason: str, details: str
     try:
         with db.session.begin_nested():
             db.session.add(Flag(review_id=review.id, reporter_id=reporter.id, reason=reason, details=details,
-                                status="open", created_at=_now()))
+                                status=FlagStatus.OPEN, created_at=_now()))
     except IntegrityError:
         return review
     if created:
         review.risk = target.verdict_risk or "none"
         review.reasons = _pipeline_reasons_from_row(target)
     open_flags = db.session.execute(
-        select(Flag.reason, func.count()).where(Flag.review_id == review.id, Flag.status == "open")
+        select(Flag.reason, func.count()).where(Flag.review_id == review.id, Flag.status == FlagStatus.OPEN)
         .group_by(Flag.reason)).all()
-    review.reasons = [r for r in review.reasons if r["source"] != "flag"] + [
-        {"source": "flag", "code": code, "count": n, "explanation": FLAG_REASONS[code]} for code, n in open_flags]
+    review.reasons = [r for r in review.reasons if r["source"] != ReasonSource.FLAG] + [
+        {"source": ReasonSource.FLAG, "code": code, "count": n, "explanation": FLAG_REASONS[code]} for code, n in open_flags]
     was_open = review.status in OPEN_STATUSES
     _open_or_reopen(review, created, reporter, "flagged", note=None)
     # History keeps the reporter for staff; views never show it to the author.
@@ -582,13 +584,13 @@ def flag(target_type: str, target: Any, reporter: Any, reason: str, details: str
     by_staff = not target.is_anonymous and target.author is not None and target.author.is_moderator
     if distinct >= _cfg("KINDRED_AUTO_HIDE_FLAGS") and by_staff:
         review.reasons = _merge_reasons(review.reasons, [{
-            "source": "system", "code": "not_auto_hidden",
+            "source": ReasonSource.SYSTEM, "code": "not_auto_hidden",
             "explanation": "Reported by several members; a moderator's or staff member's post is never "
                            "hidden automatically."}])
     elif distinct >= _cfg("KINDRED_AUTO_HIDE_FLAGS") and target.status == ContentStatus.VISIBLE:
         set_content_status(target_type, target, ContentStatus.HIDDEN)
         target.moderator_note = AUTO_HIDDEN_NOTE
-        review.reasons = _merge_reasons(review.reasons, [{"source": "system", "code": "auto_hidden",
+        review.reasons = _merge_reasons(review.reasons, [{"source": ReasonSource.SYSTEM, "code": "auto_hidden",
                                                           "explanation": f"{distinct} members flagged it."}])
         _history(review, None, "auto_hidden", data_flags=distinct)
     _announce(review, new=created or not was_open)
@@ -617,15 +619,15 @@ def _established_reporters(review: Review) -> int:
         (User.created_at <= cutoff) & (User.approved_post_count >= _cfg("KINDRED_AUTO_HIDE_MIN_POSTS")))
     return db.session.scalar(
         select(func.count(func.distinct(Flag.reporter_id))).join(User, User.id == Flag.reporter_id)
-        .where(Flag.review_id == review.id, Flag.status == "open", established)) or 0
+        .where(Flag.review_id == review.id, Flag.status == FlagStatus.OPEN, established)) or 0
 
 
 def _pipeline_reasons_from_row(target: Any) -> list[dict[str, Any]]:
     stored = target.verdict or {}
-    reasons = [{"source": "pipeline", **{k: r.get(k) for k in ("code", "start", "end", "excerpt", "explanation")}}
+    reasons = [{"source": ReasonSource.PIPELINE, **{k: r.get(k) for k in ("code", "start", "end", "excerpt", "explanation")}}
                for r in stored.get("reasons", [])]
     covered = {r["code"] for r in reasons}
-    reasons += [{"source": "pipeline", "code": c, "explanation": None}
+    reasons += [{"source": ReasonSource.PIPELINE, "code": c, "explanation": None}
                 for c in (target.verdict_categories or []) if c not in covered]
     return reasons
 
@@ -725,7 +727,7 @@ def available_actions(review: Review, actor: Any) -> list[str]:
         if review.target_type == "post":
             acts += ["edit", "content_warning"]
         acts.append("escalate")
-        if any(r["source"] == "flag" for r in review.reasons):
+        if any(r["source"] == ReasonSource.FLAG for r in review.reasons):
             acts.append("dismiss_flags")
     elif target.status == ContentStatus.HIDDEN:
         acts.append("restore")
@@ -801,7 +803,7 @@ def _resolve(review: Review, status: str, now: datetime) -> None:
 
 
 def _set_flags(review: Review, status: str) -> int:
-    flags = db.session.scalars(select(Flag).where(Flag.review_id == review.id, Flag.status == "open")).all()
+    flags = db.session.scalars(select(Flag).where(Flag.review_id == review.id, Flag.status == FlagStatus.OPEN)).all()
     for f in flags:
         f.status = status
     return len(flags)
@@ -810,8 +812,8 @@ def _set_flags(review: Review, status: str) -> int:
 def _do_approve(review, target, actor, note, now, params):
     set_content_status(review.target_type, target, ContentStatus.VISIBLE)
     target.moderator_note = None
-    dismissed = _set_flags(review, "dismissed")
-    _resolve(review, "approved", now)
+    dismissed = _set_flags(review, FlagStatus.DISMISSED)
+    _resolve(review, ReviewStatus.APPROVED, now)
     return {"flags_dismissed": dismissed}
 
 
@@ -819,8 +821,8 @@ def _do_reject(review, target, actor, note, now, params):
     author_note = (params.get("author_note") or "").strip() or DEFAULT_HIDDEN_NOTE
     set_content_status(review.target_type, target, ContentStatus.HIDDEN)
     target.moderator_note = author_note
-    agreed = _set_flags(review, "agreed")
-    _resolve(review, "rejected", now)
+    agreed = _set_flags(review, FlagStatus.AGREED)
+    _resolve(review, ReviewStatus.REJECTED, now)
     _notice(target.author_id, "hidden", author_note, review, actor, link=target_url(review))
     return {"flags_agreed": agreed}
 
@@ -828,15 +830,15 @@ def _do_reject(review, target, actor, note, now, params):
 def _do_restore(review, target, actor, note, now, params):
     set_content_status(review.target_type, target, ContentStatus.VISIBLE)
     target.moderator_note = None
-    _resolve(review, "approved", now)
+    _resolve(review, ReviewStatus.APPROVED, now)
     return {}
 
 
 def _do_close(review, target, actor, note, now, params):
     # The author deleted the content: nothing to publish or hide, only the
     # queue entry to settle. The content's own status is left alone.
-    closed = _set_flags(review, "closed")
-    _resolve(review, "closed", now)
+    closed = _set_flags(review, FlagStatus.CLOSED)
+    _resolve(review, ReviewStatus.CLOSED, now)
     return {"flags_closed": closed}
 
 
@@ -884,19 +886,19 @@ def _do_escalate(review, target, actor, note, now, params):
     if risk not in ("concern", "high", "imminent"):
         raise InvalidInput("Please choose a risk level.")
     case = _open_case(review, risk=risk, opened_by=actor, notes=note)
-    review.status = "escalated"
+    review.status = ReviewStatus.ESCALATED
     return {"escalation_id": case.id, "risk": risk}
 
 
 def _do_dismiss_flags(review, target, actor, note, now, params):
-    dismissed = _set_flags(review, "dismissed")
-    review.reasons = [r for r in review.reasons if r["source"] != "flag" and r["code"] != "auto_hidden"]
+    dismissed = _set_flags(review, FlagStatus.DISMISSED)
+    review.reasons = [r for r in review.reasons if r["source"] != ReasonSource.FLAG and r["code"] != "auto_hidden"]
     if target.status == ContentStatus.HIDDEN and target.moderator_note == AUTO_HIDDEN_NOTE \
             and target.verdict_action in ("publish", "publish_flagged"):
         set_content_status(review.target_type, target, ContentStatus.VISIBLE)
         target.moderator_note = None
-    if not any(r["source"] == "pipeline" for r in review.reasons) and target.status == ContentStatus.VISIBLE:
-        _resolve(review, "ignored", now)
+    if not any(r["source"] == ReasonSource.PIPELINE for r in review.reasons) and target.status == ContentStatus.VISIBLE:
+        _resolve(review, ReviewStatus.IGNORED, now)
     recompute_priority(review)
     return {"flags_dismissed": dismissed}
 
@@ -973,7 +975,7 @@ def update_case(case: Escalation, action: str, actor: Any, version: int | None, 
         raise InvalidInput("Unknown action.")
     if version is None or int(version) != case.version:
         raise StaleItem("Someone else has just updated this case. Here is the latest version.")
-    if case.status == "resolved" and action != "save":
+    if case.status == CaseStatus.RESOLVED and action != "save":
         raise InvalidInput("This case is already resolved.")
     now = _now()
     form = form or {}
@@ -983,15 +985,15 @@ def update_case(case: Escalation, action: str, actor: Any, version: int | None, 
     if action in ("acknowledge", "start") and case.acknowledged_at is None:
         case.acknowledged_at = now
         case.acknowledged_by_id = actor.id
-        case.status = "acknowledged"
+        case.status = CaseStatus.ACKNOWLEDGED
     if action == "start":
-        case.status = "in_progress"
+        case.status = CaseStatus.IN_PROGRESS
     if action == "resolve":
         if not (outcome or "").strip():
             raise InvalidInput("Please record the outcome before resolving the case.")
         case.outcome = outcome.strip()
         case.follow_up_at = follow_up_at
-        case.status = "resolved"
+        case.status = CaseStatus.RESOLVED
         case.resolved_at = now
         if case.acknowledged_at is None:
             case.acknowledged_at, case.acknowledged_by_id = now, actor.id
@@ -1029,7 +1031,7 @@ def queue(*, status: str = "open", board_id: int | None = None, reason: str | No
     # Overdue items (their own deadline, or their crisis case's) come first.
     now = _now()
     overdue = or_(Review.due_at <= now, Review.id.in_(
-        select(Escalation.review_id).where(Escalation.status == "open", Escalation.due_at <= now)))
+        select(Escalation.review_id).where(Escalation.status == CaseStatus.OPEN, Escalation.due_at <= now)))
     open_now = Review.status.in_(OPEN_STATUSES)
     stmt = stmt.order_by(sa_case((and_(open_now, overdue), 0), else_=1), Review.priority.desc(),
                          Review.created_at.asc())
@@ -1045,7 +1047,7 @@ def overdue_since(items: list[Review], now: datetime | None = None) -> dict[int,
     ids = [r.id for r in items if r.status in OPEN_STATUSES]
     cases = dict(db.session.execute(
         select(Escalation.review_id, func.min(Escalation.due_at))
-        .where(Escalation.review_id.in_(ids), Escalation.status == "open", Escalation.due_at <= now)
+        .where(Escalation.review_id.in_(ids), Escalation.status == CaseStatus.OPEN, Escalation.due_at <= now)
         .group_by(Escalation.review_id)).all()) if ids else {}
     out: dict[int, datetime] = {}
     for r in items:
@@ -1202,7 +1204,7 @@ def missing_open_items(after: int, shown: Any) -> list[dict[str, Any]]:
 
 def missing_open_cases(after: int, shown: Any) -> list[dict[str, Any]]:
     """Unresolved cases opened after the dashboard was drawn that it does not show."""
-    stmt = select(Escalation).where(Escalation.status != "resolved", Escalation.id > after)
+    stmt = select(Escalation).where(Escalation.status != CaseStatus.RESOLVED, Escalation.id > after)
     if ids := _shown(shown):
         stmt = stmt.where(Escalation.id.not_in(ids))
     rows = db.session.scalars(stmt.order_by(Escalation.id).limit(SYNC_ROWS)).all()
