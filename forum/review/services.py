@@ -775,12 +775,19 @@ class ActionInput:
 
 def perform(review: Review, action: str, actor: Any, version: int | None, note: str | None = None,
             **params: Any) -> Review:
+    """``act`` with the input as keywords (jobs, the CLI and tests); an
+    unknown keyword is a TypeError, not silently ignored."""
+    return act(review, ActionInput(action=action, version=version, note=note, **params), actor)
+
+
+def act(review: Review, data: ActionInput, actor: Any) -> Review:
     """Do one moderator/staff action on an item, in one transaction.
 
     Recomputes the actor's allowed actions, checks the version (StaleItem =
     HTTP 409), writes the change, a history row and an audit row, commits,
     and emits the live event after the commit.
     """
+    action, version = data.action, data.version
     if action not in ACTION_LABELS:
         raise InvalidInput("Unknown action.")
     if not getattr(actor, "is_moderator", False):
@@ -800,15 +807,15 @@ def perform(review: Review, action: str, actor: Any, version: int | None, note: 
         if claimed_by_other(review, actor):
             raise StaleItem(f"{review.claimed_by.handle} is handling this item.")
         raise NotAllowed("That action isn't available for this item.")
-    note = (note or "").strip() or None
+    note = (data.note or "").strip() or None
     now = _now()
-    data = _ACTIONS[action](review, target, actor, note, now, params) or {}
+    done = _ACTIONS[action](review, target, actor, note, now, data) or {}
     if review.first_reviewed_at is None:
         review.first_reviewed_at = now
     review.updated_at = now
-    _history(review, actor, action, note, **data)
+    _history(review, actor, action, note, **done)
     audit.record(actor, f"review.{action}", target_type=review.target_type, target_id=review.target_id,
-                 reason=note, review_id=review.id, **data)
+                 reason=note, review_id=review.id, **done)
     _flush_or_stale()
     _announce(review)
     db.session.commit()
@@ -829,7 +836,7 @@ def _set_flags(review: Review, status: str) -> int:
     return len(flags)
 
 
-def _do_approve(review, target, actor, note, now, params):
+def _do_approve(review, target, actor, note, now, data: ActionInput):
     held_team_message = review.target_type == "support_message" and target.from_team \
         and target.status == ContentStatus.HELD
     set_content_status(review.target_type, target, ContentStatus.VISIBLE)
@@ -843,8 +850,8 @@ def _do_approve(review, target, actor, note, now, params):
     return {"flags_dismissed": dismissed}
 
 
-def _do_reject(review, target, actor, note, now, params):
-    author_note = (params.get("author_note") or "").strip() or DEFAULT_HIDDEN_NOTE
+def _do_reject(review, target, actor, note, now, data: ActionInput):
+    author_note = (data.author_note or "").strip() or DEFAULT_HIDDEN_NOTE
     set_content_status(review.target_type, target, ContentStatus.HIDDEN)
     target.moderator_note = author_note
     agreed = _set_flags(review, FlagStatus.AGREED)
@@ -853,14 +860,14 @@ def _do_reject(review, target, actor, note, now, params):
     return {"flags_agreed": agreed}
 
 
-def _do_restore(review, target, actor, note, now, params):
+def _do_restore(review, target, actor, note, now, data: ActionInput):
     set_content_status(review.target_type, target, ContentStatus.VISIBLE)
     target.moderator_note = None
     _resolve(review, ReviewStatus.APPROVED, now)
     return {}
 
 
-def _do_close(review, target, actor, note, now, params):
+def _do_close(review, target, actor, note, now, data: ActionInput):
     # The author deleted the content: nothing to publish or hide, only the
     # queue entry to settle. The content's own status is left alone.
     closed = _set_flags(review, FlagStatus.CLOSED)
@@ -868,8 +875,8 @@ def _do_close(review, target, actor, note, now, params):
     return {"flags_closed": closed}
 
 
-def _do_edit(review, target, actor, note, now, params):
-    text = (params.get("text") or "").strip()
+def _do_edit(review, target, actor, note, now, data: ActionInput):
+    text = (data.text or "").strip()
     if not note:
         raise InvalidInput("Please give a reason for the edit; the author will see it.")
     if not text:
@@ -889,16 +896,16 @@ def _do_edit(review, target, actor, note, now, params):
     return {"new_risk": verdict.risk, "new_action": verdict.action}
 
 
-def _do_content_warning(review, target, actor, note, now, params):
-    warning = (params.get("content_warning") or "").strip()
+def _do_content_warning(review, target, actor, note, now, data: ActionInput):
+    warning = (data.content_warning or "").strip()
     if not warning or len(warning) > 200:
         raise InvalidInput("Please write a short content warning (up to 200 characters).")
     target.content_warning = warning
     return {"content_warning": warning}
 
 
-def _do_message(review, target, actor, note, now, params):
-    body = (params.get("message") or "").strip()
+def _do_message(review, target, actor, note, now, data: ActionInput):
+    body = (data.message or "").strip()
     if not body:
         raise InvalidInput("Please write the message (you can start from a template).")
     if len(body) > 4000:
@@ -907,8 +914,8 @@ def _do_message(review, target, actor, note, now, params):
     return {}
 
 
-def _do_escalate(review, target, actor, note, now, params):
-    risk = params.get("risk") or ("imminent" if review.risk == "imminent" else "high")
+def _do_escalate(review, target, actor, note, now, data: ActionInput):
+    risk = data.risk or ("imminent" if review.risk == "imminent" else "high")
     if risk not in ("concern", "high", "imminent"):
         raise InvalidInput("Please choose a risk level.")
     case = _open_case(review, risk=risk, opened_by=actor, notes=note)
@@ -916,7 +923,7 @@ def _do_escalate(review, target, actor, note, now, params):
     return {"escalation_id": case.id, "risk": risk}
 
 
-def _do_dismiss_flags(review, target, actor, note, now, params):
+def _do_dismiss_flags(review, target, actor, note, now, data: ActionInput):
     dismissed = _set_flags(review, FlagStatus.DISMISSED)
     review.reasons = [r for r in review.reasons if r["source"] != ReasonSource.FLAG and r["code"] != "auto_hidden"]
     if target.status == ContentStatus.HIDDEN and target.moderator_note == AUTO_HIDDEN_NOTE \
@@ -929,17 +936,17 @@ def _do_dismiss_flags(review, target, actor, note, now, params):
     return {"flags_dismissed": dismissed}
 
 
-def _sanction(kind, review, target, actor, note, now, params):
+def _sanction(kind, review, target, actor, note, now, data: ActionInput):
     if not note:
         raise InvalidInput("Please give a reason; the member will see it.")
     member = db.session.get(User, target.author_id)
     until = None
     if kind == "silence":
-        hours = _bounded_int(params.get("hours"), 1, 24 * 30, "Silence for between 1 hour and 30 days.")
+        hours = _bounded_int(data.hours, 1, 24 * 30, "Silence for between 1 hour and 30 days.")
         until = now + timedelta(hours=hours)
         member.silenced_until = max(filter(None, [member.silenced_until, until]))
     elif kind == "suspend":
-        days = _bounded_int(params.get("days"), 1, 365, "Suspend for between 1 and 365 days.")
+        days = _bounded_int(data.days, 1, 365, "Suspend for between 1 and 365 days.")
         until = now + timedelta(days=days)
         member.suspended_until = max(filter(None, [member.suspended_until, until]))
         # A suspended account's open sessions and sockets end with the sanction.
