@@ -206,7 +206,7 @@ def set_post_status(post: Post, status: str, *, note: str | None = None) -> None
     towards the author's pre-moderation allowance; the opening post carries
     its topic's status with it; board and topic counts are recomputed.
     """
-    if status not in ContentStatus.ALL:
+    if status not in tuple(ContentStatus):
         raise ValueError(f"unknown status {status!r}")
     old = post.status
     post.status = status

@@ -146,9 +146,8 @@ def act(review_id: int):
         author_note=form.get("author_note"), text=form.get("text"), content_warning=form.get("content_warning"),
         message=form.get("message"), hours=_int_arg("hours"), days=_int_arg("days"), risk=form.get("risk"),
     )
-    params = {k: v for k, v in data.__dict__.items() if k not in ("action", "version", "note")}
     try:
-        services.perform(review, data.action, current_user, data.version, data.note, **params)
+        services.act(review, data, current_user)
     except DomainError as exc:
         return _error(review, exc, form.to_dict())
     flash(f"Done: {services.ACTION_LABELS[data.action].lower()}.", "success")
