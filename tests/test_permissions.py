@@ -24,7 +24,7 @@ ENDPOINTS: dict[str, str] = {
     "static": PUBLIC,
     # pages
     "pages.home": PUBLIC, "pages.about": PUBLIC, "pages.guidelines": PUBLIC, "pages.privacy": PUBLIC,
-    "pages.help": PUBLIC, "pages.healthz": PUBLIC,
+    "pages.help": PUBLIC, "pages.healthz": PUBLIC, "pages.young_people": PUBLIC,
     # auth
     "auth.login": PUBLIC, "auth.register": PUBLIC,
     "auth.forgot_password": PUBLIC, "auth.reset_password": PUBLIC, "auth.logout": LOGIN,
