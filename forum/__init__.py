@@ -37,6 +37,8 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     from forum import dbtuning  # (SQLite WAL etc.; see the module)
 
     dbtuning.private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dbtuning.engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"])
     from forum import extensions as ext
 
     ext.db.init_app(app)
@@ -89,6 +91,12 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
         message_queue=app.config.get("REDIS_URL"),
         cors_allowed_origins=app.config.get("KINDRED_ALLOWED_ORIGINS") or None,
         manage_session=False,
+        # Each socket's events run in the thread that already reads that
+        # socket, one after another, instead of a new thread per event: under
+        # load a thread per event piled up thousands of threads fighting for
+        # the interpreter lock, and a member's events must not overtake each
+        # other anyway. (Flask-SocketIO's test client sets the same.)
+        async_handlers=False,
     )
 
     from forum import cli

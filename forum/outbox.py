@@ -28,6 +28,7 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import case, select, update
 
+from forum import dbtuning
 from forum.after_commit import call_after_commit
 from forum.extensions import db, socketio
 from forum.models import Alert, Escalation, Outbox
@@ -128,7 +129,7 @@ class _UrgentRelay:
                 self._wake.clear()
                 app = self._app
             try:
-                with app.app_context():
+                with app.app_context(), dbtuning.urgent_writes():
                     relay(kinds=URGENT)
             except Exception:  # noqa: BLE001 - the queue's relay and the periodic check retry
                 log.exception("urgent outbox relay failed")

@@ -24,7 +24,7 @@ ENDPOINTS: dict[str, str] = {
     "static": PUBLIC,
     # pages
     "pages.home": PUBLIC, "pages.about": PUBLIC, "pages.guidelines": PUBLIC, "pages.privacy": PUBLIC,
-    "pages.help": PUBLIC, "pages.healthz": PUBLIC,
+    "pages.help": PUBLIC, "pages.healthz": PUBLIC, "pages.young_people": PUBLIC,
     # auth
     "auth.login": PUBLIC, "auth.register": PUBLIC,
     "auth.forgot_password": PUBLIC, "auth.reset_password": PUBLIC, "auth.logout": LOGIN,
@@ -49,6 +49,8 @@ ENDPOINTS: dict[str, str] = {
     "conversations.join": MODERATOR, "conversations.team_close": MODERATOR,
     # data rights: the member's own data; the staff side of requests
     "rights.request_export": LOGIN, "rights.download_export": LOGIN, "rights.erasure_queue": STAFF,
+    "rights.access_requests": STAFF, "rights.open_access_request": STAFF, "rights.access_request": STAFF,
+    "rights.inventory": STAFF,
     # search: the same posts a visitor can read, found by their words
     "search.index": PUBLIC,
     # notifications: a member's own (someone else's is a 404)

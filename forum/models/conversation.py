@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
-from forum.models.base import ContentStatus, ScreenedContentMixin, UTCDateTime, utcnow
+from forum.models.base import ContentStatus, Privacy, ScreenedContentMixin, UTCDateTime, utcnow
 from forum.models.user import User
 
 
@@ -21,6 +21,10 @@ class SupportConversation(db.Model):
     """
 
     __tablename__ = "support_conversations"
+    __privacy__ = Privacy(
+        holds="that a member has a private conversation with the moderation team, what it is about (a review item or crisis case), and when",
+        why="to support a member privately, often when they may be at risk (vital interests)",
+        keep="until the member closes or erases their account; kept while a safeguarding hold keeps its case")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
@@ -49,6 +53,10 @@ class SupportParticipant(db.Model):
     """A moderator or staff member who opened or joined a conversation."""
 
     __tablename__ = "support_participants"
+    __privacy__ = Privacy(
+        holds="which moderator or staff member took part in a conversation",
+        why="accountability: the member sees only \"Moderation team\"",
+        keep="as long as the conversation")
 
     conversation_id: Mapped[int] = mapped_column(ForeignKey("support_conversations.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
@@ -65,6 +73,10 @@ class SupportMessage(ScreenedContentMixin, db.Model):
     """
 
     __tablename__ = "support_messages"
+    __privacy__ = Privacy(
+        holds="what the member and the team wrote privately (often health data), with the screening verdict",
+        why="to support the member and keep them safe",
+        keep="as long as the conversation")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("support_conversations.id"), nullable=False,

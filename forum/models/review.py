@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -10,6 +11,42 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from forum.extensions import db
 from forum.models.base import Privacy, UTCDateTime, utcnow
 from forum.models.user import User
+
+
+class ReviewStatus(StrEnum):
+    """Where a review item stands. Open: pending or escalated."""
+
+    PENDING = "pending"
+    ESCALATED = "escalated"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    IGNORED = "ignored"
+    CLOSED = "closed"
+
+
+class FlagStatus(StrEnum):
+    OPEN = "open"
+    AGREED = "agreed"
+    DISMISSED = "dismissed"
+    CLOSED = "closed"
+
+
+class CaseStatus(StrEnum):
+    """A crisis case's way from open to resolved."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+
+
+class ReasonSource(StrEnum):
+    """Who gave a review item's reason: the screening pipeline, a member's
+    flag, or the system (pre-moderation, out of hours, second opinion...)."""
+
+    PIPELINE = "pipeline"
+    FLAG = "flag"
+    SYSTEM = "system"
 
 
 class Review(db.Model):
@@ -31,7 +68,7 @@ class Review(db.Model):
     # The member whose content this is (for history and sanctions).
     subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     board_id: Mapped[int | None] = mapped_column(ForeignKey("boards.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending", nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(16), default=ReviewStatus.PENDING, nullable=False, index=True)
     # Higher sorts first. See forum.review.services for the scale.
     priority: Mapped[int] = mapped_column(Integer, default=0, nullable=False, index=True)
     risk: Mapped[str] = mapped_column(String(16), default="none", nullable=False)
@@ -81,7 +118,7 @@ class Flag(db.Model):
     __privacy__ = Privacy(
         holds='who reported what, the reason and their words',
         why='to moderate reported content; the reporter is never shown to the member',
-        keep="as long as the review item; a closing reporter's reports are deleted")
+        keep="as long as the review item; a reporter who erases their account takes their reports with them")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), nullable=False, index=True)
@@ -158,7 +195,7 @@ class Alert(db.Model):
     __privacy__ = Privacy(
         holds='which staff address an alert was sent to',
         why='to prove crisis alerts went out on time',
-        keep='KINDRED_RETAIN_AUDIT_YEARS years')
+        keep='KINDRED_RETAIN_AUDIT_YEARS years after the request')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)  # e.g. new_item, sla_missed
@@ -293,7 +330,7 @@ class Presence(db.Model):
     __privacy__ = Privacy(
         holds='which moderator or staff member is connected now',
         why='to know whether anyone is online for out-of-hours alerts',
-        keep='minutes: stale rows are removed')
+        keep='until the connection ends; rows unseen for a day are removed by the deadline check')
 
     sid: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)

@@ -4,7 +4,7 @@ Both kept current by triggers (forum/search/schema.py holds the statements,
 shared with db.create_all); existing posts are indexed by the upgrade.
 
 Revision ID: e4b21f0c9d15
-Revises: e4b2c8f1a7d3
+Revises: f7a3d2c9b1e5
 Create Date: 2026-12-07 00:30:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 from forum.search import schema
 
 revision = 'e4b21f0c9d15'
-down_revision = 'e4b2c8f1a7d3'
+down_revision = 'f7a3d2c9b1e5'
 branch_labels = None
 depends_on = None
 

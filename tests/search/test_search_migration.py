@@ -11,7 +11,7 @@ from tests.test_migrations import empty_database_url  # noqa: F401  (fixture)
 
 
 # The revision before the search index.
-BEFORE = "e4b2c8f1a7d3"
+BEFORE = "f7a3d2c9b1e5"
 
 
 class _Nobody:
