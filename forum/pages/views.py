@@ -54,6 +54,16 @@ def help():
                            choices=choices, region=region)
 
 
+@bp.get("/young-people")
+def young_people():
+    """Where an under-16 who tried to join is pointed: services for young people.
+    Nothing about the visitor is kept (no account, no log of the answer)."""
+    wanted = request.args.get("region") or current_region()
+    _services, emergency, choices, region = _helplines(wanted)
+    return render_template("pages/young_people.html", services=signposting.young_services(region),
+                           emergency=emergency, choices=choices, region=region)
+
+
 @bp.get("/healthz")
 def healthz():
     """Liveness probe for process managers and the test live server."""
