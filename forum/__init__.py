@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 # One blueprint package per area. Each exposes ``bp`` (and optionally
 # ``init_app(app)`` for Socket.IO namespaces or hooks).
-AREAS = ("pages", "auth", "account", "boards", "review", "staff", "chat", "rights")
+AREAS = ("pages", "auth", "account", "boards", "review", "staff", "chat", "rights", "conversations")
 
 
 def create_app(config: type | dict[str, Any] | None = None) -> Flask:
@@ -37,6 +37,8 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     from forum import dbtuning  # (SQLite WAL etc.; see the module)
 
     dbtuning.private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dbtuning.engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"])
     from forum import extensions as ext
 
     ext.db.init_app(app)

@@ -35,7 +35,8 @@ def profile_of(place: Any) -> str | None:
 def kind_of(target: Post | ChatMessage) -> str:
     if isinstance(target, ChatMessage):
         return "chat"
-    return "post" if target.number == 1 else "reply"
+    # A private message to the moderation team (no number) is read like a post.
+    return "post" if getattr(target, "number", 1) == 1 else "reply"
 
 
 def screen_for(place: Any, text: str, *, kind: str | None = None, region: str | None = None,

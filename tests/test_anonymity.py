@@ -56,8 +56,16 @@ def anon(app, users, board):
         db.session.commit()
         item = db.session.scalar(select(Review).where(Review.target_type == kind, Review.target_id == target.id))
         review.perform(item, "warn", users["moderator"], item.version, "Please be gentler with people.")
+    # A private conversation about the anonymous crisis post, with the member's reply.
+    from forum.conversations import services as conversations
+
+    crisis_item = db.session.scalar(select(Review).where(Review.target_type == "post", Review.target_id == crisis.id))
+    conv = conversations.open_from_review(users["moderator"], crisis_item)
+    quiet = verdict("publish", "none", categories=(), text="Thank you for writing to me.")
+    conversations.send(conv, users["moderator"], "Checking in with you.", screen=lambda *a, **k: quiet)
+    conversations.send(conv, users["member"], "Thank you for writing to me.", screen=lambda *a, **k: quiet)
     return {"topic": topic.topic.id, "post": topic.post.id, "reply": reply.post.id, "crisis": crisis.id,
-            "room": room.slug, "chat_message": msg.id}
+            "room": room.slug, "chat_message": msg.id, "conversation": conv.id}
 
 
 def _pages(app, ids: dict) -> list[str]:
@@ -74,6 +82,8 @@ def _pages(app, ids: dict) -> list[str]:
     for c in db.session.scalars(select(Escalation)):
         pages.append(f"/staff/cases/{c.id}")
     pages.append(f"/staff/reveal/post/{ids['post']}")
+    if ids.get("conversation"):
+        pages += [f"/conversations/team/{ids['conversation']}", f"/conversations/{ids['conversation']}"]
     # Every parameter-free GET page of every area (queue, staff pages,
     # account pages, search when it exists...).
     for rule in app.url_map.iter_rules():
@@ -86,8 +96,8 @@ def _pages(app, ids: dict) -> list[str]:
 MUST_SEE = {
     None: ["/boards/", "/boards/topic/"],
     "member2": ["/boards/topic/", "/chat/evening", "/account/"],
-    "moderator": ["/review/", "/review/1", "/chat/evening"],
-    "staff": ["/review/1", "/staff/cases/", "/staff/audit", "/staff/reveal/post/"],
+    "moderator": ["/review/", "/review/1", "/chat/evening", "/conversations/team/1"],
+    "staff": ["/review/1", "/staff/cases/", "/staff/audit", "/staff/reveal/post/", "/conversations/team/1"],
     "admin": ["/review/1", "/staff/cases/", "/staff/audit"],
 }
 

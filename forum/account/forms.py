@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, RadioField, SelectChoice, SelectField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectChoice, SelectField
 from wtforms.validators import InputRequired, Length, Optional
 
 from forum.auth.forms import REGION_CHOICES
@@ -12,6 +12,7 @@ class ProfileForm(FlaskForm):
     email = EmailField("Email (optional)", validators=[Optional(), Length(max=254)])
     region = SelectField("Region for helplines", choices=REGION_CHOICES,
                          validators=[Optional()])
+    email_team_messages = BooleanField("Email me when the moderation team writes to me")
 
 
 class PasswordForm(FlaskForm):

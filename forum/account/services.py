@@ -14,6 +14,7 @@ from forum.models import User
 class ProfileUpdate:
     email: str | None
     region: str | None
+    email_team_messages: bool = False
 
 
 def update_profile(user: User, data: ProfileUpdate, allowed_regions: tuple[str, ...]) -> None:
@@ -28,6 +29,8 @@ def update_profile(user: User, data: ProfileUpdate, allowed_regions: tuple[str, 
         raise FieldErrors(errors)
     user.email = email
     user.region = region
+    # Only with an address to send to; the email never contains the message.
+    user.email_team_messages = bool(data.email_team_messages and email)
     db.session.commit()
 
 

@@ -55,7 +55,8 @@ def index():
 @login_required
 def profile():
     form = ProfileForm()
-    update = services.ProfileUpdate(email=form.email.data, region=form.region.data)
+    update = services.ProfileUpdate(email=form.email.data, region=form.region.data,
+                                    email_team_messages=bool(form.email_team_messages.data))
     failed = _submit(form, "profile", lambda: services.update_profile(current_user, update, REGIONS),
                      "Your settings are saved.")
     return failed or redirect(url_for("account.index"))

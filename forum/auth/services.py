@@ -162,7 +162,8 @@ def register(reg: Registration) -> User:
     if pw := check_password(reg.password, handle):
         errors["password"] = pw
     if not reg.age_confirmed:
-        errors["age_confirmed"] = ["Kindred is for people aged 16 and over."]
+        errors["age_confirmed"] = ["Kindred is for people aged 16 and over. If you're under 16, there are "
+                                   "services just for young people (linked below this box)."]
     if not reg.guidelines_accepted:
         errors["guidelines_accepted"] = ["Please read and accept the community guidelines to join."]
     if not reg.health_consent:

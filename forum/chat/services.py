@@ -22,7 +22,7 @@ from forum import audit, reactions
 from forum.chat import payloads, policy
 from forum.chat.cache import RoomView
 from forum.chat.cache import views as room_views
-from forum.events import emit_after_commit
+from forum.after_commit import emit_after_commit
 from forum.extensions import db
 from forum.screening import screen_for
 from forum.models import Board, ChatMessage, ChatMute, ChatRoom, ChatSupport, ContentStatus, User, utcnow

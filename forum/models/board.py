@@ -117,7 +117,7 @@ class PostSupport(db.Model):
     __privacy__ = Privacy(
         holds='which member sent a support reaction to which post',
         why='to count support once per member',
-        keep="as long as the post or the member's account")
+        keep="as long as the post; deleted when the member erases their account")
 
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)

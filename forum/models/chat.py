@@ -75,7 +75,7 @@ class ChatSupport(db.Model):
     __privacy__ = Privacy(
         holds='which member supported which chat message',
         why='to count support once per member',
-        keep="as long as the message or the member's account")
+        keep="as long as the message; deleted when the member erases their account")
 
     message_id: Mapped[int] = mapped_column(ForeignKey("chat_messages.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)

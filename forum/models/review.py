@@ -81,7 +81,7 @@ class Flag(db.Model):
     __privacy__ = Privacy(
         holds='who reported what, the reason and their words',
         why='to moderate reported content; the reporter is never shown to the member',
-        keep="as long as the review item; a closing reporter's reports are deleted")
+        keep="as long as the review item; a reporter who erases their account takes their reports with them")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), nullable=False, index=True)
@@ -158,7 +158,7 @@ class Alert(db.Model):
     __privacy__ = Privacy(
         holds='which staff address an alert was sent to',
         why='to prove crisis alerts went out on time',
-        keep='KINDRED_RETAIN_AUDIT_YEARS years')
+        keep='KINDRED_RETAIN_AUDIT_YEARS years after the request')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)  # e.g. new_item, sla_missed
@@ -293,7 +293,7 @@ class Presence(db.Model):
     __privacy__ = Privacy(
         holds='which moderator or staff member is connected now',
         why='to know whether anyone is online for out-of-hours alerts',
-        keep='minutes: stale rows are removed')
+        keep='until the connection ends; rows unseen for a day are removed by the deadline check')
 
     sid: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)

@@ -34,6 +34,9 @@ class User(UserMixin, db.Model):
     handle_skeleton: Mapped[str | None] = mapped_column(String(64), unique=True, default=_default_skeleton)
     # Optional, used only for password resets. Never shown to moderators.
     email: Mapped[str | None] = mapped_column(String(254))
+    # The member's choice: an email (never with the message in it) when the
+    # moderation team writes to them in a private conversation.
+    email_team_messages: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER, nullable=False, index=True)
     region: Mapped[str | None] = mapped_column(String(8))

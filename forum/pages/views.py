@@ -27,7 +27,10 @@ def guidelines():
 
 @bp.get("/privacy")
 def privacy():
-    return render_template("pages/privacy.html")
+    from forum.rights.access import inventory
+
+    # The retention list comes from the models' own __privacy__, like the staff inventory.
+    return render_template("pages/privacy.html", inventory=inventory())
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,16 @@ def help():
     services, emergency, choices, region = _helplines(wanted)
     return render_template("pages/help.html", services=services, emergency=emergency,
                            choices=choices, region=region)
+
+
+@bp.get("/young-people")
+def young_people():
+    """Where an under-16 who tried to join is pointed: services for young people.
+    Nothing about the visitor is kept (no account, no log of the answer)."""
+    wanted = request.args.get("region") or current_region()
+    _services, emergency, choices, region = _helplines(wanted)
+    return render_template("pages/young_people.html", services=signposting.young_services(region),
+                           emergency=emergency, choices=choices, region=region)
 
 
 @bp.get("/healthz")

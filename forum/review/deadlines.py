@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 
 from forum import outbox
-from forum.events import emit_after_commit
+from forum.after_commit import emit_after_commit
 from forum.extensions import db
 from forum.links import external_url
 from forum.models import Alert, Escalation, Presence, Review

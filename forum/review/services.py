@@ -27,7 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from forum.errors import NotAllowed, InvalidInput, StaleItem
 from forum import audit, outbox
-from forum.events import call_after_commit, emit_after_commit
+from forum.after_commit import call_after_commit, emit_after_commit
 from forum.extensions import db, socketio
 from forum.screening import screen_for
 from forum.links import external_url
@@ -45,6 +45,9 @@ from moderation.verdict import RISK_RANK
 # -- vocabulary -------------------------------------------------------------------
 
 TARGET_TYPES = ("post", "chat_message")
+# What the pipeline can put in the queue: member content, plus private
+# messages to the moderation team (not reportable by members, so not above).
+REVIEWABLE_TYPES = (*TARGET_TYPES, "support_message")
 OPEN_STATUSES = ("pending", "escalated")
 FLAG_REASONS = {
     "worried": "I'm worried about this person",
@@ -113,8 +116,14 @@ def _cfg(name: str) -> Any:
 # -- targets ----------------------------------------------------------------------
 
 
+def _models() -> dict[str, Any]:
+    from forum.models import SupportMessage
+
+    return {"post": Post, "chat_message": ChatMessage, "support_message": SupportMessage}
+
+
 def get_target(target_type: str, target_id: int) -> Post | ChatMessage | None:
-    model = {"post": Post, "chat_message": ChatMessage}.get(target_type)
+    model = _models().get(target_type)
     if model is None:
         return None
     return db.session.get(model, target_id)
@@ -345,7 +354,7 @@ def _announce(review: Review, *, new: bool = False) -> None:
 # History rows whose actor is the moderator or staff member who acted. Every
 # other kind may record a member (a report, or the reopening a report caused),
 # and reporters are never shown to moderators, so those show no actor.
-MODERATOR_EVENTS = frozenset({*ACTION_LABELS, "claimed", "released", "hidden", "case_opened",
+MODERATOR_EVENTS = frozenset({*ACTION_LABELS, "claimed", "released", "hidden", "case_opened", "conversation_opened",
                               *(f"case_{a}" for a in ("acknowledge", "start", "save", "resolve"))})
 
 
@@ -363,6 +372,11 @@ def _history(review: Review, actor: Any, action: str, note: str | None = None, *
                         data=data, created_at=_now())
     db.session.add(event)
     return event
+
+
+def add_history(review: Review, actor: Any, action: str, note: str | None = None, **data: Any) -> ReviewEvent:
+    """A history row on an item from another area (e.g. a conversation opened about it)."""
+    return _history(review, actor, action, note, **data)
 
 
 # -- screening hand-off -------------------------------------------------------------
@@ -459,7 +473,7 @@ def on_screened(target_type: str, target: Any, verdict: Verdict, *, board_id: in
     Called inside the caller's transaction after the content row is flushed.
     No commit. Returns the review item, if any.
     """
-    if target_type not in TARGET_TYPES:
+    if target_type not in REVIEWABLE_TYPES:
         raise ValueError(f"unknown target type {target_type!r}")
     action = action or verdict.action
     if board_id is None and target_type == "post":
@@ -720,6 +734,12 @@ def available_actions(review: Review, actor: Any) -> list[str]:
     if target.status == ContentStatus.DELETED:
         if review.status in OPEN_STATUSES:
             acts += ["close", "escalate"]
+    elif review.target_type == "support_message":
+        # A private message to or from the team: a moderator checks it and can
+        # open a case; it is answered in the conversation, not sanctioned here.
+        if review.status in OPEN_STATUSES:
+            acts += ["approve", "escalate"]
+        return acts
     elif review.status in OPEN_STATUSES:
         acts += ["approve", "reject"]
         if review.target_type == "post":
@@ -808,7 +828,13 @@ def _set_flags(review: Review, status: str) -> int:
 
 
 def _do_approve(review, target, actor, note, now, params):
+    held_team_message = review.target_type == "support_message" and target.from_team \
+        and target.status == ContentStatus.HELD
     set_content_status(review.target_type, target, ContentStatus.VISIBLE)
+    if held_team_message:
+        from forum.conversations import services as conversations
+
+        conversations.after_approve(target)
     target.moderator_note = None
     dismissed = _set_flags(review, "dismissed")
     _resolve(review, "approved", now)
@@ -1064,7 +1090,7 @@ def targets_of(items: list[Review]) -> dict[int, Post | ChatMessage | None]:
         wanted.setdefault(review.target_type, []).append(review.target_id)
     found: dict[tuple[str, int], Any] = {}
     for target_type, ids in wanted.items():
-        model = {"post": Post, "chat_message": ChatMessage}.get(target_type)
+        model = _models().get(target_type)
         if model is None:
             continue
         for row in db.session.scalars(select(model).where(model.id.in_(ids))).unique():

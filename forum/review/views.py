@@ -11,6 +11,7 @@ from forum.errors import DomainError
 from forum.extensions import db, limiter
 from forum.models import Board, ChatRoom, Flag, PostRevision, Review, ReviewEvent, ResponseTemplate
 from forum.models import base as clock
+from forum.conversations import services as conversations
 from forum.review import bp, services
 from forum.web import role_required
 from forum.web import account_key, author_label, db_int
@@ -108,7 +109,7 @@ def _render_item(review: Review, code: int = 200, form: dict | None = None):
         templates=services.response_templates(), flag_reasons=services.FLAG_REASONS,
         claimed_by_other=services.claimed_by_other(review, current_user), form=form or {},
         target_url=services.target_url(review), now=clock.utcnow(), wellbeing=_wellbeing(),
-        event_actor=services.event_actor,
+        event_actor=services.event_actor, conversation=conversations.for_review(review),
     ), code
 
 

@@ -172,6 +172,8 @@ def finish_holds(now: datetime | None = None) -> int:
             continue
         # The handle is gone by now: only replies to the held posts are found.
         _erase_written(closure.user, None, set())
+        for remove in hooks.REMOVERS:
+            remove(closure.user, True, set())
         closure.status = ClosureStatus.DONE
         closure.hold_until = None
         audit.record(None, "account.erasure_completed", target_type="user", target_id=closure.user_id)

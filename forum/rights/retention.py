@@ -29,8 +29,8 @@ from sqlalchemy import delete, or_, select, update
 
 from forum import audit
 from forum.extensions import db, limiter
-from forum.models import (Alert, AuditEvent, ChatMessage, ContentStatus, Escalation, Post, PostRevision, PostSupport,
-                          Review, ReviewEvent, Topic, User, UserSession)
+from forum.models import (AccessRequest, Alert, AuditEvent, ChatMessage, ContentStatus, DebriefRequest, Escalation,
+                          Post, PostRevision, PostSupport, Review, ReviewEvent, Topic, User, UserSession)
 from forum.models import base as clock
 from forum.rights import erasure, export
 
@@ -148,8 +148,12 @@ def audit_detail(now: datetime) -> int:
                            .values(reason=None, data={}).execution_options(synchronize_session=False))
     alerts = db.session.execute(update(Alert).where(Alert.created_at < cutoff, or_(
         Alert.recipient.is_not(None), Alert.detail.is_not(None))).values(recipient=None, detail=None))
+    requests = db.session.execute(update(AccessRequest).where(AccessRequest.received_at < cutoff,
+                                                              AccessRequest.staff_records.is_not(None))
+                                  .values(staff_records=None))
+    debriefs = db.session.execute(delete(DebriefRequest).where(DebriefRequest.created_at < cutoff))
     db.session.commit()
-    return len(ids) + (alerts.rowcount or 0)
+    return len(ids) + sum(r.rowcount or 0 for r in (alerts, requests, debriefs))
 
 
 def crisis_cases(now: datetime) -> int:

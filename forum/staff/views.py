@@ -1,6 +1,7 @@
 """Staff views: parse input, call a service, render. No business logic here."""
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime, time
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -11,6 +12,7 @@ from forum.errors import DomainError
 from forum.extensions import db
 from forum.models import DebriefRequest, Escalation, Review, User
 from forum.models import base as clock
+from forum.conversations import services as conversations
 from forum.review import services as review_services
 from forum.web import role_required
 from forum.staff import bp, reveal, seal
@@ -57,7 +59,10 @@ def _render_case(case: Escalation, code: int = 200):
     anonymous = bool(target is not None and target.is_anonymous)
     place = services.case_region(member, anonymous)
     ack = db.session.get(User, case.acknowledged_by_id) if case.acknowledged_by_id else None
-    return render_template("staff/case.html", case=case, target=target, member=None if anonymous else member,
+    conv = conversations.for_case(case)
+    return render_template("staff/case.html", conversation=conv, conv_key=secrets.token_urlsafe(16),
+                           conv_messages=conversations.messages(conv, for_member=False) if conv else [],
+                           conv_author=conversations.author_for_team, templates=review_services.response_templates(), case=case, target=target, member=None if anonymous else member,
                            review=review, author=author_label(target, current_user) if target else "(deleted)",
                            now=clock.utcnow(), events=services.case_events(case),
                            event_actor=review_services.event_actor, acknowledged_by=ack.handle if ack else None,

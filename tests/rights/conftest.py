@@ -58,7 +58,15 @@ def life(app, users, board):
     db.session.commit()
     item = db.session.scalar(select(Review).where(Review.target_type == "post", Review.target_id == own.post.id))
     review.perform(item, "warn", users["moderator"], item.version, "Please be gentle with Quokka people.")
-    return {"own_topic": own.topic.id, "own_post": own.post.id, "their_topic": theirs.topic.id,
+    # A private conversation with the moderation team about that item.
+    from forum.conversations import services as conversations
+
+    conv = conversations.open_from_review(users["moderator"], item)
+    for author, text in ((users["moderator"], "We wanted to check in with you."),
+                         (member, "Quokka private words to the team.")):
+        quiet = verdict("publish", "none", categories=(), text=text)
+        conversations.send(conv, author, text, screen=lambda *a, _v=quiet, **k: _v)
+    return {"conversation": conv.id, "own_topic": own.topic.id, "own_post": own.post.id, "their_topic": theirs.topic.id,
             "mine": mine.post.id, "quote": quote.post.id, "anon": anon.post.id, "crisis": crisis.id,
             "case": case.id, "room": room, "message": msg.id}
 

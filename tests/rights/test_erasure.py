@@ -20,6 +20,7 @@ from forum.chat import services as chat
 from forum.extensions import db
 from forum.models import (AccountClosure, AuditEvent, ChatMessage, DataExport, Escalation, Flag,
                           MemberNotice, Post, PostRevision, PostSupport, Topic, User, UserSession)
+from forum.models import SupportConversation, SupportMessage
 from forum.models import base as clock
 from forum.review import services as review
 from forum.rights import erasure
@@ -53,7 +54,7 @@ def _pages(app, ids) -> list[str]:
     from tests.test_anonymity import _pages as every_page
 
     pages = every_page(app, {"topic": ids["own_topic"], "reply": ids["mine"], "post": ids["own_post"],
-                             "room": "evening"})
+                             "room": "evening", "conversation": ids["conversation"]})
     pages += [f"/boards/topic/{ids['own_topic']}", f"/boards/topic/{ids['their_topic']}",
               f"/boards/post/{ids['mine']}", f"/boards/post/{ids['mine']}/revisions",
               f"/boards/post/{ids['anon']}", f"/boards/post/{ids['crisis']}", f"/staff/cases/{ids['case']}",
@@ -113,6 +114,8 @@ def test_erase_leaves_nothing_of_the_member(client, auth, users, life, app, monk
                              .where(PostRevision.post_id == life["mine"])) == 0
     assert db.session.scalar(select(Flag).where(Flag.reporter_id == member.id)) is None
     assert db.session.scalar(select(MemberNotice).where(MemberNotice.user_id == member.id)) is None
+    assert db.session.get(SupportConversation, life["conversation"]) is None
+    assert db.session.scalar(select(SupportMessage).where(SupportMessage.author_id == member.id)) is None
     assert db.session.get(Escalation, life["case"]) is None
     quote = db.session.get(Post, life["quote"])
     assert "Quote removed" in quote.body_html and "That helps me too." in quote.body_html

@@ -48,6 +48,9 @@ def test_download_holds_what_the_member_wrote_and_nothing_of_others(client, auth
     assert data["reactions"] and data["reports_made"][0]["details"] == "Quokka report details"
     assert data["messages_from_moderators"] and data["profile"]["safety_contact"]["saved"] is True
     assert "Quokka opening words" in page and "Quokka chat words" in page
+    (conv,) = data["private_conversations"]
+    assert [(m["from"], m["text"]) for m in conv["messages"]] == [
+        ("Moderation team", "We wanted to check in with you."), ("You", "Quokka private words to the team.")]
     # Never: staff notes and risk assessments, other members' or moderators' identities,
     # who reported the member, the sealed contact itself.
     whole = json.dumps(data) + page
