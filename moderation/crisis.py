@@ -481,6 +481,8 @@ def _raise(st: _State, tier: str) -> None:
 def _reason(st: _State, fo, hit: _Hit, code: str, explanation: str) -> None:
     s, e = fo.span(hit.start, hit.end)
     src = fo.source
+    # A record's explanation names what it found: "{found}" is the words.
+    explanation = explanation.replace("{found}", " ".join(src[s:e].split())[:80])
     # Report the explanation with the context that shaped it, for the moderator.
     notes = []
     if hit.negated:

@@ -197,7 +197,7 @@ def _compile(rule: Rule, source: str, name: str | None) -> Pattern:
     return compile_linear(r"(?<![a-z])(?:" + source + r")(?![a-z])", _F, name=name)
 
 
-def _guard(rid: str, field: str, source: str | list[str] | None, name: str | None) -> Pattern | None:
+def _guard(rid: str, field: str, source: str | list[str] | None) -> Pattern | None:
     if source is None:
         return None
     if isinstance(source, list):
@@ -205,8 +205,11 @@ def _guard(rid: str, field: str, source: str | list[str] | None, name: str | Non
     if not isinstance(source, str) or not source:
         raise RuleError(f"crisis rule {rid}: {field} must be a pattern or a list of patterns")
     try:
-        return compile_linear(rf"(?:{source})\Z" if field == "not_after" else f"(?:{source})", _F,
-                              name=name and f"{name}.{rid}.{field}")
+        # Not registered for the whole-text adversarial scan: a guard only
+        # ever runs anchored at one match's edge (or over the 40 characters
+        # before it), where a bounded phrase list costs a bounded time; a
+        # scan of a whole crafted text would time its matches, not its use.
+        return compile_linear(rf"(?:{source})\Z" if field == "not_after" else f"(?:{source})", _F)
     except NotLinear as exc:
         raise RuleError(f"crisis rule {rid}: RE2 cannot run its {field} pattern ({exc})") from None
 
@@ -249,7 +252,7 @@ def _imminent_when(rid: str, kind: str, value) -> str | None:
     return value
 
 
-def _record(rec: dict, macros: dict[str, str], name: str | None) -> Rule:
+def _record(rec: dict, macros: dict[str, str]) -> Rule:
     rid = rec.get("id") if isinstance(rec, dict) else None
     if not isinstance(rid, str) or not _ID.fullmatch(rid):
         raise RuleError(f"crisis rule {rid!r}: every record needs an id like \"kind.name\" (a-z, 0-9, _)")
@@ -289,9 +292,9 @@ def _record(rec: dict, macros: dict[str, str], name: str | None) -> Rule:
         prefilter = frozenset(pre)
     rule = Rule(rid, kind, category, rec["tier"], expl, patterns, sources, prefilter,
                 _str_list(rid, rec, "positive", 1), _str_list(rid, rec, "negative", 1),
-                _guard(rid, "not_after", rec.get("not_after"), name),
-                _guard(rid, "followed_by", rec.get("followed_by"), name),
-                _guard(rid, "not_followed_by", rec.get("not_followed_by"), name), rec.get("note", ""),
+                _guard(rid, "not_after", rec.get("not_after")),
+                _guard(rid, "followed_by", rec.get("followed_by")),
+                _guard(rid, "not_followed_by", rec.get("not_followed_by")), rec.get("note", ""),
                 _imminent_when(rid, kind, rec.get("imminent_when")))
     for s in sources:  # each record must run on RE2 on its own, so the message can name it
         try:
@@ -329,7 +332,7 @@ def load_rules(path: Path | str = RULES_FILE, *, name: str | None = None) -> Rul
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in macros.items()):
         raise RuleError(f"crisis rules file {path}: macros must map NAME to a pattern")
     macros = {k: _MACRO.sub(lambda m: macros.get(m.group(1), m.group()), v) for k, v in macros.items()}
-    rules = [_record(rec, macros, name) for rec in data["records"]]
+    rules = [_record(rec, macros) for rec in data["records"]]
     by_id: dict[str, Rule] = {}
     for r in rules:
         if r.id in by_id:
