@@ -162,7 +162,13 @@ def team_view(conversation_id: int):
 
 
 def _render_team(conv, code: int = 200, text: str = "", key: str | None = None):
+    from forum.models import ResponseTemplate
     from forum.review import services as review_services
+
+    # "Use this template" without JavaScript: the page comes back with it in the box.
+    if not text and (template_id := request.args.get("use_template", type=int)):
+        template = db.session.get(ResponseTemplate, template_id)
+        text = template.body if template is not None else ""
 
     review = db.session.get(Review, conv.review_id) if conv.review_id else None
     unread = services.team_unread(conv)

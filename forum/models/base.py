@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
@@ -47,12 +48,13 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
-class ContentStatus:
+class ContentStatus(StrEnum):
+    """A post's or chat message's status; only VISIBLE is shown to others."""
+
     VISIBLE = "visible"
     HELD = "held"
     HIDDEN = "hidden"
     DELETED = "deleted"
-    ALL = (VISIBLE, HELD, HIDDEN, DELETED)
 
 
 class Role:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -10,6 +11,42 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from forum.extensions import db
 from forum.models.base import Privacy, UTCDateTime, utcnow
 from forum.models.user import User
+
+
+class ReviewStatus(StrEnum):
+    """Where a review item stands. Open: pending or escalated."""
+
+    PENDING = "pending"
+    ESCALATED = "escalated"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    IGNORED = "ignored"
+    CLOSED = "closed"
+
+
+class FlagStatus(StrEnum):
+    OPEN = "open"
+    AGREED = "agreed"
+    DISMISSED = "dismissed"
+    CLOSED = "closed"
+
+
+class CaseStatus(StrEnum):
+    """A crisis case's way from open to resolved."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+
+
+class ReasonSource(StrEnum):
+    """Who gave a review item's reason: the screening pipeline, a member's
+    flag, or the system (pre-moderation, out of hours, second opinion...)."""
+
+    PIPELINE = "pipeline"
+    FLAG = "flag"
+    SYSTEM = "system"
 
 
 class Review(db.Model):
@@ -31,7 +68,7 @@ class Review(db.Model):
     # The member whose content this is (for history and sanctions).
     subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     board_id: Mapped[int | None] = mapped_column(ForeignKey("boards.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending", nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(16), default=ReviewStatus.PENDING, nullable=False, index=True)
     # Higher sorts first. See forum.review.services for the scale.
     priority: Mapped[int] = mapped_column(Integer, default=0, nullable=False, index=True)
     risk: Mapped[str] = mapped_column(String(16), default="none", nullable=False)

@@ -60,6 +60,8 @@ class User(UserMixin, db.Model):
     safety_contact_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Moderators confirm they have read the resources page at onboarding.
     resources_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A moderator's current shift (the crisis-items counter and break prompt).
+    shift_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Flask-Login's id for this login ("<user id>:<token>"), set when the
     # session starts or is loaded (forum.auth.sessions); never the bare id.

@@ -1,9 +1,8 @@
 """Review views: parse input, call a service, render. No business logic here."""
 from __future__ import annotations
 
-from datetime import datetime
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -16,20 +15,8 @@ from forum.review import bp, services
 from forum.web import role_required
 from forum.web import account_key, author_label, db_int
 
-SHIFT_KEY = "review_shift_started"
-
-
-def _shift_start() -> datetime:
-    value = session.get(SHIFT_KEY)
-    if value:
-        return datetime.fromisoformat(value)
-    now = clock.utcnow()
-    session[SHIFT_KEY] = now.isoformat()
-    return now
-
-
 def _wellbeing() -> dict:
-    handled = services.crisis_handled_since(current_user, _shift_start())
+    handled = services.crisis_handled_since(current_user, services.shift_start(current_user))
     from flask import current_app
 
     return {"handled": handled, "prompt": handled >= current_app.config["KINDRED_BREAK_PROMPT_AFTER"]}
@@ -93,6 +80,12 @@ def item(review_id: int):
 
 def _render_item(review: Review, code: int = 200, form: dict | None = None):
     target = services.get_target(review.target_type, review.target_id)
+    # "Use this template" without JavaScript: the page comes back with it in the message.
+    template_used = None
+    if (template_id := _int_arg("use_template")) and not (form or {}).get("message"):
+        if (template := db.session.get(ResponseTemplate, template_id)) is not None:
+            form = {**(form or {}), "message": template.body}
+            template_used = template.id
     flags = db.session.scalars(select(Flag).where(Flag.review_id == review.id).order_by(Flag.created_at)).all()
     events = db.session.scalars(select(ReviewEvent).where(ReviewEvent.review_id == review.id)
                                 .order_by(ReviewEvent.id)).all()
@@ -110,6 +103,7 @@ def _render_item(review: Review, code: int = 200, form: dict | None = None):
         claimed_by_other=services.claimed_by_other(review, current_user), form=form or {},
         target_url=services.target_url(review), now=clock.utcnow(), wellbeing=_wellbeing(),
         event_actor=services.event_actor, conversation=conversations.for_review(review),
+        next_item=services.next_item(review, current_user), template_used=template_used,
     ), code
 
 
@@ -152,9 +146,8 @@ def act(review_id: int):
         author_note=form.get("author_note"), text=form.get("text"), content_warning=form.get("content_warning"),
         message=form.get("message"), hours=_int_arg("hours"), days=_int_arg("days"), risk=form.get("risk"),
     )
-    params = {k: v for k, v in data.__dict__.items() if k not in ("action", "version", "note")}
     try:
-        services.perform(review, data.action, current_user, data.version, data.note, **params)
+        services.act(review, data, current_user)
     except DomainError as exc:
         return _error(review, exc, form.to_dict())
     flash(f"Done: {services.ACTION_LABELS[data.action].lower()}.", "success")
@@ -233,6 +226,6 @@ def debrief():
 @bp.post("/shift")
 @role_required("moderator")
 def new_shift():
-    session[SHIFT_KEY] = clock.utcnow().isoformat()
+    services.start_shift(current_user)
     flash("New shift started. Welcome back.", "success")
     return redirect(url_for("review.queue"))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from forum.errors import DomainError
 from forum.extensions import db
-from forum.models import DebriefRequest, Escalation, Review, User
+from forum.models import DebriefRequest, Escalation, ResponseTemplate, Review, User
 from forum.models import base as clock
 from forum.conversations import services as conversations
 from forum.review import services as review_services
@@ -60,7 +60,9 @@ def _render_case(case: Escalation, code: int = 200):
     place = services.case_region(member, anonymous)
     ack = db.session.get(User, case.acknowledged_by_id) if case.acknowledged_by_id else None
     conv = conversations.for_case(case)
+    template = db.session.get(ResponseTemplate, request.args.get("use_template", type=int) or 0)
     return render_template("staff/case.html", conversation=conv, conv_key=secrets.token_urlsafe(16),
+                           conv_text=template.body if template is not None else "",
                            conv_messages=conversations.messages(conv, for_member=False) if conv else [],
                            conv_author=conversations.author_for_team, templates=review_services.response_templates(), case=case, target=target, member=None if anonymous else member,
                            review=review, author=author_label(target, current_user) if target else "(deleted)",
