@@ -22,6 +22,7 @@ from forum.dbretry import retrying
 from forum.extensions import db
 from forum.screening import screen_for
 from forum.models import Board, ContentStatus, Post, PostRevision, PostSupport, Topic, User, utcnow
+from forum.notify import services as notify
 from forum.review import services as review_services
 from moderation.verdict import ACTION_RANK, Verdict
 
@@ -214,6 +215,8 @@ def set_post_status(post: Post, status: str, *, note: str | None = None) -> None
         post.moderator_note = note
     if old != ContentStatus.VISIBLE and status == ContentStatus.VISIBLE:
         post.author.approved_post_count += 1
+        # Held content told nobody; now it is public, the people it answers hear of it.
+        notify.on_post_visible(post)
     if post.number == 1 and not (status == ContentStatus.DELETED and post.topic.status == ContentStatus.VISIBLE):
         # A deleted opening post leaves a visible topic in place (others'
         # replies stay readable); otherwise the topic follows its first post.
@@ -301,6 +304,7 @@ def _finish(post: Post, verdict: Verdict, action: str, board: Board) -> Posted:
     db.session.flush()
     if post.status == ContentStatus.VISIBLE:
         post.author.approved_post_count += 1
+        notify.on_post_visible(post)
     review_services.on_screened("post", post, verdict, board_id=board.id, action=action)
     refresh_counters(post.topic)
     db.session.commit()
@@ -371,7 +375,8 @@ def toggle_support(user: User, post_id: int) -> Post:
     post = db.session.get(Post, post_id)
     if post is None or post.status != ContentStatus.VISIBLE or post.topic.status != ContentStatus.VISIBLE:
         raise NotAllowed()
-    reactions.toggle_support(post, PostSupport, "post_id", user.id)
+    if reactions.toggle_support(post, PostSupport, "post_id", user.id):
+        notify.on_support(post, user.id)
     db.session.commit()
     db.session.refresh(post)
     return post
