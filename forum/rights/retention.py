@@ -117,7 +117,7 @@ def held_content(now: datetime) -> int:
 
 
 def _delete_post(post: Post) -> None:
-    from forum.boards.services import refresh_counters
+    from forum.boards.services import refresh_board_counters, refresh_counters
 
     topic = post.topic
     ids = [post.id]
@@ -131,7 +131,7 @@ def _delete_post(post: Post) -> None:
     if post.number == 1:
         board = topic.board
         db.session.execute(delete(Topic).where(Topic.id == topic.id).execution_options(synchronize_session=False))
-        erasure.recount_board(board)
+        refresh_board_counters(board)
     else:
         refresh_counters(topic)
 
