@@ -95,7 +95,11 @@ def board_by_slug(slug: str) -> Board | None:
 
 
 def board_topics(board: Board, viewer: Any, page: int, per_page: int) -> Page:
-    where = (Topic.board_id == board.id, topic_filter(viewer))
+    where: tuple = (Topic.board_id == board.id, topic_filter(viewer))
+    if (uid := _viewer_id(viewer)) is not None:
+        from forum.notify.follow import muted_topic_ids
+
+        where += (Topic.id.not_in(muted_topic_ids(uid)),)  # a muted topic leaves the member's lists
     stmt = select(Topic).where(*where).order_by(Topic.last_activity_at.desc(), Topic.id.desc())
     return _paginate(stmt, select(func.count(Topic.id)).where(*where), page, per_page)
 
