@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import ContentStatus, Post, Topic
+from forum.notify import services as notify
 
 
 def refresh_counters(topic: Topic) -> None:
@@ -50,6 +51,8 @@ def set_post_status(post: Post, status: str, *, note: str | None = None) -> None
         post.moderator_note = note
     if old != ContentStatus.VISIBLE and status == ContentStatus.VISIBLE:
         post.author.approved_post_count += 1
+        # Held content told nobody; now it is public, the people it answers hear of it.
+        notify.on_post_visible(post)
     if post.number == 1 and not (status == ContentStatus.DELETED and post.topic.status == ContentStatus.VISIBLE):
         # A deleted opening post leaves a visible topic in place (others'
         # replies stay readable); otherwise the topic follows its first post.

@@ -23,6 +23,7 @@ from forum.dbretry import retrying
 from forum.extensions import db
 from forum.screening import screen_for
 from forum.models import Board, ContentStatus, Post, PostRevision, PostSupport, Topic, User, utcnow
+from forum.notify import services as notify
 from forum.review import services as review_services
 from moderation.verdict import ACTION_RANK, Verdict
 
@@ -255,6 +256,7 @@ def _finish(post: Post, verdict: Verdict, action: str, board: Board) -> Posted:
     db.session.flush()
     if post.status == ContentStatus.VISIBLE:
         post.author.approved_post_count += 1
+        notify.on_post_visible(post)
     review_services.on_screened("post", post, verdict, board_id=board.id, action=action)
     refresh_counters(post.topic)
     db.session.commit()
@@ -325,7 +327,8 @@ def toggle_support(user: User, post_id: int) -> Post:
     post = db.session.get(Post, post_id)
     if post is None or post.status != ContentStatus.VISIBLE or post.topic.status != ContentStatus.VISIBLE:
         raise NotAllowed()
-    reactions.toggle_support(post, PostSupport, "post_id", user.id)
+    if reactions.toggle_support(post, PostSupport, "post_id", user.id):
+        notify.on_support(post, user.id)
     db.session.commit()
     db.session.refresh(post)
     return post

@@ -843,7 +843,12 @@ def _set_flags(review: Review, status: str) -> int:
 def _do_approve(review, target, actor, note, now, data: ActionInput):
     held_team_message = review.target_type == "support_message" and target.from_team \
         and target.status == ContentStatus.HELD
+    was_held = target.status == ContentStatus.HELD
     set_content_status(review.target_type, target, ContentStatus.VISIBLE)
+    if review.target_type == "post" and was_held:
+        from forum.notify import services as notify
+
+        notify.on_decision(target, "approved")
     if held_team_message:
         from forum.conversations import services as conversations
 
@@ -861,6 +866,10 @@ def _do_reject(review, target, actor, note, now, data: ActionInput):
     agreed = _set_flags(review, FlagStatus.AGREED)
     _resolve(review, ReviewStatus.REJECTED, now)
     _notice(target.author_id, "hidden", author_note, review, actor, link=target_url(review))
+    if review.target_type == "post":
+        from forum.notify import services as notify
+
+        notify.on_decision(target, "kept_hidden", author_note)
     return {"flags_agreed": agreed}
 
 
