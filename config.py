@@ -236,6 +236,10 @@ class Config:
     # unreachable database (SQLite lock, number clash, lost connection)
     # before the member gets their form back to try again.
     KINDRED_DB_RETRY_SECONDS = _float("KINDRED_DB_RETRY_SECONDS", 30.0)
+    # Total time a page view, a resubmittable form or a repeatable chat event
+    # is run again after losing the database (a restart), before the member
+    # sees the error page or gets a retryable error. Below chat.js's ack wait.
+    KINDRED_DB_READ_RETRY_SECONDS = _float("KINDRED_DB_READ_RETRY_SECONDS", 8.0)
     # SQLite durability; WAL is always on (forum/dbtuning.py).
     KINDRED_SQLITE_SYNCHRONOUS = SQLITE_SYNCHRONOUS
 
@@ -288,6 +292,7 @@ SETTINGS: dict[str, tuple[str, object]] = {
     "KINDRED_LOGIN_MAX_DELAY_SECONDS": ("int", 0), "KINDRED_PROXY_HOPS": ("int", 0),
     "KINDRED_AUTO_HIDE_MIN_ACCOUNT_DAYS": ("int", 0), "KINDRED_AUTO_HIDE_MIN_POSTS": ("int", 0),
     "KINDRED_CHAT_BATCH_MS": ("float", 0.0), "KINDRED_DB_RETRY_SECONDS": ("float", 0.0),
+    "KINDRED_DB_READ_RETRY_SECONDS": ("float", 0.0),
     "KINDRED_REDIS_TIMEOUT": ("float", 0.0),
     "KINDRED_CLOSURE_GRACE_DAYS": ("int", 0), "KINDRED_HANDLE_QUARANTINE_DAYS": ("int", 0),
     "KINDRED_EXPORT_HOURS": ("int", 1), "KINDRED_EXPORT_LIMIT": ("limit", None),

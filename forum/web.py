@@ -14,6 +14,7 @@ from werkzeug.formparser import FormDataParser
 from werkzeug.routing import IntegerConverter, ValidationError
 from wtforms import StringField, TextAreaField
 
+from forum import dbretry
 from moderation import signposting
 
 # Shown in place of bytes that were not valid UTF-8 (see TolerantFormDataParser).
@@ -278,23 +279,11 @@ def same_origin_referrer(fallback: str) -> str:
     return fallback
 
 
-def kept_form() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(shown, hidden) fields of a refused POST, so the rate-limit page can
-    give the member their writing back. Passwords and the CSRF token are
-    never echoed."""
-    shown: list[tuple[str, str]] = []
-    hidden: list[tuple[str, str]] = []
-    if request.method != "POST":
-        return shown, hidden
-    for name, value in request.form.items(multi=True):
-        if name == "csrf_token" or "password" in name or not value:
-            continue
-        (hidden if value.strip().lower() in _TICKS else shown).append((name, value))
-    return shown, hidden
-
-
 def error_page(error: HTTPException) -> tuple[str, int]:
     _rollback()
+    cause = getattr(error, "original_exception", None)  # an error after the view, e.g. in after_request
+    if cause is not None and dbretry.mark_lost(request.environ, cause, request.method in ("GET", "HEAD", "OPTIONS")):
+        return "", 503
     code = error.code or 500
     if isinstance(error, SecurityError):
         # An untrusted Host: no page can be built (its links would use that host).
@@ -302,8 +291,7 @@ def error_page(error: HTTPException) -> tuple[str, int]:
     template = f"errors/{code}.html" if code in (403, 404, 409, 429, 500) else "errors/generic.html"
     extra: dict[str, Any] = {}
     if code == 429:
-        shown, hidden = kept_form()
-        extra = {"kept": shown, "kept_hidden": hidden,
+        extra = {"kept": returned_form(), "action": request.full_path.rstrip("?"),
                  "back": same_origin_referrer(current_app.url_for("boards.index"))}
     return _render_error(template, code, error=error, **extra)
 
@@ -320,9 +308,11 @@ def _is_dependency_error(error: Exception) -> bool:
     return isinstance(error, (SQLAlchemyError, StorageUnavailable, RedisError, ConnectionError, TimeoutError))
 
 
-def _unsaved_form() -> tuple[list[tuple[str, str]], list[tuple[str, str, str, bool]]] | None:
+def returned_form() -> tuple[list[tuple[str, str]], list[tuple[str, str, str, bool]]] | None:
     """The member's submitted form, split into hidden and visible fields,
-    or None when there is no written text to give back."""
+    or None when there is no written text to give back (a GET has none).
+    Every page that gives a refused or failed form back uses it (429, 503),
+    with ``templates/macros/returned_form.html``."""
     hidden: list[tuple[str, str]] = []
     fields: list[tuple[str, str, str, bool]] = []
     for name, value in request.form.items(multi=True):
@@ -346,10 +336,15 @@ def unexpected_error(error: Exception) -> tuple[str, int]:
     save never costs them what they wrote.
     """
     _rollback()
+    # A page view, or a form whose resubmit returns what was stored, is run
+    # again when the database went away under it (forum.dbretry).
+    repeatable = request.method in ("GET", "HEAD", "OPTIONS") or bool(request.form.get("submission_key"))
+    if dbretry.mark_lost(request.environ, error, repeatable):
+        return "", 503
     code = 503 if _is_dependency_error(error) else 500
     current_app.logger.exception("unhandled error (%s)", code, exc_info=error)
     if request.method == "POST":
-        form = _unsaved_form()
+        form = returned_form()
         if form is not None:
             hidden, fields = form
             return _render_error("errors/unsaved.html", code, action=request.full_path.rstrip("?"),
@@ -359,6 +354,7 @@ def unexpected_error(error: Exception) -> tuple[str, int]:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, error_page)
+    app.wsgi_app = dbretry.RepeatOnLostDatabase(app.wsgi_app, app)  # type: ignore[method-assign]
     app.request_class = KindredRequest
     app.url_map.converters["int"] = DbIntConverter
 

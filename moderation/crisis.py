@@ -481,6 +481,8 @@ def _raise(st: _State, tier: str) -> None:
 def _reason(st: _State, fo, hit: _Hit, code: str, explanation: str) -> None:
     s, e = fo.span(hit.start, hit.end)
     src = fo.source
+    # A record's explanation names what it found: "{found}" is the words.
+    explanation = explanation.replace("{found}", " ".join(src[s:e].split())[:80])
     # Report the explanation with the context that shaped it, for the moderator.
     notes = []
     if hit.negated:
@@ -662,6 +664,7 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
     # topic word left uncertain ("a suicidal crisis...") must not turn a
     # means or timeframe elsewhere into "imminent": that held news posts.
     flagged_ideation: set[int] = set()
+    weak_signs: list[_Hit] = []  # plan, final, act signs not imminent on their own
     any_self_current = any(h.kind in ("self", "subj", "state", "harm", "passive", "distress") and _current_self(h)
                            for h in hits)
     for h in hits:
@@ -761,16 +764,30 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
             # wrote a letter to my gran today") and needs ideation in the
             # text: a timeframe beside it is not enough.
             said = folded[h.start:h.end]
-            if kind == "act":
-                strong = not _WEAK_ACT.search(said)
+            when = h.rule.imminent_when  # the record may say (crisis_rules.json)
+            if when is not None:
+                strong = when == "alone"
+                weak_note = when == "risk"
             else:
-                strong = kind == "final" or bool(_STRONG_PLAN.search(said))
-            weak_note = not strong and (kind == "act" or bool(_NOTE.search(said)))
+                if kind == "act":
+                    strong = not _WEAK_ACT.search(said)
+                else:
+                    strong = kind == "final" or bool(_STRONG_PLAN.search(said))
+                weak_note = not strong and (kind == "act" or bool(_NOTE.search(said)))
             if strong or any_self_current or (h.sent.start in time_sents and not weak_note):
                 _raise(st, "imminent")
             else:
                 st.categories.discard(code)
                 _drop_last_reason(st)
+                weak_signs.append(h)
+    # Several different signs of preparation or goodbye in one text ("Finished
+    # the letters. Chose the place.") are imminent together, though each
+    # alone is everyday life.
+    if len({h.rule.id for h in weak_signs}) >= 2:
+        for h in weak_signs:
+            st.categories.add(h.rule.category)
+            _reason(st, fo, h, h.rule.category, h.rule.explanation)
+        _raise(st, "imminent")
     # Modifiers: a timeframe in the same sentence as current ideation, or
     # means anywhere in a text with current ideation, make it imminent.
     # Means and timeframes need active ideation, not only distress: "I hate
@@ -861,7 +878,8 @@ def _hedged_state(folded: str, h: _Hit) -> bool:
 
 
 _INTENT = compile_linear(r"kill|kms|end (?:it|my)|do it|going to|gonna|will|plan|take my|ctb|unalive|off myself|"
-                         r"want to die|wanna die", engine="re",
+                         r"want to die|wanna die|ending (?:it|my|things)|going through with it|doing it|"
+                         r"the (?:pin|plug) on|checking out", engine="re",
                          why="a list of fixed words")
 _FELT = compile_linear(r"(?<![a-z])(?:felt|feel|feeling)(?![a-z])")
 

@@ -51,6 +51,11 @@ ENDPOINTS: dict[str, str] = {
     "rights.request_export": LOGIN, "rights.download_export": LOGIN, "rights.erasure_queue": STAFF,
     "rights.access_requests": STAFF, "rights.open_access_request": STAFF, "rights.access_request": STAFF,
     "rights.inventory": STAFF,
+    # search: the same posts a visitor can read, found by their words
+    "search.index": PUBLIC,
+    # notifications: a member's own (someone else's is a 404)
+    "notifications.index": LOGIN, "notifications.open": LOGIN, "notifications.post": LOGIN,
+    "notifications.read_all": LOGIN,
 }
 
 # Endpoints not listed above get the level of the first matching prefix.
@@ -86,7 +91,7 @@ def _sample_args(ids: dict[str, object]) -> dict[str, object]:
         "slug": "general", "topic_id": ids["topic"], "post_id": ids["post"], "handle": "OtherMember",
         "filename": "css/kindred.css", "target_type": "post", "target_id": ids["post"],
         "user_id": ids["member"], "review_id": 1, "case_id": 1, "req_id": 1, "template_id": 1,
-        "token": "not-a-valid-token", "kind": "post", "item_id": ids["post"],
+        "token": "not-a-valid-token", "notification_id": 1, "kind": "post", "item_id": ids["post"],
         "conversation_id": ids["conversation"],
     }
 

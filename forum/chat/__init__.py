@@ -17,11 +17,13 @@ def init_app(app: Flask) -> None:
     from forum.extensions import socketio
 
     redis_url = app.config.get("REDIS_URL")
+    presence = Presence(redis_url, timeout=app.config["KINDRED_REDIS_TIMEOUT"])
     app.extensions["kindred_chat"] = SimpleNamespace(
         rooms=RoomViews(),
         users=UserViews(),
-        writer=SendWriter(app, window=float(app.config["KINDRED_CHAT_BATCH_MS"]) / 1000),
-        presence=Presence(redis_url, timeout=app.config["KINDRED_REDIS_TIMEOUT"]),
+        writer=SendWriter(app, window=float(app.config["KINDRED_CHAT_BATCH_MS"]) / 1000,
+                          audience=presence.local_count),
+        presence=presence,
         rate=RateLimits(app.config.get("RATELIMIT_STORAGE_URI") or "memory://", app.config["KINDRED_CHAT_LIMIT"],
                         enabled=bool(app.config.get("RATELIMIT_ENABLED", True)),
                         timeout=app.config["KINDRED_REDIS_TIMEOUT"]),

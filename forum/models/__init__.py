@@ -7,6 +7,7 @@ from forum.models.review import DebriefRequest, MemberNotice, Presence, Response
 from forum.models.review import CaseStatus, FlagStatus, ReasonSource, ReviewStatus
 from forum.models.conversation import SupportConversation, SupportMessage, SupportParticipant
 from forum.models.rights import AccessRequest, AccountClosure, ClosureKind, ClosureStatus, DataExport
+from forum.models.notification import Notification, NotificationKind
 from forum.models.user import User, UserSession
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "DebriefRequest", "MemberNotice", "Presence", "ResponseTemplate",
     "CaseStatus", "FlagStatus", "ReasonSource", "ReviewStatus",
     "SupportConversation", "SupportMessage", "SupportParticipant",
+    "Notification", "NotificationKind",
     "AccessRequest", "AccountClosure", "ClosureKind", "ClosureStatus", "DataExport",
 ]

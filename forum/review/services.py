@@ -28,6 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from forum.errors import NotAllowed, InvalidInput, StaleItem
 from forum import audit, outbox
 from forum.after_commit import call_after_commit, emit_after_commit
+from forum.content import set_post_status
 from forum.extensions import db, socketio
 from forum.screening import screen_for
 from forum.links import external_url
@@ -151,8 +152,6 @@ def set_content_status(target_type: str, target: Any, status: str) -> None:
     board counters and the pre-moderation allowance stay right.
     """
     if target_type == "post":
-        from forum.boards.services import set_post_status  # circular at import time
-
         set_post_status(target, status)
     else:
         target.status = status
@@ -524,6 +523,11 @@ def on_screened(target_type: str, target: Any, verdict: Verdict, *, board_id: in
     return review
 
 
+@outbox.handler("second_opinion")
+def _second_opinion(payload: dict[str, Any]) -> None:
+    run_second_opinion(payload["target_type"], payload["target_id"])
+
+
 def run_second_opinion(target_type: str, target_id: int) -> None:
     """Job body: re-check published content with the slower model.
 
@@ -839,7 +843,12 @@ def _set_flags(review: Review, status: str) -> int:
 def _do_approve(review, target, actor, note, now, data: ActionInput):
     held_team_message = review.target_type == "support_message" and target.from_team \
         and target.status == ContentStatus.HELD
+    was_held = target.status == ContentStatus.HELD
     set_content_status(review.target_type, target, ContentStatus.VISIBLE)
+    if review.target_type == "post" and was_held:
+        from forum.notify import services as notify
+
+        notify.on_decision(target, "approved")
     if held_team_message:
         from forum.conversations import services as conversations
 
@@ -857,6 +866,10 @@ def _do_reject(review, target, actor, note, now, data: ActionInput):
     agreed = _set_flags(review, FlagStatus.AGREED)
     _resolve(review, ReviewStatus.REJECTED, now)
     _notice(target.author_id, "hidden", author_note, review, actor, link=target_url(review))
+    if review.target_type == "post":
+        from forum.notify import services as notify
+
+        notify.on_decision(target, "kept_hidden", author_note)
     return {"flags_agreed": agreed}
 
 

@@ -34,6 +34,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
 
+from forum.content import refresh_counters
 from forum import audit, outbox
 from forum.auth import sessions
 from forum.auth.passwords import verify_password
@@ -42,7 +43,7 @@ from forum.extensions import db
 from forum.models import (AccountClosure, Alert, AuditEvent, ChatMessage, ChatMute, ChatRoom, ChatSupport,
                           ClosureKind, ClosureStatus, ContentStatus, DataExport, DebriefRequest, Escalation,
                           Flag, MemberNotice, Post, PostRevision, PostSupport, Presence, Review, ReviewEvent,
-                          Sanction, Topic, User, UserSession)
+                          Sanction, SupportConversation, Topic, User, UserSession)
 from forum.models import base as clock
 from forum.rights import hooks
 
@@ -133,13 +134,15 @@ def run(closure_id: int, now: datetime | None = None) -> bool:
     cases = holding_cases(user.id, now) if erase else []
     held = _held_targets(cases)
     old_handle = user.handle
+    # Other areas first: their rows (private conversations) point at the
+    # review items and cases that the erasure below deletes.
+    for remove in hooks.REMOVERS:
+        remove(user, erase, held)
     if erase:
         _erase_written(user, old_handle, held)
     else:
         _relabel_quotes(old_handle)
     _empty_account(user)
-    for remove in hooks.REMOVERS:
-        remove(user, erase, held)
     closure.completed_at = now
     closure.handle_release_at = now + timedelta(days=current_app.config["KINDRED_HANDLE_QUARANTINE_DAYS"])
     closure.status = ClosureStatus.HELD if cases else ClosureStatus.DONE
@@ -170,10 +173,10 @@ def finish_holds(now: datetime | None = None) -> int:
                 closure.hold_until = end
                 db.session.commit()
             continue
-        # The handle is gone by now: only replies to the held posts are found.
-        _erase_written(closure.user, None, set())
         for remove in hooks.REMOVERS:
             remove(closure.user, True, set())
+        # The handle is gone by now: only replies to the held posts are found.
+        _erase_written(closure.user, None, set())
         closure.status = ClosureStatus.DONE
         closure.hold_until = None
         audit.record(None, "account.erasure_completed", target_type="user", target_id=closure.user_id)
@@ -216,6 +219,7 @@ def _empty_account(user: User) -> None:
     user.silenced_until = None
     user.suspended_until = None
     user.resources_read_at = None
+    user.shift_started_at = None
     user.is_deactivated = True
     for model, column in ((UserSession, UserSession.user_id), (MemberNotice, MemberNotice.user_id),
                           (Sanction, Sanction.user_id), (ChatMute, ChatMute.user_id),
@@ -393,6 +397,8 @@ def drop_reviews(target_type: str, ids: set[int]) -> None:
             Escalation.review_id.in_(review_ids) if review_ids else False))))
     drop_cases(case_ids)
     if review_ids:
+        db.session.execute(update(SupportConversation).where(SupportConversation.review_id.in_(review_ids))
+                           .values(review_id=None))
         db.session.execute(delete(ReviewEvent).where(ReviewEvent.review_id.in_(review_ids)))
         db.session.execute(delete(Flag).where(Flag.review_id.in_(review_ids)))
         db.session.execute(delete(Alert).where(Alert.review_id.in_(review_ids)))
@@ -406,13 +412,14 @@ def drop_cases(case_ids: set[int]) -> None:
     if not case_ids:
         return
     db.session.execute(delete(Alert).where(Alert.escalation_id.in_(case_ids)))
+    db.session.execute(update(SupportConversation).where(SupportConversation.escalation_id.in_(case_ids))
+                       .values(escalation_id=None))
     _tombstone_audit((AuditEvent.target_type == "escalation") & AuditEvent.target_id.in_(case_ids))
     db.session.execute(delete(Escalation).where(Escalation.id.in_(case_ids)).execution_options(
         synchronize_session=False))
 
 
 def _erase_written(user: User, label: str | None, held: set[tuple[str, int]]) -> None:
-    from forum.boards.services import refresh_counters
 
     uid = user.id
     db.session.flush()

@@ -30,4 +30,24 @@
     p.appendChild(a);
     region.appendChild(p);
   });
+  // A reply, mention, quote or support (forum.notify): the count, and a line with a link.
+  socket.on("notification", function (data) {
+    if (!data || typeof data.url !== "string" || data.url.charAt(0) !== "/") { return; }
+    var badge = document.querySelector("[data-notify-badge]");
+    var count = document.querySelector("[data-notify-count]");
+    if (badge && count && typeof data.unread === "number") {
+      count.textContent = String(data.unread);
+      badge.hidden = data.unread < 1;
+    }
+    if (!region) { return; }
+    region.textContent = "";
+    var p = document.createElement("p");
+    p.className = "flash flash-info";
+    p.appendChild(document.createTextNode((data.text || "Something new for you") + " "));
+    var a = document.createElement("a");
+    a.href = data.url;
+    a.textContent = "See it";
+    p.appendChild(a);
+    region.appendChild(p);
+  });
 })();

@@ -19,7 +19,8 @@ HANDLE = "MemberPerson"
 EMAIL = "quokka.person@example.org"
 # Words only the member wrote: none may appear anywhere after erasure.
 THEIR_WORDS = ("Quokka opening words", "Quokka topic title", "Quokka reply, edited", "Quokka reply first",
-               "Quokka anonymous", "Quokka chat words", "Quokka crisis", "Quokka report details")
+               "Quokka anonymous", "Quokka chat words", "Quokka crisis", "Quokka report details",
+               "Quokka private words")
 STAFF_ONLY = "Staff-only risk note about protective factors"
 
 

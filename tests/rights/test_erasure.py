@@ -58,7 +58,8 @@ def _pages(app, ids) -> list[str]:
     pages += [f"/boards/topic/{ids['own_topic']}", f"/boards/topic/{ids['their_topic']}",
               f"/boards/post/{ids['mine']}", f"/boards/post/{ids['mine']}/revisions",
               f"/boards/post/{ids['anon']}", f"/boards/post/{ids['crisis']}", f"/staff/cases/{ids['case']}",
-              "/staff/audit.csv", "/chat/evening/messages", "/account/notices"]
+              "/staff/audit.csv", "/chat/evening/messages", "/account/notices",
+              f"/conversations/{ids['conversation']}", f"/conversations/team/{ids['conversation']}"]
     return pages
 
 
