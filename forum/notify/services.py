@@ -190,11 +190,11 @@ def unread_count(user_id: int) -> int:
 
 
 def for_member(user: Any, page: int, per_page: int):
-    from forum.boards.queries import _paginate
+    from forum.boards.queries import paginate
 
     where = (Notification.user_id == user.id,)
     stmt = select(Notification).where(*where).order_by(Notification.updated_at.desc(), Notification.id.desc())
-    return _paginate(stmt, select(func.count(Notification.id)).where(*where), page, per_page)
+    return paginate(stmt, select(func.count(Notification.id)).where(*where), page, per_page)
 
 
 def posts_for(rows: list[Notification]) -> dict[int, Post]:
