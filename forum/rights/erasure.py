@@ -42,8 +42,8 @@ from forum.errors import FieldErrors
 from forum.extensions import db
 from forum.models import (AccountClosure, Alert, AuditEvent, ChatMessage, ChatMute, ChatRoom, ChatSupport,
                           ClosureKind, ClosureStatus, ContentStatus, DataExport, DebriefRequest, Escalation,
-                          Flag, MemberNotice, Notification, Post, PostRevision, PostSupport, Presence, Review, ReviewEvent,
-                          Sanction, SupportConversation, Topic, User, UserSession)
+                          Flag, MemberIgnore, MemberNotice, Notification, Post, PostRevision, PostSupport, Presence,
+                          Review, ReviewEvent, Sanction, SupportConversation, Topic, TopicFollow, User, UserSession)
 from forum.models import base as clock
 from forum.rights import hooks
 
@@ -224,7 +224,8 @@ def _empty_account(user: User) -> None:
     for model, column in ((UserSession, UserSession.user_id), (MemberNotice, MemberNotice.user_id),
                           (Sanction, Sanction.user_id), (ChatMute, ChatMute.user_id),
                           (Presence, Presence.user_id), (DebriefRequest, DebriefRequest.user_id),
-                          (Notification, Notification.user_id)):
+                          (Notification, Notification.user_id), (TopicFollow, TopicFollow.user_id),
+                          (MemberIgnore, MemberIgnore.user_id), (MemberIgnore, MemberIgnore.ignored_id)):
         db.session.execute(delete(model).where(column == uid))
     remove_exports(uid)
     # What the audit said about the account (break-glass reasons, sanctions,
