@@ -16,6 +16,10 @@ from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("KINDRED_INSTANCE_DIR", BASE_DIR / "instance"))
+# Read at import because the SQLite connect hook and the job queue exist
+# before any app does; everything else lives on Config.
+SQLITE_SYNCHRONOUS = os.environ.get("KINDRED_SQLITE_SYNCHRONOUS", "FULL").upper()
+REDIS_URL = os.environ.get("REDIS_URL") or None
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -111,7 +115,7 @@ class Config:
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'kindred.sqlite3'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
-    REDIS_URL = os.environ.get("REDIS_URL") or None
+    REDIS_URL = REDIS_URL
 
     # Region used for signposting when neither the member's setting nor the
     # browser's Accept-Language gives one.
@@ -164,6 +168,11 @@ class Config:
     KINDRED_LOGIN_LIMIT = os.environ.get("KINDRED_LOGIN_LIMIT", "10 per minute;50 per hour")
     KINDRED_REGISTER_LIMIT = os.environ.get("KINDRED_REGISTER_LIMIT", "5 per minute;20 per hour")
     KINDRED_POST_LIMIT = os.environ.get("KINDRED_POST_LIMIT", "6 per minute;120 per day")
+    # Per-member chat messages. A person typing quickly sends one every few
+    # seconds; bursts above this are floods (or a stuck client) that drown a room.
+    KINDRED_CHAT_LIMIT = os.environ.get("KINDRED_CHAT_LIMIT", "5 per 5 seconds;40 per minute")
+    # The chat writer's batching window in ms (forum/chat/writer.py says why).
+    KINDRED_CHAT_BATCH_MS = _float("KINDRED_CHAT_BATCH_MS", 15.0)
     # Failed logins: KINDRED_LOGIN_LIMIT counts one address's failures; one
     # account's failures make it wait twice as long each time, up to this.
     KINDRED_LOGIN_MAX_DELAY_SECONDS = _int("KINDRED_LOGIN_MAX_DELAY_SECONDS", 300)
@@ -227,6 +236,40 @@ class Config:
     # unreachable database (SQLite lock, number clash, lost connection)
     # before the member gets their form back to try again.
     KINDRED_DB_RETRY_SECONDS = _float("KINDRED_DB_RETRY_SECONDS", 30.0)
+    # Total time a page view, a resubmittable form or a repeatable chat event
+    # is run again after losing the database (a restart), before the member
+    # sees the error page or gets a retryable error. Below chat.js's ack wait.
+    KINDRED_DB_READ_RETRY_SECONDS = _float("KINDRED_DB_READ_RETRY_SECONDS", 8.0)
+    # SQLite durability; WAL is always on (forum/dbtuning.py).
+    KINDRED_SQLITE_SYNCHRONOUS = SQLITE_SYNCHRONOUS
+
+    # Members' data rights and retention (forum/rights, docs/privacy.md).
+    # Closing or erasing an account waits this long; logging in cancels it.
+    KINDRED_CLOSURE_GRACE_DAYS = _int("KINDRED_CLOSURE_GRACE_DAYS", 14)
+    # A closed account's handle stays reserved this long, so nobody can
+    # take it straight away and pose as the member to people who knew them.
+    KINDRED_HANDLE_QUARANTINE_DAYS = _int("KINDRED_HANDLE_QUARANTINE_DAYS", 90)
+    # "Download my data": how long a link works, and how often one may be asked for.
+    KINDRED_EXPORT_HOURS = _int("KINDRED_EXPORT_HOURS", 24)
+    KINDRED_EXPORT_LIMIT = os.environ.get("KINDRED_EXPORT_LIMIT", "3 per day")
+    # Ended sessions' rows (device label, times) and rate-limit keys (which
+    # name an address) are kept this many days at most.
+    KINDRED_RETAIN_SESSIONS_DAYS = _int("KINDRED_RETAIN_SESSIONS_DAYS", 30)
+    KINDRED_RETAIN_RATELIMIT_DAYS = _int("KINDRED_RETAIN_RATELIMIT_DAYS", 1)
+    # Held content a moderator decided never to publish: days after the decision.
+    KINDRED_RETAIN_HELD_DAYS = _int("KINDRED_RETAIN_HELD_DAYS", 90)
+    # Audit detail (reasons, data) older than this becomes a tombstone.
+    KINDRED_RETAIN_AUDIT_YEARS = _int("KINDRED_RETAIN_AUDIT_YEARS", 6)
+    # Resolved crisis cases: the operator's choice; by default as long as the
+    # audit, the longest Kindred keeps anything (safeguarding records).
+    KINDRED_RETAIN_CASES_DAYS = _int("KINDRED_RETAIN_CASES_DAYS", 366 * KINDRED_RETAIN_AUDIT_YEARS)
+    # The privacy notice: who the controller is, how to reach them, and where to complain.
+    KINDRED_PRIVACY_CONTROLLER = os.environ.get("KINDRED_PRIVACY_CONTROLLER", "") or None
+    KINDRED_PRIVACY_CONTACT = os.environ.get("KINDRED_PRIVACY_CONTACT", "") or None
+    KINDRED_PRIVACY_AUTHORITY = os.environ.get(
+        "KINDRED_PRIVACY_AUTHORITY",
+        "the Information Commissioner's Office (ICO), the UK data protection authority: ico.org.uk/make-a-complaint, "
+        "0303 123 1113. In the EU, the data protection authority of your country.")
 
 
 class SettingsError(Exception):
@@ -249,7 +292,13 @@ SETTINGS: dict[str, tuple[str, object]] = {
     "KINDRED_LOGIN_MAX_DELAY_SECONDS": ("int", 0), "KINDRED_PROXY_HOPS": ("int", 0),
     "KINDRED_AUTO_HIDE_MIN_ACCOUNT_DAYS": ("int", 0), "KINDRED_AUTO_HIDE_MIN_POSTS": ("int", 0),
     "KINDRED_CHAT_BATCH_MS": ("float", 0.0), "KINDRED_DB_RETRY_SECONDS": ("float", 0.0),
+    "KINDRED_DB_READ_RETRY_SECONDS": ("float", 0.0),
     "KINDRED_REDIS_TIMEOUT": ("float", 0.0),
+    "KINDRED_CLOSURE_GRACE_DAYS": ("int", 0), "KINDRED_HANDLE_QUARANTINE_DAYS": ("int", 0),
+    "KINDRED_EXPORT_HOURS": ("int", 1), "KINDRED_EXPORT_LIMIT": ("limit", None),
+    "KINDRED_RETAIN_SESSIONS_DAYS": ("int", 1), "KINDRED_RETAIN_RATELIMIT_DAYS": ("int", 1),
+    "KINDRED_RETAIN_HELD_DAYS": ("int", 1), "KINDRED_RETAIN_AUDIT_YEARS": ("int", 1),
+    "KINDRED_RETAIN_CASES_DAYS": ("int", 1),
     "KINDRED_REPORT_LIMIT": ("limit", None), "KINDRED_PASSWORD_CHANGE_LIMIT": ("limit", None),
     "KINDRED_HTTPS": ("bool", None), "KINDRED_RATELIMIT": ("bool", None), "KINDRED_WARM_UP": ("bool", None),
     "KINDRED_HUEY_IMMEDIATE": ("bool", None), "KINDRED_SEMANTIC": ("bool", None),

@@ -3,6 +3,6 @@ from forum import create_app
 from forum.serve import prepare_for_serving
 
 app = create_app()
-# The same Socket.IO set-up as ``python -m forum.serve``: direct broadcast
-# writes (forum/fanout.py), one thread per socket, start-up objects frozen.
+# The same process set-up as ``python -m forum.serve``: start-up objects
+# frozen, the sweeper for sockets of ended logins.
 prepare_for_serving(app)

@@ -24,6 +24,7 @@ import argparse
 import os
 import queue
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -43,6 +44,8 @@ VENV_BIN = Path(sys.executable).parent
 CRISIS = "I want to kill myself tonight. I can't keep going."
 ORDINARY = "Had a slow day today, but a walk helped a little. Thanks for listening, everyone."
 SYNC_SECONDS = 5  # as static/js/chat.js
+SOAK_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+SOAK_KEY = re.compile(r'name="submission_key"[^>]*value="([^"]+)"')
 
 
 def free_port() -> int:
@@ -69,46 +72,6 @@ def rss_mib(pid: int) -> float:
     except OSError:
         return float("nan") if total == 0 else total
     return total + sum(rss_mib(int(c)) for c in children)
-
-
-class PrivatePostgres:
-    """A throwaway PostgreSQL cluster on a free port, so the soak can restart
-    it without touching the shared server. initdb refuses root, so as root
-    the cluster belongs to the postgres user."""
-
-    def __init__(self) -> None:
-        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-        if not bins:
-            sys.exit("PostgreSQL server binaries are missing: apt-get install -y postgresql")
-        self.bin = bins[-1].parent
-        self.port = free_port()
-        # Its own temp dir: the soak's is private to root, and the server must reach this one.
-        self.dir = Path(tempfile.mkdtemp(prefix="kindred-soak-pg-"))
-        self.prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        if self.prefix:
-            shutil.chown(self.dir, "postgres", "postgres")
-
-    @property
-    def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/soak"
-
-    def _ctl(self, *args: str) -> None:
-        subprocess.run([*self.prefix, str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-w", "-t", "120",
-                        "-l", str(self.dir / "log"), "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1",
-                        *args], check=True, stdout=subprocess.DEVNULL)
-
-    def start(self) -> None:
-        subprocess.run([*self.prefix, str(self.bin / "initdb"), "-D", str(self.dir / "data"), "-U", "postgres",
-                        "--auth=trust", "-E", "UTF8"], check=True, stdout=subprocess.DEVNULL)
-        self._ctl("start")
-        subprocess.run([*self.prefix, str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
-                        "-U", "postgres", "soak"], check=True)
-
-    def restart(self) -> None:
-        self._ctl("-m", "fast", "restart")
-
-    def stop(self) -> None:
-        self._ctl("-m", "fast", "stop")
 
 
 class Redis:
@@ -180,13 +143,17 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
     from tests.conftest import make_user
     from forum.review import services as review_services
     from tests.review.helpers import verdict
-    from tests.review.live_http import cookie_header, csrf, login
+    from tests.review.live_http import cookie_header, login
 
     tmp = Path(tempfile.mkdtemp(prefix="kindred-soak-"))
     pg = None
     if args.pg_restart:
-        pg = PrivatePostgres()
-        pg.start()
+        from tests.reliability.pg_cluster import MissingPostgres, PrivatePostgres
+
+        try:
+            pg = PrivatePostgres().start()
+        except MissingPostgres as exc:
+            sys.exit(str(exc))
     url = pg.url if pg else (args.database_url or f"sqlite:///{tmp}/soak.sqlite3")
     redis_server = Redis(tmp)
     redis_server.start()
@@ -274,6 +241,17 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
         stats.record(route, time.perf_counter() - t0, resp.status_code)
         return resp
 
+    # Posts that got no answer (client timeout, connection dropped) or the
+    # form back: (session, base, title, body, key), checked after the run.
+    unanswered: list[tuple] = []
+
+    def new_topic_form(session, base: str) -> tuple[str, str]:
+        """The new-topic form's CSRF token and one-time submission key, as a browser gets them."""
+        resp = timed("form", lambda: session.get(f"{base}/boards/soak/new", timeout=60))
+        if resp is None or resp.status_code != 200:
+            raise RuntimeError("no form")
+        return SOAK_TOKEN.search(resp.text).group(1), SOAK_KEY.search(resp.text).group(1)
+
     def poster(i: int) -> None:
         base = bases[i % 2]
         session = login(base, f"Poster{i}")
@@ -281,22 +259,26 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
         while not stop.is_set():
             crisis = n % 5 == 0
             title = f"{'Tonight' if crisis else 'Today'} p{i} n{n}"
+            body = CRISIS if crisis else ORDINARY
             try:
-                token = csrf(session, f"{base}/boards/soak/new")
-            except Exception:  # noqa: BLE001 - counted below as a failed post
-                stats.record("post", 0.0, None)
+                token, key = new_topic_form(session, base)
+            except Exception:  # noqa: BLE001 - counted as a failed form page
                 time.sleep(1)
                 continue
             t0 = time.monotonic()
             resp = timed("post", lambda: session.post(f"{base}/boards/soak/new", allow_redirects=False, timeout=60,
-                                                      data={"title": title, "body": CRISIS if crisis else ORDINARY,
-                                                            "csrf_token": token}))
+                                                      data={"title": title, "body": body, "csrf_token": token,
+                                                            "submission_key": key}))
             if resp is not None and resp.status_code == 302:
                 with lock:
                     accepted_posts.append(title)
                     if crisis:
                         crisis_titles.append(title)
                         sent_at[title] = t0
+            else:
+                with lock:
+                    unanswered.append((session, base, title, body, key, "no answer" if resp is None
+                                       else str(resp.status_code)))
             n += 1
             time.sleep(random.uniform(0.5, 1.5))
 
@@ -432,6 +414,24 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
         stored_chat = db.session.scalar(select(func.count()).select_from(ChatMessage).where(
             ChatMessage.room_id == room_id)) or 0
         _ = utcnow
+    # Each post that got no answer or its form back: was it stored, and does a
+    # resubmit with the same key give exactly one post (as the member's browser would)?
+    resubmits: list[tuple[str, str, bool, int | None, int]] = []
+    for session, base, title, body, key, answer in unanswered:
+        with app.app_context():
+            before = db.session.scalar(select(func.count()).select_from(Post).where(Post.submission_key == key)) or 0
+        status = None
+        try:
+            page = session.get(f"{base}/boards/soak/new", timeout=60).text
+            token = SOAK_TOKEN.search(page).group(1)
+            status = session.post(f"{base}/boards/soak/new", allow_redirects=False, timeout=60,
+                                  data={"title": title, "body": body, "csrf_token": token,
+                                        "submission_key": key}).status_code
+        except Exception:  # noqa: BLE001 - reported as no answer
+            pass
+        with app.app_context():
+            after = db.session.scalar(select(func.count()).select_from(Post).where(Post.submission_key == key)) or 0
+        resubmits.append((title, answer, before == 1, status, after))
     case_seen: dict[int, float] = {}
     while not case_events.empty():
         at, d = case_events.get()
@@ -454,7 +454,7 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
           + (f", Redis outage {args.redis_outage} s from {outage:.0f} s" if outage is not None else "")
           + (f", PostgreSQL restarted at {restarted:.0f} s" if restarted is not None else ""))
     print(f"{'route':8} {'requests':>9} {'5xx':>5} {'no answer':>9} {'p50 ms':>8} {'p99 ms':>8}")
-    for route in ("post", "read", "login", "chat", "queue"):
+    for route in ("post", "form", "read", "login", "chat", "queue"):
         if route == "queue" and not args.open_items:
             continue
         lat = stats.latency.get(route, [])
@@ -465,6 +465,14 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
     print(f"crisis posts {len(crisis_titles)}, review items {crisis_reviews}, cases {len(case_titles)}; "
           f"staff socket saw {len(case_seen)} cases, alert p50 {percentile(alert_lat, 50) * 1000:.0f} ms "
           f"p99 {percentile(alert_lat, 99) * 1000:.0f} ms")
+    stored_first = sum(1 for r in resubmits if r[2])
+    once = sum(1 for r in resubmits if r[3] == 302 and r[4] == 1)
+    print(f"posts without an answer or with the form back: {len(resubmits)} "
+          f"({', '.join(sorted({r[1] for r in resubmits})) or '-'}); stored before the resubmit {stored_first}; "
+          f"resubmitted with the same key: {once} of {len(resubmits)} answered 302 with exactly one post")
+    for title, answer, stored_before, status, after in resubmits:
+        if status != 302 or after != 1:
+            print(f"  {title}: {answer}, stored before {stored_before}, resubmit {status}, posts with the key {after}")
     print(f"chat acked {len(all_acked)}, stored {stored_chat}; deliveries missing {missing}, duplicated {duplicates} "
           f"({args.chatters} members, each acked message expected at the {args.chatters - 1} others)")
 
@@ -478,7 +486,7 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
             p.kill()
     redis_server.stop()
     if pg:
-        pg.stop()
+        pg.remove()
     for log in logs:
         log.close()
     print(f"logs in {tmp}")

@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 # One blueprint package per area. Each exposes ``bp`` (and optionally
 # ``init_app(app)`` for Socket.IO namespaces or hooks).
-AREAS = ("pages", "auth", "account", "boards", "review", "staff", "chat")
+AREAS = ("pages", "auth", "account", "boards", "review", "staff", "chat", "rights", "conversations", "search", "notify")
 
 
 def create_app(config: type | dict[str, Any] | None = None) -> Flask:
@@ -37,12 +37,17 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     from forum import dbtuning  # (SQLite WAL etc.; see the module)
 
     dbtuning.private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dbtuning.engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"])
     from forum import extensions as ext
 
     ext.db.init_app(app)
     # Batch mode lets Alembic alter tables on SQLite (it has no ALTER COLUMN).
+    from forum.search import schema as search_schema
+
+    # include_name: the search index's triggers and tables are not models.
     ext.migrate.init_app(app, ext.db, directory=str(app.root_path + "/../migrations"),
-                         render_as_batch=True, compare_type=True)
+                         render_as_batch=True, compare_type=True, include_name=search_schema.include_name)
     ext.csrf.init_app(app)
     ext.limiter.init_app(app)
     ext.login_manager.init_app(app)
@@ -86,6 +91,12 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
         message_queue=app.config.get("REDIS_URL"),
         cors_allowed_origins=app.config.get("KINDRED_ALLOWED_ORIGINS") or None,
         manage_session=False,
+        # Each socket's events run in the thread that already reads that
+        # socket, one after another, instead of a new thread per event: under
+        # load a thread per event piled up thousands of threads fighting for
+        # the interpreter lock, and a member's events must not overtake each
+        # other anyway. (Flask-SocketIO's test client sets the same.)
+        async_handlers=False,
     )
 
     from forum import cli

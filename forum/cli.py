@@ -8,6 +8,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from forum.errors import FieldErrors
 from forum.extensions import db
 
 users_cli = AppGroup("users", help="Manage accounts.")
@@ -113,7 +114,7 @@ def init_app(app: Flask) -> None:
 
         try:
             user = auth_services.create_user(handle, password, role)
-        except auth_services.AccountError as exc:
+        except FieldErrors as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"Created {user.role} account {user.handle!r}.")
 
@@ -141,18 +142,18 @@ moderation_cli = AppGroup("moderation", help="The moderation engine's models.")
 @moderation_cli.command("fetch-model", context_settings={"ignore_unknown_options": True, "help_option_names": []})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def fetch_model_command(args: tuple[str, ...]) -> None:
-    """Download, verify and install Detoxify weights (``python -m moderation.models fetch``).
+    """Download, verify and install Detoxify weights (``python -m moderation.detoxify_weights fetch``).
 
     Options are passed through, e.g. ``flask moderation fetch-model --model original``.
     """
-    from moderation import models
+    from moderation import detoxify_weights
 
-    raise SystemExit(models.main(["fetch", *args]))
+    raise SystemExit(detoxify_weights.main(["fetch", *args]))
 
 
 @moderation_cli.command("status")
 def model_status_command() -> None:
     """Show which toxicity scorer and semantic model are configured."""
-    from moderation import models
+    from moderation import detoxify_weights
 
-    raise SystemExit(models.main(["status"]))
+    raise SystemExit(detoxify_weights.main(["status"]))

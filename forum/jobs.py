@@ -15,25 +15,27 @@ Jobs:
   case or item falls due (and at each re-alert), so alerts are on time.
 - ``periodic_checks``: missed deadlines (re-alert, notify on-call, raise a
   tier), expired claims, then the outbox relay.
+- ``retention_task``: hourly, members' data rights and retention
+  (forum/rights/retention.py): closures past their grace period, ended
+  safeguarding holds, released handles, and every retention rule.
 Failed jobs are retried (``retries``) and logged.
 """
 from __future__ import annotations
 
 import logging
-import os
 from datetime import UTC
 
 from flask import Flask
 from huey import RedisHuey, SqliteHuey, crontab
 from huey.signals import SIGNAL_ERROR
 
-from config import INSTANCE_DIR, private_dir, private_file
+from config import INSTANCE_DIR, REDIS_URL, private_dir, private_file
 
 log = logging.getLogger(__name__)
 
 
 def _make_huey():
-    redis_url = os.environ.get("REDIS_URL")
+    redis_url = REDIS_URL
     if redis_url:
         return RedisHuey("kindred", url=redis_url)
     private_dir(INSTANCE_DIR)
@@ -115,3 +117,16 @@ def schedule_deadline_check(at) -> None:  # noqa: ANN001 - an aware datetime
 def periodic_checks() -> dict:
     """Every minute: deadlines, claims and the outbox safety net."""
     return run_periodic_checks()
+
+
+def run_retention() -> dict:
+    from forum.rights import retention
+
+    with get_app().app_context():
+        return retention.run_all()
+
+
+@huey.periodic_task(crontab(minute="17"), retries=2, retry_delay=60)
+def retention_task() -> dict:
+    """Hourly: closures, holds, handle quarantine and retention (each step idempotent)."""
+    return run_retention()

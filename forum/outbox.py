@@ -28,7 +28,8 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import case, select, update
 
-from forum.events import call_after_commit
+from forum import dbtuning
+from forum.after_commit import call_after_commit
 from forum.extensions import db, socketio
 from forum.models import Alert, Escalation, Outbox
 from forum.models import base as clock
@@ -128,7 +129,7 @@ class _UrgentRelay:
                 self._wake.clear()
                 app = self._app
             try:
-                with app.app_context():
+                with app.app_context(), dbtuning.urgent_writes():
                     relay(kinds=URGENT)
             except Exception:  # noqa: BLE001 - the queue's relay and the periodic check retry
                 log.exception("urgent outbox relay failed")
@@ -320,3 +321,10 @@ def _second_opinion(payload: dict[str, Any]) -> None:
     from forum.review import services
 
     services.run_second_opinion(payload["target_type"], payload["target_id"])
+
+
+@handler("conversation.email")
+def _conversation_email(payload: dict[str, Any]) -> None:
+    from forum.conversations import services
+
+    services.deliver_email(payload["user_id"], payload["conversation_id"])

@@ -21,7 +21,7 @@ from flask import Flask
 from werkzeug.serving import WSGIRequestHandler
 
 from config import SettingsError
-from forum import create_app, fanout
+from forum import create_app
 from forum.auth import sessions
 from forum.extensions import socketio
 
@@ -63,20 +63,11 @@ def prepare_for_serving(app: Flask | None = None) -> None:
     Used by ``forum.serve`` and by ``wsgi.py`` (gunicorn), so both serve
     chat the same way (docs/chat.md, "Benchmark"):
 
-    * ``forum.fanout``: one broadcast frame written straight to every
-      WebSocket, instead of a queue and a writer thread per recipient;
-    * each socket's events run in the thread that already reads that
-      socket, one after another, instead of a new thread per event: under
-      load, a thread per event piled up thousands of threads fighting for
-      the interpreter lock (500 members), and a member's events were never
-      meant to overtake each other anyway;
     * the objects alive at start-up are frozen out of the garbage
       collector's full passes (``freeze_startup_objects``);
     * with ``app``, the sweeper that closes sockets of logins ended by
       another process (``forum.auth.sessions.start_sweeper``).
     """
-    fanout.install(socketio.server)
-    socketio.server.async_handlers = False
     freeze_startup_objects()
     if app is not None:
         # Sockets whose login another process ended (forum/auth/sessions.py).

@@ -14,6 +14,7 @@ from werkzeug.formparser import FormDataParser
 from werkzeug.routing import IntegerConverter, ValidationError
 from wtforms import StringField, TextAreaField
 
+from forum import dbretry
 from moderation import signposting
 
 # Shown in place of bytes that were not valid UTF-8 (see TolerantFormDataParser).
@@ -295,6 +296,9 @@ def kept_form() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
 
 def error_page(error: HTTPException) -> tuple[str, int]:
     _rollback()
+    cause = getattr(error, "original_exception", None)  # an error after the view, e.g. in after_request
+    if cause is not None and dbretry.mark_lost(request.environ, cause, request.method in ("GET", "HEAD", "OPTIONS")):
+        return "", 503
     code = error.code or 500
     if isinstance(error, SecurityError):
         # An untrusted Host: no page can be built (its links would use that host).
@@ -346,6 +350,11 @@ def unexpected_error(error: Exception) -> tuple[str, int]:
     save never costs them what they wrote.
     """
     _rollback()
+    # A page view, or a form whose resubmit returns what was stored, is run
+    # again when the database went away under it (forum.dbretry).
+    repeatable = request.method in ("GET", "HEAD", "OPTIONS") or bool(request.form.get("submission_key"))
+    if dbretry.mark_lost(request.environ, error, repeatable):
+        return "", 503
     code = 503 if _is_dependency_error(error) else 500
     current_app.logger.exception("unhandled error (%s)", code, exc_info=error)
     if request.method == "POST":
@@ -359,6 +368,7 @@ def unexpected_error(error: Exception) -> tuple[str, int]:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, error_page)
+    app.wsgi_app = dbretry.RepeatOnLostDatabase(app.wsgi_app, app)  # type: ignore[method-assign]
     app.request_class = KindredRequest
     app.url_map.converters["int"] = DbIntConverter
 

@@ -299,7 +299,7 @@ def _finish(w: _Work, kind: str, region: str | None, pol: _policy.Policy, engine
             w.warnings.append(text)
     if w.warnings:
         warning = "; ".join(w.warnings)
-    eng = dict(engine)
+    eng = dict(engine, policy=pol.name)
     if w.errors:
         eng["failed_stages"] = list(w.errors)
     return Verdict(

@@ -54,7 +54,7 @@ from moderation.verdict import Reason
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CrisisFinding", "analyse", "analyse_many", "analyse_rules", "warm_up", "engine_info"]
+__all__ = ["CrisisFinding", "analyse", "analyse_many", "analyse_rules", "rules_fired", "warm_up", "engine_info"]
 
 TIERS = ("none", "concern", "high", "imminent")
 
@@ -132,6 +132,7 @@ class _Hit:
     start: int
     end: int
     sent: _Sentence
+    rule: L.Rule
     subject: str = "self"   # "self" | "specific" | "generic"
     negated: bool = False
     past: bool = False
@@ -168,6 +169,11 @@ class _State:
     # scan of every earlier reason; rebuilt when the list changed elsewhere.
     seen: Counter = field(default_factory=Counter)
     seen_total: int = 0
+    # The rule records that gave a reason or set a signal aside, by id, in
+    # order (``rules_fired``; the generated tests read it).
+    fired: list[str] = field(default_factory=list)
+    # The record behind each uncertain span, in step with ``uncertain``.
+    uncertain_rules: list[str] = field(default_factory=list)
 
 
 def _split(folded: str) -> list[_Sentence]:
@@ -441,33 +447,22 @@ def _context(hit: _Hit, folded: str) -> None:
     hit.past = sent.past and not sent.recent
 
 
-# -- signal table ----------------------------------------------------------------
-# (kind, pattern). Kinds:
-#   self     first-person ideation that names its own subject
-#   subj     ideation that needs its subject read from context
-#   passive  passive death wish (concern)
-#   distress distress / hopelessness (concern)
-#   harm     self-harm (high)
-#   plan, final, act: imminent signals
-#   time, means: modifiers
-#   method   method detail (held, whoever writes it)
-#   encourage: urging someone else
-_SIGNALS: tuple[tuple[str, Pattern], ...] = (
-    ("self", L.IDEATION_SELF), ("final", L.FINAL), ("act", L.ACT), ("plan", L.PLAN), ("harm", L.SELF_HARM),
-    ("other", L.OTHER), ("act", L.OTHER_ACT), ("subj", L.IDEATION_SUBJ), ("topic", L.TOPIC), ("passive", L.PASSIVE),
-    ("distress", L.DISTRESS), ("time", L.TIMEFRAME),
-    ("means", L.MEANS), ("method", L.METHOD), ("encourage", L.ENCOURAGE),
-)
+# -- signals ---------------------------------------------------------------------
+# The signal records are data (``data/crisis_rules.json``, loaded by
+# ``crisis_lexicon``): each kind's scanner finds its records' matches, and
+# every hit carries the record that found it, so its reason says what was
+# found. What the kinds are: ``crisis_lexicon.KINDS``.
+_SCANNERS = tuple((kind, sc) for kind, sc in L.RULES.scanners.items() if kind != "figure")
+_FIGURES = L.RULES.scanners.get("figure")
 _MODIFIERS = ("time", "means")
-_WORD_RE = compile_linear(r"[a-z0-9][a-z0-9'*]*", engine="re",
-                          why="one class run with nothing after it")
 
 
 def _anchors(text: str) -> frozenset[str] | None:
-    """The signal kinds whose patterns could match in a sentence (see
-    ``crisis_lexicon.KIND_ANCHORS``); None means every kind (a rare stem such
-    as "suic" or "kill" is present). Cheap: a findall and set operations."""
-    words = set(_WORD_RE.findall(text))
+    """The signal kinds whose patterns could match in a sentence (each
+    kind's prefilter words are its records' ones); None means every kind (a
+    rare stem such as "suic" or "kill" is present). Cheap: a findall and set
+    operations."""
+    words = L.gate_words(text)
     if not words:
         return frozenset()
     for w in words:
@@ -476,22 +471,6 @@ def _anchors(text: str) -> frozenset[str] | None:
     return frozenset(k for k, a in L.KIND_ANCHORS.items() if not words.isdisjoint(a))
 
 
-_EXPLAIN = {
-    "self": ("crisis.ideation", "The writer says they want to end their life."),
-    "subj": ("crisis.ideation", "The writer describes suicidal thoughts or wanting to die."),
-    "topic": ("crisis.ideation", "Mentions suicide in a first-person context."),
-    "other": ("crisis.third_party", "someone else may be suicidal or self-harming."),
-    "passive": ("crisis.ideation", "A passive death wish (wanting to disappear or not wake up)."),
-    "distress": ("crisis.distress", "Expresses hopelessness or severe distress."),
-    "harm": ("crisis.self_harm", "Describes self-harm or urges to self-harm."),
-    "plan": ("crisis.plan", "Mentions a plan or preparations."),
-    "final": ("crisis.plan", "Reads like a final message or saying goodbye."),
-    "act": ("crisis.plan", "Suggests an attempt may be in progress."),
-    "means": ("crisis.means", "Mentions means (e.g. a quantity of medication) alongside risk."),
-    "time": ("crisis.plan", "Gives a timeframe alongside suicidal intent."),
-    "method": ("crisis.method_detail", "Describes or asks about a method, dose or instructions (safe messaging)."),
-    "encourage": ("harm.encouragement", "Urges someone else to hurt or kill themselves."),
-}
 _RANK = {"none": 0, "concern": 1, "high": 2, "imminent": 3}
 
 
@@ -520,13 +499,23 @@ def _reason(st: _State, fo, hit: _Hit, code: str, explanation: str) -> None:
     if st.seen_total != len(st.reasons):
         st.seen = Counter(st.reasons)
         st.seen_total = len(st.reasons)
+    st.fired.append(hit.rule.id)
     if not st.seen[reason]:
         st.reasons.append(reason)
         st.seen[reason] += 1
         st.seen_total += 1
 
 
+def _uncertain(st: _State, h: _Hit) -> None:
+    """A topic word the rules cannot place: the model judges it (without the
+    model, it is flagged; see _fail_safe_uncertain)."""
+    st.uncertain.append((h.start, h.end))
+    st.uncertain_rules.append(h.rule.id)
+
+
 def _drop_last_reason(st: _State) -> None:
+    if st.fired:
+        st.fired.pop()
     in_step = st.seen_total == len(st.reasons)
     gone = st.reasons.pop()
     if in_step:
@@ -555,13 +544,12 @@ def _rules(text: str, gate: bool = True) -> tuple[_State, object, list[_Sentence
     if not kinds_at:
         return st, fo, sents
     # Figures of speech, found lazily: only in sentences where a signal matched.
-    hyper_at: dict[int, list[tuple[int, int]]] = {}
+    hyper_at: dict[int, list[tuple[int, int, L.Rule]]] = {}
 
-    def hyper(sent: _Sentence) -> list[tuple[int, int]]:
+    def hyper(sent: _Sentence) -> list[tuple[int, int, L.Rule]]:
         h = hyper_at.get(sent.start)
         if h is None:
-            h = hyper_at[sent.start] = [(m.start(), m.end())
-                                        for m in L.HYPERBOLE.finditer(folded, sent.start, sent.end)]
+            h = hyper_at[sent.start] = list(_FIGURES.finditer(folded, [(sent.start, sent.end)])) if _FIGURES else []
         return h
 
     hits: list[_Hit] = []
@@ -569,35 +557,40 @@ def _rules(text: str, gate: bool = True) -> tuple[_State, object, list[_Sentence
     # another, so their ends rise with their starts and one bisect finds
     # whether a new span overlaps any of them.
     taken: list[tuple[int, int]] = []
-    for kind, pat in _SIGNALS:
+    for kind, scanner in _SCANNERS:
         if kind in _MODIFIERS:
             if not hits:
                 continue
-            matches = pat.finditer(folded)
+            spans = [(0, len(folded))]
         else:
-            matches = (m for a, b, ks in kinds_at if ks is None or kind in ks for m in pat.finditer(folded, a, b))
-        for m in matches:
-            s, e = m.start(), m.end()
+            spans = [(a, b) for a, b, ks in kinds_at if ks is None or kind in ks]
+        other_act = kind == "other_act"
+        if other_act:
+            kind = "act"
+        for s, e, rule in scanner.finditer(folded, spans):
             sent = _sentence_at(sents, s)
             if sent is None:
                 continue
-            if kind not in ("method", "encourage") and any(a < e and s < b for a, b in hyper(sent)):
-                st.explained.add(sent.start)
-                st.set_aside.add("figure")
-                continue
+            if kind not in ("method", "encourage"):
+                fig = next((f for a, b, f in hyper(sent) if a < e and s < b), None)
+                if fig is not None:
+                    st.explained.add(sent.start)
+                    st.set_aside.add("figure")
+                    st.fired.append(fig.id)
+                    continue
             # One span, one signal: the earlier (stronger) kind in the table wins.
             if kind not in ("time", "means", "method", "encourage"):
                 k = bisect.bisect_left(taken, (e,))
                 if k and taken[k - 1][1] > s:
                     continue
-            g = m.group()
+            g = folded[s:e]
             if kind == "subj" and ("suicid" in g or "thought" in g):
                 kind_ = "state"
             else:
                 kind_ = kind
-            hit = _Hit(kind_, s, e, sent)
+            hit = _Hit(kind_, s, e, sent, rule)
             _context(hit, folded)
-            if (kind == "other" or pat is L.OTHER_ACT and g.startswith(("she", "he", "they"))) \
+            if (kind == "other" or other_act and g.startswith(("she", "he", "they"))) \
                     and hit.subject != "generic":
                 hit.subject = "specific"  # "herself", "she's taken...": the words say who
             hits.append(hit)
@@ -673,7 +666,7 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
                            for h in hits)
     for h in hits:
         kind = h.kind
-        code, expl = _EXPLAIN["subj" if kind == "state" else kind]
+        code, expl = h.rule.category, h.rule.explanation
         if kind == "method":
             # Safe messaging: method detail is held whoever writes it, quoted or not.
             if h.negated:
@@ -732,7 +725,7 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
                 _reason(st, fo, h, code, expl)
                 _raise(st, "concern")
             else:
-                st.uncertain.append((h.start, h.end))
+                _uncertain(st, h)
             continue
         if kind == "state" and h.sent.question and h.subject == "self" and _subject(
                 folded[h.sent.start:h.start]) is None:
@@ -744,10 +737,10 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
             # (fail safe). A content warning, a study or a list of symptoms
             # names self-harm without anyone disclosing it: on the dev tweets
             # the bare noun flagged 24 "none" items for 6 "crisis" ones.
-            st.uncertain.append((h.start, h.end))
+            _uncertain(st, h)
             continue
         if kind == "state" and h.sent.joke and not h.past and _hedged_state(folded, h):
-            st.uncertain.append((h.start, h.end))
+            _uncertain(st, h)
             continue
         st.categories.add(code)
         st.self_risk = True
@@ -786,11 +779,11 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
         for h in hits:
             if h.kind == "time" and h.sent.start in flagged_ideation and not h.negated and _intent_near(folded, h):
                 st.categories.add("crisis.plan")
-                _reason(st, fo, h, "crisis.plan", _EXPLAIN["time"][1])
+                _reason(st, fo, h, "crisis.plan", h.rule.explanation)
                 _raise(st, "imminent")
             elif h.kind == "means" and not h.sent.quoted and not h.negated and not h.past and h.subject != "generic":
                 st.categories.add("crisis.means")
-                _reason(st, fo, h, "crisis.means", _EXPLAIN["means"][1])
+                _reason(st, fo, h, "crisis.means", h.rule.explanation)
                 _raise(st, "imminent")
                 if folded[h.start:h.end][:1].isdecimal():
                     # A quantity with intent is method detail under safe messaging.
@@ -917,9 +910,18 @@ def _fail_safe_uncertain(st: _State, fo) -> None:
             st.reasons.append(Reason("crisis.ideation", hit_s, hit_e, fo.source[hit_s:hit_e],
                                      "Mentions suicidal feelings without saying whose; flagged for a moderator "
                                      "(the semantic check was unavailable)."))
+        st.fired.extend(st.uncertain_rules)
         st.categories.add("crisis.ideation")
         st.self_risk = True
         _raise(st, "concern")
+
+
+def rules_fired(text: str) -> tuple[str, ...]:
+    """The ids of the rule records behind ``analyse_rules(text)``: each one
+    that gave a reason (or, for a figure of speech, set a signal aside)."""
+    st, fo, _ = _rules(text)
+    _fail_safe_uncertain(st, fo)
+    return tuple(dict.fromkeys(st.fired))
 
 
 def analyse(text: str) -> CrisisFinding:
@@ -1246,11 +1248,14 @@ def _apply_reader(st: _State, fo, p: float, th, scores: dict[str, float]) -> Non
 
 
 def warm_up() -> None:
-    """Load the semantic model and the reader now (they load lazily otherwise)."""
+    """Load the semantic model, the reader and the ONNX runner now (they
+    load lazily otherwise): a first export takes tens of seconds, which
+    belongs at start, not inside a member's first post."""
     try:
-        from moderation import semantic
+        from moderation import encoder, semantic
         semantic.warm_up()
         _shipped_reader()
+        encoder.get()
     except Exception:
         log.exception("semantic warm-up failed")
 

@@ -21,6 +21,12 @@ KINDRED_ENCODER         onnx (default) or torch
 KINDRED_ENCODER_CACHE   where exported graphs are kept (default instance/cache)
 KINDRED_ENCODER_INT8    1 to run the reader's graph quantised to int8;
                         default 0 (see docs/crisis.md for why)
+
+Public API for the learned judges (crisis, abuse): ``windows(text)`` cuts a
+text into windows of a few sentences, and ``window_embeddings(texts)``
+returns each text's window embeddings (numpy, unit length), encoding each
+distinct text once: a small cache keyed by the normalised text lets the
+second judge of the same message reuse the first one's encoding pass.
 """
 from __future__ import annotations
 
@@ -29,9 +35,14 @@ import json
 import logging
 import os
 import tempfile
+import threading
+import unicodedata
 import warnings
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
+
+from moderation.patterns import compile_linear
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +206,10 @@ class Runner:
         """Unit-length embeddings as a torch tensor (as the torch path gives)."""
         import torch
 
-        return torch.from_numpy(self._run(self.embedder, sentences).copy())
+        return torch.from_numpy(self.embed_np(sentences))
+
+    def embed_np(self, sentences: list[str]):
+        return self._run(self.embedder, sentences).astype("float32", copy=True)
 
     def probabilities(self, texts: list[str]) -> list[float]:
         import numpy as np
@@ -275,3 +289,136 @@ def reset() -> None:
 
     with semantic.lock():
         _state.update(loaded=False, runner=None, why="not loaded yet")
+    clear_cache()
+
+
+# -- windows: what the judges read --------------------------------------------------
+
+# A window is a few sentences, at most this many words (about 70 word
+# pieces, inside the 128 the model reads): MiniLM was trained on short texts,
+# and a disclosure in the middle of a long post must not be averaged away.
+WINDOW_WORDS = 48
+# Overlap: a window after the first starts with the last sentence of the
+# one before when that sentence is short ("Tonight." after "I've decided."),
+# so a statement split over two sentences is still read together; longer
+# sentences stand on their own and are not read twice (reading costs time
+# in proportion to the words read). A sentence longer than a window is cut
+# into word chunks overlapping by CHUNK_OVERLAP words.
+OVERLAP_WORDS = 12
+CHUNK_OVERLAP = 12
+CACHE_SIZE = 1024
+
+_SENTENCE = compile_linear(r"[^\n.!?]+(?:[.!?]+|\n|$)", engine="re",
+                           why="the run stops where its ending starts, so nothing after it can fail")
+_WORD = compile_linear(r"\S+", engine="re", why="one class run with nothing after it")
+_cache: OrderedDict[str, Any] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def normalised(text: str) -> str:
+    """The cache key: NFC, spaces collapsed, blank lines dropped (line
+    breaks stay: they end sentences in chat-style posts)."""
+    nfc = unicodedata.normalize("NFC", text if isinstance(text, str) else str(text))
+    return "\n".join(line for line in (" ".join(l.split()) for l in nfc.splitlines()) if line)
+
+
+def window_spans(text: str) -> list[tuple[int, int]]:
+    """Where each window lies in ``text`` (start, end): whole sentences,
+    packed up to WINDOW_WORDS words; a short text is one window."""
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    if len(words) <= WINDOW_WORDS:
+        return [(words[0][0], words[-1][1])] if words else [(0, 0)]
+    pieces: list[list[tuple[int, int]]] = []
+    for sent in _SENTENCE.finditer(text):
+        ws = [(sent.start() + m.start(), sent.start() + m.end()) for m in _WORD.finditer(sent.group())]
+        if len(ws) <= WINDOW_WORDS:
+            if ws:
+                pieces.append(ws)
+            continue
+        step = WINDOW_WORDS - CHUNK_OVERLAP
+        for k in range(0, len(ws), step):
+            pieces.append(ws[k:k + WINDOW_WORDS])
+            if k + WINDOW_WORDS >= len(ws):
+                break
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(pieces):
+        j, size = i, 0
+        while j < len(pieces) and (j == i or size + len(pieces[j]) <= WINDOW_WORDS):
+            size += len(pieces[j])
+            j += 1
+        out.append((pieces[i][0][0], pieces[j - 1][-1][1]))
+        if j >= len(pieces):
+            break
+        i = j - 1 if j - 1 > i and len(pieces[j - 1]) <= OVERLAP_WORDS else j
+    return out
+
+
+def windows(text: str) -> list[str]:
+    """The text as overlapping windows of whole sentences, as the model reads them."""
+    text = text if isinstance(text, str) else str(text)
+    return [unicodedata.normalize("NFC", " ".join(text[a:b].split())) for a, b in window_spans(text)]
+
+
+def _embed_torch(sentences: list[str]):
+    from moderation import semantic
+
+    m = semantic.model()
+    if m is None:
+        raise EncoderUnavailable(f"the MiniLM model did not load: {semantic.describe()}")
+    return m.embed_sorted(sentences).numpy().astype("float32")
+
+
+def embed_sentences(sentences: list[str]):
+    """Unit-length embeddings (numpy, one row per sentence) through the ONNX
+    runner, or the PyTorch path when that is chosen or unavailable. Raises
+    EncoderUnavailable when no model can run: callers must fail safe."""
+    import numpy as np
+
+    from moderation import semantic
+
+    if not sentences:
+        return np.zeros((0, semantic.DIMENSION), dtype="float32")
+    if semantic.model() is None:
+        # The pinned weights are missing or changed: an ONNX graph exported
+        # earlier must not keep reading as if nothing happened.
+        raise EncoderUnavailable(f"the MiniLM model is unavailable: {semantic.describe()}")
+    runner = get()
+    if runner is None:
+        with semantic.lock():
+            return _embed_torch(sentences)
+    out = np.empty((len(sentences), semantic.DIMENSION), dtype="float32")
+    with semantic.lock():
+        for idx in semantic.sorted_batches(sentences):
+            out[idx] = runner.embed_np([sentences[i] for i in idx])
+    return out
+
+
+def window_embeddings(texts: list[str]) -> list[Any]:
+    """Each text's window embeddings (numpy, windows x dimension), every
+    distinct text encoded once, all windows of the batch in one pass."""
+    keys = [normalised(t) for t in texts]
+    with _cache_lock:
+        found = {k: _cache[k] for k in keys if k in _cache}
+        for k in found:
+            _cache.move_to_end(k)
+    todo = list(dict.fromkeys(k for k in keys if k not in found))
+    if todo:
+        spans, flat = [], []
+        for k in todo:
+            w = windows(k)
+            spans.append((len(flat), len(flat) + len(w)))
+            flat.extend(w)
+        emb = embed_sentences(flat)
+        with _cache_lock:
+            for k, (a, b) in zip(todo, spans):
+                found[k] = emb[a:b]
+                _cache[k] = found[k]
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    return [found[k] for k in keys]
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()

@@ -821,11 +821,7 @@ def main(argv: list[str] | None = None) -> int:
         result = evaluate_language(items)
     else:
         result = evaluate_sanitize(items)
-    elapsed = time.perf_counter() - start
-    from moderation import engine_info
-
-    result["seconds"] = round(elapsed, 2)
-    result["engine"] = engine_info()
+    elapsed = _stamp(result, start)
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:
@@ -834,6 +830,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n  {len(items)} items in {elapsed:.1f} s ({elapsed / max(1, len(items)) * 1000:.2f} ms/item)")
         print("  engine: " + ", ".join(f"{k}={v}" for k, v in result["engine"].items()))
     return 0
+
+
+def _stamp(result: dict[str, Any], start: float) -> float:
+    """Record the run's time and engine in a report; returns the seconds."""
+    from moderation import engine_info
+
+    elapsed = time.perf_counter() - start
+    result["seconds"] = round(elapsed, 2)
+    result["engine"] = engine_info()
+    return elapsed
 
 
 def _main_gate(args: argparse.Namespace) -> int:
@@ -849,11 +855,7 @@ def _main_gate(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    elapsed = time.perf_counter() - start
-    from moderation import engine_info
-
-    result["seconds"] = round(elapsed, 2)
-    result["engine"] = engine_info()
+    elapsed = _stamp(result, start)
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:

@@ -111,6 +111,13 @@ def helplines(region: str | None) -> list[Service]:
     return list(_load()[normalise_region(region)].services)
 
 
+def young_services(region: str | None) -> list[Service]:
+    """Services for children and young people in a region, only those whose
+    facts have been checked against the service's own site (``verified``):
+    a young person must not be sent to a number we have not confirmed."""
+    return [s for s in _load()[normalise_region(region)].services if "young" in s.audiences and s.verified]
+
+
 def emergency_number(region: str | None) -> str | None:
     return _load()[normalise_region(region)].emergency_number
 

@@ -5,7 +5,7 @@ Two scorers:
 * **Detoxify** (the model): a BERT classifier trained on the Jigsaw data.
   Loaded lazily, once per process, from local files when
   ``KINDRED_DETOXIFY_CHECKPOINT`` + ``KINDRED_DETOXIFY_CONFIG_DIR`` are set,
-  or from the cache that ``python -m moderation.models fetch`` fills. At
+  or from the cache that ``python -m moderation.detoxify_weights fetch`` fills. At
   ~55 ms a short text (~350 ms for 300 words) on 2 cores it is too slow to
   sit in front of every chat message, so by default it runs as a *second
   opinion* after publication (see ``moderation.second_opinion``).
@@ -355,7 +355,7 @@ class DetoxifyScorer:
             self.name = f"detoxify:{os.path.basename(settings.checkpoint)}"
         else:
             # Downloads and caches on first use (or uses the cache that
-            # `python -m moderation.models fetch` filled).
+            # `python -m moderation.detoxify_weights fetch` filled).
             self.model = Detoxify(settings.model_type)
             self.name = f"detoxify:{settings.model_type}"
         self._lock = threading.Lock()

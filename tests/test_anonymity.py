@@ -41,6 +41,15 @@ def anon(app, users, board):
     reply = post_reply(users["member"], topic.topic, body="Anonymous reply words.", anonymous=True)
     services.edit_post(users["member"], services.PostEdit(post_id=reply.post.id, body="Anonymous reply, edited."))
     post_reply(users["member2"], topic.topic, body="Sending you support.")
+    # Notifications: member2 is mentioned, quoted and supported by the anonymous
+    # author; member2's replies reach the anonymous author's notifications.
+    named = post_topic(users["member2"], board, title="My own topic", body="Has anyone tried journaling?")
+    post_reply(users["member"], named.topic, body="> Has anyone tried journaling?\n\nYes, @OtherMember, it helps.",
+               anonymous=True, reply_to_id=named.post.id)
+    services.toggle_support(users["member"], named.post.id)
+    from forum import outbox
+
+    outbox.relay()
     db.session.commit()
     crisis = review_post(users["member"], verdict("hold", "imminent"), anonymous=True)
     room = chat.create_room(users["staff"], chat.RoomInput(name="Evening check-in", slug="evening",
@@ -56,8 +65,16 @@ def anon(app, users, board):
         db.session.commit()
         item = db.session.scalar(select(Review).where(Review.target_type == kind, Review.target_id == target.id))
         review.perform(item, "warn", users["moderator"], item.version, "Please be gentler with people.")
+    # A private conversation about the anonymous crisis post, with the member's reply.
+    from forum.conversations import services as conversations
+
+    crisis_item = db.session.scalar(select(Review).where(Review.target_type == "post", Review.target_id == crisis.id))
+    conv = conversations.open_from_review(users["moderator"], crisis_item)
+    quiet = verdict("publish", "none", categories=(), text="Thank you for writing to me.")
+    conversations.send(conv, users["moderator"], "Checking in with you.", screen=lambda *a, **k: quiet)
+    conversations.send(conv, users["member"], "Thank you for writing to me.", screen=lambda *a, **k: quiet)
     return {"topic": topic.topic.id, "post": topic.post.id, "reply": reply.post.id, "crisis": crisis.id,
-            "room": room.slug, "chat_message": msg.id}
+            "room": room.slug, "chat_message": msg.id, "conversation": conv.id}
 
 
 def _pages(app, ids: dict) -> list[str]:
@@ -74,6 +91,8 @@ def _pages(app, ids: dict) -> list[str]:
     for c in db.session.scalars(select(Escalation)):
         pages.append(f"/staff/cases/{c.id}")
     pages.append(f"/staff/reveal/post/{ids['post']}")
+    if ids.get("conversation"):
+        pages += [f"/conversations/team/{ids['conversation']}", f"/conversations/{ids['conversation']}"]
     # Every parameter-free GET page of every area (queue, staff pages,
     # account pages, search when it exists...).
     for rule in app.url_map.iter_rules():
@@ -85,9 +104,9 @@ def _pages(app, ids: dict) -> list[str]:
 # Pages each role must reach, so the check cannot pass by being refused.
 MUST_SEE = {
     None: ["/boards/", "/boards/topic/"],
-    "member2": ["/boards/topic/", "/chat/evening", "/account/"],
-    "moderator": ["/review/", "/review/1", "/chat/evening"],
-    "staff": ["/review/1", "/staff/cases/", "/staff/audit", "/staff/reveal/post/"],
+    "member2": ["/boards/topic/", "/chat/evening", "/account/", "/notifications/"],
+    "moderator": ["/review/", "/review/1", "/chat/evening", "/conversations/team/1"],
+    "staff": ["/review/1", "/staff/cases/", "/staff/audit", "/staff/reveal/post/", "/conversations/team/1"],
     "admin": ["/review/1", "/staff/cases/", "/staff/audit"],
 }
 
@@ -158,3 +177,13 @@ def test_revision_editor_is_not_unmasked(client, auth, users, anon):
     auth.login_as(users["moderator"])
     body = client.get(f"/boards/post/{anon['reply']}/revisions").get_data(as_text=True)
     assert "Anonymous reply words." in body and "by Anonymous member" in body and HANDLE not in body
+
+
+def test_notifications_never_name_the_anonymous_author(client, auth, users, anon):
+    """member2 was mentioned in, quoted by and supported by the anonymous author:
+    the page, the count and the live payloads carry no handle."""
+    auth.login_as(users["member2"])
+    body = client.get("/notifications/").get_data(as_text=True)
+    assert "Anonymous member mentioned you" in body
+    assert HANDLE not in body and f"/staff/members/{users['member'].id}/" not in body
+    assert 'data-notify-count>2<' in client.get("/").get_data(as_text=True)

@@ -1,6 +1,8 @@
 """Keys generated into instance/ are created once, owner-only, and reused."""
 import stat
+from pathlib import Path
 
+import config
 from config import instance_key, load_or_create_secret_key
 
 
@@ -18,3 +20,24 @@ def test_secret_key_prefers_the_environment(tmp_path, monkeypatch):
     monkeypatch.delenv("SECRET_KEY")
     generated = load_or_create_secret_key(tmp_path)
     assert len(generated) >= 48 and load_or_create_secret_key(tmp_path) == generated
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_setting_is_documented_in_readme():
+    """An operator learns what they can set from README's table alone."""
+    readme = (ROOT / "README.md").read_text()
+    missing = sorted(name for name in config.SETTINGS if f"`{name}`" not in readme)
+    assert not missing, f"settings missing from README's configuration table: {missing}"
+
+
+def test_forum_reads_settings_only_through_config():
+    """Settings are read in config.py alone (issue 19, finding 5): a second
+    reader elsewhere drifts from the validated, documented value."""
+    readers = []
+    for path in sorted((ROOT / "forum").rglob("*.py")):
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if "os.environ" in line or "os.getenv" in line:
+                readers.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert not readers, "read these settings in config.py and pass them down:\n" + "\n".join(readers)

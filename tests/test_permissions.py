@@ -15,7 +15,7 @@ import pytest
 from flask import g
 
 from forum.extensions import db, limiter
-from forum.models import ChatRoom
+from forum.models import ChatRoom, SupportConversation, utcnow
 from tests.conftest import PASSWORD, post_topic
 
 PUBLIC, LOGIN, OWNER, MODERATOR, STAFF, ADMIN = "public", "login", "owner", "moderator", "staff", "admin"
@@ -24,7 +24,7 @@ ENDPOINTS: dict[str, str] = {
     "static": PUBLIC,
     # pages
     "pages.home": PUBLIC, "pages.about": PUBLIC, "pages.guidelines": PUBLIC, "pages.privacy": PUBLIC,
-    "pages.help": PUBLIC, "pages.healthz": PUBLIC,
+    "pages.help": PUBLIC, "pages.healthz": PUBLIC, "pages.young_people": PUBLIC,
     # auth
     "auth.login": PUBLIC, "auth.register": PUBLIC,
     "auth.forgot_password": PUBLIC, "auth.reset_password": PUBLIC, "auth.logout": LOGIN,
@@ -41,6 +41,21 @@ ENDPOINTS: dict[str, str] = {
     # chat: the room list and open rooms can be read without an account
     "chat.index": PUBLIC, "chat.room": PUBLIC, "chat.messages": PUBLIC,
     "chat.create": STAFF, "chat.edit": STAFF,
+    # private support conversations: a member's own (others get 404), and the moderation team's side
+    "conversations.mine": LOGIN, "conversations.start": LOGIN, "conversations.view": LOGIN,
+    "conversations.reply": LOGIN, "conversations.close": LOGIN,
+    "conversations.team": MODERATOR, "conversations.open_conversation": MODERATOR,
+    "conversations.team_view": MODERATOR, "conversations.team_reply": MODERATOR,
+    "conversations.join": MODERATOR, "conversations.team_close": MODERATOR,
+    # data rights: the member's own data; the staff side of requests
+    "rights.request_export": LOGIN, "rights.download_export": LOGIN, "rights.erasure_queue": STAFF,
+    "rights.access_requests": STAFF, "rights.open_access_request": STAFF, "rights.access_request": STAFF,
+    "rights.inventory": STAFF,
+    # search: the same posts a visitor can read, found by their words
+    "search.index": PUBLIC,
+    # notifications: a member's own (someone else's is a 404)
+    "notifications.index": LOGIN, "notifications.open": LOGIN, "notifications.post": LOGIN,
+    "notifications.read_all": LOGIN,
 }
 
 # Endpoints not listed above get the level of the first matching prefix.
@@ -76,7 +91,8 @@ def _sample_args(ids: dict[str, object]) -> dict[str, object]:
         "slug": "general", "topic_id": ids["topic"], "post_id": ids["post"], "handle": "OtherMember",
         "filename": "css/kindred.css", "target_type": "post", "target_id": ids["post"],
         "user_id": ids["member"], "review_id": 1, "case_id": 1, "req_id": 1, "template_id": 1,
-        "token": "not-a-valid-token", "kind": "post", "item_id": ids["post"],
+        "token": "not-a-valid-token", "notification_id": 1, "kind": "post", "item_id": ids["post"],
+        "conversation_id": ids["conversation"],
     }
 
 
@@ -99,7 +115,12 @@ def test_permission_matrix(app, users, board, monkeypatch):
     posted = post_topic(owner, board, body="A post for the permission matrix.")
     db.session.add(ChatRoom(slug="general", name="General chat", access="open"))
     db.session.commit()
-    ids = {"topic": posted.topic.id, "post": posted.post.id, "member": users["member"].id}
+    # A conversation between member2 (not one of ROLES) and the team: the member
+    # pages answer 404 to everyone else, the team pages 200 to moderators.
+    conv = SupportConversation(member_id=owner.id, is_anonymous=False, status="open", created_at=utcnow())
+    db.session.add(conv)
+    db.session.commit()
+    ids = {"topic": posted.topic.id, "post": posted.post.id, "member": users["member"].id, "conversation": conv.id}
     samples = _sample_args(ids)
     failures = []
     for rule, method in _cases(app):

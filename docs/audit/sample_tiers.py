@@ -10,12 +10,12 @@ import random
 import sys
 from pathlib import Path
 
+from sampling import load, pick as _pick, write_batches
+
 OUT = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/tier-audit")
-OUT.mkdir(parents=True, exist_ok=True)
 D = Path(__file__).resolve().parents[3] / "shared" / "data"
 rng = random.Random(20261206)
 audited = {json.loads(l)["id"] for l in open(Path(__file__).with_name("twitter-2026-11-25.jsonl"))}
-def load(p): return [json.loads(l) for l in open(p)]
 dev = load(D/"crisis/crisis-dev.jsonl")
 tw = [r for r in dev if r["source"].startswith("twitter") and r["id"] not in audited]
 sd = [r for r in dev if r["source"] == "sdcnl"]
@@ -28,21 +28,9 @@ xs = load(D/"crisis/extra/xstest-prompts.jsonl")
 oa = load(D/"moderation-openai/openai-moderation-1680.jsonl")
 oa_sh = [r for r in oa if r.get("labels", {}).get("SH") == 1]
 oa_rest = [r for r in oa if r.get("labels", {}).get("SH") != 1]
-def pick(rows, n, pre):
-    rows = rng.sample(rows, min(n, len(rows)))
-    return [{"id": f"{pre}:{r['id']}", "text": r["text"]} for r in rows]
+def pick(rows, n, pre): return _pick(rng, rows, n, pre)
 items = (pick(tw, 300, "crisis-dev") + pick(sd, 250, "crisis-dev") + pick(irf, 250, "irf") + pick(ri, 250, "diasafety")
          + pick(other, 150, "diasafety") + pick(rp, 200, "rallypoint") + pick(xs, 100, "xstest")
          + pick(oa_sh, 40, "openai") + pick(oa_rest, 60, "openai"))
-# long posts cut at 600 words so one batch stays readable; the cut is recorded
-for it in items:
-    w = it["text"].split()
-    if len(w) > 600:
-        it["text"] = " ".join(w[:600]) + " [...]"
-rng.shuffle(items)
-ids = [i["id"] for i in items]; assert len(set(ids)) == len(ids), "dup ids"
-for b in range(4):
-    with open(OUT / f"batch{b+1}.jsonl", "w") as f:
-        for it in items[b::4]:
-            f.write(json.dumps(it, ensure_ascii=False) + "\n")
+write_batches(rng, items, OUT)
 print(len(items))

@@ -12,14 +12,14 @@ import random
 import sys
 from pathlib import Path
 
+from sampling import load, pick as _pick, write_batches
+
 OUT = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/tier-train")
-OUT.mkdir(parents=True, exist_ok=True)
 HERE = Path(__file__).resolve().parent
 D = HERE.parents[2] / "shared" / "data"
 rng = random.Random(20261207)
 used = {json.loads(l)["id"] for l in open(HERE / "tiers-2026-12-06.jsonl")}
 used |= {"crisis-dev:" + json.loads(l)["id"] for l in open(HERE / "twitter-2026-11-25.jsonl")}
-def load(p): return [json.loads(l) for l in open(p)]
 def fresh(rows, pre): return [r for r in rows if f"{pre}:{r['id']}" not in used]
 dev = fresh(load(D/"crisis/crisis-dev.jsonl"), "crisis-dev")
 tw_c = [r for r in dev if r["source"].startswith("twitter") and r["label"] == "crisis"]
@@ -36,22 +36,11 @@ xs = fresh(load(D/"crisis/extra/xstest-prompts.jsonl"), "xstest")
 oa = fresh(load(D/"moderation-openai/openai-moderation-1680.jsonl"), "openai")
 oa_sh = [r for r in oa if r.get("labels", {}).get("SH") == 1]
 oa_rest = [r for r in oa if r.get("labels", {}).get("SH") != 1]
-def pick(rows, n, pre):
-    rows = rng.sample(rows, min(n, len(rows)))
-    return [{"id": f"{pre}:{r['id']}", "text": r["text"]} for r in rows]
+def pick(rows, n, pre): return _pick(rng, rows, n, pre)
 items = (pick(tw_c, 120, "crisis-dev") + pick(tw_o, 100, "crisis-dev") + pick(sd_c, 150, "crisis-dev")
          + pick(sd_o, 60, "crisis-dev") + pick(irf, 220, "irf") + pick(ri, 250, "diasafety")
          + pick(other, 80, "diasafety") + pick(rp, 100, "rallypoint") + pick(xs, 40, "xstest")
          + pick(oa_sh, 40, "openai") + pick(oa_rest, 40, "openai"))
-for it in items:
-    w = it["text"].split()
-    if len(w) > 600:
-        it["text"] = " ".join(w[:600]) + " [...]"
-rng.shuffle(items)
-ids = [i["id"] for i in items]; assert len(set(ids)) == len(ids), "dup ids"
-assert not set(ids) & used, "overlaps the dev audit"
-for b in range(4):
-    with open(OUT / f"batch{b+1}.jsonl", "w") as f:
-        for it in items[b::4]:
-            f.write(json.dumps(it, ensure_ascii=False) + "\n")
+assert not {i["id"] for i in items} & used, "overlaps the dev audit"
+write_batches(rng, items, OUT)
 print(len(items))

@@ -8,11 +8,11 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select, update
 
+from forum.errors import DomainError
 from forum.account import bp
 from forum.extensions import db
 from forum.models import MemberNotice
 from forum.models import base as clock
-from forum.review.services import ReviewError
 from forum.staff import seal
 
 
@@ -21,8 +21,8 @@ from forum.staff import seal
 def safety():
     if request.method == "POST":
         try:
-            seal.save_contact(current_user, request.form.get("contact", ""))
-        except ReviewError as exc:
+            seal.save_contact(current_user, request.form.get("contact", ""), consent=bool(request.form.get("consent")))
+        except DomainError as exc:
             db.session.rollback()
             flash(exc.reason, "error")
             return render_template("account/safety.html", contact=request.form.get("contact", "")), exc.status

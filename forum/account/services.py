@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from forum.errors import FieldErrors
 from forum.auth import sessions
-from forum.auth.passwords import verify_password
-from forum.auth.services import _EMAIL_RE, AccountError
+from forum.auth.services import email_problems
 from forum.extensions import db
 from forum.models import User
 
@@ -14,32 +14,33 @@ from forum.models import User
 class ProfileUpdate:
     email: str | None
     region: str | None
+    email_team_messages: bool = False
 
 
 def update_profile(user: User, data: ProfileUpdate, allowed_regions: tuple[str, ...]) -> None:
     errors: dict[str, list[str]] = {}
     email = (data.email or "").strip() or None
-    if email and not _EMAIL_RE.fullmatch(email):
-        errors["email"] = ["That doesn't look like an email address. You can leave it empty."]
+    if problem := email_problems(email):
+        errors["email"] = problem
     region = data.region or None
     if region and region not in allowed_regions:
         errors["region"] = ["Please choose a region from the list."]
     if errors:
-        raise AccountError(errors)
+        raise FieldErrors(errors)
     user.email = email
     user.region = region
+    # Only with an address to send to; the email never contains the message.
+    user.email_team_messages = bool(data.email_team_messages and email)
     db.session.commit()
 
 
-def deactivate(user: User, password: str) -> None:
-    """Close an account. Posts stay (others' replies refer to them) but the
-    account can no longer log in and its profile page disappears."""
-    if not verify_password(user.password_hash, password):
-        raise AccountError({"password": ["That isn't your password."]})
-    user.is_deactivated = True
-    user.email = None
-    sessions.end_all(user, "account_closed")
-    db.session.commit()
+def deactivate(user: User, kind: str, password: str):
+    """Ask to close ("close", posts kept as "Former member") or erase the
+    account. It happens after the grace period; logging in before cancels it
+    (forum.rights.erasure)."""
+    from forum.rights import erasure
+
+    return erasure.request_closure(user, kind, password)
 
 
 def log_out_everywhere(user: User) -> int:

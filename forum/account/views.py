@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, logout_user
 
+from forum.errors import FieldErrors
 from forum.account import bp, services
 from forum.account.forms import DeactivateForm, LogoutEverywhereForm, PasswordForm, ProfileForm
 from forum.auth import services as auth_services
@@ -22,7 +23,10 @@ def _render(status: int = 200, **forms):
     # The safety-contact section belongs to the review area; link it when present.
     has_safety = "account.safety" in current_app.view_functions
     forms.setdefault("everywhere", LogoutEverywhereForm(formdata=None))
+    from forum.rights import export
+
     return render_template("account/index.html", posts=posts, has_safety=has_safety,
+                           data_export=export.current(current_user), export_token=export.token_for,
                            login_sessions=sessions.active(current_user), this_session=sessions.current_session_id(),
                            approximate=sessions.approximate, **forms), status
 
@@ -33,7 +37,7 @@ def _submit(form, key: str, action, done: str):
     if form.validate_on_submit():
         try:
             action()
-        except auth_services.AccountError as exc:
+        except FieldErrors as exc:
             apply_errors(form, exc.errors)
         else:
             flash(done, "success")
@@ -51,7 +55,8 @@ def index():
 @login_required
 def profile():
     form = ProfileForm()
-    update = services.ProfileUpdate(email=form.email.data, region=form.region.data)
+    update = services.ProfileUpdate(email=form.email.data, region=form.region.data,
+                                    email_team_messages=bool(form.email_team_messages.data))
     failed = _submit(form, "profile", lambda: services.update_profile(current_user, update, REGIONS),
                      "Your settings are saved.")
     return failed or redirect(url_for("account.index"))
@@ -77,12 +82,19 @@ def password():
 @login_required
 def deactivate():
     form = DeactivateForm()
-    failed = _submit(form, "deactivate", lambda: services.deactivate(current_user, form.password.data),
-                     "Your account is closed. Thank you for being part of Kindred. Take care.")
-    if failed:
-        return failed
+    if not form.validate_on_submit():
+        return _render(400, deactivate=form)
+    try:
+        closure = services.deactivate(current_user, form.kind.data, form.password.data)
+    except FieldErrors as exc:
+        apply_errors(form, exc.errors)
+        return _render(400, deactivate=form)
+    from forum.rights import erasure
+
+    cases = erasure.holding_cases(current_user.id, closure.due_at) if closure.kind == "erase" else []
     logout_user()
-    return redirect(url_for("pages.home"))
+    return render_template("account/closing.html", closure=closure, held=bool(cases),
+                           hold_end=erasure.hold_end(cases))
 
 
 @bp.post("/sessions/end-all")

@@ -26,6 +26,8 @@ class RegisterForm(FlaskForm):
                          validators=[Optional()])
     age_confirmed = BooleanField("I am 16 or older")
     guidelines_accepted = BooleanField("I have read and accept the community guidelines")
+    health_consent = BooleanField("I agree that Kindred may process what I share about my health, "
+                                  "as the privacy notice explains")
     keep_handle = BooleanField("Keep this name anyway")
 
 

@@ -41,7 +41,9 @@ _NON_WORD = compile_linear(r"\W", engine="re", why="one character")
 # as a whole word ("Staff Sam", "Sam the Mod"), so "Staffordshire" or
 # "badminton" stay possible; longer ones anywhere in the name.
 RESERVED_WORDS = ("staff", "mod", "mods", "moderator", "moderators", "moderation", "admin", "administrator",
-                  "kindred", "helpline", "official", "system", "support team", "crisis team")
+                  "kindred", "helpline", "official", "system", "support team", "crisis team",
+                  # What a closed account's posts show (forum.rights.erasure.FORMER_LABEL).
+                  "former member", "anonymous member")
 _WHOLE_WORD_MAX = 6
 
 

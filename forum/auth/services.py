@@ -1,7 +1,7 @@
 """Account use cases: register, authenticate, change password, roles.
 
 One function per use case, one transaction each. Inputs are frozen
-dataclasses; failures raise ``AccountError`` carrying member-facing
+dataclasses; failures raise ``FieldErrors`` carrying member-facing
 reasons keyed by form field, so views only translate them to form errors.
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from forum.errors import FieldErrors
 from forum import audit
 from forum.auth import sessions
 from forum.auth import handles
@@ -50,12 +51,11 @@ _FULL_NAME_RE = compile_linear(r"^[A-Z][a-z']+[ ._-][A-Z][a-z'-]+$")
 _DUMMY_HASH: dict[str, str] = {}
 
 
-class AccountError(Exception):
-    """A use case refused; ``errors`` maps form field -> member-facing reasons."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(m for msgs in errors.values() for m in msgs))
-        self.errors = errors
+def email_problems(email: str | None) -> list[str]:
+    """Why an optional email address can't be used (empty: it can)."""
+    if email and not _EMAIL_RE.fullmatch(email):
+        return ["That doesn't look like an email address. You can leave it empty."]
+    return []
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,8 @@ class Registration:
     # The member saw the handle warnings and chose to keep the handle.
     keep_handle: bool = False
     region: str | None = None
+    # Explicit consent to process health information (special category data).
+    health_consent: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ def find_by_handle(handle: str) -> User | None:
 
 
 def register(reg: Registration) -> User:
-    """Create a member account. Raises AccountError (with warnings to confirm
+    """Create a member account. Raises FieldErrors (with warnings to confirm
     under the ``handle_warning`` key) and commits on success."""
     errors: dict[str, list[str]] = {}
     handle = normalise_handle(reg.handle)
@@ -160,55 +162,64 @@ def register(reg: Registration) -> User:
     if pw := check_password(reg.password, handle):
         errors["password"] = pw
     if not reg.age_confirmed:
-        errors["age_confirmed"] = ["Kindred is for people aged 16 and over."]
+        errors["age_confirmed"] = ["Kindred is for people aged 16 and over. If you're under 16, there are "
+                                   "services just for young people (linked below this box)."]
     if not reg.guidelines_accepted:
         errors["guidelines_accepted"] = ["Please read and accept the community guidelines to join."]
+    if not reg.health_consent:
+        errors["health_consent"] = [
+            "Kindred is a place to talk about mental health, so we can only hold what you write with your "
+            "explicit agreement. Please read the privacy notice and tick the box to join."]
     email = (reg.email or "").strip() or None
-    if email and not _EMAIL_RE.fullmatch(email):
-        errors["email"] = ["That doesn't look like an email address. You can leave it empty."]
+    if problem := email_problems(email):
+        errors["email"] = problem
     if not errors.get("handle") and find_by_handle(handle) is not None:
         errors["handle"] = ["Someone already uses that name. Please choose another."]
     elif not errors.get("handle") and (lookalike := _lookalike_problems(handle)):
         errors["handle"] = lookalike
         errors.pop("handle_warning", None)
     if errors:
-        raise AccountError(errors)
+        raise FieldErrors(errors)
     now = utcnow()
     user = User(handle=handle, handle_key=handle_key(handle), handle_skeleton=handles.skeleton(handle), email=email,
                 password_hash=hash_password(reg.password), role=Role.MEMBER, region=reg.region,
-                age_confirmed_at=now, guidelines_accepted_at=now)
+                age_confirmed_at=now, guidelines_accepted_at=now, health_consent_at=now)
     db.session.add(user)
     try:
         db.session.commit()
     except IntegrityError:  # two sign-ups raced for the same handle
         db.session.rollback()
-        raise AccountError({"handle": [_TAKEN]}) from None
+        raise FieldErrors({"handle": [_TAKEN]}) from None
     return user
 
 
 def authenticate(handle: str, password: str) -> User:
-    """The account for these credentials, or AccountError (one vague message:
+    """The account for these credentials, or FieldErrors (one vague message:
     never reveal which of handle and password was wrong)."""
     user = find_by_handle(handle)
     if user is None:
         if "h" not in _DUMMY_HASH:
             _DUMMY_HASH["h"] = hash_password("not a real password")
         verify_password(_DUMMY_HASH["h"], password)
-        raise AccountError({"form": ["That name and password don't match an account. Please try again."]})
+        raise FieldErrors({"form": ["That name and password don't match an account. Please try again."]})
     if not verify_password(user.password_hash, password):
-        raise AccountError({"form": ["That name and password don't match an account. Please try again."]})
+        raise FieldErrors({"form": ["That name and password don't match an account. Please try again."]})
     if user.is_deactivated:
-        raise AccountError({"form": ["This account has been closed."]})
+        raise FieldErrors({"form": ["This account has been closed."]})
     if user.is_suspended():
-        raise AccountError({"form": [
+        raise FieldErrors({"form": [
             "This account is suspended for now. If you need support in the meantime, "
             "the Get help now page lists services you can contact at any time."]})
+    from forum.rights import erasure
+
+    # Logging in during the grace period restores the account; the view says so.
+    user.closure_cancelled = erasure.cancel_on_login(user) is not None
     user.last_seen_at = utcnow()
     db.session.commit()
     return user
 
 
-class LoginThrottled(AccountError):
+class LoginThrottled(FieldErrors):
     """Too many failed logins for this account or address; try again later."""
 
     def __init__(self, seconds: int):
@@ -273,7 +284,7 @@ def log_in(handle: str, password: str, address: str, device: str | None = None) 
         raise LoginThrottled(wait)
     try:
         user = authenticate(handle, password)
-    except AccountError:
+    except FieldErrors:
         throttle.record_failure(key, address, privileged)
         raise
     throttle.record_success(key, address, privileged)
@@ -282,9 +293,9 @@ def log_in(handle: str, password: str, address: str, device: str | None = None) 
 
 def change_password(user: User, current: str, new: str) -> None:
     if not verify_password(user.password_hash, current):
-        raise AccountError({"current_password": ["That isn't your current password."]})
+        raise FieldErrors({"current_password": ["That isn't your current password."]})
     if problems := check_password(new, user.handle):
-        raise AccountError({"new_password": problems})
+        raise FieldErrors({"new_password": problems})
     user.password_hash = hash_password(new)
     # Whoever else had this account (a shared phone, a copied cookie) is out now.
     sessions.end_all(user, "password_change", keep_current=True)
@@ -294,7 +305,7 @@ def change_password(user: User, current: str, new: str) -> None:
 def create_user(handle: str, password: str, role: str, actor: User | None = None) -> User:
     """Create an account with a role (CLI, seeding). Audited, committed."""
     if role not in Role.ALL:
-        raise AccountError({"role": [f"Unknown role {role!r}; choose one of {', '.join(Role.ALL)}."]})
+        raise FieldErrors({"role": [f"Unknown role {role!r}; choose one of {', '.join(Role.ALL)}."]})
     handle = normalise_handle(handle)
     problems = check_handle(handle).problems + check_password(password, handle)
     if find_by_handle(handle) is not None:
@@ -303,7 +314,7 @@ def create_user(handle: str, password: str, role: str, actor: User | None = None
         # Staff and moderators may carry a role word; a member's account may not.
         problems += _lookalike_problems(handle, allow_reserved=role != Role.MEMBER)
     if problems:
-        raise AccountError({"handle": problems})
+        raise FieldErrors({"handle": problems})
     now = utcnow()
     user = User(handle=handle, handle_key=handle_key(handle), handle_skeleton=handles.skeleton(handle),
                 password_hash=hash_password(password), role=role, age_confirmed_at=now, guidelines_accepted_at=now)
@@ -316,7 +327,7 @@ def create_user(handle: str, password: str, role: str, actor: User | None = None
 
 def set_role(user: User, role: str, actor: User | None = None, reason: str | None = None) -> None:
     if role not in Role.ALL:
-        raise AccountError({"role": [f"Unknown role {role!r}; choose one of {', '.join(Role.ALL)}."]})
+        raise FieldErrors({"role": [f"Unknown role {role!r}; choose one of {', '.join(Role.ALL)}."]})
     old = user.role
     user.role = role
     sessions.end_all(user, "role_change")
@@ -386,7 +397,7 @@ def send_password_reset_emails(email: str) -> int:
 
 def reset_password(token: str, new: str) -> User:
     """Set a new password from a reset link (single use, one hour)."""
-    expired = AccountError({"form": [
+    expired = FieldErrors({"form": [
         "This link has expired or has already been used. You can ask for a new one below."]})
     try:
         data = _reset_serializer().loads(token, max_age=RESET_MAX_AGE_SECONDS)
@@ -396,7 +407,7 @@ def reset_password(token: str, new: str) -> User:
     if user is None or user.is_deactivated or data.get("p") != _password_fingerprint(user):
         raise expired
     if problems := check_password(new, user.handle):
-        raise AccountError({"new_password": problems})
+        raise FieldErrors({"new_password": problems})
     user.password_hash = hash_password(new)
     sessions.end_all(user, "password_reset")
     db.session.commit()

@@ -31,7 +31,7 @@ from flask_login import current_user, user_loaded_from_cookie
 from flask_socketio import emit, join_room
 from sqlalchemy import select, update
 
-from forum.events import call_after_commit
+from forum.after_commit import call_after_commit
 from forum.extensions import db, socketio
 from forum.models import User, UserSession
 from forum.models import base as clock

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from forum.errors import FieldErrors
 from forum.auth import bp
 from forum.auth import services, sessions
 from forum.auth.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
@@ -30,12 +31,15 @@ def login():
         try:
             user = services.log_in(form.handle.data, form.password.data, request.remote_addr or "?",
                                    request.cookies.get(services.DEVICE_COOKIE))
-        except services.AccountError as exc:
+        except FieldErrors as exc:
             general = exc.errors.get("form", [])
             status = 429 if isinstance(exc, services.LoginThrottled) else 400
         else:
             sessions.begin(user, remember=form.remember.data, user_agent=request.user_agent.string)
             login_user(user, remember=form.remember.data)
+            if getattr(user, "closure_cancelled", False):
+                flash("Welcome back. Your account is restored: we've cancelled your request to close it, "
+                      "and everything is as you left it.", "success")
             response = redirect(safe_next(request.args.get("next"), url_for("boards.index")))
             response.set_cookie(services.DEVICE_COOKIE, services.device_token(user),
                                 max_age=services.DEVICE_MAX_AGE_SECONDS, path=url_for("auth.login"),
@@ -57,8 +61,9 @@ def register():
             user = services.register(services.Registration(
                 handle=form.handle.data, password=form.password.data, email=form.email.data,
                 age_confirmed=form.age_confirmed.data, guidelines_accepted=form.guidelines_accepted.data,
-                keep_handle=form.keep_handle.data, region=form.region.data or None))
-        except services.AccountError as exc:
+                keep_handle=form.keep_handle.data, region=form.region.data or None,
+                health_consent=form.health_consent.data))
+        except FieldErrors as exc:
             warnings = exc.errors.pop("handle_warning", [])
             general = apply_errors(form, exc.errors)
         else:
@@ -99,7 +104,7 @@ def reset_password(token: str):
     if form.validate_on_submit():
         try:
             services.reset_password(token, form.new_password.data)
-        except services.AccountError as exc:
+        except FieldErrors as exc:
             general = apply_errors(form, exc.errors)
         else:
             flash("Your password has been changed. You can log in with it now.", "success")

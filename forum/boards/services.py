@@ -1,7 +1,7 @@
 """Forum use cases: start a topic, reply, edit, delete, support.
 
 Each public function is one use case and one transaction. Every piece of
-member text is screened by ``moderation.screen`` *before* anything is
+member text is screened (``forum.screening.screen_for``) *before* anything is
 stored; the verdict and the sanitised HTML are stored with the text, so
 pages never render Markdown on read and never show unscreened text.
 
@@ -10,35 +10,23 @@ review area's outbox, written in the same transaction by ``on_screened``.
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-import moderation
-from forum import reactions
+from forum import dbtuning, reactions
+from forum.errors import FieldErrors, NotAllowed
 from forum.dbretry import retrying
 from forum.extensions import db
+from forum.screening import screen_for
 from forum.models import Board, ContentStatus, Post, PostRevision, PostSupport, Topic, User, utcnow
+from forum.notify import services as notify
 from forum.review import services as review_services
 from moderation.verdict import ACTION_RANK, Verdict
 
 VISIBLE_ACTIONS = ("publish", "publish_flagged")
-
-
-class PostingError(Exception):
-    """A post could not be accepted. ``errors`` maps form field -> reasons.
-
-    The member's text is never discarded: views re-render the form with it.
-    """
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(m for msgs in errors.values() for m in msgs))
-        self.errors = errors
-
-
-class NotAllowed(Exception):
-    """The viewer may not perform this action on this content (-> 403)."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +85,7 @@ def _limits():
 
 def _check_can_post(user: User) -> None:
     if user.is_silenced():
-        raise PostingError({"form": [
+        raise FieldErrors({"form": [
             "Your account can't post at the moment. You can still read, and the Get help now "
             "page lists services you can contact at any time."]})
 
@@ -151,7 +139,7 @@ def _status_for(action: str) -> str:
 
 
 def _screen(text: str, kind: str, region: str | None, board: Board) -> Verdict:
-    return moderation.screen(text, kind=kind, region=region, profile=board.policy_profile)
+    return screen_for(board, text, kind=kind, region=region)
 
 
 # -- one-time submission keys ----------------------------------------------------
@@ -170,11 +158,16 @@ def _as_posted(post: Post) -> Posted:
     return Posted(post=post, topic=post.topic, action=verdict.action, verdict=verdict)
 
 
-def _store_once(write, user: User, key: str | None) -> Posted:
+def _store_once(write, user: User, key: str | None, verdict: Verdict) -> Posted:
     """``retrying(write)``; if the same form was stored meanwhile (a resubmit
-    racing the cut-off original), return that post instead."""
+    racing the cut-off original), return that post instead.
+
+    A post stating imminent risk writes ahead of ordinary ones (on SQLite,
+    whose single write lock they share): its case reaches staff sooner.
+    """
     try:
-        return retrying(write)
+        with dbtuning.urgent_writes() if verdict.risk == "imminent" else nullcontext():
+            return retrying(write)
     except IntegrityError as exc:
         db.session.rollback()
         if key and "submission_key" in str(exc.orig) and (done := _already_posted(user, key)):
@@ -214,7 +207,7 @@ def set_post_status(post: Post, status: str, *, note: str | None = None) -> None
     towards the author's pre-moderation allowance; the opening post carries
     its topic's status with it; board and topic counts are recomputed.
     """
-    if status not in ContentStatus.ALL:
+    if status not in tuple(ContentStatus):
         raise ValueError(f"unknown status {status!r}")
     old = post.status
     post.status = status
@@ -222,6 +215,8 @@ def set_post_status(post: Post, status: str, *, note: str | None = None) -> None
         post.moderator_note = note
     if old != ContentStatus.VISIBLE and status == ContentStatus.VISIBLE:
         post.author.approved_post_count += 1
+        # Held content told nobody; now it is public, the people it answers hear of it.
+        notify.on_post_visible(post)
     if post.number == 1 and not (status == ContentStatus.DELETED and post.topic.status == ContentStatus.VISIBLE):
         # A deleted opening post leaves a visible topic in place (others'
         # replies stay readable); otherwise the topic follows its first post.
@@ -237,16 +232,16 @@ def create_topic(user: User, data: NewTopic) -> Posted:
         return done
     board = db.session.get(Board, data.board_id)
     if board is None:
-        raise PostingError({"form": ["That board doesn't exist any more."]})
+        raise FieldErrors({"form": ["That board doesn't exist any more."]})
     errors = _check_title(data.title) | _check_body(data.body)
     if errors:
-        raise PostingError(errors)
+        raise FieldErrors(errors)
     title_v = _screen(data.title, "title", data.region, board)
     body_v = _screen(data.body, "post", data.region, board)
     errors = (_blocked(title_v, "title") if title_v.action == "block" else {}) | (
         _blocked(body_v, "body") if body_v.action == "block" else {})
     if errors:
-        raise PostingError(errors)
+        raise FieldErrors(errors)
     # The stricter of title and body decides; hand the deciding verdict on.
     action = _stricter(review_services.effective_action(body_v, kind="post"),
                        review_services.effective_action(title_v, kind="title"))
@@ -267,7 +262,7 @@ def create_topic(user: User, data: NewTopic) -> Posted:
         db.session.add_all([topic, post])
         return _finish(post, verdict, action, board)
 
-    return _store_once(write, user, data.submission_key)
+    return _store_once(write, user, data.submission_key, verdict)
 
 
 def reply(user: User, data: NewReply) -> Posted:
@@ -276,13 +271,13 @@ def reply(user: User, data: NewReply) -> Posted:
         return done
     topic = db.session.get(Topic, data.topic_id)
     if topic is None or not _topic_open_to(topic, user):
-        raise PostingError({"form": ["That topic isn't available any more."]})
+        raise FieldErrors({"form": ["That topic isn't available any more."]})
     if errors := _check_body(data.body):
-        raise PostingError(errors)
+        raise FieldErrors(errors)
     board = topic.board
     verdict = _screen(data.body, "reply", data.region, board)
     if verdict.action == "block":
-        raise PostingError(_blocked(verdict, "body"))
+        raise FieldErrors(_blocked(verdict, "body"))
     action = review_services.effective_action(verdict, kind="post")
     if action in VISIBLE_ACTIONS and _premoderated(board, user):
         action = "hold"
@@ -302,13 +297,14 @@ def reply(user: User, data: NewReply) -> Posted:
         db.session.add(post)
         return _finish(post, verdict, action, board)
 
-    return _store_once(write, user, data.submission_key)
+    return _store_once(write, user, data.submission_key, verdict)
 
 
 def _finish(post: Post, verdict: Verdict, action: str, board: Board) -> Posted:
     db.session.flush()
     if post.status == ContentStatus.VISIBLE:
         post.author.approved_post_count += 1
+        notify.on_post_visible(post)
     review_services.on_screened("post", post, verdict, board_id=board.id, action=action)
     refresh_counters(post.topic)
     db.session.commit()
@@ -324,17 +320,17 @@ def edit_post(user: User, data: PostEdit) -> Posted:
     _check_can_post(user)
     post = db.session.get(Post, data.post_id)
     if post is None or post.status == ContentStatus.DELETED:
-        raise PostingError({"form": ["That post isn't available any more."]})
+        raise FieldErrors({"form": ["That post isn't available any more."]})
     if post.author_id != user.id:
         raise NotAllowed()
     if data.submission_key and post.edit_key == data.submission_key:
         return _as_posted(post)  # this edit form was already saved
     if errors := _check_body(data.body):
-        raise PostingError(errors)
+        raise FieldErrors(errors)
     board = post.topic.board
     verdict = _screen(data.body, "edit", data.region, board)
     if verdict.action == "block":
-        raise PostingError(_blocked(verdict, "body"))
+        raise FieldErrors(_blocked(verdict, "body"))
     action = review_services.effective_action(verdict, kind="post")
     if post.status in (ContentStatus.HIDDEN, ContentStatus.HELD) and action in VISIBLE_ACTIONS:
         action = "hold"
@@ -365,7 +361,7 @@ def delete_post(user: User, post_id: int) -> Post:
     """Soft delete by the author: the row stays (for moderators and history)."""
     post = db.session.get(Post, post_id)
     if post is None or post.status == ContentStatus.DELETED:
-        raise PostingError({"form": ["That post has already been removed."]})
+        raise FieldErrors({"form": ["That post has already been removed."]})
     if post.author_id != user.id:
         raise NotAllowed()
     post.deleted_at = utcnow()
@@ -379,7 +375,8 @@ def toggle_support(user: User, post_id: int) -> Post:
     post = db.session.get(Post, post_id)
     if post is None or post.status != ContentStatus.VISIBLE or post.topic.status != ContentStatus.VISIBLE:
         raise NotAllowed()
-    reactions.toggle_support(post, PostSupport, "post_id", user.id)
+    if reactions.toggle_support(post, PostSupport, "post_id", user.id):
+        notify.on_support(post, user.id)
     db.session.commit()
     db.session.refresh(post)
     return post

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from forum.errors import FieldErrors, NotAllowed
 from forum.boards import bp, queries, services
 from forum.boards.forms import ConfirmForm, EditForm, ReplyForm, TopicForm
 from forum.extensions import limiter
@@ -61,7 +62,7 @@ def new_topic(slug: str):
                 board_id=board.id, title=form.title.data or "", body=form.body.data or "",
                 content_warning=form.content_warning.data, anonymous=form.anonymous.data,
                 region=current_region(), submission_key=form.submission_key.data))
-        except services.PostingError as exc:
+        except FieldErrors as exc:
             general = apply_errors(form, exc.errors)
         else:
             return redirect(url_for("boards.topic", topic_id=posted.topic.id, posted=posted.post.id)
@@ -114,7 +115,7 @@ def reply(topic_id: int):
                 topic_id=topic.id, body=form.body.data or "", content_warning=form.content_warning.data,
                 anonymous=form.anonymous.data, reply_to_id=_int(form.reply_to.data), region=current_region(),
                 submission_key=form.submission_key.data))
-        except services.PostingError as exc:
+        except FieldErrors as exc:
             return _render_topic(topic, form, apply_errors(form, exc.errors), 400)
         page = queries.page_of_post(posted.post, current_user, current_app.config["POSTS_PER_PAGE"])
         return redirect(url_for("boards.topic", topic_id=topic.id, page=page, posted=posted.post.id)
@@ -162,9 +163,9 @@ def edit(post_id: int):
             posted = services.edit_post(current_user, services.PostEdit(
                 post_id=post.id, body=form.body.data or "", content_warning=form.content_warning.data,
                 reason=form.reason.data, region=current_region(), submission_key=form.submission_key.data))
-        except services.PostingError as exc:
+        except FieldErrors as exc:
             general = apply_errors(form, exc.errors)
-        except services.NotAllowed:
+        except NotAllowed:
             abort(403)
         else:
             return redirect(url_for("boards.post", post_id=posted.post.id, posted=posted.post.id))
@@ -180,9 +181,9 @@ def delete(post_id: int):
     if form.validate_on_submit():
         try:
             services.delete_post(current_user, post.id)
-        except services.NotAllowed:
+        except NotAllowed:
             abort(403)
-        except services.PostingError:
+        except FieldErrors:
             abort(404)
         return redirect(url_for("boards.topic", topic_id=post.topic_id) + f"#post-{post.id}")
     return render_template("boards/delete.html", post=post, form=form)
@@ -197,7 +198,7 @@ def support(post_id: int):
     post = queries.post_for(post_id, current_user) or abort(404)
     try:
         post = services.toggle_support(current_user, post.id)
-    except services.NotAllowed:
+    except NotAllowed:
         abort(404)
     if request.accept_mimetypes.best == "application/json":
         supported = bool(queries.supported_ids(current_user, [post.id]))

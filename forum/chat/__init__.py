@@ -1,7 +1,6 @@
 """Live chat rooms: Socket.IO namespace ``/chat``, pages under ``/chat/``."""
 from __future__ import annotations
 
-import os
 from types import SimpleNamespace
 
 from flask import Blueprint, Flask
@@ -10,28 +9,21 @@ bp = Blueprint("chat", __name__, url_prefix="/chat")
 
 from forum.chat import live, views  # noqa: E402,F401
 
-# Per-member message limits. A person typing quickly sends perhaps one
-# message every few seconds; bursts above this are floods (or a stuck
-# client) and would drown out everyone else in the room.
-DEFAULT_CHAT_LIMIT = "5 per 5 seconds;40 per minute"
-
-
 def init_app(app: Flask) -> None:
     from forum.chat.cache import RoomViews, UserViews
     from forum.chat.events import ChatNamespace
     from forum.chat.state import Presence, RateLimits
-    from forum.chat.writer import DEFAULT_WINDOW_MS, SendWriter
+    from forum.chat.writer import SendWriter
     from forum.extensions import socketio
 
-    app.config.setdefault("KINDRED_CHAT_LIMIT", os.environ.get("KINDRED_CHAT_LIMIT", DEFAULT_CHAT_LIMIT))
-    # The writer's batching window (forum/chat/writer.py explains the default).
-    app.config.setdefault("KINDRED_CHAT_BATCH_MS", float(os.environ.get("KINDRED_CHAT_BATCH_MS", DEFAULT_WINDOW_MS)))
     redis_url = app.config.get("REDIS_URL")
+    presence = Presence(redis_url, timeout=app.config["KINDRED_REDIS_TIMEOUT"])
     app.extensions["kindred_chat"] = SimpleNamespace(
         rooms=RoomViews(),
         users=UserViews(),
-        writer=SendWriter(app, window=float(app.config["KINDRED_CHAT_BATCH_MS"]) / 1000),
-        presence=Presence(redis_url, timeout=app.config["KINDRED_REDIS_TIMEOUT"]),
+        writer=SendWriter(app, window=float(app.config["KINDRED_CHAT_BATCH_MS"]) / 1000,
+                          audience=presence.local_count),
+        presence=presence,
         rate=RateLimits(app.config.get("RATELIMIT_STORAGE_URI") or "memory://", app.config["KINDRED_CHAT_LIMIT"],
                         enabled=bool(app.config.get("RATELIMIT_ENABLED", True)),
                         timeout=app.config["KINDRED_REDIS_TIMEOUT"]),

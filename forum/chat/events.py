@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ from flask import current_app, g, request
 from flask_login import current_user
 from flask_socketio import Namespace, emit, join_room, leave_room
 
+from forum import dbretry
 from forum.auth import sessions
 from forum.chat import services
 from forum.chat.services import ChatError, room_key
@@ -34,27 +36,55 @@ def _state() -> Any:
     return current_app.extensions["kindred_chat"]
 
 
-def handler(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn domain errors into acks and never leak a stack trace to a client."""
+UNAVAILABLE = {"ok": False, "error": "server",
+               "message": "We couldn't reach our database just now. Your text is kept; please try again in a moment."}
+
+
+def handler(fn: Callable[..., Any] | None = None, *, repeatable: bool = False) -> Any:
+    """Turn domain errors into acks and never leak a stack trace to a client.
+
+    ``repeatable`` events (reads, and sends, which are idempotent on their
+    client id) are run again when the database connection was lost, for at
+    most ``KINDRED_DB_READ_RETRY_SECONDS``; after that the client gets a
+    retryable error and keeps the text and its id (static/js/chat.js).
+    """
+    if fn is None:
+        return functools.partial(handler, repeatable=repeatable)
 
     @functools.wraps(fn)
     def wrapper(self: Any, data: Any = None) -> Any:
         if not isinstance(data, dict):
             data = {}
-        try:
-            if not sessions.socket_alive(self.namespace):  # logged out, or ended from another device
-                return sessions.end_socket(self.namespace)
-            self._attach_user()
-            return fn(self, data)
-        except ChatError as exc:
-            db.session.rollback()
-            return exc.to_dict()
-        except Exception:  # noqa: BLE001
-            db.session.rollback()
-            log.exception("chat event %s failed", fn.__name__)
-            return SERVER_ERROR
+        backoff = dbretry.Backoff(current_app.config["KINDRED_DB_READ_RETRY_SECONDS"])
+        while True:
+            try:
+                if not sessions.socket_alive(self.namespace):  # logged out, or ended from another device
+                    return sessions.end_socket(self.namespace)
+                self._attach_user()
+                return fn(self, data)
+            except ChatError as exc:
+                db.session.rollback()
+                return exc.to_dict()
+            except Exception as exc:  # noqa: BLE001
+                _rollback()
+                if dbretry.is_transient_error(exc):
+                    pause = backoff.pause() if repeatable else None
+                    if pause is not None:
+                        time.sleep(pause)
+                        continue
+                    log.warning("chat event %s: database unavailable: %s", fn.__name__, exc)
+                    return UNAVAILABLE
+                log.exception("chat event %s failed", fn.__name__)
+                return SERVER_ERROR
 
     return wrapper
+
+
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone; the next attempt takes a new one
+        db.session.close()
 
 
 def _int(value: Any, field: str = "number") -> int | None:
@@ -140,7 +170,7 @@ class ChatNamespace(Namespace):
         emit("presence", {"room": room_id, "count": count}, to=room_key(room_id))
 
     # -- rooms ---------------------------------------------------------------------
-    @handler
+    @handler(repeatable=True)
     def on_join(self, data: dict[str, Any]) -> dict[str, Any]:
         """Enter a room. ``after``: the last id the client saw (catch-up after a
         reconnect); ``shown``: the ids it shows, of which ``removed`` names
@@ -172,19 +202,19 @@ class ChatNamespace(Namespace):
             self._announce_presence(room_id, _state().presence.leave(room_id, request.sid))
         return {"ok": True}
 
-    @handler
+    @handler(repeatable=True)
     def on_history(self, data: dict[str, Any]) -> dict[str, Any]:
         room = services.enter_room(current_user, _int(data.get("room"), "room"))
         return {"ok": True, **services.history(room, current_user, before=_int(data.get("before"), "before"),
                                                after=_int(data.get("after"), "after"))}
 
-    @handler
+    @handler(repeatable=True)
     def on_sync(self, data: dict[str, Any]) -> dict[str, Any]:
         room = services.enter_room(current_user, _int(data.get("room"), "room"))
         return {"ok": True, **services.readable_ids(room, current_user, _int(data.get("after"), "after") or 0)}
 
     # -- messages -------------------------------------------------------------------
-    @handler
+    @handler(repeatable=True)
     def on_send(self, data: dict[str, Any]) -> dict[str, Any]:
         _require_login()
         cmd = services.SendMessage(

@@ -5,7 +5,7 @@ or by the background second opinion (``forum.review.services``), and a
 held message can be approved in the queue. Rather than each of those
 remembering to tell the room, a listener on ``ChatMessage.status`` queues
 the live event; it is sent only after the transaction commits
-(``forum.events``), so a room never shows or drops a message the
+(``forum.after_commit``), so a room never shows or drops a message the
 database does not agree with.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import object_session
 
 from forum.chat import payloads
-from forum.events import emit_after_commit
+from forum.after_commit import emit_after_commit
 from forum.models import ChatMessage, ContentStatus
 
 NAMESPACE = "/chat"

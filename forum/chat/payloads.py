@@ -74,7 +74,8 @@ def room_state(room: ChatRoom, *, open_now: bool, pinned: ChatMessage | None) ->
 
 
 def moderator_alert(room: ChatRoom, msg: ChatMessage) -> dict[str, Any]:
-    """Live alert for moderators: the room, the message and why."""
+    """Live alert for moderators: the room, who wrote it (as everyone sees
+    them: "Anonymous member" for anonymous messages), the message and why."""
     return {
         "room": {"id": room.id, "slug": room.slug, "name": room.name},
         "message_id": msg.id,
@@ -84,4 +85,6 @@ def moderator_alert(room: ChatRoom, msg: ChatMessage) -> dict[str, Any]:
         "html": msg.body_html,
         "author": _public_label(msg),
         "url": f"/chat/{room.slug}#msg-{msg.id}",
+        # Opens (or returns to) a private conversation with the writer.
+        "conversation_url": "/conversations/open",
     }

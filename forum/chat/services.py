@@ -18,13 +18,13 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-import moderation
 from forum import audit, reactions
 from forum.chat import payloads, policy
 from forum.chat.cache import RoomView
 from forum.chat.cache import views as room_views
-from forum.events import emit_after_commit
+from forum.after_commit import emit_after_commit
 from forum.extensions import db
+from forum.screening import screen_for
 from forum.models import Board, ChatMessage, ChatMute, ChatRoom, ChatSupport, ContentStatus, User, utcnow
 from forum.review import services as review
 from forum.review.sockets import ROOMS as MOD_ROOMS
@@ -354,8 +354,7 @@ def prepare_send(author: User, cmd: SendMessage, *, screen: Callable[..., Any] |
         if existing is not None:
             return SendResult(existing, True, payloads.signposting_card(existing.verdict))
         raise
-    screen = screen or moderation.screen
-    verdict = screen(cmd.text, kind="chat", region=cmd.region, profile=room.profile)
+    verdict = screen_for(room, cmd.text, kind="chat", region=cmd.region, screen=screen)
     if verdict.action == "block":
         raise ChatError("blocked", verdict.error or "This message can't be sent as written. Your text is kept.")
     action = review.effective_action(verdict, kind="chat")
@@ -547,14 +546,11 @@ def hide_message(actor: User, message_id: int, note: str | None = None) -> ChatM
     if msg is None:
         raise ChatError("no_message", "That message no longer exists.")
     if msg.status != ContentStatus.HIDDEN:
-        msg.status = ContentStatus.HIDDEN
-        msg.moderator_note = (note or "").strip()[:500] or None
+        review.hide_content("chat_message", msg, actor, note, room_id=msg.room_id)
         room = _room(msg.room_id)
         if room.pinned_message_id == msg.id:
             room.pinned_message_id = None
             _announce_state(room)
-        audit.record(actor, "chat.hide", target_type="chat_message", target_id=msg.id, reason=note,
-                     room_id=msg.room_id)
         db.session.commit()
     return msg
 

@@ -72,6 +72,10 @@ class Presence:
                 log.warning("chat presence: Redis unavailable, counting this process only: %s", exc)
         return local
 
+    def local_count(self, room_id: int) -> int:
+        """Sockets in this process that joined the room (no Redis call)."""
+        return self._local_update(room_id, "", None)
+
     def count(self, room_id: int) -> int:
         if self._redis is not None:
             try:

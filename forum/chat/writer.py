@@ -27,6 +27,13 @@ in the same frame anyway, and people perceive chat delivery well under
 in each batch. ``KINDRED_CHAT_BATCH_MS`` sets it (0: no waiting; batches
 then only form from what queued while the previous one was stored).
 
+Large rooms: every broadcast is one frame per member, each framed and
+written by python-engineio's writer thread for that member's socket. So
+the window widens with the room's audience in this process
+(``fanout_window``): a room of many members gets fewer, larger batches,
+keeping the frames a second it costs under ``fanout_per_second``, up to
+``MAX_WINDOW_MS``. A small room keeps the base window.
+
 Guarantees kept: every message is screened before it is queued; it is
 committed before anyone else is sent it; the author's ack is sent after
 the broadcast, so within one process an ack never overtakes a message
@@ -42,7 +49,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +62,12 @@ from forum.chat.services import BUSY, ChatError, PreparedSend
 log = logging.getLogger(__name__)
 
 DEFAULT_WINDOW_MS = 15
+# Frames a second one room's broadcasts may cost this process before its
+# window widens, and the widest window: each frame wakes a member's writer
+# thread, and past this the process spends more on fan-out than on sends.
+DEFAULT_FANOUT_PER_SECOND = 4000
+MAX_WINDOW_MS = 100
+AUDIENCE_TTL_SECONDS = 1.0  # how long a room's member count is reused
 DEFAULT_MAX_BATCH = 200
 # Messages waiting for the writer before new sends are refused as ``busy``:
 # a few seconds of the heaviest load one process handles. Beyond that,
@@ -99,13 +112,30 @@ def next_batch(queue: deque, *, now: float, last_start: float, window: float, ma
     return [queue.popleft() for _ in range(min(max_batch, len(queue)))], 0.0
 
 
+def fanout_window(audience: int, *, base: float, per_second: float,
+                  cap: float = MAX_WINDOW_MS / 1000) -> float:
+    """The window for a room with ``audience`` sockets: ``base``, widened so
+    its broadcasts cost at most ``per_second`` frames a second, never past
+    ``cap`` (nor below ``base``)."""
+    if per_second <= 0:
+        return base
+    return max(base, min(cap, audience / per_second))
+
+
 class SendWriter:
     """The process's chat writer for one app (``app.extensions["kindred_chat"].writer``)."""
 
     def __init__(self, app: Flask, *, window: float = DEFAULT_WINDOW_MS / 1000, max_batch: int = DEFAULT_MAX_BATCH,
-                 max_queue: int = DEFAULT_MAX_QUEUE) -> None:
+                 max_queue: int = DEFAULT_MAX_QUEUE, audience: Callable[[int], int] | None = None,
+                 fanout_per_second: float = DEFAULT_FANOUT_PER_SECOND) -> None:
         self.app = app
         self.window = max(0.0, window)
+        # Sockets in this process that a room's broadcast reaches (no I/O:
+        # it runs in the writer's loop).
+        self._audience = audience
+        self.fanout_per_second = fanout_per_second
+        self._audiences: dict[int, tuple[float, int]] = {}  # room id -> (read at, count)
+        self._widened = 0.0  # the window the last batch's rooms need for their audience
         self.max_batch = max(1, max_batch)
         self.max_queue = max(1, max_queue)
         self._queue: deque[_Pending] = deque()
@@ -168,7 +198,7 @@ class SendWriter:
                 idle_since = time.monotonic()
                 while True:
                     batch, wait = next_batch(self._queue, now=time.monotonic(), last_start=self._last_start,
-                                             window=self.window, max_batch=self.max_batch)
+                                             window=self.current_window, max_batch=self.max_batch)
                     if batch:
                         break
                     if not self._queue and time.monotonic() - idle_since > IDLE_EXIT_SECONDS:
@@ -178,6 +208,29 @@ class SendWriter:
                     self._cond.wait(wait if self._queue else IDLE_EXIT_SECONDS)
             self._last_start = time.monotonic()
             self._store(batch)
+            try:
+                self._widened = self.window_for({item.prepared.room.id for item in batch})
+            except Exception:  # noqa: BLE001 - a dead writer thread would stall every send
+                log.exception("chat writer: could not size the window; keeping the last one")
+
+    @property
+    def current_window(self) -> float:
+        """The window the next batch waits out while messages keep coming."""
+        return max(self.window, self._widened)
+
+    def window_for(self, room_ids: set[int]) -> float:
+        """The window after a batch for these rooms: the widest they need."""
+        if self._audience is None:
+            return self.window
+        now = time.monotonic()
+        widest = self.window
+        for room_id in room_ids:
+            read_at, count = self._audiences.get(room_id, (float("-inf"), 0))
+            if now - read_at > AUDIENCE_TTL_SECONDS:
+                count = self._audience(room_id)
+                self._audiences[room_id] = (now, count)
+            widest = max(widest, fanout_window(count, base=self.window, per_second=self.fanout_per_second))
+        return widest
 
     def _store(self, batch: list[_Pending]) -> None:
         from forum.extensions import db

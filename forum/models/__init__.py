@@ -4,6 +4,10 @@ from forum.models.board import Board, Post, PostRevision, PostSupport, Topic
 from forum.models.chat import ChatMessage, ChatMute, ChatRoom, ChatSupport
 from forum.models.review import Alert, AuditEvent, Escalation, Flag, Outbox, Review, ReviewEvent, Sanction
 from forum.models.review import DebriefRequest, MemberNotice, Presence, ResponseTemplate
+from forum.models.review import CaseStatus, FlagStatus, ReasonSource, ReviewStatus
+from forum.models.conversation import SupportConversation, SupportMessage, SupportParticipant
+from forum.models.rights import AccessRequest, AccountClosure, ClosureKind, ClosureStatus, DataExport
+from forum.models.notification import Notification, NotificationKind
 from forum.models.user import User, UserSession
 
 __all__ = [
@@ -11,4 +15,8 @@ __all__ = [
     "ContentStatus", "Escalation", "Flag", "Outbox", "Post", "PostRevision", "PostSupport",
     "Review", "ReviewEvent", "Role", "Sanction", "Topic", "User", "UserSession", "utcnow",
     "DebriefRequest", "MemberNotice", "Presence", "ResponseTemplate",
+    "CaseStatus", "FlagStatus", "ReasonSource", "ReviewStatus",
+    "SupportConversation", "SupportMessage", "SupportParticipant",
+    "Notification", "NotificationKind",
+    "AccessRequest", "AccountClosure", "ClosureKind", "ClosureStatus", "DataExport",
 ]

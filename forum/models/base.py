@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
@@ -12,6 +14,21 @@ from sqlalchemy.types import TypeDecorator
 def utcnow() -> datetime:
     """Aware UTC now. The single clock the app reads, so tests can patch it."""
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Privacy:
+    """What personal data a table holds, why, and how long it is kept.
+
+    Every model carries one as ``__privacy__``, so the staff inventory page
+    and docs/privacy.md are generated from the models and cannot drift.
+    ``keep`` may name a setting (``KINDRED_RETAIN_...``): the page shows its
+    configured value.
+    """
+
+    holds: str
+    why: str
+    keep: str
 
 
 class UTCDateTime(TypeDecorator):
@@ -31,12 +48,13 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
-class ContentStatus:
+class ContentStatus(StrEnum):
+    """A post's or chat message's status; only VISIBLE is shown to others."""
+
     VISIBLE = "visible"
     HELD = "held"
     HIDDEN = "hidden"
     DELETED = "deleted"
-    ALL = (VISIBLE, HELD, HIDDEN, DELETED)
 
 
 class Role:

@@ -8,12 +8,16 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
-from forum.models.base import ContentStatus, ScreenedContentMixin, UTCDateTime, utcnow
+from forum.models.base import ContentStatus, Privacy, ScreenedContentMixin, UTCDateTime, utcnow
 from forum.models.user import User
 
 
 class Board(db.Model):
     __tablename__ = "boards"
+    __privacy__ = Privacy(
+        holds='none (board names and settings)',
+        why='to organise the forum',
+        keep='while the board exists')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
@@ -33,6 +37,10 @@ class Board(db.Model):
 
 class Topic(db.Model):
     __tablename__ = "topics"
+    __privacy__ = Privacy(
+        holds='the title a member wrote and its author (even when anonymous)',
+        why='to show the conversation (consent: health data members choose to share)',
+        keep="while the topic exists; erased with its author's account; held-and-rejected openers KINDRED_RETAIN_HELD_DAYS days after the decision")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"), nullable=False, index=True)
@@ -53,6 +61,10 @@ class Topic(db.Model):
 
 class Post(ScreenedContentMixin, db.Model):
     __tablename__ = "posts"
+    __privacy__ = Privacy(
+        holds='what a member wrote (often health data), its author (even when anonymous) and the screening verdict',
+        why='to show the conversation and to keep it safe (consent for health data; vital interests for crisis action)',
+        keep='until the author deletes it or erases their account; held posts never published: KINDRED_RETAIN_HELD_DAYS days after the decision')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id"), nullable=False, index=True)
@@ -79,6 +91,10 @@ class PostRevision(db.Model):
     """The text of a post before each edit (append-only)."""
 
     __tablename__ = "post_revisions"
+    __privacy__ = Privacy(
+        holds='earlier text of an edited post and who edited it',
+        why='so moderators can see what a post said before an edit',
+        keep='as long as the post; deleted with it')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), nullable=False, index=True)
@@ -98,6 +114,10 @@ class PostSupport(db.Model):
     """The single "support" reaction: one per member per post."""
 
     __tablename__ = "post_supports"
+    __privacy__ = Privacy(
+        holds='which member sent a support reaction to which post',
+        why='to count support once per member',
+        keep="as long as the post; deleted when the member erases their account")
 
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)

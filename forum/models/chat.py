@@ -8,12 +8,16 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
-from forum.models.base import ScreenedContentMixin, UTCDateTime, utcnow
+from forum.models.base import Privacy, ScreenedContentMixin, UTCDateTime, utcnow
 from forum.models.user import User
 
 
 class ChatRoom(db.Model):
     __tablename__ = "chat_rooms"
+    __privacy__ = Privacy(
+        holds='which staff member created a room',
+        why='to run the rooms',
+        keep='while the room exists')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
@@ -34,6 +38,10 @@ class ChatRoom(db.Model):
 
 class ChatMessage(ScreenedContentMixin, db.Model):
     __tablename__ = "chat_messages"
+    __privacy__ = Privacy(
+        holds='what a member wrote in chat (often health data), its author, the screening verdict',
+        why='to show the chat history and keep it safe',
+        keep='until the author erases their account; held messages never published: KINDRED_RETAIN_HELD_DAYS days after the decision')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("chat_rooms.id"), nullable=False, index=True)
@@ -48,6 +56,10 @@ class ChatMessage(ScreenedContentMixin, db.Model):
 
 class ChatMute(db.Model):
     __tablename__ = "chat_mutes"
+    __privacy__ = Privacy(
+        holds='that a member was muted in a room, why and by whom',
+        why='to enforce the mute',
+        keep='deleted when the account closes')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("chat_rooms.id"), nullable=False, index=True)
@@ -60,6 +72,10 @@ class ChatMute(db.Model):
 
 class ChatSupport(db.Model):
     __tablename__ = "chat_supports"
+    __privacy__ = Privacy(
+        holds='which member supported which chat message',
+        why='to count support once per member',
+        keep="as long as the message; deleted when the member erases their account")
 
     message_id: Mapped[int] = mapped_column(ForeignKey("chat_messages.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)

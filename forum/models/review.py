@@ -2,14 +2,51 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
-from forum.models.base import UTCDateTime, utcnow
+from forum.models.base import Privacy, UTCDateTime, utcnow
 from forum.models.user import User
+
+
+class ReviewStatus(StrEnum):
+    """Where a review item stands. Open: pending or escalated."""
+
+    PENDING = "pending"
+    ESCALATED = "escalated"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    IGNORED = "ignored"
+    CLOSED = "closed"
+
+
+class FlagStatus(StrEnum):
+    OPEN = "open"
+    AGREED = "agreed"
+    DISMISSED = "dismissed"
+    CLOSED = "closed"
+
+
+class CaseStatus(StrEnum):
+    """A crisis case's way from open to resolved."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+
+
+class ReasonSource(StrEnum):
+    """Who gave a review item's reason: the screening pipeline, a member's
+    flag, or the system (pre-moderation, out of hours, second opinion...)."""
+
+    PIPELINE = "pipeline"
+    FLAG = "flag"
+    SYSTEM = "system"
 
 
 class Review(db.Model):
@@ -20,6 +57,10 @@ class Review(db.Model):
     """
 
     __tablename__ = "reviews"
+    __privacy__ = Privacy(
+        holds="which member's content is under review, and the reasons",
+        why='to moderate content and keep members safe',
+        keep='as long as the content; erased with it (except under a safeguarding hold)')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     target_type: Mapped[str] = mapped_column(String(24), nullable=False)  # post | chat_message | user
@@ -27,7 +68,7 @@ class Review(db.Model):
     # The member whose content this is (for history and sanctions).
     subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     board_id: Mapped[int | None] = mapped_column(ForeignKey("boards.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending", nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(16), default=ReviewStatus.PENDING, nullable=False, index=True)
     # Higher sorts first. See forum.review.services for the scale.
     priority: Mapped[int] = mapped_column(Integer, default=0, nullable=False, index=True)
     risk: Mapped[str] = mapped_column(String(16), default="none", nullable=False)
@@ -54,6 +95,10 @@ class ReviewEvent(db.Model):
     """Append-only history of a review item: who did what, when, and why."""
 
     __tablename__ = "review_events"
+    __privacy__ = Privacy(
+        holds="moderators' actions and notes on a review item",
+        why='accountability for moderation decisions',
+        keep='as long as the review item')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), nullable=False, index=True)
@@ -70,6 +115,10 @@ class Flag(db.Model):
     """A member's report. The reporter is never shown to the reported member."""
 
     __tablename__ = "flags"
+    __privacy__ = Privacy(
+        holds='who reported what, the reason and their words',
+        why='to moderate reported content; the reporter is never shown to the member',
+        keep="as long as the review item; a reporter who erases their account takes their reports with them")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), nullable=False, index=True)
@@ -89,6 +138,10 @@ class Escalation(db.Model):
     """A crisis case for staff, with its risk form and outcome."""
 
     __tablename__ = "escalations"
+    __privacy__ = Privacy(
+        holds='a crisis case about a member: staff risk assessment, notes, outcome, follow-up',
+        why='vital interests: to act when a member may be at risk',
+        keep='open or under follow-up: kept, even through an erasure (safeguarding hold); resolved: KINDRED_RETAIN_CASES_DAYS days')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id"), index=True)
@@ -120,6 +173,10 @@ class Sanction(db.Model):
     """Warn, silence or suspend; the penalty history of a member."""
 
     __tablename__ = "sanctions"
+    __privacy__ = Privacy(
+        holds='warnings, silences and suspensions of a member, why and by whom',
+        why='to enforce the community guidelines',
+        keep='deleted when the account closes')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
@@ -135,6 +192,10 @@ class Alert(db.Model):
     """Every alert and re-alert sent to moderators or staff, on any channel."""
 
     __tablename__ = "alerts"
+    __privacy__ = Privacy(
+        holds='which staff address an alert was sent to',
+        why='to prove crisis alerts went out on time',
+        keep='KINDRED_RETAIN_AUDIT_YEARS years after the request')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)  # e.g. new_item, sla_missed
@@ -151,6 +212,10 @@ class AuditEvent(db.Model):
     """Append-only audit of moderator, staff and admin actions."""
 
     __tablename__ = "audit_events"
+    __privacy__ = Privacy(
+        holds='who did what to whom (moderators, staff, the system), with reasons and details',
+        why='accountability, and to show a regulator what was done',
+        keep='detail: KINDRED_RETAIN_AUDIT_YEARS years, then a tombstone (action and time only)')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
@@ -173,6 +238,10 @@ class Outbox(db.Model):
     """
 
     __tablename__ = "outbox"
+    __privacy__ = Privacy(
+        holds="pending emails' addresses and job details",
+        why='to deliver email and alerts after a commit',
+        keep='addresses are emptied once delivered')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(48), nullable=False)
@@ -192,6 +261,10 @@ class MemberNotice(db.Model):
     """
 
     __tablename__ = "member_notices"
+    __privacy__ = Privacy(
+        holds='private messages from moderators to a member',
+        why='to tell a member kindly about moderation of their content',
+        keep='deleted when the account closes')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
@@ -212,6 +285,10 @@ class ResponseTemplate(db.Model):
     """
 
     __tablename__ = "response_templates"
+    __privacy__ = Privacy(
+        holds='which staff member last edited a template',
+        why='to maintain supportive wording',
+        keep='while the template exists')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(48), unique=True, nullable=False)
@@ -225,6 +302,10 @@ class DebriefRequest(db.Model):
     """A moderator asking staff for a debrief after difficult content."""
 
     __tablename__ = "debrief_requests"
+    __privacy__ = Privacy(
+        holds="a moderator's request for a debrief and their note",
+        why='moderator wellbeing',
+        keep='KINDRED_RETAIN_AUDIT_YEARS years')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
@@ -246,6 +327,10 @@ class Presence(db.Model):
     """
 
     __tablename__ = "presence"
+    __privacy__ = Privacy(
+        holds='which moderator or staff member is connected now',
+        why='to know whether anyone is online for out-of-hours alerts',
+        keep='until the connection ends; rows unseen for a day are removed by the deadline check')
 
     sid: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)

@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.extensions import db
-from forum.models.base import Role, UTCDateTime, utcnow
+from forum.models.base import Privacy, Role, UTCDateTime, utcnow
 
 
 def _default_skeleton(context) -> str:
@@ -19,6 +19,10 @@ def _default_skeleton(context) -> str:
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __privacy__ = Privacy(
+        holds='handle, optional email, password hash, region, sign-up and consent times, sealed safety contact',
+        why='to run the account (contract); health-data consent time as proof of explicit consent',
+        keep="until the member closes or erases the account (KINDRED_CLOSURE_GRACE_DAYS days' grace); the handle stays reserved KINDRED_HANDLE_QUARANTINE_DAYS days")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     handle: Mapped[str] = mapped_column(String(32), nullable=False)
@@ -30,6 +34,9 @@ class User(UserMixin, db.Model):
     handle_skeleton: Mapped[str | None] = mapped_column(String(64), unique=True, default=_default_skeleton)
     # Optional, used only for password resets. Never shown to moderators.
     email: Mapped[str | None] = mapped_column(String(254))
+    # The member's choice: an email (never with the message in it) when the
+    # moderation team writes to them in a private conversation.
+    email_team_messages: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER, nullable=False, index=True)
     region: Mapped[str | None] = mapped_column(String(8))
@@ -37,6 +44,9 @@ class User(UserMixin, db.Model):
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     age_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     guidelines_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Explicit consent to process health information (UK/EU GDPR art. 9(2)(a)),
+    # given at registration; its time is the record of consent.
+    health_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Posts a moderator approved or that published without a hold; drives
     # board pre-moderation ("first N posts are held") and restricted rooms.
     approved_post_count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
@@ -46,8 +56,12 @@ class User(UserMixin, db.Model):
     # Optional safety contact, sealed with Fernet. Only staff may open it,
     # through an audited break-glass action.
     safety_contact_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The member's own consent to keep the contact, recorded with it.
+    safety_contact_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Moderators confirm they have read the resources page at onboarding.
     resources_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A moderator's current shift (the crisis-items counter and break prompt).
+    shift_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Flask-Login's id for this login ("<user id>:<token>"), set when the
     # session starts or is loaded (forum.auth.sessions); never the bare id.
@@ -103,6 +117,10 @@ class UserSession(db.Model):
     the remember-me cookie that carry it, wherever they were copied to."""
 
     __tablename__ = "user_sessions"
+    __privacy__ = Privacy(
+        holds='each login: a device label (no IP address), times',
+        why='to keep members logged in and let them end sessions',
+        keep='KINDRED_RETAIN_SESSIONS_DAYS days after the session ends')
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from flask import render_template, request
 
 from forum.pages import bp
-from forum.web import REGIONS, current_region
+from forum.web import current_region
+from moderation import signposting
 
 
 @bp.get("/")
@@ -26,7 +27,10 @@ def guidelines():
 
 @bp.get("/privacy")
 def privacy():
-    return render_template("pages/privacy.html")
+    from forum.rights.access import inventory
+
+    # The retention list comes from the models' own __privacy__, like the staff inventory.
+    return render_template("pages/privacy.html", inventory=inventory())
 
 
 @dataclass(frozen=True)
@@ -36,20 +40,7 @@ class _RegionChoice:
 
 
 def _helplines(region: str) -> tuple[list, str | None, list[_RegionChoice], str]:
-    """Services, emergency number, region choices and the region shown.
-
-    TEMPORARY fallback for when moderation.signposting is missing (it lands
-    in parallel); the final integration removes the except branch.
-    """
-    try:
-        from moderation import signposting
-    except ImportError:  # pragma: no cover - removed at integration
-        from moderation.verdict import Service
-
-        fallback = {"UK": ("999", [Service(name="Samaritans", phone="116 123", web="https://www.samaritans.org",
-                                           hours="24 hours, every day")])}
-        emergency, services = fallback.get(region, (None, []))
-        return services, emergency, [_RegionChoice(r, r) for r in REGIONS], region
+    """Services, emergency number, region choices and the region shown."""
     code = signposting.normalise_region(region)
     choices = [_RegionChoice(r.code, r.name) for r in signposting.regions()]
     return signposting.helplines(code), signposting.emergency_number(code), choices, code
@@ -61,6 +52,16 @@ def help():
     services, emergency, choices, region = _helplines(wanted)
     return render_template("pages/help.html", services=services, emergency=emergency,
                            choices=choices, region=region)
+
+
+@bp.get("/young-people")
+def young_people():
+    """Where an under-16 who tried to join is pointed: services for young people.
+    Nothing about the visitor is kept (no account, no log of the answer)."""
+    wanted = request.args.get("region") or current_region()
+    _services, emergency, choices, region = _helplines(wanted)
+    return render_template("pages/young_people.html", services=signposting.young_services(region),
+                           emergency=emergency, choices=choices, region=region)
 
 
 @bp.get("/healthz")

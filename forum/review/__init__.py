@@ -7,6 +7,6 @@ from forum.review import sockets, views  # noqa: E402,F401
 
 
 def init_app(app: Flask) -> None:
-    from forum.review import web
+    from forum.review import display
 
-    web.init_app(app)
+    display.init_app(app)

@@ -23,10 +23,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 
 from forum import outbox
-from forum.events import emit_after_commit
+from forum.after_commit import emit_after_commit
 from forum.extensions import db
 from forum.links import external_url
-from forum.models import Alert, Escalation, Presence, Review
+from forum.models import Alert, CaseStatus, Escalation, Presence, Review
 from forum.models import base as clock
 from forum.review import services
 
@@ -45,7 +45,7 @@ def check(now: datetime | None = None) -> dict[str, int]:
         _review_missed(review, now)
         summary["reviews_overdue"] += 1
     cases = db.session.scalars(
-        select(Escalation).where(Escalation.status == "open", Escalation.due_at <= now)).all()
+        select(Escalation).where(Escalation.status == CaseStatus.OPEN, Escalation.due_at <= now)).all()
     for case in cases:
         if next_case_alert(case) > now:
             continue  # re-alerted recently; the next one is scheduled
@@ -87,7 +87,7 @@ def _review_missed(review: Review, now: datetime) -> None:
                                   "risk": review.risk}, namespace="/mod", to="mod")
     services._announce(review)
     open_case = db.session.scalar(select(Escalation.id).where(Escalation.review_id == review.id,
-                                                              Escalation.status != "resolved"))
+                                                              Escalation.status != CaseStatus.RESOLVED))
     if open_case is not None:
         return  # staff are already being chased by the case's own deadline; don't double-page
     outbox.add("oncall.notify", kind="sla_missed", review_id=review.id,

@@ -25,15 +25,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-import moderation
+from forum.errors import NotAllowed, InvalidInput, StaleItem
 from forum import audit, outbox
-from forum.events import call_after_commit, emit_after_commit
+from forum.after_commit import call_after_commit, emit_after_commit
 from forum.extensions import db, socketio
+from forum.screening import screen_for
 from forum.links import external_url
 from forum.models import (
     Alert, ChatMessage, ContentStatus, DebriefRequest, Escalation, Flag, MemberNotice, Post, PostRevision, Presence,
-    ResponseTemplate, Review, ReviewEvent, Role, Sanction, User,
+    ReasonSource, ResponseTemplate, Review, ReviewEvent, ReviewStatus, Role, Sanction, User,
 )
+from forum.models import CaseStatus, FlagStatus
 from forum.models import base as clock
 from moderation import Verdict
 from moderation.verdict import RISK_RANK
@@ -41,34 +43,13 @@ from moderation.verdict import RISK_RANK
 # -- domain errors (views map them to HTTP codes) -------------------------------
 
 
-class ReviewError(Exception):
-    """A use case refused; ``reason`` is safe to show to the moderator."""
-
-    status = 400
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-class NotAllowed(ReviewError):
-    status = 403
-
-
-class StaleItem(ReviewError):
-    """Someone else changed the item since the moderator loaded it (HTTP 409)."""
-
-    status = 409
-
-
-class InvalidInput(ReviewError):
-    status = 400
-
-
 # -- vocabulary -------------------------------------------------------------------
 
 TARGET_TYPES = ("post", "chat_message")
-OPEN_STATUSES = ("pending", "escalated")
+# What the pipeline can put in the queue: member content, plus private
+# messages to the moderation team (not reportable by members, so not above).
+REVIEWABLE_TYPES = (*TARGET_TYPES, "support_message")
+OPEN_STATUSES = (ReviewStatus.PENDING, ReviewStatus.ESCALATED)
 FLAG_REASONS = {
     "worried": "I'm worried about this person",
     "unkind": "Unkind or abusive",
@@ -137,8 +118,14 @@ def _cfg(name: str) -> Any:
 # -- targets ----------------------------------------------------------------------
 
 
+def _models() -> dict[str, Any]:
+    from forum.models import SupportMessage
+
+    return {"post": Post, "chat_message": ChatMessage, "support_message": SupportMessage}
+
+
 def get_target(target_type: str, target_id: int) -> Post | ChatMessage | None:
-    model = {"post": Post, "chat_message": ChatMessage}.get(target_type)
+    model = _models().get(target_type)
     if model is None:
         return None
     return db.session.get(model, target_id)
@@ -202,13 +189,13 @@ def _raised(tier: str, raises: int) -> str:
 
 
 def review_tier(review: Review) -> str:
-    cats = [r["code"] for r in review.reasons if r.get("source") == "pipeline"]
-    flags = [r["code"] for r in review.reasons if r.get("source") == "flag"]
+    cats = [r["code"] for r in review.reasons if r.get("source") == ReasonSource.PIPELINE]
+    flags = [r["code"] for r in review.reasons if r.get("source") == ReasonSource.FLAG]
     return _raised(tier_of(review.risk, cats, flags), review.tier_raises)
 
 
 def recompute_priority(review: Review) -> None:
-    flag_count = sum(int(r.get("count", 1)) for r in review.reasons if r.get("source") == "flag")
+    flag_count = sum(int(r.get("count", 1)) for r in review.reasons if r.get("source") == ReasonSource.FLAG)
     review.priority = TIER_BASE[review_tier(review)] + min(FLAG_BONUS_MAX, FLAG_BONUS * flag_count)
 
 
@@ -294,15 +281,16 @@ def counters() -> dict[str, int]:
     with db.engine.connect() as conn:
         # An open item with an unresolved crisis case is with staff, whatever
         # its own status says (imminent items open their case automatically).
-        with_staff = Review.id.in_(select(Escalation.review_id).where(Escalation.status != "resolved",
+        with_staff = Review.id.in_(select(Escalation.review_id).where(Escalation.status != CaseStatus.RESOLVED,
                                                                        Escalation.review_id.is_not(None)))
-        shown = sa_case((or_(Review.status == "escalated", with_staff), "escalated"), else_="pending")
+        shown = sa_case((or_(Review.status == ReviewStatus.ESCALATED, with_staff), ReviewStatus.ESCALATED.value),
+                        else_=ReviewStatus.PENDING.value)
         rows = conn.execute(
             select(shown, Review.risk, func.count()).where(Review.status.in_(OPEN_STATUSES))
             .group_by(shown, Review.risk)
         ).all()
         open_cases = conn.execute(
-            select(func.count()).select_from(Escalation).where(Escalation.status != "resolved")).scalar()
+            select(func.count()).select_from(Escalation).where(Escalation.status != CaseStatus.RESOLVED)).scalar()
     out = {"pending": 0, "escalated": 0, "imminent": 0, "high": 0, "open_cases": open_cases or 0}
     for status, risk, n in rows:
         out[status] += n
@@ -373,7 +361,7 @@ def _announce(review: Review, *, new: bool = False) -> None:
 # History rows whose actor is the moderator or staff member who acted. Every
 # other kind may record a member (a report, or the reopening a report caused),
 # and reporters are never shown to moderators, so those show no actor.
-MODERATOR_EVENTS = frozenset({*ACTION_LABELS, "claimed", "released", "hidden", "case_opened",
+MODERATOR_EVENTS = frozenset({*ACTION_LABELS, "claimed", "released", "hidden", "case_opened", "conversation_opened",
                               *(f"case_{a}" for a in ("acknowledge", "start", "save", "resolve"))})
 
 
@@ -393,26 +381,31 @@ def _history(review: Review, actor: Any, action: str, note: str | None = None, *
     return event
 
 
+def add_history(review: Review, actor: Any, action: str, note: str | None = None, **data: Any) -> ReviewEvent:
+    """A history row on an item from another area (e.g. a conversation opened about it)."""
+    return _history(review, actor, action, note, **data)
+
+
 # -- screening hand-off -------------------------------------------------------------
 
 
 def _pipeline_reasons(verdict: Verdict) -> list[dict[str, Any]]:
-    reasons = [{"source": "pipeline", "code": r.code, "start": r.start, "end": r.end,
+    reasons = [{"source": ReasonSource.PIPELINE, "code": r.code, "start": r.start, "end": r.end,
                 "excerpt": r.excerpt, "explanation": r.explanation} for r in verdict.reasons]
     covered = {r.code for r in verdict.reasons}
-    reasons += [{"source": "pipeline", "code": c, "explanation": None}
+    reasons += [{"source": ReasonSource.PIPELINE, "code": c, "explanation": None}
                 for c in sorted(verdict.categories) if c not in covered]
     return reasons
 
 
 def _merge_reasons(existing: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Pipeline reasons are replaced (they describe the current text); flags and system reasons accumulate."""
-    if any(r["source"] == "pipeline" for r in new):
-        existing = [r for r in existing if r["source"] != "pipeline"]
-    keys = {(r["source"], r["code"]) for r in existing if r["source"] != "pipeline"}
+    if any(r["source"] == ReasonSource.PIPELINE for r in new):
+        existing = [r for r in existing if r["source"] != ReasonSource.PIPELINE]
+    keys = {(r["source"], r["code"]) for r in existing if r["source"] != ReasonSource.PIPELINE}
     merged = list(existing)
     for r in new:
-        if r["source"] == "pipeline" or (r["source"], r["code"]) not in keys:
+        if r["source"] == ReasonSource.PIPELINE or (r["source"], r["code"]) not in keys:
             merged.append(r)
     return merged
 
@@ -424,7 +417,7 @@ def _get_or_create_review(target_type: str, target: Any, board_id: int | None) -
         return review, False
     now = _now()
     review = Review(target_type=target_type, target_id=target.id, subject_user_id=target.author_id,
-                    board_id=board_id, status="pending", risk="none", reasons=[], created_at=now,
+                    board_id=board_id, status=ReviewStatus.PENDING, risk="none", reasons=[], created_at=now,
                     updated_at=now, priority=0, tier_raises=0)
     # A savepoint: two flags racing to create the same item end in one row.
     try:
@@ -442,7 +435,7 @@ def _open_or_reopen(review: Review, created: bool, actor: Any, action: str, note
     if created or review.status not in OPEN_STATUSES:
         if not created:
             _history(review, actor, "reopened", note)
-        review.status = "pending"
+        review.status = ReviewStatus.PENDING
         review.resolved_at = None
         review.tier_raises = 0
         recompute_priority(review)
@@ -455,7 +448,7 @@ def _open_or_reopen(review: Review, created: bool, actor: Any, action: str, note
 def _open_case(review: Review, *, risk: str, opened_by: Any = None, notes: str | None = None) -> Escalation:
     """Open a crisis case (or reuse the open one) and queue its alerts durably."""
     case = db.session.scalar(select(Escalation).where(Escalation.review_id == review.id,
-                                                      Escalation.status != "resolved"))
+                                                      Escalation.status != CaseStatus.RESOLVED))
     if case is not None:
         if notes:
             case.notes = "\n\n".join(filter(None, [case.notes, notes]))
@@ -464,7 +457,7 @@ def _open_case(review: Review, *, risk: str, opened_by: Any = None, notes: str |
         return case
     now = _now()
     case = Escalation(review_id=review.id, target_type=review.target_type, target_id=review.target_id,
-                      subject_user_id=review.subject_user_id, risk=risk, status="open",
+                      subject_user_id=review.subject_user_id, risk=risk, status=CaseStatus.OPEN,
                       opened_by_id=getattr(opened_by, "id", None), due_at=now + case_sla(risk),
                       notes=notes, created_at=now, realert_count=0)
     db.session.add(case)
@@ -487,33 +480,33 @@ def on_screened(target_type: str, target: Any, verdict: Verdict, *, board_id: in
     Called inside the caller's transaction after the content row is flushed.
     No commit. Returns the review item, if any.
     """
-    if target_type not in TARGET_TYPES:
+    if target_type not in REVIEWABLE_TYPES:
         raise ValueError(f"unknown target type {target_type!r}")
     action = action or verdict.action
     if board_id is None and target_type == "post":
         board_id = target_board_id(target_type, target)
     existing = db.session.scalar(select(Review).where(Review.target_type == target_type,
                                                       Review.target_id == target.id))
-    resubmitted = existing is not None and existing.status == "rejected"
+    resubmitted = existing is not None and existing.status == ReviewStatus.REJECTED
     if resubmitted and target.status == ContentStatus.VISIBLE:
         # A moderator hid this; the author's edit goes back to a human, even
         # when the new text screens clean. Fail safe: held until reviewed.
         set_content_status(target_type, target, ContentStatus.HELD)
     needs_human = action in ("publish_flagged", "hold") or verdict.risk == "imminent" or resubmitted
     if not needs_human:
-        if action == "publish" and hasattr(moderation, "second_opinion"):
+        if action == "publish":
             outbox.add("second_opinion", target_type=target_type, target_id=target.id)
         return None
     reasons = _pipeline_reasons(verdict)
     if action == "hold" and verdict.action == "publish":
-        reasons.append({"source": "system", "code": "premoderation",
+        reasons.append({"source": ReasonSource.SYSTEM, "code": "premoderation",
                         "explanation": "The board holds a new member's first posts for a moderator."})
     out_of_hours = action == "hold" and verdict.action == "publish_flagged"
     if out_of_hours:
-        reasons.append({"source": "system", "code": "out_of_hours",
+        reasons.append({"source": ReasonSource.SYSTEM, "code": "out_of_hours",
                         "explanation": "Held because no moderator was online."})
     if resubmitted:
-        reasons.append({"source": "system", "code": "resubmitted",
+        reasons.append({"source": ReasonSource.SYSTEM, "code": "resubmitted",
                         "explanation": "The author revised content a moderator had hidden."})
     review, created = _get_or_create_review(target_type, target, board_id)
     db.session.flush()
@@ -543,19 +536,19 @@ def run_second_opinion(target_type: str, target_id: int) -> None:
     human. Runs in the job consumer (its own transaction).
     """
     target = get_target(target_type, target_id)
-    if target is None or target.status != ContentStatus.VISIBLE or not hasattr(moderation, "second_opinion"):
+    if target is None or target.status != ContentStatus.VISIBLE:
         return
     verdict = Verdict(action=target.verdict_action, risk=target.verdict_risk,
                       categories=frozenset(target.verdict_categories or ()), html=target.body_html,
                       text=target.body_source)
-    stricter = moderation.second_opinion(target.body_source, verdict)
+    stricter = screen_for(target, target.body_source, recheck=verdict)
     if stricter is None or not stricter.needs_review:
         return
     set_content_status(target_type, target, ContentStatus.HIDDEN)
     target.moderator_note = AUTO_HIDDEN_NOTE
     review = on_screened(target_type, target, stricter, action="hold")
     if review is not None:
-        review.reasons = _merge_reasons(review.reasons, [{"source": "system", "code": "second_opinion",
+        review.reasons = _merge_reasons(review.reasons, [{"source": ReasonSource.SYSTEM, "code": "second_opinion",
                                                           "explanation": "A second check found a concern."}])
         _history(review, None, "second_opinion_hidden")
     db.session.commit()
@@ -589,17 +582,17 @@ def flag(target_type: str, target: Any, reporter: Any, reason: str, details: str
     try:
         with db.session.begin_nested():
             db.session.add(Flag(review_id=review.id, reporter_id=reporter.id, reason=reason, details=details,
-                                status="open", created_at=_now()))
+                                status=FlagStatus.OPEN, created_at=_now()))
     except IntegrityError:
         return review
     if created:
         review.risk = target.verdict_risk or "none"
         review.reasons = _pipeline_reasons_from_row(target)
     open_flags = db.session.execute(
-        select(Flag.reason, func.count()).where(Flag.review_id == review.id, Flag.status == "open")
+        select(Flag.reason, func.count()).where(Flag.review_id == review.id, Flag.status == FlagStatus.OPEN)
         .group_by(Flag.reason)).all()
-    review.reasons = [r for r in review.reasons if r["source"] != "flag"] + [
-        {"source": "flag", "code": code, "count": n, "explanation": FLAG_REASONS[code]} for code, n in open_flags]
+    review.reasons = [r for r in review.reasons if r["source"] != ReasonSource.FLAG] + [
+        {"source": ReasonSource.FLAG, "code": code, "count": n, "explanation": FLAG_REASONS[code]} for code, n in open_flags]
     was_open = review.status in OPEN_STATUSES
     _open_or_reopen(review, created, reporter, "flagged", note=None)
     # History keeps the reporter for staff; views never show it to the author.
@@ -610,13 +603,13 @@ def flag(target_type: str, target: Any, reporter: Any, reason: str, details: str
     by_staff = not target.is_anonymous and target.author is not None and target.author.is_moderator
     if distinct >= _cfg("KINDRED_AUTO_HIDE_FLAGS") and by_staff:
         review.reasons = _merge_reasons(review.reasons, [{
-            "source": "system", "code": "not_auto_hidden",
+            "source": ReasonSource.SYSTEM, "code": "not_auto_hidden",
             "explanation": "Reported by several members; a moderator's or staff member's post is never "
                            "hidden automatically."}])
     elif distinct >= _cfg("KINDRED_AUTO_HIDE_FLAGS") and target.status == ContentStatus.VISIBLE:
         set_content_status(target_type, target, ContentStatus.HIDDEN)
         target.moderator_note = AUTO_HIDDEN_NOTE
-        review.reasons = _merge_reasons(review.reasons, [{"source": "system", "code": "auto_hidden",
+        review.reasons = _merge_reasons(review.reasons, [{"source": ReasonSource.SYSTEM, "code": "auto_hidden",
                                                           "explanation": f"{distinct} members flagged it."}])
         _history(review, None, "auto_hidden", data_flags=distinct)
     _announce(review, new=created or not was_open)
@@ -645,34 +638,36 @@ def _established_reporters(review: Review) -> int:
         (User.created_at <= cutoff) & (User.approved_post_count >= _cfg("KINDRED_AUTO_HIDE_MIN_POSTS")))
     return db.session.scalar(
         select(func.count(func.distinct(Flag.reporter_id))).join(User, User.id == Flag.reporter_id)
-        .where(Flag.review_id == review.id, Flag.status == "open", established)) or 0
+        .where(Flag.review_id == review.id, Flag.status == FlagStatus.OPEN, established)) or 0
 
 
 def _pipeline_reasons_from_row(target: Any) -> list[dict[str, Any]]:
     stored = target.verdict or {}
-    reasons = [{"source": "pipeline", **{k: r.get(k) for k in ("code", "start", "end", "excerpt", "explanation")}}
+    reasons = [{"source": ReasonSource.PIPELINE, **{k: r.get(k) for k in ("code", "start", "end", "excerpt", "explanation")}}
                for r in stored.get("reasons", [])]
     covered = {r["code"] for r in reasons}
-    reasons += [{"source": "pipeline", "code": c, "explanation": None}
+    reasons += [{"source": ReasonSource.PIPELINE, "code": c, "explanation": None}
                 for c in (target.verdict_categories or []) if c not in covered]
     return reasons
 
 
-def hide_content(target_type: str, target: Any, actor: Any, note: str | None) -> None:
-    """Hide a post or chat message (moderator action). No commit.
+def hide_content(target_type: str, target: Any, actor: Any, note: str | None, **audit_data: Any) -> None:
+    """Hide a post or chat message (moderator action): the one hide path. No commit.
 
-    The author keeps their text and sees ``note`` (or a kind default). An
-    audit row and, when an item exists, a history row are written.
+    The author keeps their text and sees ``note`` (a post gets a kind
+    default; a chat message may have none). An audit row and, when an item
+    exists, a history row are written.
     """
     set_content_status(target_type, target, ContentStatus.HIDDEN)
-    target.moderator_note = (note or "").strip() or DEFAULT_HIDDEN_NOTE
+    default = DEFAULT_HIDDEN_NOTE if target_type == "post" else None
+    target.moderator_note = (note or "").strip()[:500] or default
     review = db.session.scalar(select(Review).where(Review.target_type == target_type,
                                                     Review.target_id == target.id))
     if review is not None:
         _history(review, actor, "hidden", note)
         review.updated_at = _now()
         _announce(review)
-    audit.record(actor, "content.hidden", target_type=target_type, target_id=target.id, reason=note)
+    audit.record(actor, "content.hidden", target_type=target_type, target_id=target.id, reason=note, **audit_data)
 
 
 # -- claims -----------------------------------------------------------------------
@@ -746,12 +741,18 @@ def available_actions(review: Review, actor: Any) -> list[str]:
     if target.status == ContentStatus.DELETED:
         if review.status in OPEN_STATUSES:
             acts += ["close", "escalate"]
+    elif review.target_type == "support_message":
+        # A private message to or from the team: a moderator checks it and can
+        # open a case; it is answered in the conversation, not sanctioned here.
+        if review.status in OPEN_STATUSES:
+            acts += ["approve", "escalate"]
+        return acts
     elif review.status in OPEN_STATUSES:
         acts += ["approve", "reject"]
         if review.target_type == "post":
             acts += ["edit", "content_warning"]
         acts.append("escalate")
-        if any(r["source"] == "flag" for r in review.reasons):
+        if any(r["source"] == ReasonSource.FLAG for r in review.reasons):
             acts.append("dismiss_flags")
     elif target.status == ContentStatus.HIDDEN:
         acts.append("restore")
@@ -779,12 +780,19 @@ class ActionInput:
 
 def perform(review: Review, action: str, actor: Any, version: int | None, note: str | None = None,
             **params: Any) -> Review:
+    """``act`` with the input as keywords (jobs, the CLI and tests); an
+    unknown keyword is a TypeError, not silently ignored."""
+    return act(review, ActionInput(action=action, version=version, note=note, **params), actor)
+
+
+def act(review: Review, data: ActionInput, actor: Any) -> Review:
     """Do one moderator/staff action on an item, in one transaction.
 
     Recomputes the actor's allowed actions, checks the version (StaleItem =
     HTTP 409), writes the change, a history row and an audit row, commits,
     and emits the live event after the commit.
     """
+    action, version = data.action, data.version
     if action not in ACTION_LABELS:
         raise InvalidInput("Unknown action.")
     if not getattr(actor, "is_moderator", False):
@@ -804,15 +812,15 @@ def perform(review: Review, action: str, actor: Any, version: int | None, note: 
         if claimed_by_other(review, actor):
             raise StaleItem(f"{review.claimed_by.handle} is handling this item.")
         raise NotAllowed("That action isn't available for this item.")
-    note = (note or "").strip() or None
+    note = (data.note or "").strip() or None
     now = _now()
-    data = _ACTIONS[action](review, target, actor, note, now, params) or {}
+    done = _ACTIONS[action](review, target, actor, note, now, data) or {}
     if review.first_reviewed_at is None:
         review.first_reviewed_at = now
     review.updated_at = now
-    _history(review, actor, action, note, **data)
+    _history(review, actor, action, note, **done)
     audit.record(actor, f"review.{action}", target_type=review.target_type, target_id=review.target_id,
-                 reason=note, review_id=review.id, **data)
+                 reason=note, review_id=review.id, **done)
     _flush_or_stale()
     _announce(review)
     db.session.commit()
@@ -827,52 +835,67 @@ def _resolve(review: Review, status: str, now: datetime) -> None:
 
 
 def _set_flags(review: Review, status: str) -> int:
-    flags = db.session.scalars(select(Flag).where(Flag.review_id == review.id, Flag.status == "open")).all()
+    flags = db.session.scalars(select(Flag).where(Flag.review_id == review.id, Flag.status == FlagStatus.OPEN)).all()
     for f in flags:
         f.status = status
     return len(flags)
 
 
-def _do_approve(review, target, actor, note, now, params):
+def _do_approve(review, target, actor, note, now, data: ActionInput):
+    held_team_message = review.target_type == "support_message" and target.from_team \
+        and target.status == ContentStatus.HELD
+    was_held = target.status == ContentStatus.HELD
     set_content_status(review.target_type, target, ContentStatus.VISIBLE)
+    if review.target_type == "post" and was_held:
+        from forum.notify import services as notify
+
+        notify.on_decision(target, "approved")
+    if held_team_message:
+        from forum.conversations import services as conversations
+
+        conversations.after_approve(target)
     target.moderator_note = None
-    dismissed = _set_flags(review, "dismissed")
-    _resolve(review, "approved", now)
+    dismissed = _set_flags(review, FlagStatus.DISMISSED)
+    _resolve(review, ReviewStatus.APPROVED, now)
     return {"flags_dismissed": dismissed}
 
 
-def _do_reject(review, target, actor, note, now, params):
-    author_note = (params.get("author_note") or "").strip() or DEFAULT_HIDDEN_NOTE
+def _do_reject(review, target, actor, note, now, data: ActionInput):
+    author_note = (data.author_note or "").strip() or DEFAULT_HIDDEN_NOTE
     set_content_status(review.target_type, target, ContentStatus.HIDDEN)
     target.moderator_note = author_note
-    agreed = _set_flags(review, "agreed")
-    _resolve(review, "rejected", now)
+    agreed = _set_flags(review, FlagStatus.AGREED)
+    _resolve(review, ReviewStatus.REJECTED, now)
     _notice(target.author_id, "hidden", author_note, review, actor, link=target_url(review))
+    if review.target_type == "post":
+        from forum.notify import services as notify
+
+        notify.on_decision(target, "kept_hidden", author_note)
     return {"flags_agreed": agreed}
 
 
-def _do_restore(review, target, actor, note, now, params):
+def _do_restore(review, target, actor, note, now, data: ActionInput):
     set_content_status(review.target_type, target, ContentStatus.VISIBLE)
     target.moderator_note = None
-    _resolve(review, "approved", now)
+    _resolve(review, ReviewStatus.APPROVED, now)
     return {}
 
 
-def _do_close(review, target, actor, note, now, params):
+def _do_close(review, target, actor, note, now, data: ActionInput):
     # The author deleted the content: nothing to publish or hide, only the
     # queue entry to settle. The content's own status is left alone.
-    closed = _set_flags(review, "closed")
-    _resolve(review, "closed", now)
+    closed = _set_flags(review, FlagStatus.CLOSED)
+    _resolve(review, ReviewStatus.CLOSED, now)
     return {"flags_closed": closed}
 
 
-def _do_edit(review, target, actor, note, now, params):
-    text = (params.get("text") or "").strip()
+def _do_edit(review, target, actor, note, now, data: ActionInput):
+    text = (data.text or "").strip()
     if not note:
         raise InvalidInput("Please give a reason for the edit; the author will see it.")
     if not text:
         raise InvalidInput("The edited text can't be empty.")
-    verdict = moderation.screen(text, kind="edit")
+    verdict = screen_for(target, text, kind="edit")
     if verdict.action == "block":
         raise InvalidInput(verdict.error or "That text can't be published.")
     db.session.add(PostRevision(post_id=target.id, number=target.revision_count + 1,
@@ -887,16 +910,16 @@ def _do_edit(review, target, actor, note, now, params):
     return {"new_risk": verdict.risk, "new_action": verdict.action}
 
 
-def _do_content_warning(review, target, actor, note, now, params):
-    warning = (params.get("content_warning") or "").strip()
+def _do_content_warning(review, target, actor, note, now, data: ActionInput):
+    warning = (data.content_warning or "").strip()
     if not warning or len(warning) > 200:
         raise InvalidInput("Please write a short content warning (up to 200 characters).")
     target.content_warning = warning
     return {"content_warning": warning}
 
 
-def _do_message(review, target, actor, note, now, params):
-    body = (params.get("message") or "").strip()
+def _do_message(review, target, actor, note, now, data: ActionInput):
+    body = (data.message or "").strip()
     if not body:
         raise InvalidInput("Please write the message (you can start from a template).")
     if len(body) > 4000:
@@ -905,39 +928,39 @@ def _do_message(review, target, actor, note, now, params):
     return {}
 
 
-def _do_escalate(review, target, actor, note, now, params):
-    risk = params.get("risk") or ("imminent" if review.risk == "imminent" else "high")
+def _do_escalate(review, target, actor, note, now, data: ActionInput):
+    risk = data.risk or ("imminent" if review.risk == "imminent" else "high")
     if risk not in ("concern", "high", "imminent"):
         raise InvalidInput("Please choose a risk level.")
     case = _open_case(review, risk=risk, opened_by=actor, notes=note)
-    review.status = "escalated"
+    review.status = ReviewStatus.ESCALATED
     return {"escalation_id": case.id, "risk": risk}
 
 
-def _do_dismiss_flags(review, target, actor, note, now, params):
-    dismissed = _set_flags(review, "dismissed")
-    review.reasons = [r for r in review.reasons if r["source"] != "flag" and r["code"] != "auto_hidden"]
+def _do_dismiss_flags(review, target, actor, note, now, data: ActionInput):
+    dismissed = _set_flags(review, FlagStatus.DISMISSED)
+    review.reasons = [r for r in review.reasons if r["source"] != ReasonSource.FLAG and r["code"] != "auto_hidden"]
     if target.status == ContentStatus.HIDDEN and target.moderator_note == AUTO_HIDDEN_NOTE \
             and target.verdict_action in ("publish", "publish_flagged"):
         set_content_status(review.target_type, target, ContentStatus.VISIBLE)
         target.moderator_note = None
-    if not any(r["source"] == "pipeline" for r in review.reasons) and target.status == ContentStatus.VISIBLE:
-        _resolve(review, "ignored", now)
+    if not any(r["source"] == ReasonSource.PIPELINE for r in review.reasons) and target.status == ContentStatus.VISIBLE:
+        _resolve(review, ReviewStatus.IGNORED, now)
     recompute_priority(review)
     return {"flags_dismissed": dismissed}
 
 
-def _sanction(kind, review, target, actor, note, now, params):
+def _sanction(kind, review, target, actor, note, now, data: ActionInput):
     if not note:
         raise InvalidInput("Please give a reason; the member will see it.")
     member = db.session.get(User, target.author_id)
     until = None
     if kind == "silence":
-        hours = _bounded_int(params.get("hours"), 1, 24 * 30, "Silence for between 1 hour and 30 days.")
+        hours = _bounded_int(data.hours, 1, 24 * 30, "Silence for between 1 hour and 30 days.")
         until = now + timedelta(hours=hours)
         member.silenced_until = max(filter(None, [member.silenced_until, until]))
     elif kind == "suspend":
-        days = _bounded_int(params.get("days"), 1, 365, "Suspend for between 1 and 365 days.")
+        days = _bounded_int(data.days, 1, 365, "Suspend for between 1 and 365 days.")
         until = now + timedelta(days=days)
         member.suspended_until = max(filter(None, [member.suspended_until, until]))
         # A suspended account's open sessions and sockets end with the sanction.
@@ -999,7 +1022,7 @@ def update_case(case: Escalation, action: str, actor: Any, version: int | None, 
         raise InvalidInput("Unknown action.")
     if version is None or int(version) != case.version:
         raise StaleItem("Someone else has just updated this case. Here is the latest version.")
-    if case.status == "resolved" and action != "save":
+    if case.status == CaseStatus.RESOLVED and action != "save":
         raise InvalidInput("This case is already resolved.")
     now = _now()
     form = form or {}
@@ -1009,15 +1032,15 @@ def update_case(case: Escalation, action: str, actor: Any, version: int | None, 
     if action in ("acknowledge", "start") and case.acknowledged_at is None:
         case.acknowledged_at = now
         case.acknowledged_by_id = actor.id
-        case.status = "acknowledged"
+        case.status = CaseStatus.ACKNOWLEDGED
     if action == "start":
-        case.status = "in_progress"
+        case.status = CaseStatus.IN_PROGRESS
     if action == "resolve":
         if not (outcome or "").strip():
             raise InvalidInput("Please record the outcome before resolving the case.")
         case.outcome = outcome.strip()
         case.follow_up_at = follow_up_at
-        case.status = "resolved"
+        case.status = CaseStatus.RESOLVED
         case.resolved_at = now
         if case.acknowledged_at is None:
             case.acknowledged_at, case.acknowledged_by_id = now, actor.id
@@ -1055,7 +1078,7 @@ def queue(*, status: str = "open", board_id: int | None = None, reason: str | No
     # Overdue items (their own deadline, or their crisis case's) come first.
     now = _now()
     overdue = or_(Review.due_at <= now, Review.id.in_(
-        select(Escalation.review_id).where(Escalation.status == "open", Escalation.due_at <= now)))
+        select(Escalation.review_id).where(Escalation.status == CaseStatus.OPEN, Escalation.due_at <= now)))
     open_now = Review.status.in_(OPEN_STATUSES)
     stmt = stmt.order_by(sa_case((and_(open_now, overdue), 0), else_=1), Review.priority.desc(),
                          Review.created_at.asc())
@@ -1065,13 +1088,36 @@ def queue(*, status: str = "open", board_id: int | None = None, reason: str | No
     return list(items)
 
 
+def next_item(current: Review | None, actor: Any) -> Review | None:
+    """The item to go to after this one: the first open item in the queue's own
+    priority order that is not this one and not claimed by someone else."""
+    for item in queue(status="open", limit=50):
+        if (current is None or item.id != current.id) and not claimed_by_other(item, actor):
+            return item
+    return None
+
+
+def shift_start(actor: Any) -> datetime:
+    """When this moderator's shift began, kept on the account so the counter
+    survives logging out and in again (and a new device)."""
+    if actor.shift_started_at is None:
+        actor.shift_started_at = _now()
+        db.session.commit()
+    return actor.shift_started_at
+
+
+def start_shift(actor: Any) -> None:
+    actor.shift_started_at = _now()
+    db.session.commit()
+
+
 def overdue_since(items: list[Review], now: datetime | None = None) -> dict[int, datetime]:
     """Open items past a deadline: their own, or their open crisis case's (the earlier)."""
     now = now or _now()
     ids = [r.id for r in items if r.status in OPEN_STATUSES]
     cases = dict(db.session.execute(
         select(Escalation.review_id, func.min(Escalation.due_at))
-        .where(Escalation.review_id.in_(ids), Escalation.status == "open", Escalation.due_at <= now)
+        .where(Escalation.review_id.in_(ids), Escalation.status == CaseStatus.OPEN, Escalation.due_at <= now)
         .group_by(Escalation.review_id)).all()) if ids else {}
     out: dict[int, datetime] = {}
     for r in items:
@@ -1090,7 +1136,7 @@ def targets_of(items: list[Review]) -> dict[int, Post | ChatMessage | None]:
         wanted.setdefault(review.target_type, []).append(review.target_id)
     found: dict[tuple[str, int], Any] = {}
     for target_type, ids in wanted.items():
-        model = {"post": Post, "chat_message": ChatMessage}.get(target_type)
+        model = _models().get(target_type)
         if model is None:
             continue
         for row in db.session.scalars(select(model).where(model.id.in_(ids))).unique():
@@ -1228,7 +1274,7 @@ def missing_open_items(after: int, shown: Any) -> list[dict[str, Any]]:
 
 def missing_open_cases(after: int, shown: Any) -> list[dict[str, Any]]:
     """Unresolved cases opened after the dashboard was drawn that it does not show."""
-    stmt = select(Escalation).where(Escalation.status != "resolved", Escalation.id > after)
+    stmt = select(Escalation).where(Escalation.status != CaseStatus.RESOLVED, Escalation.id > after)
     if ids := _shown(shown):
         stmt = stmt.where(Escalation.id.not_in(ids))
     rows = db.session.scalars(stmt.order_by(Escalation.id).limit(SYNC_ROWS)).all()

@@ -1,33 +1,22 @@
 """Review views: parse input, call a service, render. No business logic here."""
 from __future__ import annotations
 
-from datetime import datetime
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from forum.errors import DomainError
 from forum.extensions import db, limiter
 from forum.models import Board, ChatRoom, Flag, PostRevision, Review, ReviewEvent, ResponseTemplate
 from forum.models import base as clock
+from forum.conversations import services as conversations
 from forum.review import bp, services
-from forum.review.web import role_required
+from forum.web import role_required
 from forum.web import account_key, author_label, db_int
 
-SHIFT_KEY = "review_shift_started"
-
-
-def _shift_start() -> datetime:
-    value = session.get(SHIFT_KEY)
-    if value:
-        return datetime.fromisoformat(value)
-    now = clock.utcnow()
-    session[SHIFT_KEY] = now.isoformat()
-    return now
-
-
 def _wellbeing() -> dict:
-    handled = services.crisis_handled_since(current_user, _shift_start())
+    handled = services.crisis_handled_since(current_user, services.shift_start(current_user))
     from flask import current_app
 
     return {"handled": handled, "prompt": handled >= current_app.config["KINDRED_BREAK_PROMPT_AFTER"]}
@@ -91,6 +80,12 @@ def item(review_id: int):
 
 def _render_item(review: Review, code: int = 200, form: dict | None = None):
     target = services.get_target(review.target_type, review.target_id)
+    # "Use this template" without JavaScript: the page comes back with it in the message.
+    template_used = None
+    if (template_id := _int_arg("use_template")) and not (form or {}).get("message"):
+        if (template := db.session.get(ResponseTemplate, template_id)) is not None:
+            form = {**(form or {}), "message": template.body}
+            template_used = template.id
     flags = db.session.scalars(select(Flag).where(Flag.review_id == review.id).order_by(Flag.created_at)).all()
     events = db.session.scalars(select(ReviewEvent).where(ReviewEvent.review_id == review.id)
                                 .order_by(ReviewEvent.id)).all()
@@ -107,11 +102,12 @@ def _render_item(review: Review, code: int = 200, form: dict | None = None):
         templates=services.response_templates(), flag_reasons=services.FLAG_REASONS,
         claimed_by_other=services.claimed_by_other(review, current_user), form=form or {},
         target_url=services.target_url(review), now=clock.utcnow(), wellbeing=_wellbeing(),
-        event_actor=services.event_actor,
+        event_actor=services.event_actor, conversation=conversations.for_review(review),
+        next_item=services.next_item(review, current_user), template_used=template_used,
     ), code
 
 
-def _error(review: Review, exc: services.ReviewError, form: dict | None = None):
+def _error(review: Review, exc: DomainError, form: dict | None = None):
     db.session.rollback()
     flash(exc.reason, "error")
     review = _get_review(review.id)
@@ -122,7 +118,7 @@ def _claim_action(review_id: int, service, message: str):
     review = _get_review(review_id)
     try:
         service(review, current_user, _int_arg("version"))
-    except services.ReviewError as exc:
+    except DomainError as exc:
         return _error(review, exc)
     flash(message, "success")
     return redirect(url_for("review.item", review_id=review_id))
@@ -150,10 +146,9 @@ def act(review_id: int):
         author_note=form.get("author_note"), text=form.get("text"), content_warning=form.get("content_warning"),
         message=form.get("message"), hours=_int_arg("hours"), days=_int_arg("days"), risk=form.get("risk"),
     )
-    params = {k: v for k, v in data.__dict__.items() if k not in ("action", "version", "note")}
     try:
-        services.perform(review, data.action, current_user, data.version, data.note, **params)
-    except services.ReviewError as exc:
+        services.act(review, data, current_user)
+    except DomainError as exc:
         return _error(review, exc, form.to_dict())
     flash(f"Done: {services.ACTION_LABELS[data.action].lower()}.", "success")
     return redirect(url_for("review.item", review_id=review_id))
@@ -184,7 +179,7 @@ def flag(target_type: str, target_id: int):
     if request.method == "POST":
         try:
             services.report(target_type, target.id, current_user, form.get("reason", ""), form.get("details"))
-        except services.ReviewError as exc:
+        except DomainError as exc:
             db.session.rollback()
             flash(exc.reason, "error")
             return render_template("review/flag.html", target_type=target_type, target=target,
@@ -214,7 +209,7 @@ def save_template(template_id: int):
     try:
         services.save_template(template, current_user, request.form.get("title", ""), request.form.get("body", ""))
         flash("Template saved.", "success")
-    except services.ReviewError as exc:
+    except DomainError as exc:
         db.session.rollback()
         flash(exc.reason, "error")
     return redirect(url_for("review.resources") + f"#template-{template_id}")
@@ -231,6 +226,6 @@ def debrief():
 @bp.post("/shift")
 @role_required("moderator")
 def new_shift():
-    session[SHIFT_KEY] = clock.utcnow().isoformat()
+    services.start_shift(current_user)
     flash("New shift started. Welcome back.", "success")
     return redirect(url_for("review.queue"))

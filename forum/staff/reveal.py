@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from forum.errors import NotAllowed, InvalidInput, NotFound
 from forum import audit
 from forum.extensions import db
 from forum.models import Escalation, Review, User
 from forum.review import services as review_services
-from forum.review.services import InvalidInput, NotAllowed
 
 MAX_REASON = 200
 MIN_REASON = 5
@@ -39,10 +39,6 @@ class Revealed:
     review: Review | None
     history: dict[str, Any] | None
     case: Escalation | None
-
-
-class NotFound(review_services.ReviewError):
-    status = 404
 
 
 def find_target(target_type: str, target_id: int) -> Any:

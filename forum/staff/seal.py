@@ -15,10 +15,10 @@ from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 
 from config import instance_key
+from forum.errors import NotAllowed, InvalidInput
 from forum import audit
 from forum.extensions import db
-from forum.models import User
-from forum.review.services import InvalidInput, NotAllowed
+from forum.models import User, utcnow
 
 MAX_CONTACT = 500
 MIN_REASON = 10
@@ -32,12 +32,20 @@ def _key() -> bytes:
     return instance_key(Path(current_app.config["INSTANCE_DIR"]), "seal_key", generate).encode()
 
 
-def save_contact(member: User, contact: str) -> None:
-    """Seal (or, with empty text, remove) the member's safety contact."""
+def save_contact(member: User, contact: str, consent: bool = False) -> None:
+    """Seal (or, with empty text, remove) the member's safety contact.
+
+    Saving one needs the member's own consent to its use in an emergency,
+    recorded with its time (the contact is health-related, special category data).
+    """
     contact = (contact or "").strip()
     if len(contact) > MAX_CONTACT:
         raise InvalidInput(f"Please keep it under {MAX_CONTACT} characters.")
+    if contact and not consent:
+        raise InvalidInput("Please tick the box to agree to how we would use your safety contact, "
+                           "or leave it empty.")
     member.safety_contact_sealed = Fernet(_key()).encrypt(contact.encode()) if contact else None
+    member.safety_contact_consent_at = utcnow() if contact else None
     db.session.commit()
 
 

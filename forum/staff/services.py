@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from forum import audit
 from forum.extensions import db
-from forum.models import AuditEvent, Board, ChatMessage, ChatRoom, DebriefRequest, Escalation, Review, User
+from forum.models import (AuditEvent, Board, CaseStatus, ChatMessage, ChatRoom, DebriefRequest, Escalation, Review,
+                          User)
 from forum.models import base as clock
 
 
@@ -32,8 +33,8 @@ def open_cases(now: datetime | None = None) -> list[CaseRow]:
     from forum.review import services as review_services
 
     now = now or clock.utcnow()
-    overdue = sa_case(((Escalation.status == "open") & (Escalation.due_at <= now), 0), else_=1)
-    cases = db.session.scalars(select(Escalation).where(Escalation.status != "resolved")
+    overdue = sa_case(((Escalation.status == CaseStatus.OPEN) & (Escalation.due_at <= now), 0), else_=1)
+    cases = db.session.scalars(select(Escalation).where(Escalation.status != CaseStatus.RESOLVED)
                                .order_by(overdue, Escalation.due_at.asc())).all()
     rows = []
     for c in cases:

@@ -1,17 +1,20 @@
 """Staff views: parse input, call a service, render. No business logic here."""
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime, time
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from forum.errors import DomainError
 from forum.extensions import db
-from forum.models import DebriefRequest, Escalation, Review, User
+from forum.models import DebriefRequest, Escalation, ResponseTemplate, Review, User
 from forum.models import base as clock
+from forum.conversations import services as conversations
 from forum.review import services as review_services
-from forum.review.web import role_required
+from forum.web import role_required
 from forum.staff import bp, reveal, seal
 from forum.staff import services
 from forum.web import author_label, db_int
@@ -56,7 +59,12 @@ def _render_case(case: Escalation, code: int = 200):
     anonymous = bool(target is not None and target.is_anonymous)
     place = services.case_region(member, anonymous)
     ack = db.session.get(User, case.acknowledged_by_id) if case.acknowledged_by_id else None
-    return render_template("staff/case.html", case=case, target=target, member=None if anonymous else member,
+    conv = conversations.for_case(case)
+    template = db.session.get(ResponseTemplate, request.args.get("use_template", type=int) or 0)
+    return render_template("staff/case.html", conversation=conv, conv_key=secrets.token_urlsafe(16),
+                           conv_text=template.body if template is not None else "",
+                           conv_messages=conversations.messages(conv, for_member=False) if conv else [],
+                           conv_author=conversations.author_for_team, templates=review_services.response_templates(), case=case, target=target, member=None if anonymous else member,
                            review=review, author=author_label(target, current_user) if target else "(deleted)",
                            now=clock.utcnow(), events=services.case_events(case),
                            event_actor=review_services.event_actor, acknowledged_by=ack.handle if ack else None,
@@ -80,7 +88,7 @@ def update_case(case_id: int):
             case, form.get("action", ""), current_user, _int(form.get("version")),
             form={k: form[k] for k in review_services.CASE_FIELDS if k in form},
             outcome=form.get("outcome"), follow_up_at=follow_up)
-    except review_services.ReviewError as exc:
+    except DomainError as exc:
         db.session.rollback()
         flash(exc.reason, "error")
         return _render_case(_get_case(case_id), exc.status)
@@ -104,7 +112,7 @@ def break_glass(user_id: int):
     if request.method == "POST":
         try:
             contact = seal.break_glass(current_user, member, request.form.get("reason", ""))
-        except review_services.ReviewError as exc:
+        except DomainError as exc:
             db.session.rollback()
             flash(exc.reason, "error")
             code = exc.status
@@ -162,7 +170,7 @@ def reveal_author(kind: str, item_id: int):
     if request.method == "POST":
         try:
             shown = reveal.reveal(current_user, reveal.RevealRequest(kind, item_id, form.get("reason"), case_id))
-        except review_services.ReviewError as exc:
+        except DomainError as exc:
             db.session.rollback()
             flash(exc.reason, "error")
             return _reveal_form(kind, target, case_id, form.get("reason", ""), exc.status)

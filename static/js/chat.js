@@ -455,13 +455,33 @@
     var list = document.getElementById("chat-alerts");
     if (!list) { return; }
     var item = el("li", "chat-alert risk-" + a.risk);
-    item.appendChild(el("strong", null, "Risk: " + a.risk + " in " + a.room.name + " "));
+    var words = { imminent: "Imminent risk", high: "High risk", concern: "Concern" };
+    // Who wrote it ("Anonymous member" for anonymous messages) and where.
+    item.appendChild(el("strong", "chat-alert-title",
+      (words[a.risk] || "Risk") + ": " + (a.author || "Anonymous member") + " in " + a.room.name));
+    item.appendChild(document.createTextNode(" "));
     var link = el("a", null, a.status === "held" ? "(held message)" : "Go to message");
     link.href = a.url;
     item.appendChild(link);
+    // Blurred until the moderator chooses to read it, as in the queue.
+    var details = el("details", "sensitive");
+    details.appendChild(el("summary", null, "Show the message (may be distressing)"));
     var body = el("div", "chat-body");
     body.innerHTML = a.html;  // sanitised server HTML
-    item.appendChild(body);
+    details.appendChild(body);
+    item.appendChild(details);
+    if (a.conversation_url) {
+      // One action: open (or return to) a private conversation with the writer.
+      var form = el("form", "chat-alert-talk");
+      form.method = "post";
+      form.action = a.conversation_url;
+      var token = el("input"); token.type = "hidden"; token.name = "csrf_token"; token.value = list.getAttribute("data-csrf") || "";
+      var id = el("input"); id.type = "hidden"; id.name = "chat_message"; id.value = String(a.message_id);
+      var button = el("button", null, "Talk privately with " + (a.author || "Anonymous member"));
+      button.type = "submit";
+      form.appendChild(token); form.appendChild(id); form.appendChild(button);
+      item.appendChild(form);
+    }
     list.insertBefore(item, list.firstChild);
   });
 

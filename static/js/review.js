@@ -230,3 +230,21 @@
   }
   connect();
 }());
+
+// Response templates: one click puts the text into the message box (the
+// link reloads the page with it in the box when this script doesn't run).
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-use-template]");
+    if (!link) { return; }
+    var box = document.getElementById(link.getAttribute("data-use-template"));
+    if (!box) { return; }
+    event.preventDefault();
+    var text = link.getAttribute("data-template-body") || "";
+    box.value = box.value.trim() ? box.value.replace(/\s+$/, "") + "\n\n" + text : text;
+    var details = box.closest("details");
+    if (details) { details.open = true; }
+    box.focus();
+  });
+}());

@@ -39,9 +39,12 @@ def test_change_password(client, auth, users):
 
 def test_close_account(client, auth, users):
     auth.login_as(users["member"])
-    assert client.post("/account/deactivate", data={"password": "nope"}).status_code == 400
-    assert client.post("/account/deactivate", data={"password": PASSWORD}).status_code == 302
-    assert auth.login_as(users["member"]).status_code == 400  # can't log in again
+    assert client.post("/account/deactivate", data={"kind": "close", "password": "nope"}).status_code == 400
+    r = client.post("/account/deactivate", data={"kind": "close", "password": PASSWORD})
+    assert r.status_code == 200 and b"Log in before then" in r.data
+    assert client.get("/account/").status_code == 302  # logged out everywhere
+    # Within the grace period, logging in restores the account (tests/rights/test_erasure.py).
+    assert auth.login_as(users["member"]).status_code == 302
 
 
 def test_own_posts_list_includes_anonymous_and_held(client, auth, users, board):

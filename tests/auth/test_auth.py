@@ -9,7 +9,7 @@ from forum.models import AuditEvent, User, utcnow
 from tests.conftest import PASSWORD, config_class
 
 GOOD = {"handle": "quiet_otter", "password": "a long enough password", "age_confirmed": "y",
-        "guidelines_accepted": "y"}
+        "guidelines_accepted": "y", "health_consent": "y"}
 
 
 def test_register_creates_member_and_logs_in(client):

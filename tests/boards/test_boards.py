@@ -6,6 +6,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from forum.errors import NotAllowed
 from forum.boards import services
 from forum.extensions import db
 from forum.models import Board, ContentStatus, Post, PostRevision, Topic
@@ -123,7 +124,7 @@ def test_only_the_author_can_edit_or_delete(client, auth, users, board):
     assert client.get(f"/boards/post/{posted.post.id}/edit").status_code == 403
     assert client.post(f"/boards/post/{posted.post.id}/edit", data={"body": "x"}).status_code == 403
     assert client.post(f"/boards/post/{posted.post.id}/delete").status_code == 403
-    with pytest.raises(services.NotAllowed):
+    with pytest.raises(NotAllowed):
         services.edit_post(users["member2"], services.PostEdit(post_id=posted.post.id, body="mine now"))
 
 

@@ -56,7 +56,7 @@ def test_case_page_order_acknowledge_first(crisis_case, open_as, base_url, width
     reasons = page.locator('[data-section="post"] .reason')
     expect(reasons).to_have_count(1)
     expect(reasons.first).to_have_text("Thoughts of suicide")
-    expect(page.locator('[data-section="conversation"]')).to_contain_text("Not available yet")
+    expect(page.locator('[data-section="conversation"]')).to_contain_text("Start a private conversation")
     # No horizontal scrolling at 375 px.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     if width == 1280:

@@ -25,6 +25,7 @@ def test_register_start_topic_and_see_it(app, page: Page, base_url, csp_errors):
     page.get_by_label("Password").fill("a long enough password")
     page.get_by_label("I am 16 or older").check()
     page.get_by_label("I have read and accept the community guidelines").check()
+    page.get_by_label("I agree that Kindred may process what I share about my health").check()
     page.get_by_role("button", name="Join Kindred").click()
     expect(page.get_by_text("Welcome to Kindred, calm_heron")).to_be_visible()
     page.get_by_role("link", name="Anxiety").click()

@@ -25,7 +25,7 @@ def test_hide_removes_the_message_for_everyone_and_is_audited(room, users, conne
     assert _mod(mod, "hide", {"id": msg_id, "note": "Please keep it kind"})["ok"]
     assert events(bob, "hidden") == [{"id": msg_id, "room": room.id}]
     assert db.session.get(ChatMessage, msg_id).status == ContentStatus.HIDDEN
-    (event,) = _audit("chat.hide")
+    (event,) = _audit("content.hidden")
     assert event.actor_id == users["moderator"].id and event.target_id == msg_id
     # gone from others' history; the author sees it marked, with the note
     assert join(bob, room)["messages"] == []
@@ -102,3 +102,22 @@ def test_pin_a_helplines_message(room, users, connect):
     assert _mod(mod, "pin", {"room": room.id, "id": None})["pinned"] is None
     assert db.session.get(ChatRoom, room.id).pinned_message_id is None
     assert [e.action for e in _audit("chat.pin") + _audit("chat.unpin")] == ["chat.pin", "chat.unpin"]
+
+
+def test_hiding_a_flagged_message_uses_the_one_hide_path_with_its_item_history(room, users, connect):
+    """Chat and posts hide the same way (issue 19, finding 2): a message
+    that is already in the queue gets the item's history row too."""
+    from forum.models import Review, ReviewEvent
+    from tests.chat.engine import CONCERN
+
+    alice, mod = connect(users["member"]), connect(users["moderator"])
+    for c in (alice, mod):
+        join(c, room)
+    msg_id = send(alice, room, CONCERN)["message"]["id"]
+    assert _mod(mod, "hide", {"id": msg_id})["ok"]
+    item = db.session.scalar(select(Review).where(Review.target_type == "chat_message", Review.target_id == msg_id))
+    assert item is not None
+    kinds = db.session.scalars(select(ReviewEvent.action).where(ReviewEvent.review_id == item.id)).all()
+    assert "hidden" in kinds
+    (event,) = _audit("content.hidden")
+    assert event.target_type == "chat_message" and event.data["room_id"] == room.id

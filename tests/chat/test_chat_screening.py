@@ -133,7 +133,7 @@ def test_second_opinion_hides_a_broadcast_message_live_and_queues_it(app, room, 
     msg_id = send(alice, room, "something the fast path let through")["message"]["id"]
     bob.get_received("/chat")
 
-    def stricter(text, verdict):
+    def stricter(text, verdict, **_where):
         return Verdict(action="hold", risk="none", categories=frozenset({"toxicity"}), html=verdict.html, text=text)
 
     monkeypatch.setattr(moderation, "second_opinion", stricter, raising=False)

@@ -1,6 +1,6 @@
 """Under gunicorn (``wsgi.py``), chat is served as by ``python -m forum.serve``:
-the fan-out writer, one thread per socket, start-up objects frozen; and a
-real gunicorn process delivers live chat."""
+the libraries' own WebSocket driver, one thread per socket, start-up objects
+frozen; and a real gunicorn process delivers live chat."""
 from __future__ import annotations
 
 import json
@@ -28,15 +28,14 @@ def test_wsgi_sets_up_the_process_like_forum_serve(test_env):
     probe = (
         "import gc, json, wsgi\n"
         "from forum.extensions import socketio\n"
-        "from forum.fanout import DirectWebSocketWSGI\n"
         "server = socketio.server\n"
-        "print(json.dumps({'direct': server.eio._async['websocket'] is DirectWebSocketWSGI,\n"
+        "print(json.dumps({'mode': server.async_mode,\n"
         "                  'per_socket': server.async_handlers is False, 'frozen': gc.get_freeze_count()}))\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=_env(test_env), capture_output=True,
                          text=True, timeout=120, check=True)
     state = json.loads(out.stdout.strip().splitlines()[-1])
-    assert state["direct"] and state["per_socket"] and state["frozen"] > 10_000, out.stderr
+    assert state["mode"] == "threading" and state["per_socket"] and state["frozen"] > 10_000, out.stderr
 
 
 @pytest.fixture()

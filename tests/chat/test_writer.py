@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from forum.chat import services
-from forum.chat.writer import SendWriter, next_batch
+from forum.chat.writer import SendWriter, fanout_window, next_batch
 from forum.extensions import db
 from forum.models import ChatMessage, ContentStatus, User
 from forum.review import services as review
@@ -249,3 +249,48 @@ def test_the_socket_send_goes_through_the_writer(app, room, users, connect):
     before = writer.messages
     assert send(alice, room, "through the writer")["ok"]
     assert writer.messages == before + 1
+
+
+def test_the_window_widens_with_the_audience_up_to_a_cap():
+    assert fanout_window(10, base=0.015, per_second=4000) == 0.015  # a small room keeps the base window
+    assert fanout_window(200, base=0.015, per_second=4000) == pytest.approx(0.05)
+    assert fanout_window(5000, base=0.015, per_second=4000, cap=0.1) == pytest.approx(0.1)
+    assert fanout_window(5000, base=3.0, per_second=4000, cap=0.1) == 3.0  # never below the configured window
+    assert fanout_window(5000, base=0.015, per_second=0) == 0.015  # off
+
+
+def test_the_writer_sizes_its_window_from_the_largest_room_in_a_batch(app):
+    counts = {1: 20, 2: 400}
+    reads = []
+
+    def audience(room_id):
+        reads.append(room_id)
+        return counts[room_id]
+
+    writer = SendWriter(app, window=0.015, audience=audience, fanout_per_second=4000)
+    assert writer.window_for({1}) == 0.015
+    assert writer.window_for({1, 2}) == pytest.approx(0.1)
+    counts[2] = 100
+    assert writer.window_for({2}) == pytest.approx(0.1)  # the count is reused for a second
+    assert sorted(reads) == [1, 2]
+    assert SendWriter(app, window=0.015).window_for({2}) == 0.015  # no audience: the base window
+
+
+def test_the_apps_writer_counts_the_sockets_in_the_room(app, room, users, connect):
+    writer = app.extensions["kindred_chat"].writer
+    writer.fanout_per_second = 50  # so two members are already a "large" room
+    for who in ("member", "member2"):
+        join(connect(users[who]), room)
+    assert writer.window_for({room.id}) == pytest.approx(max(writer.window, 2 / 50))
+
+
+def test_a_batch_in_a_large_room_widens_the_next_window(app, room, users, connect):
+    alice = connect(users["member"])
+    join(alice, room)
+    writer = app.extensions["kindred_chat"].writer
+    writer.fanout_per_second = 10  # one member: a tenth of a second
+    assert send(alice, room, "widen")["ok"]
+    deadline = time.monotonic() + 10
+    while writer.current_window != pytest.approx(0.1) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert writer.current_window == pytest.approx(0.1)

@@ -104,6 +104,12 @@ def test_loads_once_lazily_and_is_shared(onnx):
     assert "onnx" in crisis.engine_info()["encoder"]
 
 
+def test_warm_up_builds_the_runner_so_a_first_post_does_not(onnx):
+    assert encoder.describe() == "onnx (not loaded yet)"
+    crisis.warm_up()
+    assert encoder.describe().startswith("onnx embed=minilm-")
+
+
 def test_a_cached_export_is_reused_and_a_stale_one_is_not(onnx):
     runner = _runner()
     folder = encoder.cache_dir()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from moderation import evaluate, models
+from moderation import detoxify_weights, evaluate
 
 from .conftest import FakeFinding
 
@@ -176,7 +176,7 @@ def test_fetch_downloads_verifies_localises_and_loads(tmp_path, tiny_detoxify, c
     published = release / f"tiny-{digest[:8]}.ckpt"
     shutil.copy(checkpoint, published)
     dest = tmp_path / "models"
-    settings = models.fetch("tiny", dest, url=published.as_uri(), config_source=str(config_dir), progress=False)
+    settings = detoxify_weights.fetch("tiny", dest, url=published.as_uri(), config_source=str(config_dir), progress=False)
     local = Path(settings["KINDRED_DETOXIFY_CHECKPOINT"])
     cfg = Path(settings["KINDRED_DETOXIFY_CONFIG_DIR"])
     assert local.exists() and (cfg / "config.json").exists() and (cfg / "tokenizer_config.json").exists()
@@ -194,7 +194,7 @@ def test_fetch_refuses_a_file_that_does_not_match_its_hash(tmp_path, tiny_detoxi
     checkpoint, config_dir = tiny_detoxify
     wrong = tmp_path / "tiny-deadbeef.ckpt"
     shutil.copy(checkpoint, wrong)
-    code = models.main(["fetch", "--model", "tiny", "--dest", str(tmp_path / "m"), "--url", wrong.as_uri(),
+    code = detoxify_weights.main(["fetch", "--model", "tiny", "--dest", str(tmp_path / "m"), "--url", wrong.as_uri(),
                         "--config-source", str(config_dir), "--no-progress"])
     assert code == 1
     assert "verification" in capsys.readouterr().err
@@ -204,7 +204,7 @@ def test_fetch_refuses_a_file_that_does_not_match_its_hash(tmp_path, tiny_detoxi
 def test_models_status(monkeypatch, capsys) -> None:
     monkeypatch.delenv("KINDRED_DETOXIFY_CHECKPOINT", raising=False)
     monkeypatch.setenv("KINDRED_DETOXIFY_MODEL", "kindred-test-no-such-model")
-    assert models.main(["status"]) == 0
+    assert detoxify_weights.main(["status"]) == 0
     assert "offline fallback" in capsys.readouterr().out
 
 

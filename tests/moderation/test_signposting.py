@@ -132,3 +132,14 @@ def test_concern_tier_words_are_gentler_than_high() -> None:
     assert not re.search(r"danger|emergency|crisis", concern.headline + concern.message, re.I)
     # The helper and imminent texts don't change with the tier.
     assert signposting.build("other", "UK", tier="concern") == signposting.build("other", "UK")
+
+
+def test_young_services_are_only_the_verified_ones() -> None:
+    """Under-16s are pointed only to services whose facts were checked against
+    the service's own site (issue 17 item 6): unverified entries are left out."""
+    assert [s.id for s in signposting.young_services("CA")] == ["kids-help-phone"]
+    assert [s.id for s in signposting.young_services("AU")] == ["kids-helpline"]
+    # Childline (UK) and The Trevor Project (US) are listed with verified: null.
+    assert signposting.young_services("UK") == [] and signposting.young_services("US") == []
+    for region in signposting.regions():
+        assert all(s.verified and "young" in s.audiences for s in signposting.young_services(region.code))

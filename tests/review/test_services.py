@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from forum.errors import NotAllowed, InvalidInput, StaleItem
 from forum.extensions import db
 from forum.models import (
     AuditEvent, ContentStatus, Escalation, Flag, MemberNotice, Outbox, Presence, PostRevision, ReviewEvent,
@@ -142,11 +143,11 @@ def test_flag_dedup_priority_and_auto_hide(app, users):
 
 def test_flag_validation(users):
     p = post(users["member"], verdict("publish", "none", ()))
-    with pytest.raises(services.InvalidInput):
+    with pytest.raises(InvalidInput):
         services.flag("post", p, users["member2"], "nonsense")
-    with pytest.raises(services.InvalidInput):
+    with pytest.raises(InvalidInput):
         services.flag("post", p, users["member2"], "other", "  ")
-    with pytest.raises(services.InvalidInput):
+    with pytest.raises(InvalidInput):
         services.flag("post", p, users["member"], "spam")  # own post
 
 
@@ -168,10 +169,10 @@ def test_claim_blocks_other_moderators_and_expires(app, ready):
     r = review_for(post(ready["member"]))
     services.claim(r, ready["moderator"], r.version)
     assert r.claimed_by_id == ready["moderator"].id
-    with pytest.raises(services.StaleItem):
+    with pytest.raises(StaleItem):
         services.claim(r, other, r.version)
     assert services.available_actions(r, other) == []
-    with pytest.raises(services.StaleItem):
+    with pytest.raises(StaleItem):
         services.perform(r, "approve", other, r.version)
     r.claimed_until = utcnow() - timedelta(seconds=1)
     db.session.commit()
@@ -183,7 +184,7 @@ def test_stale_version_is_a_conflict(ready):
     r = review_for(post(ready["member"]))
     old = r.version
     services.perform(r, "message", ready["moderator"], old, message="Thinking of you.")
-    with pytest.raises(services.StaleItem):
+    with pytest.raises(StaleItem):
         services.perform(r, "approve", ready["moderator"], old)
 
 
@@ -228,7 +229,7 @@ def test_restore_after_reject(ready):
 def test_edit_keeps_revision_and_rescreens(ready):
     p = post(ready["member"])
     r = review_for(p)
-    with pytest.raises(services.InvalidInput):
+    with pytest.raises(InvalidInput):
         services.perform(r, "edit", ready["moderator"], r.version, text="Calmer words")  # no reason
     db.session.rollback()
     services.perform(r, "edit", ready["moderator"], r.version, "Removed a detail", text="Having a really hard night.")
@@ -265,7 +266,7 @@ def test_sanctions_and_penalty_history(ready):
     services.perform(r, "warn", ready["moderator"], r.version, "Please be kind")
     services.perform(r, "silence", ready["moderator"], r.version, "Cooling off", hours=24)
     assert member.is_silenced() and not member.is_suspended()
-    with pytest.raises(services.NotAllowed):
+    with pytest.raises(NotAllowed):
         services.perform(r, "suspend", ready["moderator"], r.version, "Repeated abuse", days=7)
     db.session.rollback()
     services.perform(r, "suspend", ready["staff"], r.version, "Repeated abuse", days=7)
@@ -280,12 +281,12 @@ def test_permission_matrix(ready):
     r = review_for(post(ready["member"], verdict("hold", "imminent")))
     case = db.session.scalar(select(Escalation))
     assert services.available_actions(r, ready["member2"]) == []
-    with pytest.raises(services.NotAllowed):
+    with pytest.raises(NotAllowed):
         services.perform(r, "approve", ready["member2"], r.version)
-    with pytest.raises(services.NotAllowed):
+    with pytest.raises(NotAllowed):
         services.claim(r, ready["member2"], r.version)
     for who in ("member2", "moderator"):
-        with pytest.raises(services.NotAllowed):
+        with pytest.raises(NotAllowed):
             services.update_case(case, "acknowledge", ready[who], case.version)
     assert "suspend" not in services.available_actions(r, ready["moderator"])
     assert "suspend" in services.available_actions(r, ready["staff"])
@@ -299,9 +300,9 @@ def test_case_workflow_and_conflict(ready):
     v = case.version
     services.update_case(case, "start", ready["staff"], v, form={"risk_plan": "Mentioned tonight"})
     assert case.status == "in_progress" and case.risk_plan == "Mentioned tonight" and case.acknowledged_at
-    with pytest.raises(services.StaleItem):
+    with pytest.raises(StaleItem):
         services.update_case(case, "resolve", ready["staff"], v, outcome="x")
-    with pytest.raises(services.InvalidInput):
+    with pytest.raises(InvalidInput):
         services.update_case(case, "resolve", ready["staff"], case.version, outcome=" ")
     db.session.rollback()
     follow = utcnow() + timedelta(days=2)
@@ -344,7 +345,7 @@ def test_second_opinion_hides_published_content(monkeypatch, ready):
 
     p = post(ready["member"], verdict("publish", "none", ()), enqueue=False)
     monkeypatch.setattr(moderation, "second_opinion",
-                        lambda text, v: verdict("hold", "none", ("insult",), text=text), raising=False)
+                        lambda text, v, **_where: verdict("hold", "none", ("insult",), text=text), raising=False)
     services.run_second_opinion("post", p.id)
     r = review_for(p)
     assert p.status == ContentStatus.HIDDEN and r.status == "pending"

@@ -44,7 +44,7 @@ def test_a_foreign_referrer_is_not_linked(client, auth, users, app):
 def test_passwords_are_never_put_back_in_the_page(client, app):
     app.config["KINDRED_REGISTER_LIMIT"] = "1 per minute"
     data = {"handle": "quiet_otter", "password": "a very secret passphrase", "age_confirmed": "y",
-            "guidelines_accepted": "y", "email": "not-an-email"}
+            "guidelines_accepted": "y", "health_consent": "y", "email": "not-an-email"}
     client.post("/auth/register", data=data)
     r = client.post("/auth/register", data=data)
     assert r.status_code == 429

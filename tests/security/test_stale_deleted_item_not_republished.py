@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from forum.errors import StaleItem
 from forum.boards import services as boards
 from forum.extensions import db
 from forum.models import ContentStatus, Post, utcnow
@@ -50,7 +51,7 @@ def test_approving_a_deleted_post_is_refused_and_it_stays_deleted(mod_client, us
 def test_perform_refuses_content_actions_on_a_deleted_item(app, users, action):
     post_id, review_id, version = _deleted_after_loading(users)
     review = db.session.get(services.Review, review_id)
-    with pytest.raises(services.StaleItem) as exc:
+    with pytest.raises(StaleItem) as exc:
         services.perform(review, action, users["staff"], version, "note", text="new words",
                          content_warning="cw")
     assert "deleted" in exc.value.reason

@@ -61,7 +61,7 @@ def test_response_figures_percentiles(users):
 
 def test_break_glass_is_audited_and_listed(client, auth, users):
     member = users["member"]
-    seal.save_contact(member, "My sister Jo: 07700 900123")
+    seal.save_contact(member, "My sister Jo: 07700 900123", consent=True)
     assert b"07700" not in member.safety_contact_sealed  # encrypted at rest
     auth.login_as(users["staff"])
     url = f"/staff/members/{member.id}/safety-contact"
@@ -80,7 +80,7 @@ def test_break_glass_is_audited_and_listed(client, auth, users):
 def test_member_safety_contact_form(client, auth, users):
     auth.login_as(users["member"])
     assert client.post("/account/safety", data={"contact": "x" * 501}).status_code == 400
-    client.post("/account/safety", data={"contact": "Trusted friend Sam"})
+    client.post("/account/safety", data={"contact": "Trusted friend Sam", "consent": "y"})
     db.session.refresh(users["member"])
     assert users["member"].safety_contact_sealed
     page = client.get("/account/safety").get_data(as_text=True)

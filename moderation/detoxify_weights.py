@@ -1,7 +1,7 @@
 """Install Detoxify's real weights for offline use.
 
-    python -m moderation.models fetch [--model original] [--dest DIR]
-    python -m moderation.models status
+    python -m moderation.detoxify_weights fetch [--model original] [--dest DIR]
+    python -m moderation.detoxify_weights status
 
 ``fetch`` downloads the checkpoint Detoxify publishes for the model type
 (with a progress bar), verifies its SHA-256 prefix (Detoxify's file names
@@ -142,7 +142,7 @@ def status() -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m moderation.models", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m moderation.detoxify_weights", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     f = sub.add_parser("fetch", help="download, verify and install Detoxify weights")
     f.add_argument("--model", default="original", help="Detoxify model type (default: original)")

@@ -1,33 +1,15 @@
-"""Web helpers for the review and staff areas: role guards, highlighting,
+"""Web helpers for the review and staff areas: highlighting,
 the out-of-hours banner and the member-notice badge."""
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, abort
-from flask_login import current_user, login_required
+from flask import Flask
+from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
 from forum.extensions import db
-
-
-def role_required(role: str) -> Callable:
-    """Logged-in users with at least ``role``; others get 403 (or the login page)."""
-
-    def decorator(fn: Callable) -> Callable:
-        @functools.wraps(fn)
-        @login_required
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.has_role(role):
-                abort(403)
-            return fn(*args, **kwargs)
-
-        return wrapper
-
-    return decorator
 
 
 def highlight(source: str, reasons: list[dict[str, Any]]) -> Markup:

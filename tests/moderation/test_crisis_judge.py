@@ -1,0 +1,110 @@
+"""The crisis judge (moderation.crisis_judge) and the encoder's window API
+(moderation.encoder.windows / window_embeddings): long posts are read in
+full by windows, each distinct text is encoded once for every judge, the
+tier combines judge and rules by a stated policy, and a judge that cannot
+read says so (the caller must fail safe) rather than answering "none"."""
+from __future__ import annotations
+
+import pytest
+
+from moderation import crisis_judge, encoder
+from moderation.crisis_judge import Reading, combine
+
+T = {"flag": 0.5, "high": 0.5, "imminent": 0.5, "third_party": 0.5,
+     "lower_concern": 0.1, "lower_high": 0.1, "lower_imminent": 0.02}
+
+
+def _p(flag=0.0, high=0.0, imminent=0.0, third_party=0.0):
+    return {"flag": flag, "high": high, "imminent": imminent, "third_party": third_party}
+
+
+# -- windows ------------------------------------------------------------------------
+
+def test_a_short_text_is_one_window():
+    assert encoder.windows("  i can't   do this\nanymore ") == ["i can't do this anymore"]
+
+
+def test_a_long_post_is_read_in_full_by_windows_of_whole_sentences():
+    sentences = [f"Sentence number {i} says something about my week and how it went." for i in range(40)]
+    text = " ".join(sentences)
+    spans = encoder.window_spans(text)
+    wins = encoder.windows(text)
+    assert len(wins) > 1
+    assert all(len(w.split()) <= encoder.WINDOW_WORDS for w in wins)
+    # Every sentence is read, and each window starts and ends on a sentence.
+    assert all(any(s in w for w in wins) for s in sentences)
+    assert all(text[a:b].startswith("Sentence") and text[a:b].endswith(".") for a, b in spans)
+
+
+def test_a_sentence_longer_than_a_window_is_cut_with_overlap():
+    words = [f"w{i}" for i in range(200)]
+    wins = encoder.windows(" ".join(words))
+    seen = [w for win in wins for w in win.split()]
+    assert set(seen) == set(words)
+    assert len(seen) > len(words)  # overlapping chunks
+    assert all(len(w.split()) <= encoder.WINDOW_WORDS for w in wins)
+
+
+def test_window_embeddings_encode_each_distinct_text_once(monkeypatch):
+    import numpy as np
+
+    calls: list[list[str]] = []
+
+    def fake(sentences):
+        calls.append(list(sentences))
+        return np.ones((len(sentences), 4), dtype="float32")
+
+    monkeypatch.setattr(encoder, "embed_sentences", fake)
+    encoder.clear_cache()
+    a = encoder.window_embeddings(["hello there", "hello   there", "something else"])
+    b = encoder.window_embeddings(["hello there"])  # the abuse judge, same message
+    assert calls == [["hello there", "something else"]]
+    assert a[0].shape == (1, 4) and b[0] is a[0]
+    encoder.clear_cache()
+
+
+# -- combining judge and rules ------------------------------------------------------
+
+@pytest.mark.parametrize("rule, p, want", [
+    ("none", _p(), "none"),
+    ("none", _p(flag=0.9), "concern"),                          # the judge raises freely
+    ("none", _p(flag=0.9, high=0.8, imminent=0.7), "imminent"),
+    ("concern", _p(flag=0.3), "concern"),                       # not confident enough to lower
+    ("concern", _p(flag=0.05), "none"),                         # confident: a supportive reply, hyperbole
+    ("high", _p(flag=0.9, high=0.05), "concern"),               # one step at a time
+    ("high", _p(flag=0.05, high=0.05), "none"),
+    ("imminent", _p(flag=0.9, high=0.9, imminent=0.05), "imminent"),  # imminent needs strong disagreement
+    ("imminent", _p(flag=0.9, high=0.9, imminent=0.01), "high"),
+    ("imminent", _p(flag=0.9, high=0.5, imminent=0.4), "imminent"),
+])
+def test_the_combination_policy(rule, p, want):
+    assert combine(rule, p, T) == want
+
+
+def test_the_shipped_judge_loads_and_reads_calibrated_probabilities():
+    crisis_judge.reset()
+    judge = crisis_judge.get()
+    assert judge is not None, crisis_judge.describe()
+    texts = ["hello everyone", "I want to die",
+             " ".join(["Some days are long and I keep going, it is fine."] * 30)]
+    readings = crisis_judge.read_many(texts, judge)
+    assert len(readings) == 3
+    for r, t in zip(readings, texts):
+        assert set(r.p) == set(crisis_judge.OUTPUTS) and all(0.0 <= v <= 1.0 for v in r.p.values())
+        assert r.tier in crisis_judge.TIERS
+        assert 0 <= r.span[0] <= r.span[1] <= len(t)
+    meta = judge.meta
+    assert meta["never_trained_on"] and meta["calibration"]["method"].startswith("Platt")
+    assert all(v["licence"] for v in meta["data"].values())
+
+
+def test_a_judge_without_weights_says_so_and_never_reads_none(monkeypatch, tmp_path):
+    monkeypatch.setattr(crisis_judge, "WEIGHTS", tmp_path / "missing.safetensors")
+    crisis_judge.reset()
+    try:
+        assert crisis_judge.get() is None
+        assert "missing" in crisis_judge.describe()
+        with pytest.raises(crisis_judge.JudgeUnavailable):
+            crisis_judge.read_many(["had a lovely walk today"])
+    finally:
+        crisis_judge.reset()

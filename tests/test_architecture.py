@@ -1,0 +1,42 @@
+"""Imports between areas use public names only (issue 19, finding 4).
+
+A private name (``_x``) is a module's own business; another area that
+borrows one breaks silently when it changes.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _area(module: str) -> str:
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] == "forum" else parts[0]
+
+
+def _module_of(path: Path) -> str:
+    rel = path.relative_to(ROOT).with_suffix("")
+    return ".".join(p for p in rel.parts if p != "__init__")
+
+
+def test_no_area_imports_another_areas_private_names():
+    borrowed = []
+    for path in sorted((ROOT / "forum").rglob("*.py")):
+        here = _area(_module_of(path))
+        tree = ast.parse(path.read_text())
+        imported_modules: dict[str, str] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    imported_modules[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+                    if alias.name.startswith("_") and _area(node.module) != here:
+                        borrowed.append(f"{path.relative_to(ROOT)}: from {node.module} import {alias.name}")
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+                    and isinstance(node.value, ast.Name) and node.value.id in imported_modules):
+                source = imported_modules[node.value.id]
+                if source.startswith("forum") and _area(source) != here:
+                    borrowed.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value.id}.{node.attr}")
+    assert not borrowed, "make these public or move them:\n" + "\n".join(borrowed)
