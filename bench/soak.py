@@ -374,6 +374,14 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
                + [threading.Thread(target=reader, args=(i,)) for i in range(args.readers)]
                + [threading.Thread(target=chatter, args=(i,)) for i in range(args.chatters)]
                + ([threading.Thread(target=moderator)] if args.open_items else []))
+    loads: list[float] = []
+
+    def sample_load() -> None:
+        while not stop.is_set():
+            loads.append(os.getloadavg()[0])
+            stop.wait(10)
+
+    threads.append(threading.Thread(target=sample_load, daemon=True))
     started = time.monotonic()
     for t in threads:
         t.start()
@@ -460,6 +468,8 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
         lat = stats.latency.get(route, [])
         print(f"{route:8} {len(lat):9d} {stats.errors[route]:5d} {stats.failures[route]:9d} "
               f"{percentile(lat, 50) * 1000:8.1f} {percentile(lat, 99) * 1000:8.1f}")
+    print(f"load average (1 min, sampled every 10 s): min {min(loads):.1f}, median {percentile(loads, 50):.1f}, "
+          f"max {max(loads):.1f}")
     print("memory (RSS MiB) start -> end: " + ", ".join(f"{n} {mem_start[n]:.0f} -> {mem_end[n]:.0f}" for n in procs))
     print(f"posts accepted {len(accepted_posts)}, stored {len(stored)} (lost {len(set(accepted_posts) - stored)})")
     print(f"crisis posts {len(crisis_titles)}, review items {crisis_reviews}, cases {len(case_titles)}; "

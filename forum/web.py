@@ -279,21 +279,6 @@ def same_origin_referrer(fallback: str) -> str:
     return fallback
 
 
-def kept_form() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(shown, hidden) fields of a refused POST, so the rate-limit page can
-    give the member their writing back. Passwords and the CSRF token are
-    never echoed."""
-    shown: list[tuple[str, str]] = []
-    hidden: list[tuple[str, str]] = []
-    if request.method != "POST":
-        return shown, hidden
-    for name, value in request.form.items(multi=True):
-        if name == "csrf_token" or "password" in name or not value:
-            continue
-        (hidden if value.strip().lower() in _TICKS else shown).append((name, value))
-    return shown, hidden
-
-
 def error_page(error: HTTPException) -> tuple[str, int]:
     _rollback()
     cause = getattr(error, "original_exception", None)  # an error after the view, e.g. in after_request
@@ -306,8 +291,7 @@ def error_page(error: HTTPException) -> tuple[str, int]:
     template = f"errors/{code}.html" if code in (403, 404, 409, 429, 500) else "errors/generic.html"
     extra: dict[str, Any] = {}
     if code == 429:
-        shown, hidden = kept_form()
-        extra = {"kept": shown, "kept_hidden": hidden,
+        extra = {"kept": returned_form(), "action": request.full_path.rstrip("?"),
                  "back": same_origin_referrer(current_app.url_for("boards.index"))}
     return _render_error(template, code, error=error, **extra)
 
@@ -324,9 +308,11 @@ def _is_dependency_error(error: Exception) -> bool:
     return isinstance(error, (SQLAlchemyError, StorageUnavailable, RedisError, ConnectionError, TimeoutError))
 
 
-def _unsaved_form() -> tuple[list[tuple[str, str]], list[tuple[str, str, str, bool]]] | None:
+def returned_form() -> tuple[list[tuple[str, str]], list[tuple[str, str, str, bool]]] | None:
     """The member's submitted form, split into hidden and visible fields,
-    or None when there is no written text to give back."""
+    or None when there is no written text to give back (a GET has none).
+    Every page that gives a refused or failed form back uses it (429, 503),
+    with ``templates/macros/returned_form.html``."""
     hidden: list[tuple[str, str]] = []
     fields: list[tuple[str, str, str, bool]] = []
     for name, value in request.form.items(multi=True):
@@ -358,7 +344,7 @@ def unexpected_error(error: Exception) -> tuple[str, int]:
     code = 503 if _is_dependency_error(error) else 500
     current_app.logger.exception("unhandled error (%s)", code, exc_info=error)
     if request.method == "POST":
-        form = _unsaved_form()
+        form = returned_form()
         if form is not None:
             hidden, fields = form
             return _render_error("errors/unsaved.html", code, action=request.full_path.rstrip("?"),

@@ -76,7 +76,7 @@ UNGATED = frozenset(("time", "means", "figure"))
 ANCHOR_STEMS = ("suic", "suis", "sucid", "sewer", "kill", "k*", "kms", "unaliv", "self", "overdos", "hopeles",
                 "d*", "s*", "su*")
 _FIELDS = {"id", "kind", "category", "tier", "explanation", "patterns", "prefilter", "positive", "negative",
-           "not_after", "followed_by", "not_followed_by", "note"}
+           "not_after", "followed_by", "not_followed_by", "note", "imminent_when"}
 # Not member text (the rules file), but compiled like everything else.
 _MACRO = compile_linear(r"\{([A-Z_]+)\}")
 _ID = compile_linear(r"[a-z_]+\.[a-z0-9_]+")
@@ -105,6 +105,11 @@ class Rule:
     followed_by: Pattern | None = None
     not_followed_by: Pattern | None = None
     note: str = ""
+    # plan, final, act: when the signal makes a text imminent: "alone", with
+    # a "timeframe" in its sentence (or other current risk), or only with
+    # other current "risk" in the text (or beside other such signs); None:
+    # the kind's own reading (crisis._judge).
+    imminent_when: str | None = None
 
     def guarded(self) -> bool:
         return self.not_after is not None or self.followed_by is not None or self.not_followed_by is not None
@@ -192,7 +197,7 @@ def _compile(rule: Rule, source: str, name: str | None) -> Pattern:
     return compile_linear(r"(?<![a-z])(?:" + source + r")(?![a-z])", _F, name=name)
 
 
-def _guard(rid: str, field: str, source: str | list[str] | None, name: str | None) -> Pattern | None:
+def _guard(rid: str, field: str, source: str | list[str] | None) -> Pattern | None:
     if source is None:
         return None
     if isinstance(source, list):
@@ -200,8 +205,11 @@ def _guard(rid: str, field: str, source: str | list[str] | None, name: str | Non
     if not isinstance(source, str) or not source:
         raise RuleError(f"crisis rule {rid}: {field} must be a pattern or a list of patterns")
     try:
-        return compile_linear(rf"(?:{source})\Z" if field == "not_after" else f"(?:{source})", _F,
-                              name=name and f"{name}.{rid}.{field}")
+        # Not registered for the whole-text adversarial scan: a guard only
+        # ever runs anchored at one match's edge (or over the 40 characters
+        # before it), where a bounded phrase list costs a bounded time; a
+        # scan of a whole crafted text would time its matches, not its use.
+        return compile_linear(rf"(?:{source})\Z" if field == "not_after" else f"(?:{source})", _F)
     except NotLinear as exc:
         raise RuleError(f"crisis rule {rid}: RE2 cannot run its {field} pattern ({exc})") from None
 
@@ -234,7 +242,17 @@ def _str_list(rid: str, rec: dict, key: str, min_len: int = 0) -> tuple[str, ...
     return tuple(v)
 
 
-def _record(rec: dict, macros: dict[str, str], name: str | None) -> Rule:
+IMMINENT_WHEN = ("alone", "timeframe", "risk")
+
+
+def _imminent_when(rid: str, kind: str, value) -> str | None:
+    if value is not None and (value not in IMMINENT_WHEN or kind not in ("plan", "final", "act", "other_act")):
+        raise RuleError(f"crisis rule {rid}: imminent_when is one of {', '.join(IMMINENT_WHEN)}, and only for "
+                        f"plan, final and act rules")
+    return value
+
+
+def _record(rec: dict, macros: dict[str, str]) -> Rule:
     rid = rec.get("id") if isinstance(rec, dict) else None
     if not isinstance(rid, str) or not _ID.fullmatch(rid):
         raise RuleError(f"crisis rule {rid!r}: every record needs an id like \"kind.name\" (a-z, 0-9, _)")
@@ -274,9 +292,10 @@ def _record(rec: dict, macros: dict[str, str], name: str | None) -> Rule:
         prefilter = frozenset(pre)
     rule = Rule(rid, kind, category, rec["tier"], expl, patterns, sources, prefilter,
                 _str_list(rid, rec, "positive", 1), _str_list(rid, rec, "negative", 1),
-                _guard(rid, "not_after", rec.get("not_after"), name),
-                _guard(rid, "followed_by", rec.get("followed_by"), name),
-                _guard(rid, "not_followed_by", rec.get("not_followed_by"), name), rec.get("note", ""))
+                _guard(rid, "not_after", rec.get("not_after")),
+                _guard(rid, "followed_by", rec.get("followed_by")),
+                _guard(rid, "not_followed_by", rec.get("not_followed_by")), rec.get("note", ""),
+                _imminent_when(rid, kind, rec.get("imminent_when")))
     for s in sources:  # each record must run on RE2 on its own, so the message can name it
         try:
             Pattern(r"(?<![a-z])(?:" + s + r")(?![a-z])", _F)
@@ -313,7 +332,7 @@ def load_rules(path: Path | str = RULES_FILE, *, name: str | None = None) -> Rul
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in macros.items()):
         raise RuleError(f"crisis rules file {path}: macros must map NAME to a pattern")
     macros = {k: _MACRO.sub(lambda m: macros.get(m.group(1), m.group()), v) for k, v in macros.items()}
-    rules = [_record(rec, macros, name) for rec in data["records"]]
+    rules = [_record(rec, macros) for rec in data["records"]]
     by_id: dict[str, Rule] = {}
     for r in rules:
         if r.id in by_id:
@@ -358,6 +377,7 @@ PAST = _rx(
     r"was (?:a |an )?(?:\w+ )?(?:suicidal|self[- ]?harming|cutting)",
     r"(?:teenage|younger|past|old|little|teen|high ?school|\d+ ?(?:year|yr) ?old) me", r"(?:last|that) (?:year|summer|winter|spring|autumn|fall)",
     r"(?:i|i've|i have) (?:tried|attempted)", r"my (?:first |last |previous |past )?(?:attempt|attempts)",
+    r"since i (?:last|stopped)", r"(?:scars|cuts) (?:are|have) (?:\w+ )?(?:old|faded|healed)", r"old scars",
     r"survived", r"(?:i|i've|i have) (?:recovered|been recovering)", r"in recovery", r"(?:\d+|a|one|two|three|six) "
     r"(?:days?|weeks?|months?|years?) (?:clean|free|sober)", r"i'?m (?:doing )?(?:so much |much |a lot )?better now",
     r"wanted to die", r"felt suicidal", r"would have", r"(?:got|getting|found|finding) (?:help|better)",

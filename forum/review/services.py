@@ -28,6 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from forum.errors import NotAllowed, InvalidInput, StaleItem
 from forum import audit, outbox
 from forum.after_commit import call_after_commit, emit_after_commit
+from forum.content import set_post_status
 from forum.extensions import db, socketio
 from forum.screening import screen_for
 from forum.links import external_url
@@ -152,8 +153,6 @@ def set_content_status(target_type: str, target: Any, status: str) -> None:
     board counters and the pre-moderation allowance stay right.
     """
     if target_type == "post":
-        from forum.boards.services import set_post_status  # circular at import time
-
         set_post_status(target, status)
     else:
         target.status = status
@@ -527,6 +526,11 @@ def on_screened(target_type: str, target: Any, verdict: Verdict, *, board_id: in
                          f"{external_url('review.item', review_id=review.id)}\n"))
     _announce(review, new=created or not was_open)
     return review
+
+
+@outbox.handler("second_opinion")
+def _second_opinion(payload: dict[str, Any]) -> None:
+    run_second_opinion(payload["target_type"], payload["target_id"])
 
 
 def run_second_opinion(target_type: str, target_id: int) -> None:

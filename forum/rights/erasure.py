@@ -34,6 +34,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
 
+from forum.content import refresh_counters
 from forum import audit, outbox
 from forum.auth import sessions
 from forum.auth.passwords import verify_password
@@ -419,7 +420,6 @@ def drop_cases(case_ids: set[int]) -> None:
 
 
 def _erase_written(user: User, label: str | None, held: set[tuple[str, int]]) -> None:
-    from forum.boards.services import refresh_counters
 
     uid = user.id
     db.session.flush()

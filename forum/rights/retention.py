@@ -27,6 +27,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, or_, select, update
 
+from forum.content import refresh_counters
 from forum import audit
 from forum.extensions import db, limiter
 from forum.models import (AccessRequest, Alert, AuditEvent, ChatMessage, ContentStatus, DebriefRequest, Escalation,
@@ -117,7 +118,6 @@ def held_content(now: datetime) -> int:
 
 
 def _delete_post(post: Post) -> None:
-    from forum.boards.services import refresh_counters
 
     topic = post.topic
     ids = [post.id]

@@ -261,7 +261,8 @@ def test_a_denial_stays_honoured_when_what_follows_it_is_flagged():
     f = check(text, "concern", "concern")
     [reason] = f.reasons
     # The moderator sees the death wish highlighted, not the denied word.
-    assert text[reason.start:reason.end] == "I really want to sleep and never wake up."
+    said = text[reason.start:reason.end]
+    assert "never wake up" in said and "suicidal" not in said, said
 
 
 @pytest.mark.parametrize("text", NONE)
@@ -512,11 +513,12 @@ def test_a_bare_self_harm_noun_is_judged_like_the_bare_topic_word():
     """A content warning, a statistic or a list of symptoms names self-harm
     without anyone disclosing it: the rules leave the noun to the model, as
     they leave a bare "suicidal", and without the model it is flagged."""
-    text = "The stats on self-harm among teenagers are worrying."
+    text = "This thread mentions self-harm."
     st, _, _ = crisis._rules(text)
     assert st.risk == 0 and st.uncertain
     assert crisis.analyse_rules(text).risk == "concern"  # fail safe: no model, a moderator reads it
-    assert crisis.analyse(text).risk == "none"
+    # Statistics about the topic are talk about it (a rule reads them so).
+    assert crisis.analyse("The stats on self-harm among teenagers are worrying.").risk == "none"
     # Attached to the writer, it is a disclosure whatever the model says.
     assert crisis.analyse_rules("Self-harm urges are back.").risk == "high"
     assert crisis.analyse_rules("My self-harm is getting worse.").risk == "high"

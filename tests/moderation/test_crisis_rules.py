@@ -48,9 +48,24 @@ def test_a_reason_says_what_the_record_found(rule):
         return
     text = rule.positive[0]
     finding = crisis.analyse_rules(text)
-    said = rule.explanation.lower().rstrip(".")
-    assert any(said in r.explanation.lower() for r in finding.reasons), \
-        (rule.id, [r.explanation for r in finding.reasons])
+    parts = [p for p in rule.explanation.lower().rstrip(".").split("{found}") if p.strip(' "():.')]
+    assert any(all(p in r.explanation.lower() for p in parts) and "{found}" not in r.explanation
+               for r in finding.reasons), (rule.id, [r.explanation for r in finding.reasons])
+
+
+@pytest.mark.parametrize("text, named", [
+    ("I want to kill myself tonight", ['end their life: "kill myself"', 'timeframe ("tonight")']),
+    ("I have 40 pills and I want to die", ['"want to die"', 'means ("40 pills")']),
+    ("goodbye everyone, tonight is the night", ['goodbye or final message: "goodbye everyone"']),
+])
+def test_the_explanation_names_what_was_found(text, named):
+    """Issue 16: "I want to kill myself tonight" was explained as "A passive
+    death wish"; the explanation now names the ideation and the timeframe."""
+    finding = crisis.analyse_rules(text)
+    said = " ".join(r.explanation for r in finding.reasons).lower()
+    assert finding.risk == "imminent" and "passive" not in said
+    for n in named:
+        assert n.lower() in said, (n, said)
 
 
 # -- load-time checks: a bad record is refused with a message naming it ------------
