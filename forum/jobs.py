@@ -30,6 +30,7 @@ from huey import RedisHuey, SqliteHuey, crontab
 from huey.signals import SIGNAL_ERROR
 
 from config import INSTANCE_DIR, REDIS_URL, private_dir, private_file
+from forum import outbox
 
 log = logging.getLogger(__name__)
 
@@ -81,16 +82,16 @@ def _log_failure(signal, task, exc=None):  # noqa: ANN001 - huey signal signatur
 
 @huey.task(retries=5, retry_delay=10)
 def relay_outbox_task() -> int:
-    from forum import outbox
-
     # A fresh app context gives this job its own database session, even when
     # it runs inline (immediate mode) right after another session committed.
     with get_app().app_context():
         return outbox.relay()
 
 
+outbox.use_queue(relay=lambda: relay_outbox_task(), immediate=lambda: huey.immediate)
+
+
 def run_periodic_checks() -> dict:
-    from forum import outbox
     from forum.review import deadlines
 
     with get_app().app_context():

@@ -74,11 +74,23 @@ def add(kind: str, /, **payload: Any) -> Outbox:
     return row
 
 
+class _Queue:
+    """The job queue as the outbox sees it, set by ``forum.jobs`` when it
+    loads, so imports flow one way (jobs -> outbox) and the outbox never
+    reaches back for the queue."""
+
+    relay: Callable[[], Any] = staticmethod(lambda: None)
+    immediate: Callable[[], bool] = staticmethod(lambda: False)
+
+
+def use_queue(relay: Callable[[], Any], immediate: Callable[[], bool]) -> None:
+    _Queue.relay = staticmethod(relay)
+    _Queue.immediate = staticmethod(immediate)
+
+
 def kick_relay() -> None:
     """Ask the job queue to relay now (inline in immediate mode)."""
-    from forum import jobs
-
-    jobs.relay_outbox_task()
+    _Queue.relay()
 
 
 def kick_urgent() -> None:
@@ -88,9 +100,7 @@ def kick_urgent() -> None:
     ordinary post), and the embedded SQLite queue is polled, not pushed.
     In immediate mode ``kick_relay`` has already delivered everything.
     """
-    from forum import jobs
-
-    if not jobs.huey.immediate:
+    if not _Queue.immediate():
         _urgent_relay.kick(current_app._get_current_object())
 
 
@@ -307,20 +317,6 @@ def _escalation_opened(payload: dict[str, Any]) -> None:
 def _oncall_notify(payload: dict[str, Any]) -> None:
     notify_oncall(payload["kind"], payload["subject"], payload["body"],
                   review_id=payload.get("review_id"), escalation_id=payload.get("escalation_id"))
-
-
-@handler("password_reset", scrub=True)
-def _password_reset(payload: dict[str, Any]) -> None:
-    from forum.auth import services
-
-    services.send_password_reset_emails(payload["email"])
-
-
-@handler("second_opinion")
-def _second_opinion(payload: dict[str, Any]) -> None:
-    from forum.review import services
-
-    services.run_second_opinion(payload["target_type"], payload["target_id"])
 
 
 @handler("conversation.email")

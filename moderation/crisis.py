@@ -86,6 +86,60 @@ _JOKE_RE = compile_linear("lol|lmao|lmfao|haha|hehe|rofl|jk|\U0001f602|\U0001f92
                           why="a list of fixed words")
 
 
+# -- context readers -------------------------------------------------------------
+# Each reads one thing about a signal's context from plain folded text, with
+# no other state, so each has its own table of cases
+# (tests/moderation/test_crisis_readers.py). _context and _judge combine them.
+
+def read_quote(line: str) -> bool:
+    """A Markdown quote ("> ...") quotes someone else, whatever it says."""
+    return line[:8].lstrip(" ").startswith(">")
+
+
+def read_question(sentence: str) -> bool:
+    """The sentence asks something ("?", or a question word and a "?")."""
+    stripped = sentence.strip()
+    return stripped.endswith("?") or (bool(L.QUESTION_START.match(stripped.lstrip("> "))) and "?" in stripped)
+
+
+def read_genre(sentence: str) -> bool:
+    """The sentence reports a song, film, book, game, study or the news."""
+    return bool(L.GENRE.search(sentence) or L.GENRE_WORDS.search(sentence))
+
+
+def read_tense(sentence: str) -> str:
+    """"past" when the sentence tells of a past or recovered crisis and
+    nothing in it says it is happening again now; else "now"."""
+    return "past" if L.PAST.search(sentence) and not L.RECENT.search(sentence) else "now"
+
+
+def read_negation(clause: str, list_carries: bool = True) -> bool:
+    """The words before a signal in its clause deny it ("I'm not suicidal"),
+    but not "I don't know why I want to die". ``list_carries`` is False when
+    the signal closes a list a denial does not carry through (see
+    read_list)."""
+    tail = clause[-40:]
+    return bool(L.NEGATION.search(tail)) and not L.NOT_NEGATION.search(tail[-30:]) and list_carries
+
+
+def read_hypothetical(clause: str) -> bool:
+    """The clause before a signal makes it a hypothetical ("if I ever...")."""
+    return bool(L.HYPOTHETICAL.search(clause))
+
+
+def read_figure(sentence: str, start: int, end: int) -> str | None:
+    """The id of the figure of speech that covers ``sentence[start:end]``
+    ("dying of laughter", "suicide squad"), or None."""
+    for a, b, rule in _figures_in(sentence, 0, len(sentence)):
+        if a < end and start < b:
+            return rule.id
+    return None
+
+
+def _figures_in(text: str, a: int, b: int) -> list[tuple[int, int, "L.Rule"]]:
+    return list(_FIGURES.finditer(text, [(a, b)])) if _FIGURES else []
+
+
 class _Sentence:
     """One sentence of the folded text. The context tests (past, genre...)
     run lazily: only sentences that hold a signal need them."""
@@ -104,14 +158,11 @@ class _Sentence:
 
     @property
     def question(self) -> bool:
-        def q() -> bool:
-            stripped = self.text.strip()
-            return stripped.endswith("?") or (bool(L.QUESTION_START.match(stripped.lstrip("> "))) and "?" in stripped)
-        return self._get("question", q)
+        return self._get("question", lambda: read_question(self.text))
 
     @property
     def genre(self) -> bool:
-        return self._get("genre", lambda: L.GENRE.search(self.text) or L.GENRE_WORDS.search(self.text))
+        return self._get("genre", lambda: read_genre(self.text))
 
     @property
     def joke(self) -> bool:
@@ -124,6 +175,10 @@ class _Sentence:
     @property
     def recent(self) -> bool:
         return self._get("recent", lambda: L.RECENT.search(self.text))
+
+    @property
+    def told_as_past(self) -> bool:
+        return self._get("told_as_past", lambda: read_tense(self.text) == "past")
 
 
 @dataclass
@@ -186,7 +241,7 @@ def _split(folded: str) -> list[_Sentence]:
         ls = folded.rfind("\n", 0, s) + 1
         if ls != line_start:
             line_start = ls
-            quoted_line = folded[ls:ls + 8].lstrip(" ").startswith(">")
+            quoted_line = read_quote(folded[ls:ls + 8])
         text = folded[s:e]
         if not text.strip(" >\n"):
             continue
@@ -256,7 +311,7 @@ def _implied_writer(folded: str, h: _Hit) -> bool:
 _OPENERS = _AS_OPENERS | frozenset("ugh god man literally currently still now lowkey highkey omg".split())
 
 
-def _subject(prefix: str) -> str | None:
+def read_subject(prefix: str) -> str | None:
     """The nearest person word before a signal: who the signal is about."""
     toks = _TOKEN_RE.findall(prefix)[-SUBJECT_WINDOW - 2:]
     for k in range(len(toks) - 1, max(-1, len(toks) - 1 - SUBJECT_WINDOW), -1):
@@ -392,7 +447,7 @@ _LIST_TAIL = compile_linear(rf"(?<![a-z'])(?:{_ITEM_WORD}(?: {_ITEM_WORD}){{0,2}
                             why="a list tail of a few words, searched in the last 200 characters only")
 
 
-def _before_list(prefix: str) -> tuple[str, bool] | None:
+def read_list(prefix: str) -> tuple[str, bool] | None:
     """The prefix before a list the signal closes, and whether the list is
     joined by "or"/"nor" (the only lists a denial carries through: "no
     depression, anxiety or suicidal thoughts"; "I'm not tired, stressed
@@ -413,18 +468,18 @@ _CONTEXT_MAX = 2000
 def _context(hit: _Hit, folded: str) -> None:
     sent = hit.sent
     prefix_all = folded[max(sent.start, hit.start - _CONTEXT_MAX):hit.start]
-    listed = _before_list(prefix_all)
+    listed = read_list(prefix_all)
     if listed is not None:
         prefix_all = listed[0]
     hit.lead = max(sent.start, hit.start - _CONTEXT_MAX) + len(prefix_all)
     breaks = list(_CLAUSE_BREAK.finditer(prefix_all))
     clause = prefix_all[breaks[-1].end():] if breaks else prefix_all
-    subj = _subject(clause) or _subject(prefix_all)
+    subj = read_subject(clause) or read_subject(prefix_all)
     if subj is None:
         # "Feeling so suicidal." has no subject and is about the writer; but
         # a subject after the signal ("...suicidal, my friend said") counts.
         after = folded[hit.end:sent.end][:40]
-        subj = _subject(after) if hit.kind in ("subj", "state") and _REPORTED.search(after) else None
+        subj = read_subject(after) if hit.kind in ("subj", "state") and _REPORTED.search(after) else None
         subj = "self" if subj in (None, "self") else subj
     if hit.kind == "state" and subj in ("self", None) or hit.kind == "subj" and subj is None:
         subj = _described_thing(prefix_all, folded, hit) or subj
@@ -440,11 +495,9 @@ def _context(hit: _Hit, folded: str) -> None:
         if after and after.group(1) in L.SPECIFIC_PEOPLE:
             subj = "specific"  # "my suicidal sister": the word describes her
     hit.subject = subj
-    tail = clause[-40:]
-    hit.negated = bool(L.NEGATION.search(tail)) and not L.NOT_NEGATION.search(tail[-30:]) \
-        and (listed is None or listed[1])
-    hit.hypothetical = bool(L.HYPOTHETICAL.search(clause))
-    hit.past = sent.past and not sent.recent
+    hit.negated = read_negation(clause, listed is None or listed[1])
+    hit.hypothetical = read_hypothetical(clause)
+    hit.past = sent.told_as_past
 
 
 # -- signals ---------------------------------------------------------------------
@@ -551,7 +604,7 @@ def _rules(text: str, gate: bool = True) -> tuple[_State, object, list[_Sentence
     def hyper(sent: _Sentence) -> list[tuple[int, int, L.Rule]]:
         h = hyper_at.get(sent.start)
         if h is None:
-            h = hyper_at[sent.start] = list(_FIGURES.finditer(folded, [(sent.start, sent.end)])) if _FIGURES else []
+            h = hyper_at[sent.start] = _figures_in(folded, sent.start, sent.end)
         return h
 
     hits: list[_Hit] = []
@@ -730,7 +783,7 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
             else:
                 _uncertain(st, h)
             continue
-        if kind == "state" and h.sent.question and h.subject == "self" and _subject(
+        if kind == "state" and h.sent.question and h.subject == "self" and read_subject(
                 folded[h.sent.start:h.start]) is None:
             continue  # "Feeling suicidal?": asking someone else
         if (kind == "state" or kind == "harm" and _HARM_NOUN.fullmatch(folded, h.start, h.end)) \
@@ -866,7 +919,7 @@ def _unattached(folded: str, h: _Hit) -> bool:
     sentence or just after it, no feeling word leading into it ("feeling
     suicidal"), not in the past, and no state said to be happening now
     ("suicidal thoughts are back")."""
-    return (_subject(folded[max(h.sent.start, h.start - _CONTEXT_MAX):h.lead] + folded[h.start:h.end]) is None
+    return (read_subject(folded[max(h.sent.start, h.start - _CONTEXT_MAX):h.lead] + folded[h.start:h.end]) is None
             and not h.past and not _FEELING.search(folded[max(h.sent.start, h.start - 30):h.start])
             and _first_subject(folded[h.end:min(h.sent.end, h.end + _CONTEXT_MAX)]) != "self"
             and not _STATE_AFTER.match(folded, h.end, h.sent.end))

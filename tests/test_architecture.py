@@ -40,3 +40,35 @@ def test_no_area_imports_another_areas_private_names():
                 if source.startswith("forum") and _area(source) != here:
                     borrowed.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value.id}.{node.attr}")
     assert not borrowed, "make these public or move them:\n" + "\n".join(borrowed)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every forum/moderation module ``path`` imports, at the top or inside a function."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{a.name}" for a in node.names}
+    return {m for m in found if m.split(".")[0] in ("forum", "moderation")}
+
+
+# Pairs that once imported each other (hidden by imports inside functions):
+# the lower one must never reach back up. Handlers and queues register
+# themselves with the lower module instead.
+ONE_WAY = [
+    ("forum.boards.services", "forum.review.services"),
+    ("forum.review.services", "forum.outbox"),
+    ("forum.auth.services", "forum.outbox"),
+    ("forum.jobs", "forum.outbox"),
+]
+
+
+def test_imports_flow_one_way():
+    backwards = []
+    for upper, lower in ONE_WAY:
+        path = ROOT / (lower.replace(".", "/") + ".py")
+        if upper in _imports(path):
+            backwards.append(f"{lower} imports {upper}")
+    assert not backwards, "\n".join(backwards)

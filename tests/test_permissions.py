@@ -55,7 +55,7 @@ ENDPOINTS: dict[str, str] = {
     "search.index": PUBLIC,
     # notifications: a member's own (someone else's is a 404)
     "notifications.index": LOGIN, "notifications.open": LOGIN, "notifications.post": LOGIN,
-    "notifications.read_all": LOGIN,
+    "notifications.read_all": LOGIN, "notifications.topic_level": LOGIN, "notifications.ignore": LOGIN,
 }
 
 # Endpoints not listed above get the level of the first matching prefix.

@@ -13,6 +13,7 @@ import math
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -21,7 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from forum.errors import FieldErrors
-from forum import audit
+from forum import audit, outbox
+from forum.links import external_url
+from forum.outbox import send_email
 from forum.auth import sessions
 from forum.auth import handles
 from forum.auth.passwords import hash_password, verify_password
@@ -363,8 +366,6 @@ def request_password_reset(email: str) -> None:
     answers take the same path and time, so neither the page nor its timing
     tells anyone who is a member.
     """
-    from forum import outbox
-
     address = (email or "").strip()
     if not address or not password_reset_available():
         return
@@ -372,13 +373,16 @@ def request_password_reset(email: str) -> None:
     db.session.commit()
 
 
+@outbox.handler("password_reset", scrub=True)
+def _password_reset(payload: dict[str, Any]) -> None:
+    send_password_reset_emails(payload["email"])
+
+
 def send_password_reset_emails(email: str) -> int:
     """Email a reset link to each open account using ``email`` (job queue).
 
     A mail failure raises, so the outbox retries the row.
     """
-    from forum.links import external_url
-    from forum.outbox import send_email
 
     accounts = db.session.scalars(
         select(User).where(db.func.lower(User.email) == email.lower(), User.is_deactivated.is_(False))).all()

@@ -47,7 +47,7 @@ def _is_moderator(viewer: Any) -> bool:
     return bool(getattr(viewer, "is_authenticated", False) and viewer.is_moderator)
 
 
-def _paginate(stmt: Select, count_stmt: Select, page: int, per_page: int) -> Page:
+def paginate(stmt: Select, count_stmt: Select, page: int, per_page: int) -> Page:
     total = db.session.scalar(count_stmt) or 0
     page = max(1, min(page, max(1, ceil(total / per_page))))
     items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique())
@@ -95,9 +95,13 @@ def board_by_slug(slug: str) -> Board | None:
 
 
 def board_topics(board: Board, viewer: Any, page: int, per_page: int) -> Page:
-    where = (Topic.board_id == board.id, topic_filter(viewer))
+    where: tuple = (Topic.board_id == board.id, topic_filter(viewer))
+    if (uid := _viewer_id(viewer)) is not None:
+        from forum.notify.follow import muted_topic_ids
+
+        where += (Topic.id.not_in(muted_topic_ids(uid)),)  # a muted topic leaves the member's lists
     stmt = select(Topic).where(*where).order_by(Topic.last_activity_at.desc(), Topic.id.desc())
-    return _paginate(stmt, select(func.count(Topic.id)).where(*where), page, per_page)
+    return paginate(stmt, select(func.count(Topic.id)).where(*where), page, per_page)
 
 
 def topic_for(topic_id: int, viewer: Any) -> Topic | None:
@@ -117,7 +121,7 @@ _LIST_OPTIONS = (
 def topic_posts(topic: Topic, viewer: Any, page: int, per_page: int) -> Page:
     where = (Post.topic_id == topic.id, post_filter(viewer))
     stmt = select(Post).where(*where).options(*_LIST_OPTIONS).order_by(Post.number)
-    return _paginate(stmt, select(func.count(Post.id)).where(*where), page, per_page)
+    return paginate(stmt, select(func.count(Post.id)).where(*where), page, per_page)
 
 
 def page_of_post(post: Post, viewer: Any, per_page: int) -> int:
@@ -160,7 +164,7 @@ def member_posts(member: User, viewer: Any, page: int, per_page: int) -> Page:
     stmt = (select(Post).join(Topic, Post.topic_id == Topic.id).where(*where).options(selectinload(Post.topic))
             .order_by(Post.created_at.desc(), Post.id.desc()))
     count = select(func.count(Post.id)).join(Topic, Post.topic_id == Topic.id).where(*where)
-    return _paginate(stmt, count, page, per_page)
+    return paginate(stmt, count, page, per_page)
 
 
 def own_posts(member: User, page: int, per_page: int) -> Page:
@@ -168,4 +172,4 @@ def own_posts(member: User, page: int, per_page: int) -> Page:
     where = (Post.author_id == member.id, Post.status != V.DELETED)
     stmt = (select(Post).where(*where).options(selectinload(Post.topic))
             .order_by(Post.created_at.desc(), Post.id.desc()))
-    return _paginate(stmt, select(func.count(Post.id)).where(*where), page, per_page)
+    return paginate(stmt, select(func.count(Post.id)).where(*where), page, per_page)

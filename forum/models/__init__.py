@@ -7,6 +7,7 @@ from forum.models.review import DebriefRequest, MemberNotice, Presence, Response
 from forum.models.review import CaseStatus, FlagStatus, ReasonSource, ReviewStatus
 from forum.models.conversation import SupportConversation, SupportMessage, SupportParticipant
 from forum.models.rights import AccessRequest, AccountClosure, ClosureKind, ClosureStatus, DataExport
+from forum.models.follow import MemberIgnore, TopicFollow, TopicLevel
 from forum.models.notification import Notification, NotificationKind
 from forum.models.user import User, UserSession
 
@@ -17,6 +18,6 @@ __all__ = [
     "DebriefRequest", "MemberNotice", "Presence", "ResponseTemplate",
     "CaseStatus", "FlagStatus", "ReasonSource", "ReviewStatus",
     "SupportConversation", "SupportMessage", "SupportParticipant",
-    "Notification", "NotificationKind",
+    "Notification", "NotificationKind", "MemberIgnore", "TopicFollow", "TopicLevel",
     "AccessRequest", "AccountClosure", "ClosureKind", "ClosureStatus", "DataExport",
 ]

@@ -18,4 +18,18 @@ def init_app(app: Flask) -> None:
     def unread_notifications() -> int:
         return services.unread_count(current_user.id) if current_user.is_authenticated else 0
 
-    app.jinja_env.globals.update(unread_notifications=unread_notifications)
+    from flask import request
+
+    from forum.notify import follow
+
+    def ignored_by_viewer() -> set[int]:
+        """Once per request (a topic page asks for every post)."""
+        if not current_user.is_authenticated:
+            return set()
+        if "kindred.ignored" not in request.environ:
+            request.environ["kindred.ignored"] = follow.ignoring(current_user.id)
+        return request.environ["kindred.ignored"]
+
+    app.jinja_env.globals.update(unread_notifications=unread_notifications, ignored_by_viewer=ignored_by_viewer,
+                                 topic_level=lambda topic_id: follow.level_for(current_user, topic_id),
+                                 is_ignoring=lambda member: follow.is_ignoring(current_user, member))

@@ -93,6 +93,10 @@ def recipients(post: Post) -> dict[int, str]:
         parent = db.session.get(Post, post.reply_to_id)
         if parent is not None and parent.status == ContentStatus.VISIBLE:
             add(parent.author_id, K.QUOTE if _quotes(post) else K.REPLY)
+    from forum.notify import follow
+
+    for uid in follow.users_at_level(topic.id, follow.TopicLevel.WATCHING):
+        add(uid, K.REPLY)
     handles = mentioned_handles(post.body_source)
     if handles:
         from forum.auth.services import handle_key
@@ -101,7 +105,10 @@ def recipients(post: Post) -> dict[int, str]:
         for uid in db.session.scalars(select(User.id).where(User.handle_key.in_(keys),
                                                             User.is_deactivated.is_(False))):
             add(uid, K.MENTION)
-    return found
+    # Muted topics tell nothing; an ignored member's replies, quotes and
+    # mentions reach nobody who ignores them (and the author is not told).
+    silent = follow.users_at_level(topic.id, follow.TopicLevel.MUTED) | follow.ignorers_of(post.author_id)
+    return {uid: kind for uid, kind in found.items() if uid not in silent}
 
 
 def _live(user_id: int, text: str, url: str) -> None:
@@ -190,11 +197,11 @@ def unread_count(user_id: int) -> int:
 
 
 def for_member(user: Any, page: int, per_page: int):
-    from forum.boards.queries import _paginate
+    from forum.boards.queries import paginate
 
     where = (Notification.user_id == user.id,)
     stmt = select(Notification).where(*where).order_by(Notification.updated_at.desc(), Notification.id.desc())
-    return _paginate(stmt, select(func.count(Notification.id)).where(*where), page, per_page)
+    return paginate(stmt, select(func.count(Notification.id)).where(*where), page, per_page)
 
 
 def posts_for(rows: list[Notification]) -> dict[int, Post]:

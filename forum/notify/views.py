@@ -1,11 +1,12 @@
 """Views: parse input, call a service, render. Works without JavaScript."""
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from forum.boards import queries
 from forum.models import NotificationKind
-from forum.notify import bp, services
+from forum.notify import bp, follow, services
 from forum.web import db_int
 
 
@@ -42,3 +43,34 @@ def post(post_id: int):
 def read_all():
     services.read_all(current_user)
     return redirect(url_for("notifications.index"))
+
+
+@bp.post("/topic/<int:topic_id>/level")
+@login_required
+def topic_level(topic_id: int):
+    topic = queries.topic_for(topic_id, current_user) or abort(404)
+    try:
+        follow.set_level(current_user, topic, request.form.get("level", ""))
+    except follow.FollowError as exc:
+        flash(str(exc), "error")
+    else:
+        flash({"watching": "You'll be told about every new post in this topic.",
+               "normal": "You'll be told only when someone replies to you, quotes or mentions you.",
+               "muted": "Topic muted: it won't notify you and is hidden from your board lists."}
+              [request.form["level"]], "info")
+    return redirect(url_for("boards.topic", topic_id=topic.id))
+
+
+@bp.post("/member/<handle>/ignore")
+@login_required
+def ignore(handle: str):
+    member = queries.member_by_handle(handle) or abort(404)
+    wanted = request.form.get("ignore") == "1"
+    try:
+        follow.set_ignore(current_user, member, wanted)
+    except follow.FollowError as exc:
+        flash(str(exc), "error")
+    else:
+        flash("You're ignoring this member: their posts are collapsed for you and they can't notify you. "
+              "They are not told." if wanted else "You're no longer ignoring this member.", "info")
+    return redirect(url_for("boards.member", handle=member.handle))

@@ -28,6 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from forum.errors import NotAllowed, InvalidInput, StaleItem
 from forum import audit, outbox
 from forum.after_commit import call_after_commit, emit_after_commit
+from forum.content import set_post_status
 from forum.extensions import db, socketio
 from forum.screening import screen_for
 from forum.links import external_url
@@ -70,6 +71,7 @@ UNSCREENED = "screening_error"
 FLAG_TIER = {"worried": "concern", "unkind": "abuse", "methods": "high", "personal_details": "abuse"}
 ABUSE_CATEGORIES = {"toxicity", "severe_toxicity", "abuse", "insult", "threat", "harassment", "hate",
                     "identity_attack", "obscene", "sexual_explicit"}
+THREAT_CATEGORIES = {"abuse.threat", "threat"}
 # Content a moderator should not be shown unasked (blurred until clicked).
 GRAPHIC_CATEGORIES = {"methods", "graphic", "harm_encouragement", "harm.encouragement", "crisis.method_detail",
                       "crisis.means"}
@@ -151,8 +153,6 @@ def set_content_status(target_type: str, target: Any, status: str) -> None:
     board counters and the pre-moderation allowance stay right.
     """
     if target_type == "post":
-        from forum.boards.services import set_post_status  # circular at import time
-
         set_post_status(target, status)
     else:
         target.status = status
@@ -173,6 +173,10 @@ def tier_of(risk: str, categories: list[str] | set[str], flag_codes: list[str] =
         tiers.append("high")
     if cats & ABUSE_CATEGORIES or any(c.startswith("abuse.") for c in cats):
         tiers.append("abuse")
+    if cats & THREAT_CATEGORIES:
+        # A threat of violence may be carried out: it is read with the high
+        # tier's deadline, not in the queue of insults.
+        tiers.append("high")
     if risk == "concern":
         tiers.append("concern")
     tiers += [FLAG_TIER.get(code, "other") for code in flag_codes]
@@ -522,6 +526,11 @@ def on_screened(target_type: str, target: Any, verdict: Verdict, *, board_id: in
                          f"{external_url('review.item', review_id=review.id)}\n"))
     _announce(review, new=created or not was_open)
     return review
+
+
+@outbox.handler("second_opinion")
+def _second_opinion(payload: dict[str, Any]) -> None:
+    run_second_opinion(payload["target_type"], payload["target_id"])
 
 
 def run_second_opinion(target_type: str, target_id: int) -> None:

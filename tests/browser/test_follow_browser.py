@@ -1,0 +1,57 @@
+"""Muting a topic and ignoring a member in real Chromium, desktop and phone
+width, without JavaScript-only controls; axe finds nothing serious."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.pages import log_in
+from tests.conftest import make_board, make_user, post_reply, post_topic
+
+
+def serious(results) -> list[str]:
+    return [v["id"] for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_muting_a_topic_hides_it(app, page: Page, base_url, csp_errors, width):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.set_viewport_size({"width": width, "height": 900})
+    board = make_board("low-mood", "Low mood")
+    topic = post_topic(make_user(f"Loud{width}"), board, title="A very busy thread", body="Lots happening here.")
+    reader = make_user(f"Reader{width}")
+    log_in(page, reader.handle, base_url)
+    page.goto(f"{base_url}/boards/topic/{topic.topic.id}")
+    page.get_by_label("Notifications for this topic").select_option("muted")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Topic muted")).to_be_visible()
+    found = Axe().run(page)
+    assert serious(found) == [], found.generate_report()
+    page.goto(base_url + "/boards/low-mood/")
+    expect(page.get_by_role("link", name="A very busy thread")).to_have_count(0)
+    assert csp_errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_ignoring_a_member_collapses_their_posts(app, page: Page, base_url, csp_errors, width):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.set_viewport_size({"width": width, "height": 900})
+    board = make_board("general", "General")
+    reader = make_user(f"Calm{width}")
+    topic = post_topic(reader, board, title="Evening routines", body="What helps you wind down?")
+    pest = make_user(f"Pest{width}")
+    post_reply(pest, topic.topic, body="Unwanted words from someone I avoid.")
+    log_in(page, reader.handle, base_url)
+    page.goto(f"{base_url}/boards/member/{pest.handle}")
+    page.get_by_role("button", name="Ignore this member").click()
+    expect(page.get_by_role("button", name="Stop ignoring")).to_be_visible()
+    page.goto(f"{base_url}/boards/topic/{topic.topic.id}")
+    words = page.get_by_text("Unwanted words from someone I avoid.")
+    expect(words).to_be_hidden()
+    page.get_by_text("A post from a member you ignore").click()
+    expect(words).to_be_visible()
+    found = Axe().run(page)
+    assert serious(found) == [], found.generate_report()
+    assert csp_errors == []
