@@ -67,12 +67,14 @@ test-postgres: install chromium
 
 bench: install
 	$(PY) -m moderation.bench
+	$(PY) -m moderation.bench --abuse
 	$(PY) bench/run_all.py
 
 # The crisis figures of issue 16's target table (audit, suite, sdcnl) and the
 # crowd-label report; the gate test holds the recorded ones.
 evaluate: install
 	$(PY) -m moderation.evaluate --task crisis-audit --data $(EVAL_DATA)
+	$(PY) -m moderation.evaluate --task abuse-suite --data $(EVAL_DATA)
 	$(PY) -m moderation.evaluate --task toxicity $(EVAL_DATA)/toxicity/toxicity-dev.jsonl
 	$(PY) -m moderation.evaluate --task sanitize $(EVAL_DATA)/sanitize/sanitize-dev.jsonl
 	for f in crisis/crisis-dev.jsonl toxicity/toxicity-dev.jsonl crisis/extra/diasafety-user-turns.jsonl \

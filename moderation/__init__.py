@@ -257,8 +257,16 @@ def engine_info(ruleset: RuleSet | None = None, pol: _policy.Policy | None = Non
     info["policy"] = (pol or _policy.DEFAULT).name
     info.update(_crisis_info())
     info.update(_toxicity.engine_info())
+    info["abuse_judge"] = _abuse_info()
     info.update(_language.engine_info())
     return info
+
+
+def _abuse_info() -> str:
+    try:
+        return importlib.import_module("moderation.abuse").describe()
+    except Exception as exc:  # reported, not raised
+        return f"unavailable: {type(exc).__name__}: {exc}"
 
 
 def _crisis_info() -> dict[str, Any]:
@@ -333,9 +341,12 @@ def _screen_batch(texts: Sequence[Any], kind: str, region: str | None, profile: 
             _fail(w, "render", exc)
     live = [w for w in live if not w.done]
     _run_crisis(live)
-    for w in live:
+    judged = _run_judge(live)
+    for w, judgement in zip(live, judged):
         try:
-            _apply_toxicity(w, _toxicity.analyse(w.text, threshold=pol.toxicity_threshold))
+            if judgement is _FAILED:
+                raise RuntimeError("the abuse judge failed on this text")
+            _apply_toxicity(w, _toxicity.analyse(w.text, threshold=pol.toxicity_threshold, judgement=judgement))
             if cfg.toxicity_inline:
                 model = _toxicity.analyse_with_model(w.text, threshold=pol.toxicity_threshold)
                 if model is not None:
@@ -355,6 +366,36 @@ def _screen_batch(texts: Sequence[Any], kind: str, region: str | None, profile: 
             w.html = _plain_html(w.text)
     engine = engine_info(ruleset, pol)
     return [_finish(w, kind, region, pol, engine) for w in work]
+
+
+_FAILED = object()
+
+
+def _run_judge(live: list[_Work]) -> list[Any]:
+    """The learned abuse judge's reading of each text (one encoder pass for
+    the batch); None per text where it is unavailable (the profanity scorer
+    and rules decide then), ``_FAILED`` where it broke (the toxicity stage
+    is then marked failed and the text held)."""
+    if not live:
+        return []
+    try:
+        from moderation import abuse
+
+        got = abuse.judge_many([w.text for w in live])
+        return list(got) if got is not None else [None] * len(live)
+    except Exception:
+        log.exception("abuse judge batch failed; retrying one at a time")
+    out: list[Any] = []
+    for w in live:
+        try:
+            from moderation import abuse
+
+            one = abuse.judge_many([w.text])
+            out.append(one[0] if one is not None else None)
+        except Exception:
+            log.exception("abuse judge failed")
+            out.append(_FAILED)
+    return out
 
 
 def _run_crisis(live: list[_Work]) -> None:
@@ -469,6 +510,7 @@ def warm_up(*, detoxify: bool = False) -> None:
     _toxicity.fast_scorer()
     _language.warm_up()
     importlib.import_module("moderation.crisis").warm_up()
+    importlib.import_module("moderation.abuse").available()
     if detoxify:
         _toxicity.full_scorer()
     screen("Warming up the moderation engine.")

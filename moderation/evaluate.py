@@ -3,6 +3,7 @@
     python -m moderation.evaluate --task crisis|toxicity|sanitize|language FILE.jsonl [--json] [--limit N]
                                   [--audit AUDIT.jsonl]
     python -m moderation.evaluate --task crisis-audit [--data DIR] [--json] [--record]
+    python -m moderation.evaluate --task abuse-suite [--data DIR] [--json] [--record] [--per-kind N]
 
 Formats are those of ``../shared/data/README.md``. Everything goes through
 the public ``screen_many`` (batched), so what is measured is what the forum
@@ -20,6 +21,10 @@ gets. The data is read at run time only; none of it is copied into Kindred.
             95 % Wilson interval and pass/fail, then the crisis report above
             for reference; ``--record`` writes the figures the CI gate holds
             (docs/crisis.md, "Evaluation gate").
+* abuse-suite: issue 18's targets on the abuse suite's test split and the
+            held-out splits of the abuse judge's training sources (see
+            ``moderation.evaluate_abuse``); ``--record`` writes the figures
+            its CI gate holds.
 * toxicity: an item is flagged when the verdict has any ``abuse.*``
             category. Precision/recall/F1 overall, by source and by original
             label; misses and false alarms.
@@ -761,7 +766,7 @@ def _print_language(r: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m moderation.evaluate", description="Evaluate the moderation engine.")
     ap.add_argument("--task", required=True,
-                    choices=("crisis", "crisis-audit", "toxicity", "sanitize", "language"))
+                    choices=("crisis", "crisis-audit", "abuse-suite", "toxicity", "sanitize", "language"))
     ap.add_argument("file", nargs="?", help="a JSON Lines file in the format of ../shared/data/README.md "
                                              "(crisis-audit: none, it reads --data)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -777,10 +782,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--crowd", choices=("all", "sdcnl"), default="all",
                     help="crisis-audit: the whole crowd-label report (all) or only the sdcnl recall target")
     ap.add_argument("--record", action="store_true",
-                    help=f"crisis-audit: write the gated figures to {EVAL_FILE.relative_to(REPO)}")
+                    help=f"crisis-audit, abuse-suite: write the gated figures to {EVAL_FILE.relative_to(REPO)} "
+                         "(abuse: moderation/data/abuse_eval.json)")
+    ap.add_argument("--per-kind", type=int, default=60,
+                    help="abuse-suite: at most this many held-out items per source and kind")
     args = ap.parse_args(argv)
     if args.task == "crisis-audit":
         return _main_gate(args)
+    if args.task == "abuse-suite":
+        return _main_abuse(args)
     if not args.file:
         ap.error(f"--task {args.task} needs a FILE")
     try:
@@ -854,6 +864,33 @@ def _main_gate(args: argparse.Namespace) -> int:
     if args.record:
         record_figures(result)
         print(f"recorded {len(gate_figures(result))} figures in {EVAL_FILE}", file=sys.stderr)
+    return 0
+
+
+def _main_abuse(args: argparse.Namespace) -> int:
+    from moderation import evaluate_abuse
+
+    start = time.perf_counter()
+    try:
+        result = evaluate_abuse.evaluate(data_dir=args.data, per_kind=args.per_kind)
+    except OSError as exc:
+        print(f"error: cannot read {exc.filename}: {exc.strerror}. The abuse evaluation reads the shared "
+              f"datasets under --data DIR (default ../shared/data beside the repository).", file=sys.stderr)
+        return 2
+    elapsed = time.perf_counter() - start
+    from moderation import engine_info
+
+    result["seconds"] = round(elapsed, 2)
+    result["engine"] = engine_info()
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        evaluate_abuse.print_result(result)
+        print(f"\n  {elapsed:.1f} s; engine: " + ", ".join(f"{k}={v}" for k, v in result["engine"].items()))
+    if args.record:
+        evaluate_abuse.record(result)
+        print(f"recorded {len(evaluate_abuse.gate_figures(result))} figures in {evaluate_abuse.EVAL_FILE}",
+              file=sys.stderr)
     return 0
 
 

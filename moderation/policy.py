@@ -117,6 +117,10 @@ STRICT = replace(
     risk_actions=_frozen({"none": "publish", "concern": "publish_flagged", "high": "hold", "imminent": "hold"}),
     rule_actions=_frozen({"block": "block", "hold": "hold", "flag": "hold",
                           "content_warning": "publish_flagged", "replace": "publish"}),
+    # A slur the abuse judge does not read as an attack (reclaimed,
+    # in-group) is published but shown to a moderator: on a young people's
+    # board a grown-up checks it was meant the way it reads.
+    category_actions=_frozen(dict(DEFAULT.category_actions, **{"slur.reclaimed": "publish_flagged"})),
     toxicity_threshold=0.6,
 )
 

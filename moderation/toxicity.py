@@ -534,13 +534,17 @@ def _fast_scores(text: str, sents: list[tuple[int, int, str]], own_spans: bool, 
 
 
 def analyse(text: str, *, threshold: float = 0.8, model_scores: Sequence[dict[str, float]] | None = None,
-            spans: Sequence[tuple[int, int, str]] | None = None) -> ToxicityFinding:
+            spans: Sequence[tuple[int, int, str]] | None = None, judgement: Any = None) -> ToxicityFinding:
     """Toxicity for one cleaned text.
 
     Without ``model_scores`` the fast linear scorer scores each sentence.
     With them (Detoxify's per-sentence outputs, same order as ``spans``),
-    those are used instead.
+    those are used instead. With ``judgement`` (the learned abuse judge's
+    reading, ``abuse.judge_many``) the judge decides instead of the
+    profanity scorer: see ``_judged``.
     """
+    if judgement is not None and model_scores is None:
+        return _judged(text, judgement)
     reasons = pattern_findings(text)
     sents = list(spans) if spans is not None else sentences(text)
     if model_scores is None:
@@ -568,6 +572,27 @@ def analyse(text: str, *, threshold: float = 0.8, model_scores: Sequence[dict[st
     cats = frozenset(r.code for r in reasons)
     return ToxicityFinding(categories=cats, reasons=tuple(reasons),
                            scores={"toxicity": round(max_score, 4)}, scorer=scorer_name)
+
+
+def _judged(text: str, judgement: Any) -> ToxicityFinding:
+    """The learned judge's reasons, plus the threat patterns: a threat is
+    held whatever the judge makes of it ("I know where you live" needs no
+    model to be taken seriously). The identity and insult patterns are not
+    used here: they match the hate that counter-speech quotes, which the
+    judge reads in its context. The profanity score is kept for the record
+    (and the judge reads it as one of its inputs)."""
+    from moderation import abuse
+
+    reasons = [r for r in pattern_findings(text) if r.code == "abuse.threat"]
+    reasons.extend(judgement.reasons)
+    reasons.extend(judgement.reclaimed)
+    fast = fast_scorer()
+    scores: dict[str, Any] = {"toxicity": round(max((fast.score(s) for _, _, s in sentences(text)), default=0.0), 4)
+                              if fast else 0.0}
+    scores.update({f"judge.{k}": v for k, v in judgement.scores.items()})
+    name = f"abuse-judge:{abuse.describe()}" + (f"+{fast.name}" if fast else "")
+    return ToxicityFinding(categories=frozenset(r.code for r in reasons), reasons=tuple(reasons), scores=scores,
+                           scorer=name)
 
 
 def analyse_with_model(text: str, *, threshold: float = 0.8) -> ToxicityFinding | None:

@@ -24,6 +24,7 @@ REASONS = {
     "abuse.identity": "Attacks who someone is",
     "abuse.threat": "Threatens someone",
     "abuse.toxic": "Abusive to others",
+    "slur.reclaimed": "Uses a slur, not read as an attack",
     "screening_error": "Screening failed: risk not ruled out",
     "premoderation": "Waiting for approval (new member or board rule)",
     "out_of_hours": "Held while no moderator was online",

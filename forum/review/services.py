@@ -71,6 +71,7 @@ UNSCREENED = "screening_error"
 FLAG_TIER = {"worried": "concern", "unkind": "abuse", "methods": "high", "personal_details": "abuse"}
 ABUSE_CATEGORIES = {"toxicity", "severe_toxicity", "abuse", "insult", "threat", "harassment", "hate",
                     "identity_attack", "obscene", "sexual_explicit"}
+THREAT_CATEGORIES = {"abuse.threat", "threat"}
 # Content a moderator should not be shown unasked (blurred until clicked).
 GRAPHIC_CATEGORIES = {"methods", "graphic", "harm_encouragement", "harm.encouragement", "crisis.method_detail",
                       "crisis.means"}
@@ -172,6 +173,10 @@ def tier_of(risk: str, categories: list[str] | set[str], flag_codes: list[str] =
         tiers.append("high")
     if cats & ABUSE_CATEGORIES or any(c.startswith("abuse.") for c in cats):
         tiers.append("abuse")
+    if cats & THREAT_CATEGORIES:
+        # A threat of violence may be carried out: it is read with the high
+        # tier's deadline, not in the queue of insults.
+        tiers.append("high")
     if risk == "concern":
         tiers.append("concern")
     tiers += [FLAG_TIER.get(code, "other") for code in flag_codes]

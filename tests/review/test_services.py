@@ -13,6 +13,7 @@ from forum.models import (
     Sanction, utcnow,
 )
 from forum.review import services
+from moderation.verdict import Reason
 from tests.conftest import make_user
 from tests.review.helpers import post, review_for, verdict
 
@@ -72,6 +73,21 @@ def test_queue_order_by_tier_then_age(users):
     high2 = post(users["member"], verdict("publish_flagged", "high"))
     order = [r.target_id for r in services.queue()]
     assert order == [imminent.id, encourage.id, high.id, high2.id, abuse.id, concern.id]
+
+
+def test_a_threat_is_read_at_high_priority_with_or_without_other_abuse(users):
+    def held(*codes: str):
+        text = "I know where you live and I'm coming for your family."
+        reasons = tuple(Reason(c, 0, 20, text[:20], "Reads as a threat.") for c in codes)
+        return review_for(post(users["member"], verdict("hold", "none", codes, text=text, reasons=reasons)))
+
+    insult = held("abuse.toxic")
+    threat = held("abuse.threat")
+    both = held("abuse.identity", "abuse.threat")
+    assert insult.priority == services.TIER_BASE["abuse"]
+    assert threat.priority == both.priority == services.TIER_BASE["high"]
+    assert services.sla_for(services.review_tier(threat)) == services.sla_for("high")
+    assert [r.target_id for r in services.queue()][:2] == [threat.target_id, both.target_id]
 
 
 def test_out_of_hours_holds_high_items_until_a_moderator_is_online(users):
