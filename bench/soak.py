@@ -159,6 +159,8 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
     redis_server.start()
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0",
            "KINDRED_INSTANCE_DIR": str(tmp), "SECRET_KEY": "soak", "KINDRED_WARM_UP": "1",
+           # The exported ONNX graphs are kept between runs (as the tests do), not exported per soak.
+           "KINDRED_ENCODER_CACHE": os.environ.get("KINDRED_ENCODER_CACHE", str(ROOT / "instance" / "cache")),
            # Limits on, but above what the simulated members do.
            "KINDRED_POST_LIMIT": "600 per minute", "KINDRED_LOGIN_LIMIT": "600 per minute",
            "KINDRED_CHAT_LIMIT": "50 per 5 seconds"}

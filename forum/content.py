@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from forum.extensions import db
-from forum.models import ContentStatus, Post, Topic
+from forum.models import Board, ContentStatus, Post, Topic
 from forum.notify import services as notify
 
 
@@ -26,7 +26,12 @@ def refresh_counters(topic: Topic) -> None:
     last = db.session.scalar(select(func.max(Post.created_at)).where(Post.topic_id == topic.id, Post.status == visible))
     if last is not None:
         topic.last_activity_at = last
-    board = topic.board
+    refresh_board_counters(topic.board)
+
+
+def refresh_board_counters(board: Board) -> None:
+    """Recompute a board's counts of visible topics and posts (no commit)."""
+    visible = ContentStatus.VISIBLE
     board.topic_count = db.session.scalar(
         select(func.count(Topic.id)).where(Topic.board_id == board.id, Topic.status == visible)) or 0
     board.post_count = db.session.scalar(

@@ -34,7 +34,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
 
-from forum.content import refresh_counters
+from forum.content import refresh_board_counters, refresh_counters
 from forum import audit, outbox
 from forum.auth import sessions
 from forum.auth.passwords import verify_password
@@ -42,8 +42,8 @@ from forum.errors import FieldErrors
 from forum.extensions import db
 from forum.models import (AccountClosure, Alert, AuditEvent, ChatMessage, ChatMute, ChatRoom, ChatSupport,
                           ClosureKind, ClosureStatus, ContentStatus, DataExport, DebriefRequest, Escalation,
-                          Flag, MemberNotice, Post, PostRevision, PostSupport, Presence, Review, ReviewEvent,
-                          Sanction, SupportConversation, Topic, User, UserSession)
+                          Flag, MemberIgnore, MemberNotice, Notification, Post, PostRevision, PostSupport, Presence,
+                          Review, ReviewEvent, Sanction, SupportConversation, Topic, TopicFollow, User, UserSession)
 from forum.models import base as clock
 from forum.rights import hooks
 
@@ -223,7 +223,9 @@ def _empty_account(user: User) -> None:
     user.is_deactivated = True
     for model, column in ((UserSession, UserSession.user_id), (MemberNotice, MemberNotice.user_id),
                           (Sanction, Sanction.user_id), (ChatMute, ChatMute.user_id),
-                          (Presence, Presence.user_id), (DebriefRequest, DebriefRequest.user_id)):
+                          (Presence, Presence.user_id), (DebriefRequest, DebriefRequest.user_id),
+                          (Notification, Notification.user_id), (TopicFollow, TopicFollow.user_id),
+                          (MemberIgnore, MemberIgnore.user_id), (MemberIgnore, MemberIgnore.ignored_id)):
         db.session.execute(delete(model).where(column == uid))
     remove_exports(uid)
     # What the audit said about the account (break-glass reasons, sanctions,
@@ -430,6 +432,8 @@ def _erase_written(user: User, label: str | None, held: set[tuple[str, int]]) ->
     _remove_quotes(label, erased, uid)
     drop_reviews("post", erased)
     if erased:
+        # Others were told about these posts; the notices go with them.
+        db.session.execute(delete(Notification).where(Notification.post_id.in_(erased)))
         db.session.execute(delete(PostRevision).where(PostRevision.post_id.in_(erased)))
         db.session.execute(delete(PostSupport).where(PostSupport.post_id.in_(erased)))
     topics = {p.topic_id for p in posts}
@@ -443,7 +447,7 @@ def _erase_written(user: User, label: str | None, held: set[tuple[str, int]]) ->
             board = topic.board
             db.session.delete(topic)
             db.session.flush()
-            recount_board(board)
+            refresh_board_counters(board)
             continue
         opener_kept = ("post", db.session.scalar(select(Post.id).where(Post.topic_id == topic.id, Post.number == 1))) in held
         if topic.author_id == uid and not opener_kept:
@@ -499,17 +503,6 @@ def _erase_written(user: User, label: str | None, held: set[tuple[str, int]]) ->
     free_cases = set(db.session.scalars(select(Escalation.id).where(Escalation.subject_user_id == uid))) - held_cases
     drop_cases(free_cases)
     db.session.expire_all()
-
-
-def recount_board(board: Any) -> None:
-    visible = ContentStatus.VISIBLE
-    board.topic_count = db.session.scalar(
-        select(func.count(Topic.id)).where(Topic.board_id == board.id, Topic.status == visible)) or 0
-    board.post_count = db.session.scalar(
-        select(func.count(Post.id)).join(Topic, Post.topic_id == Topic.id)
-        .where(Topic.board_id == board.id, Topic.status == visible, Post.status == visible)) or 0
-    board.last_activity_at = db.session.scalar(
-        select(func.max(Topic.last_activity_at)).where(Topic.board_id == board.id, Topic.status == visible))
 
 
 # -- what staff and the member see ----------------------------------------------------------------------

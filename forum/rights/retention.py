@@ -27,7 +27,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, or_, select, update
 
-from forum.content import refresh_counters
+from forum.content import refresh_board_counters, refresh_counters
 from forum import audit
 from forum.extensions import db, limiter
 from forum.models import (AccessRequest, Alert, AuditEvent, ChatMessage, ContentStatus, DebriefRequest, Escalation,
@@ -131,7 +131,7 @@ def _delete_post(post: Post) -> None:
     if post.number == 1:
         board = topic.board
         db.session.execute(delete(Topic).where(Topic.id == topic.id).execution_options(synchronize_session=False))
-        erasure.recount_board(board)
+        refresh_board_counters(board)
     else:
         refresh_counters(topic)
 

@@ -19,7 +19,7 @@ from forum.chat import payloads
 from forum.chat import services as chat
 from forum.extensions import db
 from forum.models import (AccountClosure, AuditEvent, ChatMessage, DataExport, Escalation, Flag,
-                          MemberNotice, Post, PostRevision, PostSupport, Topic, User, UserSession)
+                          MemberNotice, Notification, Post, PostRevision, PostSupport, Topic, User, UserSession)
 from forum.models import SupportConversation, SupportMessage
 from forum.models import base as clock
 from forum.review import services as review
@@ -58,7 +58,8 @@ def _pages(app, ids) -> list[str]:
     pages += [f"/boards/topic/{ids['own_topic']}", f"/boards/topic/{ids['their_topic']}",
               f"/boards/post/{ids['mine']}", f"/boards/post/{ids['mine']}/revisions",
               f"/boards/post/{ids['anon']}", f"/boards/post/{ids['crisis']}", f"/staff/cases/{ids['case']}",
-              "/staff/audit.csv", "/chat/evening/messages", "/account/notices",
+              "/staff/audit.csv", "/chat/evening/messages", "/account/notices", "/notifications/",
+              "/search/?q=Quokka", "/search/?q=walk+evening",
               f"/conversations/{ids['conversation']}", f"/conversations/team/{ids['conversation']}"]
     return pages
 
@@ -88,6 +89,9 @@ def test_erase_leaves_nothing_of_the_member(client, auth, users, life, app, monk
     client.post("/account/data/export")
     zip_file = erasure.export_dir() / db.session.scalar(select(DataExport)).filename
     assert zip_file.is_file()
+    about_them = select(func.count()).select_from(Notification).where(
+        Notification.post_id.in_([life["mine"], life["own_post"]]))
+    assert db.session.scalar(about_them) > 0  # member2 was told of their reply
     page = _request(client, auth, member, "erase")
     assert "will be erased" in page and "Part of your request will wait" not in page
     assert db.session.scalar(select(func.count()).select_from(UserSession)
@@ -115,6 +119,8 @@ def test_erase_leaves_nothing_of_the_member(client, auth, users, life, app, monk
                              .where(PostRevision.post_id == life["mine"])) == 0
     assert db.session.scalar(select(Flag).where(Flag.reporter_id == member.id)) is None
     assert db.session.scalar(select(MemberNotice).where(MemberNotice.user_id == member.id)) is None
+    assert db.session.scalar(about_them) == 0
+    assert db.session.scalar(select(Notification).where(Notification.user_id == member.id)) is None
     assert db.session.get(SupportConversation, life["conversation"]) is None
     assert db.session.scalar(select(SupportMessage).where(SupportMessage.author_id == member.id)) is None
     assert db.session.get(Escalation, life["case"]) is None
