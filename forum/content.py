@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import Board, ContentStatus, Post, Topic
-from forum.notify import services as notify
 
 
 def refresh_counters(topic: Topic) -> None:
@@ -57,6 +56,9 @@ def set_post_status(post: Post, status: str, *, note: str | None = None) -> None
     if old != ContentStatus.VISIBLE and status == ContentStatus.VISIBLE:
         post.author.approved_post_count += 1
         # Held content told nobody; now it is public, the people it answers hear of it.
+        # Imported here: forum.notify's package imports boards, whose services import this module.
+        from forum.notify import services as notify
+
         notify.on_post_visible(post)
     if post.number == 1 and not (status == ContentStatus.DELETED and post.topic.status == ContentStatus.VISIBLE):
         # A deleted opening post leaves a visible topic in place (others'
