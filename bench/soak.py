@@ -137,12 +137,9 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
 
     from config import TestConfig
     from forum import create_app
-    from forum.chat import services as chat_services
     from forum.extensions import db
     from forum.models import Board, ChatMessage, Escalation, Post, Review, Topic, utcnow
     from tests.conftest import make_user
-    from forum.review import services as review_services
-    from tests.review.helpers import verdict
     from tests.review.live_http import cookie_header, login
 
     tmp = Path(tempfile.mkdtemp(prefix="kindred-soak-"))
@@ -159,11 +156,17 @@ def main() -> None:  # noqa: C901, PLR0915 - one script, read top to bottom
     redis_server.start()
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0",
            "KINDRED_INSTANCE_DIR": str(tmp), "SECRET_KEY": "soak", "KINDRED_WARM_UP": "1",
+           # The exported ONNX graphs are kept between runs (as the tests do), not exported per soak.
+           "KINDRED_ENCODER_CACHE": os.environ.get("KINDRED_ENCODER_CACHE", str(ROOT / "instance" / "cache")),
            # Limits on, but above what the simulated members do.
            "KINDRED_POST_LIMIT": "600 per minute", "KINDRED_LOGIN_LIMIT": "600 per minute",
            "KINDRED_CHAT_LIMIT": "50 per 5 seconds"}
     cfg = type("SoakConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": tmp, "SECRET_KEY": "soak"})
     app = create_app(cfg)
+    # After create_app: the areas import in its order.
+    from forum.chat import services as chat_services
+    from forum.review import services as review_services
+    from tests.review.helpers import verdict
     chatters = [f"Chatter{i}" for i in range(args.chatters)]
     with app.app_context():
         db.drop_all()

@@ -21,7 +21,6 @@ import socketio
 from sqlalchemy import func, select
 
 from forum import create_app
-from forum.chat import services as chat_services
 from forum.extensions import db
 from forum.models import Board, ChatMessage, Post, Topic, utcnow
 from tests.conftest import PASSWORD, config_class, make_user
@@ -48,6 +47,7 @@ def cluster():
 @pytest.fixture()
 def forum_on_cluster(cluster, app_config, tmp_path):
     app = create_app(config_class({**app_config, "SQLALCHEMY_DATABASE_URI": cluster.url}))
+    from forum.chat import services as chat_services  # after create_app: the areas import in its order
     with app.app_context():
         db.create_all()
         staff = make_user("RestartStaff", "staff")
