@@ -6,10 +6,21 @@ below all three so that none of them imports another's services.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import Board, ContentStatus, Post, Topic
+
+# Called when a post becomes public (held -> visible). Areas above this one
+# (notifications) register here, so this module imports none of them.
+_on_visible: list[Callable[[Post], None]] = []
+
+
+def on_post_visible(hook: Callable[[Post], None]) -> Callable[[Post], None]:
+    _on_visible.append(hook)
+    return hook
 
 
 def refresh_counters(topic: Topic) -> None:
@@ -56,10 +67,8 @@ def set_post_status(post: Post, status: str, *, note: str | None = None) -> None
     if old != ContentStatus.VISIBLE and status == ContentStatus.VISIBLE:
         post.author.approved_post_count += 1
         # Held content told nobody; now it is public, the people it answers hear of it.
-        # Imported here: forum.notify's package imports boards, whose services import this module.
-        from forum.notify import services as notify
-
-        notify.on_post_visible(post)
+        for hook in _on_visible:
+            hook(post)
     if post.number == 1 and not (status == ContentStatus.DELETED and post.topic.status == ContentStatus.VISIBLE):
         # A deleted opening post leaves a visible topic in place (others'
         # replies stay readable); otherwise the topic follows its first post.

@@ -72,3 +72,28 @@ def test_imports_flow_one_way():
         if upper in _imports(path):
             backwards.append(f"{lower} imports {upper}")
     assert not backwards, "\n".join(backwards)
+
+
+def test_every_module_imports_first():
+    """A cycle hidden by import order breaks whichever process imports the
+    wrong module first (a worker, a CLI command, one test file): import each
+    module of forum/ as the first one, in one fresh interpreter."""
+    import subprocess
+    import sys
+
+    modules = sorted(_module_of(p) for p in (ROOT / "forum").rglob("*.py"))
+    script = (
+        "import importlib, sys\n"
+        "failed = []\n"
+        f"for name in {modules!r}:\n"
+        "    for loaded in [m for m in sys.modules if m == 'forum' or m.startswith('forum.')]:\n"
+        "        del sys.modules[loaded]\n"
+        "    try:\n"
+        "        importlib.import_module(name)\n"
+        "    except Exception as exc:\n"
+        "        failed.append(f'{name}: {type(exc).__name__}: {exc}')\n"
+        "print('\\n'.join(failed))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert not out.stdout.strip(), "modules that fail when imported first:\n" + out.stdout

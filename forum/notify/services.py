@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from forum import outbox
+from forum import content, outbox
 from forum.extensions import db, socketio
 from forum.models import ContentStatus, Notification, NotificationKind, Post, User
 from forum.models import base as clock
@@ -34,6 +34,7 @@ _HANDLE_CHARS = frozenset("_-.")
 
 # -- hooks called inside the writing transaction ------------------------------------
 
+@content.on_post_visible
 def on_post_visible(post: Post) -> None:
     """A post is now readable by everyone (published, approved or restored)."""
     outbox.add("notify.post", post_id=post.id)
