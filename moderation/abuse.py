@@ -37,6 +37,8 @@ raises, screening marks the toxicity stage failed and holds the text.
 """
 from __future__ import annotations
 
+import os
+
 import contextlib
 import json
 import logging
@@ -138,6 +140,17 @@ def _load_head() -> Head | None:
                 _state.update(head=None, why=f"{type(exc).__name__}: {exc}")
             _state["loaded"] = True
     return _state["head"]
+
+
+def enabled() -> bool:
+    """Whether screen() consults the judge (KINDRED_ABUSE_JUDGE, off by default).
+
+    Off until it holds fewer harmless posts: a member whose ordinary post is
+    held waits for a person, and a queue full of false holds buries the
+    crisis items moderators must see first. Evaluation switches it on to
+    measure it (docs/moderation.md has the figures).
+    """
+    return os.environ.get("KINDRED_ABUSE_JUDGE", "0").strip().lower() in ("1", "true", "yes", "on")
 
 
 def available() -> bool:

@@ -13,6 +13,12 @@ from moderation import abuse, respell, semantic
 from moderation.verdict import Reason
 
 
+@pytest.fixture(autouse=True)
+def _judge_on(monkeypatch):
+    # screen() consults the judge only when switched on (it is off by default).
+    monkeypatch.setenv("KINDRED_ABUSE_JUDGE", "1")
+
+
 @pytest.fixture(scope="module")
 def judge():
     if not semantic.available() or not abuse.available():
