@@ -353,6 +353,8 @@ def run_abuse(iterations: int = 100) -> dict[str, Any]:
     import moderation
     from moderation import abuse, toxicity
 
+    # screen() consults the judge only when it is switched on (off by default).
+    os.environ["KINDRED_ABUSE_JUDGE"] = "1"
     pinned = _pin_one_core()
     try:
         import torch
