@@ -148,7 +148,7 @@ def enabled() -> bool:
     Off until it holds fewer harmless posts: a member whose ordinary post is
     held waits for a person, and a queue full of false holds buries the
     crisis items moderators must see first. Evaluation switches it on to
-    measure it (docs/moderation.md has the figures).
+    measure it (README, "Abuse detection", has the figures).
     """
     return os.environ.get("KINDRED_ABUSE_JUDGE", "0").strip().lower() in ("1", "true", "yes", "on")
 
