@@ -1,6 +1,8 @@
 """The learned abuse judge: a small trained head over the shared MiniLM
-encoder that reads each window of a text (a sentence, or the whole of a
-short text) and gives calibrated probabilities for
+encoder that reads each of the encoder's windows of a text (the whole of a
+short text, a few sentences of a long one: the windows the crisis judge
+reads, so one encoding pass serves both) and gives calibrated probabilities
+for
 
 * ``abuse.identity``      attacks on people for who they are;
 * ``abuse.threat``        threats of violence against anyone;
@@ -10,9 +12,12 @@ short text) and gives calibrated probabilities for
 Why a learned judge: the offline fallback before it was a profanity
 detector, which held swearing and missed polite hate ("X are never going to
 be real doctors") and hate spelled to slip past it. The head is trained on
-the licensed hate-speech sets in ``../shared/data`` and the train split of
-Kindred's own suite (``moderation.train_abuse``; datasets, licences and
-figures are in ``data/abuse_head.json``).
+the licensed hate-speech sets in ``../shared/data``, licensed ordinary and
+distress text (chat, health questions, forum posts, violent words used
+harmlessly) and the train split of Kindred's own suite
+(``moderation.train_abuse``; datasets, licences and figures are in
+``data/abuse_head.json``). Text in a language other than English is left
+to the rules: the head learnt English only.
 
 Who a window is aimed at is part of what the head reads: besides the
 embedding it gets the rules' reading of the target (``toxicity.target``:
@@ -56,19 +61,11 @@ log = logging.getLogger(__name__)
 
 HEAD_FILE = Path(__file__).with_name("data") / "abuse_head.json"
 WEIGHTS_FILE = Path(__file__).with_name("data") / "abuse_head.safetensors"
-FEATURES = "minilm384+target4+quote1+group1+profanity1"
+FEATURES = "minilm384-window+target4+quote1+group1+profanity1"
 N_RULE_FEATURES = 7
 # Long posts: at most this many windows are read, so one essay cannot
 # stall screening (the rules and profanity scorer still read all of it).
 MAX_WINDOWS = 16
-# A text this short (in characters) is read whole, as one window: the
-# training items were single tweets and sentences of about this length,
-# and a rebuttal often sits in the sentence after the hate it quotes.
-WHOLE = 280
-
-# The encoder reads 128 word pieces of a window; what lies past this many
-# characters it would never see, so it is not respelled either.
-WINDOW_CHARS = 1200
 
 _SENTENCE_RE = compile_linear(r"[^.!?\n]+[.!?]*")
 _QUOTE_RE = compile_linear("[\"\u201c\u201d\u2018\u2019]|(?:^|\\s)'|'(?:\\s|$|[.,!?])")
@@ -145,10 +142,9 @@ def _load_head() -> Head | None:
 def enabled() -> bool:
     """Whether screen() consults the judge (KINDRED_ABUSE_JUDGE, off by default).
 
-    Off until it holds fewer harmless posts: a member whose ordinary post is
-    held waits for a person, and a queue full of false holds buries the
-    crisis items moderators must see first. Evaluation switches it on to
-    measure it (README, "Abuse detection", has the figures).
+    Off until the forum's own tests pass with it on: a member whose ordinary
+    post is held waits for a person, and false holds bury the crisis items
+    moderators must see first. Evaluation switches it on to measure it.
     """
     return os.environ.get("KINDRED_ABUSE_JUDGE", "0").strip().lower() in ("1", "true", "yes", "on")
 
@@ -189,30 +185,15 @@ def switched_off(off: bool = True) -> Iterator[None]:
 
 
 def windows(text: str) -> list[tuple[int, int, str]]:
-    """What the judge reads: a short text whole, a longer one sentence by
-    sentence (a sentence of two words or fewer joins the next)."""
-    stripped = text.strip()
-    if not stripped:
+    """What the judge reads: the shared encoder's windows (a short text
+    whole, a longer one a few sentences at a time), as (start, end, words).
+    The crisis judge reads the same windows, so one encoding pass serves
+    both."""
+    from moderation import encoder
+
+    if not text.strip():
         return []
-    if len(stripped) <= WHOLE:
-        start = text.index(stripped)
-        return [(start, start + len(stripped), stripped)]
-    out: list[tuple[int, int, str]] = []
-    pending: int | None = None
-    for m in _SENTENCE_RE.finditer(text):
-        chunk = m.group()
-        if not chunk.strip():
-            continue
-        begin = pending if pending is not None else m.start() + len(chunk) - len(chunk.lstrip())
-        if len(chunk.split()) <= 2 and m.end() < len(text):
-            pending = begin
-            continue
-        pending = None
-        end = m.start() + len(chunk.rstrip())
-        out.append((begin, end, text[begin:end]))
-    if pending is not None:
-        out.append((pending, len(text.rstrip()), text[pending:len(text.rstrip())]))
-    return out
+    return [(a, b, w) for (a, b), w in zip(encoder.window_spans(text), encoder.windows(text))]
 
 
 def rule_features(window: str) -> list[float]:
@@ -246,41 +227,66 @@ def _insulting(read: str) -> bool:
 
 
 def _embed(sentences: list[str]):
-    from moderation import semantic
+    from moderation import encoder
 
-    got = semantic.embed(sentences)
-    if got is None:
-        raise RuntimeError("the MiniLM encoder is unavailable")
-    return got.numpy() if hasattr(got, "numpy") else got
+    return encoder.embed_sentences(sentences)
 
 
-def judge_many(texts: Sequence[str], head: Head | None = None) -> list[Judgement] | None:
-    """Read a batch of cleaned texts (one encoder pass for all of them);
-    None when the judge is unavailable."""
-    from moderation import respell, semantic, toxicity
+def _readable(text: str) -> bool:
+    """The head learnt English only: on text the language stage cannot read
+    it would be guessing, so there the rules and profanity scorer decide
+    (and the language stage sends the text to a moderator anyway)."""
+    from moderation import language
+
+    try:
+        return language.CODE not in language.assess(text).categories
+    except Exception:  # the language stage reports its own failure
+        return True
+
+
+def judge_many(texts: Sequence[str], head: Head | None = None) -> list[Judgement | None] | None:
+    """Read a batch of cleaned texts; None when the judge is unavailable,
+    and None for a text in a language it cannot read. The windows as
+    written come from the shared encoder's cache (``encoder.
+    window_embeddings``: the crisis judge's pass, or one pass for the
+    batch); only respelled and unquoted readings are encoded here."""
+    import numpy as np
+
+    from moderation import encoder, respell, semantic, toxicity
 
     head = head or _load_head()
     if head is None or not semantic.available():
         return None
+    readable = [_readable(t) for t in texts]
+    live = [i for i, ok in enumerate(readable) if ok]
+    embs = dict(zip(live, encoder.window_embeddings([texts[i] for i in live]))) if live else {}
     # Per window, up to three readings: as written, respelled (the higher
     # of the two counts) and with its quotations set aside (then the lower
     # counts: hate the writer only quotes is someone else's words, which is
     # how counter-speech and reports of abuse read).
     rows: list[tuple[int, int, int, str, str]] = []  # text, start, end, what is read, which reading
-    for i, text in enumerate(texts):
-        for start, end, win in windows(text)[:MAX_WINDOWS]:
-            read = prep(win[:WINDOW_CHARS])
+    vectors: list[Any] = []  # the plain reading's embedding, or None: encode it here
+    for i in live:
+        for k, (start, end, win) in enumerate(windows(texts[i])[:MAX_WINDOWS]):
+            read = prep(win)
             rows.append((i, start, end, read, "plain"))
+            vectors.append(embs[i][k] if k < len(embs[i]) else None)
             fixed = respell.respell(read)
             if fixed != " ".join(read.lower().split()):
                 rows.append((i, start, end, fixed, "respelled"))
+                vectors.append(None)
             unquoted = _QUOTED_RE.sub(" that", read)
             if unquoted != read and unquoted.strip(" that.,!?"):
                 rows.append((i, start, end, unquoted, "unquoted"))
+                vectors.append(None)
     if not rows:
-        return [Judgement((), {k: 0.0 for k in LABELS}) for _ in texts]
+        return [Judgement((), {k: 0.0 for k in LABELS}) if ok else None for ok in readable]
+    todo = [k for k, v in enumerate(vectors) if v is None]
+    if todo:
+        for k, v in zip(todo, _embed([rows[k][3] for k in todo])):
+            vectors[k] = v
     reads = [r[3] for r in rows]
-    probs = head.probabilities(features(_embed(reads), reads)).tolist()
+    probs = head.probabilities(features(np.stack(vectors), reads)).tolist()
     per_window: dict[tuple[int, int, int], dict[str, tuple[str, list[float]]]] = {}
     for (i, start, end, read, how), p in zip(rows, probs):
         per_window.setdefault((i, start, end), {})[how] = (read, p)
@@ -321,8 +327,11 @@ def judge_many(texts: Sequence[str], head: Head | None = None) -> list[Judgement
             reasons[i].append(Reason(label, start, end, text[start:end][:200], why + "."))
         if not set(_WORD_RE.findall(plain.lower())).isdisjoint(_SLUR_WORDS):
             slur_spans[i].append((start, end))
-    out: list[Judgement] = []
+    out: list[Judgement | None] = []
     for i, text in enumerate(texts):
+        if not readable[i]:
+            out.append(None)
+            continue
         held = {r.start for r in reasons[i]}
         reclaimed = tuple(Reason("slur.reclaimed", s, e, text[s:e][:200],
                                  "Uses a slur in a way the judge does not read as an attack (for example "

@@ -14,9 +14,11 @@ threat unless its second stage says so.
 
 Licences (README "Abuse detection"): Davidson et al. 2017 MIT; Implicit Hate
 Corpus MIT; Stormfront (de Gibert et al. 2018) CC-BY-SA 3.0; OpenAI
-moderation set MIT; Kindred's own abuse suite (train split only). The
-Reddit hate/counter-hate pairs state no licence, so they are held out for
-evaluation only and never shape the shipped weights.
+moderation set MIT; DiaSafety user turns and construct-tracker posts
+Apache-2.0; XSTest CC-BY-4.0; Kindred's own abuse suite (train split only).
+The Reddit hate/counter-hate pairs, the crisis dev set and the IRF posts
+state no licence, so they are evaluation only and never shape the shipped
+weights.
 """
 from __future__ import annotations
 
@@ -47,9 +49,26 @@ DATASETS = {
     "kindred_suite": {"file": "moderation/data/abuse_suite.jsonl (split=train only)",
                       "licence": "Kindred's own (written for the project)", "cite": "Kindred abuse functional suite"},
 }
+# Ordinary text that is not abuse, so the judge learns what a forum's
+# everyday posts, distress, health questions and harmless uses of violent
+# words look like (every output is False for these).
+BENIGN = {
+    "diasafety": {"file": "crisis/extra/diasafety-user-turns.jsonl", "licence": "Apache-2.0",
+                  "cite": "Sun et al. 2022, DiaSafety user turns (distress and health-question chat only)"},
+    "xstest": {"file": "crisis/extra/xstest-prompts.jsonl", "licence": "CC-BY-4.0",
+               "cite": "Röttger et al. 2024, XSTest safe prompts (violent words used harmlessly)"},
+    "rallypoint": {"file": "crisis/extra/rallypoint-reddit-mental-health.jsonl", "licence": "Apache-2.0",
+                   "cite": "Low et al., construct-tracker RallyPoint and Reddit posts"},
+}
+DATASETS.update(BENIGN)
 EVAL_ONLY = {"counter_hate": {"file": "toxicity/extra/reddit-hate-counterhate-context.jsonl",
                               "licence": "none stated (evaluation only)",
-                              "cite": "Yu et al. 2022, Reddit hate and counter-hate in context"}}
+                              "cite": "Yu et al. 2022, Reddit hate and counter-hate in context"},
+             "crisis_dev": {"file": "crisis/crisis-dev.jsonl", "licence": "none stated (evaluation only)",
+                            "cite": "tweets that say 'suicidal' and Reddit depression/SuicideWatch posts: "
+                                    "distress, never abuse"},
+             "irf": {"file": "crisis/extra/irf-interpersonal-risk.jsonl", "licence": "none stated (evaluation only)",
+                     "cite": "Garg et al. 2023, Reddit posts on belonging and burden: distress, never abuse"}}
 
 _URL = compile_linear(r"https?://\S+|www\.\S+")
 _MENTION = compile_linear(r"@\w+")
@@ -179,6 +198,44 @@ def suite(path: Path = SUITE, split: str = "train") -> list[dict[str, Any]]:
     return out
 
 
+_NOT_ABUSE = {k: False for k in LABELS}
+# DiaSafety's other categories (offending users, biased opinions, agreeing
+# with toxicity) hold abuse and are unlabelled for it here.
+_DIASAFETY_BENIGN = ("Risk Ignorance", "Unauthorized Expertise")
+
+
+def diasafety(data: Path) -> list[dict[str, Any]]:
+    return [_row("diasafety", it["id"], it["text"], _NOT_ABUSE, kind=it["category"])
+            for it in _read(data / BENIGN["diasafety"]["file"]) if it["category"] in _DIASAFETY_BENIGN]
+
+
+def xstest(data: Path) -> list[dict[str, Any]]:
+    """The safe prompts only: the unsafe contrasts ask for harm rather
+    than abuse anyone, so they say nothing about these outputs."""
+    return [_row("xstest", it["id"], it["text"], _NOT_ABUSE, kind=it["type"])
+            for it in _read(data / BENIGN["xstest"]["file"]) if it["label"] == "safe"]
+
+
+def rallypoint(data: Path) -> list[dict[str, Any]]:
+    return [_row("rallypoint", it["id"], it["text"], _NOT_ABUSE, kind=f"label{it['label']}")
+            for it in _read(data / BENIGN["rallypoint"]["file"])]
+
+
+def distress(data: Path) -> list[dict[str, Any]]:
+    """Evaluation only (no licence stated): posts about the writer's own
+    distress, none of them abuse; every item is held out."""
+    out = []
+    for it in _read(data / EVAL_ONLY["crisis_dev"]["file"]):
+        r = _row("crisis_dev", it["id"], it["text"], _NOT_ABUSE, kind=f"{it['source']}:{it['label']}")
+        r["split"] = "heldout"
+        out.append(r)
+    for it in _read(data / EVAL_ONLY["irf"]["file"]):
+        r = _row("irf", it["id"], it["text"], _NOT_ABUSE, kind=f"irf:{it.get('split', '')}")
+        r["split"] = "heldout"
+        out.append(r)
+    return out
+
+
 def counter_hate(data: Path) -> list[dict[str, Any]]:
     """Evaluation only (no licence stated). Label 2 is counter-hate, 0 hate
     (inferred), 1 neutral; the judged comment is ``target``."""
@@ -192,7 +249,8 @@ def counter_hate(data: Path) -> list[dict[str, Any]]:
 
 
 LOADERS = {"davidson2017": davidson, "implicit_hate": implicit_hate, "stormfront": stormfront,
-           "openai_moderation": openai_moderation}
+           "openai_moderation": openai_moderation, "diasafety": diasafety, "xstest": xstest,
+           "rallypoint": rallypoint}
 
 # At most this many items of one (source, kind) are used, so that no
 # source's majority swamps the rest and an embedding pass stays affordable.

@@ -91,7 +91,7 @@ def case_passes(case: dict[str, Any], v: Any) -> bool:
 
 def heldout_rows(data_dir: Path, per_kind: int = PER_KIND) -> list[dict[str, Any]]:
     rows = [r for r in abuse_data.load(data_dir) if r["split"] == "heldout"]
-    rows += abuse_data.counter_hate(data_dir)
+    rows += abuse_data.counter_hate(data_dir) + abuse_data.distress(data_dir)
     rng = random.Random(18)
     rng.shuffle(rows)
     seen: dict[tuple[str, str], int] = defaultdict(int)
@@ -105,12 +105,19 @@ def heldout_rows(data_dir: Path, per_kind: int = PER_KIND) -> list[dict[str, Any
 
 
 def evaluate(*, data_dir: Path = abuse_data.DEFAULT_DATA, suite: Path | None = None,
-             per_kind: int = PER_KIND, heldout: bool = True) -> dict[str, Any]:
-    # This measures the judge, which screen() consults only when switched on.
+             per_kind: int = PER_KIND, heldout: bool = True, judge: bool | None = None) -> dict[str, Any]:
+    """Measures the judge; ``judge`` False (or KINDRED_ABUSE_JUDGE=0 when
+    it is None) measures the scorer without it instead, on the same sets."""
+    from moderation import abuse
+
     before = os.environ.get("KINDRED_ABUSE_JUDGE")
-    os.environ["KINDRED_ABUSE_JUDGE"] = "1"
+    if judge is None:
+        judge = (before or "1").strip().lower() not in ("0", "false", "no", "off")
+    os.environ["KINDRED_ABUSE_JUDGE"] = "1" if judge else "0"
     try:
-        return _evaluate(data_dir=data_dir, suite=suite, per_kind=per_kind, heldout=heldout)
+        result = _evaluate(data_dir=data_dir, suite=suite, per_kind=per_kind, heldout=heldout)
+        result["judge"] = abuse.enabled()
+        return result
     finally:
         if before is None:
             os.environ.pop("KINDRED_ABUSE_JUDGE", None)
@@ -178,7 +185,8 @@ def record(result: dict[str, Any], path: Path = EVAL_FILE) -> dict[str, Any]:
 
 
 def print_result(r: dict[str, Any]) -> None:
-    print(f"Abuse detection: the issue's targets (data {r['data']})")
+    who = "the learned judge" if r.get("judge", True) else "the default scorer (KINDRED_ABUSE_JUDGE=0)"
+    print(f"Abuse detection by {who}: the issue's targets (data {r['data']})")
     print(f"\n  Functional suite ({r['suite']['file']}), test split ({r['suite']['n']} cases, never trained on):")
     for key, name, *_ in TARGETS:
         if key in r["suite"]:

@@ -15,7 +15,6 @@ from moderation.verdict import Reason
 
 @pytest.fixture(autouse=True)
 def _judge_on(monkeypatch):
-    # screen() consults the judge only when switched on (it is off by default).
     monkeypatch.setenv("KINDRED_ABUSE_JUDGE", "1")
 
 
@@ -47,13 +46,36 @@ def test_respell_leaves_ordinary_words_alone() -> None:
     assert respell.respell(text) == text.lower()
 
 
-def test_windows_read_a_short_text_whole_and_a_long_one_by_sentence() -> None:
+def test_the_judge_reads_the_shared_encoders_windows() -> None:
+    from moderation import encoder
+
     assert abuse.windows("  Short and sweet. Two sentences!  ") == [(2, 33, "Short and sweet. Two sentences!")]
-    long = "First sentence is here and it is long enough to read alone. " * 5 + "Ok. Last one ends the post."
+    long = "First sentence is here and it is long enough to read alone. " * 12 + "Ok. Last one ends the post."
     spans = abuse.windows(long)
-    assert len(spans) == 6
-    assert all(long[s:e] == w for s, e, w in spans)
-    assert spans[-1][2] == "Ok. Last one ends the post."  # a two-word sentence joins the next
+    assert len(spans) > 1
+    assert [w for _, _, w in spans] == encoder.windows(long)
+    assert [(s, e) for s, e, _ in spans] == encoder.window_spans(long)
+    assert all(" ".join(long[s:e].split()) == w for s, e, w in spans)
+
+
+def test_the_judge_reuses_the_encoding_pass_of_the_same_text(judge, monkeypatch) -> None:
+    from moderation import encoder
+
+    text = "Thanks for sharing this, it helped me get through a long night."
+    encoder.window_embeddings([text])  # as the crisis judge does first
+    calls = []
+    real = encoder.embed_sentences
+    monkeypatch.setattr(encoder, "embed_sentences", lambda s: calls.append(list(s)) or real(s))
+    assert abuse.judge_many([text])[0].reasons == ()
+    assert calls == []
+
+
+def test_text_the_judge_cannot_read_is_left_to_the_rules(judge) -> None:
+    spanish = ("Hola a todos, hoy fue un día muy largo en el trabajo y solo quería escribir un rato "
+               "para contaros cómo me siento esta semana.")
+    assert abuse.judge_many([spanish]) == [None]
+    v = moderation.screen(spanish)
+    assert not codes(v)
 
 
 def codes(verdict) -> set[str]:

@@ -43,6 +43,19 @@ def fixture_data(tmp_path: Path) -> dict[str, Path]:
     write_jsonl(data / "toxicity/extra/reddit-hate-counterhate-context.jsonl", [
         {"id": "cc-1", "label": "2", "context": "x",
          "target": "Calling a whole religion 'terrorists' is bigotry and it hurts real people."}])
+    write_jsonl(data / "crisis/extra/diasafety-user-turns.jsonl", [
+        {"id": "dia-1", "text": "Is it normal to feel this tired after changing my medication?",
+         "category": "Unauthorized Expertise"},
+        {"id": "dia-2", "text": "you are a pathetic loser", "category": "Offending User"}])
+    write_jsonl(data / "crisis/extra/xstest-prompts.jsonl", [
+        {"id": "x-1", "text": "How do I kill the background job on my laptop?", "type": "homonyms", "label": "safe"}])
+    write_jsonl(data / "crisis/extra/rallypoint-reddit-mental-health.jsonl", [
+        {"id": "ct-1", "text": "Back from the base gym, legs are done for the week.", "label": 0, "origin": "x"}])
+    write_jsonl(data / "crisis/crisis-dev.jsonl", [
+        {"id": "c-1", "text": "Some days I feel so low I can barely get up.", "label": "crisis", "source": "sdcnl"}])
+    write_jsonl(data / "crisis/extra/irf-interpersonal-risk.jsonl", [
+        {"id": "irf-1", "text": "Everyone would be better off without me around.", "split": "test", "belong": 0,
+         "burden": 1}])
     suite = write_jsonl(tmp_path / "suite.jsonl", [
         {"id": "t-1", "kind": "threat_direct", "text": "I know where you live and I will hurt you.", "abuse": True,
          "categories": ["abuse.threat"], "split": "test"},
@@ -65,8 +78,11 @@ def test_the_task_measures_the_test_split_and_every_held_out_source(fixture_data
     assert r["suite"]["self_swearing_held"]["k"] == 0
     assert r["suite"]["not_hate_held"]["n"] == 2
     assert set(r["suite_kinds"]) == {"threat_direct", "self_directed_swearing", "clinical_news"}
+    # DiaSafety's offending turns are unlabelled for abuse here, so only one of its two is read.
     assert set(r["heldout_sources"]) == {"davidson2017", "implicit_hate", "stormfront", "openai_moderation",
-                                         "counter_hate"}
+                                         "diasafety", "xstest", "rallypoint", "counter_hate", "crisis_dev", "irf"}
+    assert r["heldout_sources"]["diasafety"]["n"] == 1
+    assert r["heldout_sources"]["crisis_dev"]["not_hate_held"]["n"] == 1
     assert r["heldout"]["counter_speech_held"]["n"] == 1
     assert r["heldout_sources"]["davidson2017"]["identity_recall"]["n"] == 1
     figures = evaluate_abuse.gate_figures(r)
@@ -119,7 +135,7 @@ def test_abuse_figures_hold_against_the_recorded_ones() -> None:
                     f"folder at {abuse_data.DEFAULT_DATA} (e.g. `ln -s /path/to/shared/data "
                     f"{abuse_data.DEFAULT_DATA}`).")
     recorded = json.loads(evaluate_abuse.EVAL_FILE.read_text(encoding="utf-8"))
-    current = evaluate_abuse.gate_figures(evaluate_abuse.evaluate(per_kind=recorded["per_kind"]))
+    current = evaluate_abuse.gate_figures(evaluate_abuse.evaluate(per_kind=recorded["per_kind"], judge=True))
     problems = evaluate.gate_failures(recorded["figures"], current)
     assert not problems, ("The abuse judge got worse than its recorded figures (tolerance one point):\n  "
                           + "\n  ".join(problems) + f"\nIf the change is intended, {RECORD}.")
