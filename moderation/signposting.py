@@ -20,9 +20,9 @@ import functools
 import json
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, Collection, Sequence
 
-from moderation.verdict import Service, Signposting
+from moderation.verdict import Reason, Service, Signposting
 
 DEFAULT_REGION = "INTL"
 AUDIENCES = ("self", "other", "imminent")
@@ -150,6 +150,71 @@ def build(audience: str, region: str | None, tier: str | None = None) -> Signpos
         emergency_number=reg.emergency_number,
     )
 
+# How the crisis detector read a signal, as it notes it at the end of the
+# reason's explanation: 'Says they have suicidal thoughts: "suicidal". (in the past)'.
+CONTEXT_NOTES = frozenset({"negated", "in the past", "hypothetical", "about someone else",
+                           "about people in general", "in a quote"})
+# Readings that put a signal behind the writer: a crisis they have come
+# through, or one they deny. Hypotheticals and quotes are not among them: a
+# veiled disclosure ("what if I'm suicidal?") still deserves the gentle panel.
+_BEHIND_THEM = frozenset({"negated", "in the past"})
+
+
+def reason_context(reason: Reason) -> frozenset[str]:
+    """The detector's notes on how it read one signal ("in the past",
+    "negated", ...); empty when it noted none or wrote something we do not
+    know, so an unfamiliar note never sets a signal aside."""
+    text = reason.explanation.rstrip()
+    if not text.endswith(")"):
+        return frozenset()
+    open_at = text.rfind(" (")
+    if open_at < 0:
+        return frozenset()
+    notes = frozenset(n.strip() for n in text[open_at + 2:-1].split(","))
+    return notes if notes <= CONTEXT_NOTES else frozenset()
+
+
+def behind_them(reasons: Sequence[Reason]) -> bool:
+    """Every crisis signal in the text is a past crisis or a denial: a
+    recovery story ("a year ago I was suicidal; now I'm doing well") or "I'm
+    not suicidal". A signal read as happening now, or one a model raised
+    (those carry no notes), keeps the panel."""
+    crisis = [r for r in reasons if r.code.startswith("crisis.")]
+    return bool(crisis) and all(reason_context(r) & _BEHIND_THEM for r in crisis)
+
+
+def decide(risk: str, audience: str, categories: Collection[str], reasons: Sequence[Reason],
+           region: str | None, unreadable: bool = False) -> Signposting | None:
+    """The signposting a screened text gets, if any, from its risk tier, whose
+    risk it is, and the context of its reasons.
+
+    The panel is for someone who may be struggling now. At ``concern``, a
+    story of a crisis the writer has come through, with nothing said to be
+    happening now, gets no panel: a recovery story met with "please call a
+    helpline" tells the writer we did not read them, and a panel on every
+    mention of the past would stop meaning anything. A moderator still sees
+    the flag. ``high`` and ``imminent`` always get the panel: the detector
+    found something current, and a miss can cost a life."""
+    if unreadable:
+        # Text we can't read gets the international list, and always some list:
+        # it may hold a crisis the pipeline could not see.
+        region = DEFAULT_REGION
+        if risk == "none" and audience != "other":
+            return build("self", region)
+    if risk == "imminent":
+        return build("imminent", region)
+    if risk == "high":
+        return build("other" if audience == "other" else "self", region, tier=risk)
+    if risk == "concern":
+        if audience != "other" and "crisis.third_party" not in categories and behind_them(reasons):
+            return None
+        return build("other" if audience == "other" else "self", region, tier=risk)
+    if "crisis.third_party" in categories:
+        return build("other", region)
+    if "screening_error" in categories:
+        # Unscreened text may hold a crisis the pipeline could not see.
+        return build("self", region)
+    return None
 
 
 def dial_uri(phone: str | None) -> str | None:

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from moderation import signposting
+from moderation.verdict import Reason
 
 REGIONS = ("US", "CA", "UK", "IE", "AU", "NZ", "INTL")
 # Words a safe message must never contain: methods and means.
@@ -143,3 +144,74 @@ def test_young_services_are_only_the_verified_ones() -> None:
     assert signposting.young_services("UK") == [] and signposting.young_services("US") == []
     for region in signposting.regions():
         assert all(s.verified and "young" in s.audiences for s in signposting.young_services(region.code))
+
+
+# -- which texts get the panel (issue 17 item 7) ------------------------------------
+
+def _r(code: str, notes: str = "") -> Reason:
+    explanation = 'Says they have suicidal thoughts: "suicidal".' + (f" ({notes})" if notes else "")
+    return Reason(code, 0, 8, "suicidal", explanation)
+
+
+@pytest.mark.parametrize("explanation, notes", [
+    ('Self-harm: "self-harm". (in the past)', {"in the past"}),
+    ('Ideation: "suicidal". (negated, in the past)', {"negated", "in the past"}),
+    ('Ideation: "suicidal". (about someone else, in a quote)', {"about someone else", "in a quote"}),
+    ('Ideation: "suicidal".', set()),
+    # A model's explanation in brackets is not a note on context.
+    ("Reads like a disclosure (model probability 0.91); a moderator should read it.", set()),
+    # Unknown notes never set a signal aside.
+    ('Ideation: "suicidal". (in the past, something new)', set()),
+    ("", set()),
+])
+def test_reason_context_reads_the_detectors_notes(explanation: str, notes: set[str]) -> None:
+    assert signposting.reason_context(Reason("crisis.ideation", 0, 1, "x", explanation)) == notes
+
+
+@pytest.mark.parametrize("risk, reasons, categories, audience, expected", [
+    # A recovery story or a denial at concern: no panel (a moderator still sees the flag).
+    ("concern", [_r("crisis.ideation", "in the past")], {"crisis.ideation"}, "self", None),
+    ("concern", [_r("crisis.self_harm", "in the past"), _r("rule.cw_self_harm")], {"crisis.self_harm"}, "self", None),
+    ("concern", [_r("crisis.ideation", "negated")], {"crisis.ideation"}, "self", None),
+    # Anything current keeps the gentle panel.
+    ("concern", [_r("crisis.distress")], {"crisis.distress"}, "self", "self"),
+    ("concern", [_r("crisis.ideation", "in the past"), _r("crisis.distress")], {"crisis.distress"}, "self", "self"),
+    ("concern", [_r("crisis.ideation", "hypothetical")], {"crisis.ideation"}, "self", "self"),
+    ("concern", [_r("crisis.ideation", "in a quote")], {"crisis.ideation"}, "self", "self"),
+    # A concern with no crisis reason to read (a model raise, an error) keeps it.
+    ("concern", [], {"crisis.ideation"}, "self", "self"),
+    ("concern", [_r("rule.cw_suicide")], {"crisis.ideation"}, "self", "self"),
+    # Worry about someone else keeps the helper's panel, whatever the tense.
+    ("concern", [_r("crisis.ideation", "in the past")], {"crisis.third_party"}, "other", "other"),
+    ("none", [], {"crisis.third_party"}, "other", "other"),
+    # High and imminent always get the panel: the detector found something now.
+    ("high", [_r("crisis.ideation", "in the past")], {"crisis.ideation"}, "self", "self"),
+    ("imminent", [_r("crisis.plan", "in the past")], {"crisis.plan"}, "self", "imminent"),
+    ("none", [], set(), "none", None),
+    ("none", [], {"screening_error"}, "none", "self"),
+])
+def test_who_gets_the_panel(risk, reasons, categories, audience, expected) -> None:
+    sp = signposting.decide(risk, audience, categories, reasons, "UK")
+    assert (sp.audience if sp else None) == expected
+
+
+def test_text_we_cannot_read_always_gets_the_international_list() -> None:
+    sp = signposting.decide("none", "none", set(), [], "UK", unreadable=True)
+    assert sp is not None and sp.region == "INTL"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("I'm not suicidal, just exhausted.", None),
+    ("A year ago I was suicidal and in a very dark place. With therapy and my friends I got through it, "
+     "and now I'm doing well. It does get better.", None),
+    ("I used to self-harm but I've been clean for two years.", None),
+    ("I've felt hopeless lately.", "self"),
+    ("I was suicidal last year and I'm feeling that way again.", "self"),
+    ("I want to die.", "self"),
+])
+def test_the_pipeline_signposts_what_is_current(text: str, expected: str | None) -> None:
+    """End to end through screen(): the detector's notes reach the decision."""
+    import moderation
+
+    sp = moderation.screen(text, kind="reply", region="UK").signposting
+    assert (sp.audience if sp else None) == expected
