@@ -220,22 +220,8 @@ _CRISIS_WARNINGS = (
 
 
 def _signposting_for(w: _Work, region: str | None) -> Signposting | None:
-    if _language.CODE in w.categories:
-        # Text we can't read gets the international list, and always some list:
-        # it may hold a crisis the pipeline could not see.
-        region = _signposting.DEFAULT_REGION
-        if w.risk == "none" and w.audience != "other":
-            return _signposting.build("self", region)
-    if w.risk == "imminent":
-        return _signposting.build("imminent", region)
-    if w.risk in ("concern", "high"):
-        return _signposting.build("other" if w.audience == "other" else "self", region, tier=w.risk)
-    if "crisis.third_party" in w.categories:
-        return _signposting.build("other", region)
-    if "screening_error" in w.categories:
-        # Unscreened text may hold a crisis the pipeline could not see.
-        return _signposting.build("self", region)
-    return None
+    return _signposting.decide(w.risk, w.audience, w.categories, w.reasons, region,
+                               unreadable=_language.CODE in w.categories)
 
 
 _engine_static: dict[str, Any] | None = None

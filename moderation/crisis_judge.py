@@ -16,7 +16,7 @@ what they say.
 The weights are ``data/crisis_judge.safetensors``; ``data/crisis_judge.json``
 holds everything else: the data and licences behind them, the thresholds and
 how they were chosen, the calibration and the measured figures. Inference
-is numpy only; torch is needed only to train (moderation.train_judge).
+is numpy only; torch is needed only to train (moderation.tools.train_judge).
 
 Fail safe: if the weights or the encoder cannot load, ``read_many`` raises
 ``JudgeUnavailable`` and the crisis detector flags the text for a person

@@ -36,7 +36,7 @@ million: forward hooks add ``scale * B(A(x))`` to every linear layer of the
 encoder while the reader runs, and do nothing otherwise, so a process keeps
 one copy of MiniLM for the exemplars, the head and the reader. The file is
 pinned by its SHA-256 in ``crisis_reader.json``; training writes both
-(``python -m moderation.train_reader``).
+(``python -m moderation.tools.train_reader``).
 
 Thread safety: the reader runs under the semantic layer's lock, the same
 one that guards the base model, so no other call sees the hooks switched on.

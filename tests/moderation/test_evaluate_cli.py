@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from moderation import detoxify_weights, evaluate
+from moderation import detoxify_weights
+from moderation.tools import evaluate
 
 from .conftest import FakeFinding
 
@@ -145,7 +146,7 @@ def test_bad_input_files_get_clear_errors(tmp_path, capsys) -> None:
 
 
 def test_bench_runs_and_reports_targets(scripted_crisis, monkeypatch) -> None:
-    from moderation import bench
+    from moderation.tools import bench
 
     monkeypatch.setattr(bench, "_pin_one_core", lambda: "not pinned (test)")
     r = bench.run(iterations=3, slow_iterations=3)

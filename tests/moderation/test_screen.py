@@ -19,8 +19,11 @@ from .conftest import FakeFinding
 
 
 def test_moderation_never_imports_flask_or_forum() -> None:
-    code = ("import sys, moderation, moderation.evaluate, moderation.bench, moderation.detoxify_weights;"
+    code = ("import sys, moderation;"
             "moderation.screen('hello');"
+            "tools = [m for m in sys.modules if m.startswith('moderation.tools')];"
+            "assert not tools, tools;"
+            "import moderation.tools.evaluate, moderation.tools.bench, moderation.detoxify_weights;"
             "bad = [m for m in sys.modules if m.split('.')[0] in ('flask', 'forum')];"
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)

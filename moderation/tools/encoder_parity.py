@@ -1,6 +1,6 @@
 """Does the ONNX path read as the PyTorch path does? (docs/crisis.md)
 
-    python -m moderation.encoder_parity [--limit N] [--screen]
+    python -m moderation.tools.encoder_parity [--limit N] [--screen]
 
 Reads the crisis dev set and the texts of the tier audit
 (docs/audit/tiers-2026-12-06.jsonl) from the shared data folder, and
@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 AUDIT = ROOT / "docs" / "audit" / "tiers-2026-12-06.jsonl"
 SOURCES = {"crisis-dev": "crisis/crisis-dev.jsonl", "irf": "crisis/extra/irf-interpersonal-risk.jsonl",
            "diasafety": "crisis/extra/diasafety-user-turns.jsonl",

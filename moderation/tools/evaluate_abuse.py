@@ -1,4 +1,4 @@
-"""The abuse evaluation (issue 18): ``python -m moderation.evaluate --task
+"""The abuse evaluation (issue 18): ``python -m moderation.tools.evaluate --task
 abuse-suite [--data DIR] [--json] [--record]``.
 
 Everything goes through the public ``screen_many``, so what is measured is
@@ -30,10 +30,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Sequence
 
-from moderation import abuse_data
-from moderation.evaluate import TOLERANCE, _fmt_share, _Screener, _sha256, _share, _short
+from moderation.tools import abuse_data
+from moderation.tools.evaluate import TOLERANCE, _fmt_share, _Screener, _sha256, _share, _short
 
-EVAL_FILE = Path(__file__).with_name("data") / "abuse_eval.json"
+EVAL_FILE = Path(__file__).resolve().parents[1] / "data" / "abuse_eval.json"
 ABUSE_CODES = ("abuse.", "harm.encouragement")
 # (key, what the issue calls it, direction, target)
 TARGETS = (
@@ -167,7 +167,7 @@ def record(result: dict[str, Any], path: Path = EVAL_FILE) -> dict[str, Any]:
     from moderation import engine_info
 
     meta = {
-        "what": "the abuse judge's issue-18 figures (python -m moderation.evaluate --task abuse-suite); "
+        "what": "the abuse judge's issue-18 figures (python -m moderation.tools.evaluate --task abuse-suite); "
                 "tests/moderation/test_abuse_gate.py fails if one gets worse by more than the tolerance",
         "engine": {k: v for k, v in engine_info().items() if k.startswith(("abuse", "toxicity", "encoder"))},
         "suite": result["suite"]["file"], "suite_sha256": result["suite"]["sha256"],

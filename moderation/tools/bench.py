@@ -1,6 +1,6 @@
 """Latency and throughput of the moderation engine.
 
-    python -m moderation.bench [--iterations N] [--slow-iterations N] [--json] [--encoder | --abuse]
+    python -m moderation.tools.bench [--iterations N] [--slow-iterations N] [--json] [--encoder | --abuse]
 
 Prints p50 and p99 per stage and end to end for a short post, a 300-word
 post and a chat message (and the fast stages again for the 300-word post
@@ -467,7 +467,7 @@ def _print(r: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m moderation.bench", description="Benchmark the moderation engine.")
+    ap = argparse.ArgumentParser(prog="python -m moderation.tools.bench", description="Benchmark the moderation engine.")
     ap.add_argument("--iterations", type=int, default=300, help="samples per fast stage (default 300)")
     ap.add_argument("--slow-iterations", type=int, default=100,
                     help="samples per model stage: full crisis, screen() (default 100)")

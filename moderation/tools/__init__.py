@@ -1,0 +1,8 @@
+"""Offline tools for the moderation engine: training (``train_*``),
+evaluation (``evaluate``, ``evaluate_abuse``, ``abuse_data``) and
+benchmarks (``bench``, ``encoder_parity``).
+
+Nothing that screens imports this package, so a deployment loads only the
+runtime modules of ``moderation``; run each tool with
+``python -m moderation.tools.NAME``.
+"""
