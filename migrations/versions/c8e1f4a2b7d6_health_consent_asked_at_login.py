@@ -1,7 +1,7 @@
 """health consent asked at login: members who joined before it existed
 
 Revision ID: c8e1f4a2b7d6
-Revises: a5d8e2f1c734
+Revises: b8e4c1d7a903
 Create Date: 2026-12-07 04:15:00
 
 Members who registered before registration asked for explicit consent to
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from forum.models.base import UTCDateTime
 
 revision = 'c8e1f4a2b7d6'
-down_revision = 'a5d8e2f1c734'
+down_revision = 'b8e4c1d7a903'
 branch_labels = None
 depends_on = None
 
