@@ -190,6 +190,10 @@ class Config:
     SMTP_FROM = os.environ.get("SMTP_FROM", "kindred@localhost")
     ONCALL_EMAILS = [e.strip() for e in os.environ.get("KINDRED_ONCALL_EMAILS", "").split(",") if e.strip()]
     ONCALL_WEBHOOK_URL = os.environ.get("KINDRED_ONCALL_WEBHOOK_URL") or None
+    # "smtp" (SMTP_HOST) or "file": every message written as an .eml file to
+    # KINDRED_MAIL_DIR instead, for development and tests without a mail server.
+    MAIL_BACKEND = os.environ.get("KINDRED_MAIL_BACKEND", "smtp")
+    MAIL_DIR = os.environ.get("KINDRED_MAIL_DIR") or str(INSTANCE_DIR / "mail")
 
     # The public address links in emails and webhooks are built from. Never
     # the request's Host header: a forged Host would poison reset links.
@@ -306,6 +310,7 @@ SETTINGS: dict[str, tuple[str, object]] = {
     "KINDRED_REGION": ("enum", REGIONS),
     "KINDRED_SQLITE_SYNCHRONOUS": ("enum", ("OFF", "NORMAL", "FULL", "EXTRA")),
     "KINDRED_DETOXIFY_MODEL": ("enum", ("original", "unbiased", "multilingual")),
+    "KINDRED_MAIL_BACKEND": ("enum", ("smtp", "file")), "KINDRED_MAIL_DIR": ("dir", None),
     "DATABASE_URL": ("url", ("sqlite", "postgresql", "postgresql+psycopg")),
     "REDIS_URL": ("url", ("redis", "rediss", "unix")),
     "RATELIMIT_STORAGE_URI": ("url", ("redis", "rediss", "unix", "memory")),
@@ -386,7 +391,7 @@ def validate(config: Any) -> None:
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
             raise RuntimeError(f"KINDRED_BASE_URL={base!r} is not an http(s) address such as "
                                "https://kindred.example.org")
-    elif config.get("SMTP_HOST") or config.get("ONCALL_WEBHOOK_URL"):
+    elif config.get("SMTP_HOST") or config.get("ONCALL_WEBHOOK_URL") or config.get("MAIL_BACKEND") == "file":
         raise RuntimeError(
             "KINDRED_BASE_URL must be set when SMTP_HOST or KINDRED_ONCALL_WEBHOOK_URL is: emails and "
             "webhooks carry links, e.g. KINDRED_BASE_URL=https://kindred.example.org")

@@ -150,28 +150,11 @@ def build(audience: str, region: str | None, tier: str | None = None) -> Signpos
         emergency_number=reg.emergency_number,
     )
 
-# How the crisis detector read a signal, as it notes it at the end of the
-# reason's explanation: 'Says they have suicidal thoughts: "suicidal". (in the past)'.
-CONTEXT_NOTES = frozenset({"negated", "in the past", "hypothetical", "about someone else",
-                           "about people in general", "in a quote"})
-# Readings that put a signal behind the writer: a crisis they have come
-# through, or one they deny. Hypotheticals and quotes are not among them: a
-# veiled disclosure ("what if I'm suicidal?") still deserves the gentle panel.
+# Readings that put a signal behind the writer (``Reason.context``): a crisis
+# they have come through, or one they deny. Hypotheticals and quotes are not
+# among them: a veiled disclosure ("what if I'm suicidal?") still deserves the
+# gentle panel.
 _BEHIND_THEM = frozenset({"negated", "in the past"})
-
-
-def reason_context(reason: Reason) -> frozenset[str]:
-    """The detector's notes on how it read one signal ("in the past",
-    "negated", ...); empty when it noted none or wrote something we do not
-    know, so an unfamiliar note never sets a signal aside."""
-    text = reason.explanation.rstrip()
-    if not text.endswith(")"):
-        return frozenset()
-    open_at = text.rfind(" (")
-    if open_at < 0:
-        return frozenset()
-    notes = frozenset(n.strip() for n in text[open_at + 2:-1].split(","))
-    return notes if notes <= CONTEXT_NOTES else frozenset()
 
 
 def behind_them(reasons: Sequence[Reason]) -> bool:
@@ -180,7 +163,7 @@ def behind_them(reasons: Sequence[Reason]) -> bool:
     not suicidal". A signal read as happening now, or one a model raised
     (those carry no notes), keeps the panel."""
     crisis = [r for r in reasons if r.code.startswith("crisis.")]
-    return bool(crisis) and all(reason_context(r) & _BEHIND_THEM for r in crisis)
+    return bool(crisis) and all(_BEHIND_THEM & set(r.context) for r in crisis)
 
 
 def decide(risk: str, audience: str, categories: Collection[str], reasons: Sequence[Reason],

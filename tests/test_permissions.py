@@ -56,6 +56,9 @@ ENDPOINTS: dict[str, str] = {
     # notifications: a member's own (someone else's is a 404)
     "notifications.index": LOGIN, "notifications.open": LOGIN, "notifications.post": LOGIN,
     "notifications.read_all": LOGIN, "notifications.topic_level": LOGIN, "notifications.ignore": LOGIN,
+    "notifications.settings": LOGIN,
+    # the emails' unsubscribe link: the signed token is the authority, no login
+    "notifications.unsubscribe": PUBLIC, "notifications.unsubscribe_confirm": PUBLIC,
 }
 
 # Endpoints not listed above get the level of the first matching prefix.

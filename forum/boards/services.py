@@ -254,6 +254,7 @@ def reply(user: User, data: NewReply) -> Posted:
 
 def _finish(post: Post, verdict: Verdict, action: str, board: Board) -> Posted:
     db.session.flush()
+    notify.on_post_written(post)
     if post.status == ContentStatus.VISIBLE:
         post.author.approved_post_count += 1
         notify.on_post_visible(post)

@@ -8,7 +8,7 @@ from forum.models.review import CaseStatus, DebriefStatus, FlagStatus, ReasonSou
 from forum.models.conversation import ConversationStatus, SupportConversation, SupportMessage, SupportParticipant
 from forum.models.rights import AccessRequest, AccountClosure, ClosureKind, ClosureStatus, DataExport, ExportStatus
 from forum.models.follow import MemberIgnore, TopicFollow, TopicLevel
-from forum.models.notification import Notification, NotificationKind
+from forum.models.notification import EmailMode, Notification, NotificationKind, NotificationSettings
 from forum.models.user import User, UserSession
 
 __all__ = [
@@ -18,6 +18,6 @@ __all__ = [
     "DebriefRequest", "MemberNotice", "Presence", "ResponseTemplate",
     "CaseStatus", "DebriefStatus", "FlagStatus", "ReasonSource", "ReviewStatus", "ConversationStatus", "ExportStatus",
     "SupportConversation", "SupportMessage", "SupportParticipant",
-    "Notification", "NotificationKind", "MemberIgnore", "TopicFollow", "TopicLevel",
+    "EmailMode", "NotificationSettings", "Notification", "NotificationKind", "MemberIgnore", "TopicFollow", "TopicLevel",
     "AccessRequest", "AccountClosure", "ClosureKind", "ClosureStatus", "DataExport",
 ]

@@ -43,6 +43,14 @@ def set_level(user: Any, topic: Topic, level: str) -> None:
     db.session.commit()
 
 
+def watch_by_default(user_id: int, topic_id: int) -> None:
+    """Watch a topic the member just wrote in, inside their transaction (no commit).
+    A level they chose themselves (muted, say) is kept."""
+    if db.session.get(TopicFollow, (user_id, topic_id)) is None:
+        db.session.add(TopicFollow(user_id=user_id, topic_id=topic_id, level=TopicLevel.WATCHING,
+                                   updated_at=clock.utcnow()))
+
+
 def muted_topic_ids(user_id: int):
     return select(TopicFollow.topic_id).where(TopicFollow.user_id == user_id, TopicFollow.level == TopicLevel.MUTED)
 

@@ -24,6 +24,7 @@ from forum import content, outbox
 from forum.extensions import db, socketio
 from forum.models import ContentStatus, Notification, NotificationKind, Post, User
 from forum.models import base as clock
+from forum.notify import email
 
 K = NotificationKind
 # When one post is several things to a person, they hear about it once, as the strongest.
@@ -38,6 +39,15 @@ _HANDLE_CHARS = frozenset("_-.")
 def on_post_visible(post: Post) -> None:
     """A post is now readable by everyone (published, approved or restored)."""
     outbox.add("notify.post", post_id=post.id)
+
+
+def on_post_written(post: Post) -> None:
+    """The author's own new topic or reply (even one held for review): watch
+    the topic, unless they chose otherwise or already set its level."""
+    from forum.notify import follow
+
+    if email.settings_for(post.author_id).watch_own_topics:
+        follow.watch_by_default(post.author_id, post.topic_id)
 
 
 def on_support(post: Post, supporter_id: int) -> None:
@@ -138,10 +148,11 @@ def _deliver_post(payload: dict[str, Any]) -> None:
     post = db.session.get(Post, payload["post_id"])
     if post is None or post.status != ContentStatus.VISIBLE or post.topic.status != ContentStatus.VISIBLE:
         return  # held, hidden or deleted since: a moderator's publish sends it then
-    made = [(uid, kind) for uid, kind in recipients(post).items() if _insert(uid, kind, post)]
+    made = [row for uid, kind in recipients(post).items() if (row := _insert(uid, kind, post)) is not None]
+    email.queue_immediate(made)
     db.session.commit()
-    for uid, kind in made:
-        _live(uid, describe_kind(kind, post.topic.title), f"/notifications/post/{post.id}")
+    for row in made:
+        _live(row.user_id, describe_kind(row.kind, post.topic.title), f"/notifications/post/{post.id}")
 
 
 @outbox.handler("notify.support")

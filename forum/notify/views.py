@@ -5,8 +5,9 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 
 from forum.boards import queries
+from forum.extensions import csrf
 from forum.models import NotificationKind
-from forum.notify import bp, follow, services
+from forum.notify import bp, email, follow, services
 from forum.web import db_int
 
 
@@ -74,3 +75,31 @@ def ignore(handle: str):
         flash("You're ignoring this member: their posts are collapsed for you and they can't notify you. "
               "They are not told." if wanted else "You're no longer ignoring this member.", "info")
     return redirect(url_for("boards.member", handle=member.handle))
+
+
+@bp.post("/settings")
+@login_required
+def settings():
+    try:
+        email.save_settings(current_user, request.form.get("email_mode", ""),
+                            request.form.get("watch_own_topics") == "1")
+    except email.SettingsError as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Your notification settings are saved.", "success")
+    return redirect(url_for("account.index") + "#notify-settings-title")
+
+
+@bp.get("/unsubscribe/<token>")
+def unsubscribe(token: str):
+    """The email's link: a page with one button (a link scanner's GET changes nothing)."""
+    user = email.unsubscribe_user(token)
+    return render_template("notify/unsubscribe.html", token=token, valid=user is not None, done=False), \
+        200 if user is not None else 404
+
+
+@bp.post("/unsubscribe/<token>")
+@csrf.exempt  # the signed token is the authority; RFC 8058 mail clients POST with no session
+def unsubscribe_confirm(token: str):
+    done = email.unsubscribe(token)
+    return render_template("notify/unsubscribe.html", token=token, valid=done, done=done), 200 if done else 404
