@@ -195,7 +195,10 @@ def search(viewer: Any, q: SearchQuery) -> Results:
     if q.author:
         from forum.auth.services import handle_key
 
-        author_id = select(User.id).where(User.handle_key == handle_key(q.author)).scalar_subquery()
+        # A closed account keeps its handle reserved for a while, but its posts
+        # (now "Former member") must not be found by it.
+        author_id = select(User.id).where(User.handle_key == handle_key(q.author),
+                                          User.is_deactivated.is_(False)).scalar_subquery()
         # Anonymous posts never match a search by author, for any viewer.
         stmt = stmt.where(Post.author_id == author_id, Post.is_anonymous.is_(False)) if q.author.strip() \
             else stmt.where(false())
