@@ -214,6 +214,7 @@ def _empty_account(user: User) -> None:
     user.safety_contact_sealed = None
     user.safety_contact_consent_at = None
     user.health_consent_at = None
+    user.health_consent_declined_at = None
     user.age_confirmed_at = None
     user.guidelines_accepted_at = None
     user.last_seen_at = None

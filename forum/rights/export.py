@@ -153,6 +153,7 @@ def collect(user: User) -> dict[str, Any]:
             "last_seen_at": _t(user.last_seen_at), "age_confirmed_at": _t(user.age_confirmed_at),
             "guidelines_accepted_at": _t(user.guidelines_accepted_at),
             "health_data_consent_at": _t(user.health_consent_at),
+            "health_data_consent_declined_at": _t(user.health_consent_declined_at),
             "safety_contact": {"saved": user.safety_contact_sealed is not None,
                                "consent_at": _t(user.safety_contact_consent_at),
                                "note": "Sealed: only staff can open it, through an audited action, so it is not "
