@@ -126,7 +126,7 @@ def make_user(handle: str, role: str = "member", password: str = PASSWORD, **fie
         role=role,
         age_confirmed_at=utcnow(),
         guidelines_accepted_at=utcnow(),
-        **fields,
+        **{"health_consent_at": utcnow(), **fields},
     )
     db.session.add(user)
     db.session.commit()

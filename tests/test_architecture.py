@@ -68,9 +68,11 @@ ONE_WAY = [
 def test_imports_flow_one_way():
     backwards = []
     for upper, lower in ONE_WAY:
-        path = ROOT / (lower.replace(".", "/") + ".py")
-        if upper in _imports(path):
-            backwards.append(f"{lower} imports {upper}")
+        base = ROOT / lower.replace(".", "/")
+        paths = sorted(base.rglob("*.py")) if base.is_dir() else [base.with_suffix(".py")]
+        for path in paths:
+            if any(m == upper or m.startswith(upper + ".") for m in _imports(path)):
+                backwards.append(f"{path.relative_to(ROOT)} imports {upper}")
     assert not backwards, "\n".join(backwards)
 
 
@@ -108,3 +110,23 @@ def test_runtime_code_never_imports_the_tools():
     reaching = [f"{p.relative_to(ROOT)}: {m}" for p in runtime for m in sorted(_imports(p))
                 if m == "moderation.tools" or m.startswith("moderation.tools.")]
     assert not reaching, "runtime code imports the offline tools:\n" + "\n".join(reaching)
+
+
+def test_review_services_parts_import_one_way():
+    """forum.review.services is split by concern; its parts form layers
+    (vocabulary, targets, priority, items, then the use cases), never a cycle."""
+    pkg = "forum.review.services"
+    parts = {p.stem: p for p in (ROOT / "forum" / "review" / "services").glob("*.py") if p.stem != "__init__"}
+    graph = {name: {m.split(".")[3] for m in _imports(path) if m.startswith(pkg + ".") and m.split(".")[3] in parts}
+             for name, path in parts.items()}
+    done: set[str] = set()
+
+    def visit(name: str, stack: tuple[str, ...]) -> None:
+        assert name not in stack, "import cycle: " + " -> ".join((*stack, name))
+        if name not in done:
+            for dep in graph[name]:
+                visit(dep, (*stack, name))
+            done.add(name)
+
+    for name in sorted(graph):
+        visit(name, ())

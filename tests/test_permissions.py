@@ -48,7 +48,7 @@ ENDPOINTS: dict[str, str] = {
     "conversations.team_view": MODERATOR, "conversations.team_reply": MODERATOR,
     "conversations.join": MODERATOR, "conversations.team_close": MODERATOR,
     # data rights: the member's own data; the staff side of requests
-    "rights.request_export": LOGIN, "rights.download_export": LOGIN, "rights.erasure_queue": STAFF,
+    "rights.request_export": LOGIN, "rights.health_consent": LOGIN, "rights.download_export": LOGIN, "rights.erasure_queue": STAFF,
     "rights.access_requests": STAFF, "rights.open_access_request": STAFF, "rights.access_request": STAFF,
     "rights.inventory": STAFF,
     # search: the same posts a visitor can read, found by their words

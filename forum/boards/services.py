@@ -85,6 +85,9 @@ def _limits():
 
 
 def _check_can_post(user: User) -> None:
+    if user.needs_health_consent:
+        from forum.rights.consent import NEEDED
+        raise FieldErrors({"form": [NEEDED]})
     if user.is_silenced():
         raise FieldErrors({"form": [
             "Your account can't post at the moment. You can still read, and the Get help now "

@@ -27,7 +27,7 @@ def test_missed_deadline_keeps_counting_and_sorts_first(people, open_as, base_ur
     staff = db.session.scalar(select(User).where(User.handle == "CaseStaff"))
     # A high-risk item escalated by a moderator: its case misses its deadline.
     late = review_for(post(member, verdict("publish_flagged", "high")))
-    services._open_case(late, risk="high")
+    services.open_case(late, risk="high")
     db.session.commit()
     late_case = db.session.scalar(select(Escalation).where(Escalation.review_id == late.id))
     # Then an imminent item whose case is still inside its deadline.
