@@ -1,7 +1,7 @@
 """board_follows (a board's level for a member) and topic_reads (unread counts for tracking)
 
 Revision ID: c2d9e6f4b817
-Revises: b8e4c1d7a903
+Revises: c8e1f4a2b7d6
 Create Date: 2026-12-07 04:15:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from forum.models.base import UTCDateTime
 
 revision = 'c2d9e6f4b817'
-down_revision = 'b8e4c1d7a903'
+down_revision = 'c8e1f4a2b7d6'
 branch_labels = None
 depends_on = None
 
