@@ -55,3 +55,49 @@ def test_ignoring_a_member_collapses_their_posts(app, page: Page, base_url, csp_
     found = Axe().run(page)
     assert serious(found) == [], found.generate_report()
     assert csp_errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_board_level_email_settings_and_unsubscribe(app, page: Page, base_url, csp_errors, width, test_env):
+    from pathlib import Path
+
+    from axe_playwright_python.sync_playwright import Axe
+
+    from config import load_or_create_secret_key
+
+    from forum.extensions import db
+    from forum.notify import email
+
+    page.set_viewport_size({"width": width, "height": 900})
+    make_board("low-mood", "Low mood")
+    member = make_user(f"Careful{width}")
+    member.email = f"careful{width}@example.org"
+    db.session.commit()
+    log_in(page, member.handle, base_url)
+    page.goto(base_url + "/account/")
+    page.get_by_label("Once a day, if there's anything new").check()
+    page.get_by_role("button", name="Save notification settings").click()
+    expect(page.get_by_text("Your notification settings are saved.")).to_be_visible()
+    expect(page.get_by_label("Once a day, if there's anything new")).to_be_checked()
+    found = Axe().run(page)
+    assert serious(found) == [], found.generate_report()
+    page.goto(base_url + "/boards/low-mood/")
+    page.get_by_label("Notifications for this board").select_option("tracking")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Topic lists will show how many posts are new to you")).to_be_visible()
+    found = Axe().run(page)
+    assert serious(found) == [], found.generate_report()
+    # The email's link, opened logged out: one click, no login.
+    page.context.clear_cookies()
+    # Signed with the server's key, as the email it sent would be.
+    ours, app.secret_key = app.secret_key, load_or_create_secret_key(Path(test_env["KINDRED_INSTANCE_DIR"]))
+    try:
+        token = email.unsubscribe_token(member.id)
+    finally:
+        app.secret_key = ours
+    page.goto(f"{base_url}/notifications/unsubscribe/{token}")
+    page.get_by_role("button", name="Stop these emails").click()
+    expect(page.get_by_text("we won't email you")).to_be_visible()
+    found = Axe().run(page)
+    assert serious(found) == [], found.generate_report()
+    assert csp_errors == []
