@@ -38,6 +38,7 @@ for the machine the bench runs on. bleach is optional and never a dependency:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import json
 import os
@@ -45,6 +46,8 @@ import statistics
 import sys
 import time
 from typing import Any, Callable
+
+from moderation import settings as model_settings
 
 SHORT_POST = ("Had a really rough week and I'm not sure how to talk to my family about it. "
               "Has anyone found a way to explain anxiety to parents?")
@@ -290,7 +293,7 @@ def _encoder_path(name: str, threads: int) -> None:
     from moderation import encoder
     from moderation.toxicity import torch_threads
 
-    os.environ["KINDRED_ENCODER"], os.environ["KINDRED_TORCH_THREADS"] = name, str(threads)
+    model_settings.install(dataclasses.replace(model_settings.current(), encoder=name, torch_threads=threads))
     torch_threads(threads)  # the torch model was loaded earlier, with the default
     encoder.reset()
     if name == "onnx" and encoder.get() is None:
@@ -306,6 +309,7 @@ def run_encoder(iterations: int = 100) -> dict[str, Any]:
     from moderation import crisis_reader, encoder
 
     moderation.warm_up()
+    before = model_settings.current()
     out: dict[str, Any] = {"one core": {}, "two cores": {}, "ratios": {}, "engine": {}}
     cpu1 = _set_cpus(1)
     for name in ("torch", "onnx"):
@@ -323,7 +327,7 @@ def run_encoder(iterations: int = 100) -> dict[str, Any]:
             m = _time(fn, max(10, iterations // 5), warm=2)
             m["messages_per_second"] = round(64 / (m["p50"] / 1000), 1)
             out["two cores"][f"{label}, 64 chat messages, {name}"] = m
-    os.environ.pop("KINDRED_ENCODER")
+    model_settings.install(before)
     one, two = out["one core"], out["two cores"]
     for label in ("chat message", "300-word post"):
         out["ratios"][f"{label} (1 core): onnx / torch"] = _ratio(one[f"{label}, onnx"], one[f"{label}, torch"])
@@ -354,7 +358,7 @@ def run_abuse(iterations: int = 100) -> dict[str, Any]:
     from moderation import abuse, toxicity
 
     # screen() consults the judge only when it is switched on (off by default).
-    os.environ["KINDRED_ABUSE_JUDGE"] = "1"
+    model_settings.install(dataclasses.replace(model_settings.current(), abuse_judge=True))
     pinned = _pin_one_core()
     try:
         import torch

@@ -202,9 +202,8 @@ def test_fetch_refuses_a_file_that_does_not_match_its_hash(tmp_path, tiny_detoxi
     assert not (tmp_path / "m" / "tiny-deadbeef.ckpt").exists()
 
 
-def test_models_status(monkeypatch, capsys) -> None:
-    monkeypatch.delenv("KINDRED_DETOXIFY_CHECKPOINT", raising=False)
-    monkeypatch.setenv("KINDRED_DETOXIFY_MODEL", "kindred-test-no-such-model")
+def test_models_status(model_settings, capsys) -> None:
+    model_settings(detoxify={"checkpoint": None, "model_type": "kindred-test-no-such-model"})
     assert detoxify_weights.main(["status"]) == 0
     assert "offline fallback" in capsys.readouterr().out
 
