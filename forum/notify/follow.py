@@ -170,6 +170,15 @@ def ignoring(user_id: int) -> set[int]:
     return set(db.session.scalars(select(MemberIgnore.ignored_id).where(MemberIgnore.user_id == user_id)))
 
 
+def ignored_handles(user: Any) -> list[str]:
+    """For the chat page, which collapses live messages by their public label
+    (an anonymous message never carries a handle, so it is never collapsed)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return sorted(db.session.scalars(select(User.handle).join(MemberIgnore, MemberIgnore.ignored_id == User.id)
+                                     .where(MemberIgnore.user_id == user.id, User.is_deactivated.is_(False))))
+
+
 def ignorers_of(author_id: int) -> set[int]:
     return set(db.session.scalars(select(MemberIgnore.user_id).where(MemberIgnore.ignored_id == author_id)))
 

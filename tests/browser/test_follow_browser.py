@@ -101,3 +101,51 @@ def test_board_level_email_settings_and_unsubscribe(app, page: Page, base_url, c
     found = Axe().run(page)
     assert serious(found) == [], found.generate_report()
     assert csp_errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_ignored_members_chat_messages_collapse(app, browser, base_url, width):
+    """Live and from history; an anonymous message from the same member is never collapsed."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from forum.chat import services as chat
+    from forum.notify import follow
+
+    staff = make_user(f"RoomKeeper{width}", "staff")
+    room = chat.create_room(staff, chat.RoomInput(name="Evening check-in", slug=f"evening{width}",
+                                                  access="members", guidelines="Be kind."))
+    reader, pest = make_user(f"Reader{width}"), make_user(f"Pest{width}")
+    follow.set_ignore(reader, pest, True)
+    pages = []
+    for who in (reader, pest):
+        ctx = browser.new_context(base_url=base_url, viewport={"width": width, "height": 900})
+        page = ctx.new_page()
+        log_in(page, who.handle, base_url)
+        page.goto(f"/chat/{room.slug}")
+        expect(page.locator("#chat-status")).to_contain_text("Connected")
+        pages.append(page)
+    mine, theirs = pages
+    box = theirs.get_by_label("Your message")
+    box.fill("Words from someone I avoid.")
+    box.press("Enter")
+    expect(box).to_have_value("", timeout=15_000)
+    theirs.get_by_label("Send this message anonymously").check()
+    box.fill("An anonymous hello to the room.")
+    box.press("Enter")
+    expect(box).to_have_value("", timeout=15_000)
+    for page in (mine, None):
+        if page is None:  # and again from history, after a reload
+            mine.reload()
+            expect(mine.locator("#chat-status")).to_contain_text("Connected")
+            page = mine
+        words = page.get_by_text("Words from someone I avoid.")
+        expect(page.get_by_text("An anonymous hello to the room.")).to_be_visible(timeout=15_000)
+        expect(words).to_be_hidden()
+        page.get_by_text("A message from a member you ignore").click()
+        expect(words).to_be_visible()
+    # The ignored member sees their own words as always.
+    expect(theirs.get_by_text("Words from someone I avoid.")).to_be_visible()
+    found = Axe().run(mine)
+    assert serious(found) == [], found.generate_report()
+    for page in pages:
+        page.context.close()
