@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from moderation.settings import DetoxifySettings, ModelSettings
+
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("KINDRED_INSTANCE_DIR", BASE_DIR / "instance"))
 # Read at import because the SQLite connect hook and the job queue exist
@@ -234,6 +236,19 @@ class Config:
     # Detoxify weights: a local checkpoint and config dir, or a model type to fetch.
     KINDRED_DETOXIFY_CHECKPOINT = os.environ.get("KINDRED_DETOXIFY_CHECKPOINT") or None
     KINDRED_DETOXIFY_CONFIG_DIR = os.environ.get("KINDRED_DETOXIFY_CONFIG_DIR") or None
+    KINDRED_DETOXIFY_MODEL = os.environ.get("KINDRED_DETOXIFY_MODEL") or "original"
+    KINDRED_DETOXIFY_DOWNLOAD = _bool("KINDRED_DETOXIFY_DOWNLOAD", False)
+    # Where `flask moderation fetch-model` installs Detoxify weights.
+    KINDRED_MODELS_DIR = os.environ.get("KINDRED_MODELS_DIR") or str(Path.home() / ".cache" / "kindred" / "detoxify")
+    # The screening models (moderation.settings; README's settings table).
+    KINDRED_SEMANTIC = _bool("KINDRED_SEMANTIC", True)
+    KINDRED_READER = _bool("KINDRED_READER", True)
+    KINDRED_ABUSE_JUDGE = _bool("KINDRED_ABUSE_JUDGE", False)
+    KINDRED_ENCODER = os.environ.get("KINDRED_ENCODER") or "onnx"
+    KINDRED_ENCODER_INT8 = _bool("KINDRED_ENCODER_INT8", False)
+    KINDRED_ENCODER_CACHE = os.environ.get("KINDRED_ENCODER_CACHE") or None
+    KINDRED_MINILM_DIR = os.environ.get("KINDRED_MINILM_DIR") or None
+    KINDRED_TORCH_THREADS = _int("KINDRED_TORCH_THREADS", 0) or None
     KINDRED_WARM_UP = _bool("KINDRED_WARM_UP", False)
 
     # Total time a post, reply, edit or report keeps retrying a busy or
@@ -397,6 +412,24 @@ def validate(config: Any) -> None:
             "webhooks carry links, e.g. KINDRED_BASE_URL=https://kindred.example.org")
     if config.get("KINDRED_PROXY_HOPS", 0) < 0:
         raise RuntimeError("KINDRED_PROXY_HOPS must be 0 or more")
+
+
+def model_settings(config: Any = None) -> ModelSettings:
+    """The screening models' settings from a Flask config (or from Config,
+    for the offline tools, which have no app), for ``moderation.configure``."""
+    def get(name: str) -> Any:
+        return config[name] if config is not None else getattr(Config, name)
+
+    return ModelSettings(
+        semantic=get("KINDRED_SEMANTIC"), reader=get("KINDRED_READER"), abuse_judge=get("KINDRED_ABUSE_JUDGE"),
+        encoder=get("KINDRED_ENCODER"), encoder_int8=get("KINDRED_ENCODER_INT8"),
+        encoder_cache=get("KINDRED_ENCODER_CACHE"), instance_dir=str(get("INSTANCE_DIR")),
+        minilm_dir=get("KINDRED_MINILM_DIR"), torch_threads=get("KINDRED_TORCH_THREADS"),
+        detoxify=DetoxifySettings(model_type=get("KINDRED_DETOXIFY_MODEL"),
+                                  checkpoint=get("KINDRED_DETOXIFY_CHECKPOINT"),
+                                  config_dir=get("KINDRED_DETOXIFY_CONFIG_DIR"),
+                                  allow_download=get("KINDRED_DETOXIFY_DOWNLOAD")),
+    )
 
 
 class TestConfig(Config):

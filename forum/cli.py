@@ -4,7 +4,7 @@ from __future__ import annotations
 import secrets
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -153,7 +153,7 @@ def fetch_model_command(args: tuple[str, ...]) -> None:
     """
     from moderation import detoxify_weights
 
-    raise SystemExit(detoxify_weights.main(["fetch", *args]))
+    raise SystemExit(detoxify_weights.main(["fetch", "--dest", current_app.config["KINDRED_MODELS_DIR"], *args]))
 
 
 @moderation_cli.command("status")

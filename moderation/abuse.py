@@ -37,8 +37,6 @@ raises, screening marks the toxicity stage failed and holds the text.
 """
 from __future__ import annotations
 
-import os
-
 import contextlib
 import html
 import json
@@ -49,6 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from moderation import settings as model_settings
 from moderation.patterns import compile_linear, register_globals
 from moderation.verdict import Reason
 
@@ -159,14 +158,14 @@ def _load_head() -> Head | None:
 
 
 def enabled() -> bool:
-    """Whether screen() consults the judge (KINDRED_ABUSE_JUDGE, off by default).
+    """Whether screen() consults the judge (``abuse_judge``, off by default).
 
     Off until it holds fewer harmless posts: a member whose ordinary post is
     held waits for a person, and a queue full of false holds buries the
     crisis items moderators must see first. Evaluation switches it on to
     measure it (README, "Abuse detection", has the figures).
     """
-    return os.environ.get("KINDRED_ABUSE_JUDGE", "0").strip().lower() in ("1", "true", "yes", "on")
+    return model_settings.current().abuse_judge
 
 
 def available() -> bool:

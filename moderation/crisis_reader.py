@@ -45,12 +45,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from moderation import semantic
+from moderation import settings as model_settings
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +184,7 @@ def read_meta(path: Path = META_FILE) -> dict[str, Any]:
 
 def load_reader(weights: Path = READER_FILE, meta_path: Path = META_FILE) -> Reader:
     """Load adapters onto the shared MiniLM; raises ReaderUnavailable."""
-    if os.environ.get("KINDRED_READER", "1").lower() in ("0", "off", "false", "no"):
+    if not model_settings.current().reader:
         raise ReaderUnavailable("disabled by KINDRED_READER")
     meta = read_meta(meta_path)
     if not weights.is_file():

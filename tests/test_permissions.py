@@ -56,7 +56,7 @@ ENDPOINTS: dict[str, str] = {
     # notifications: a member's own (someone else's is a 404)
     "notifications.index": LOGIN, "notifications.open": LOGIN, "notifications.post": LOGIN,
     "notifications.read_all": LOGIN, "notifications.topic_level": LOGIN, "notifications.ignore": LOGIN,
-    "notifications.settings": LOGIN,
+    "notifications.settings": LOGIN, "notifications.board_level": LOGIN,
     # the emails' unsubscribe link: the signed token is the authority, no login
     "notifications.unsubscribe": PUBLIC, "notifications.unsubscribe_confirm": PUBLIC,
 }

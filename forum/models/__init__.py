@@ -7,7 +7,7 @@ from forum.models.review import DebriefRequest, MemberNotice, Presence, Response
 from forum.models.review import CaseStatus, DebriefStatus, FlagStatus, ReasonSource, ReviewStatus
 from forum.models.conversation import ConversationStatus, SupportConversation, SupportMessage, SupportParticipant
 from forum.models.rights import AccessRequest, AccountClosure, ClosureKind, ClosureStatus, DataExport, ExportStatus
-from forum.models.follow import MemberIgnore, TopicFollow, TopicLevel
+from forum.models.follow import BoardFollow, MemberIgnore, TopicFollow, TopicLevel, TopicRead
 from forum.models.notification import EmailMode, Notification, NotificationKind, NotificationSettings
 from forum.models.user import User, UserSession
 
@@ -19,5 +19,6 @@ __all__ = [
     "CaseStatus", "DebriefStatus", "FlagStatus", "ReasonSource", "ReviewStatus", "ConversationStatus", "ExportStatus",
     "SupportConversation", "SupportMessage", "SupportParticipant",
     "EmailMode", "NotificationSettings", "Notification", "NotificationKind", "MemberIgnore", "TopicFollow", "TopicLevel",
+    "BoardFollow", "TopicRead",
     "AccessRequest", "AccountClosure", "ClosureKind", "ClosureStatus", "DataExport",
 ]

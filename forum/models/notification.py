@@ -18,7 +18,8 @@ class NotificationKind:
     APPROVED = "approved"      # your held post published by a moderator
     KEPT_HIDDEN = "kept_hidden"  # your post kept hidden, with the moderator's note
     CONVERSATION = "conversation"  # the team wrote in your private conversation
-    ALL = (REPLY, QUOTE, MENTION, SUPPORT, APPROVED, KEPT_HIDDEN, CONVERSATION)
+    NEW_TOPIC = "new_topic"    # a new topic in a board you watch
+    ALL = (REPLY, QUOTE, MENTION, SUPPORT, APPROVED, KEPT_HIDDEN, CONVERSATION, NEW_TOPIC)
 
 
 class Notification(db.Model):

@@ -35,4 +35,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(unread_notifications=unread_notifications, ignored_by_viewer=ignored_by_viewer,
                                  notification_settings=lambda: email.settings_for(current_user.id),
                                  topic_level=lambda topic_id: follow.level_for(current_user, topic_id),
+                                 board_level=lambda board_id: follow.board_level_for(current_user, board_id),
+                                 ignored_handles=lambda: follow.ignored_handles(current_user),
+                                 topic_unread=lambda topics: follow.unread_counts(current_user, topics),
                                  is_ignoring=lambda member: follow.is_ignoring(current_user, member))

@@ -28,9 +28,10 @@ from forum.models import (ContentStatus, EmailMode, Notification, NotificationKi
 from forum.models import base as clock
 
 K = NotificationKind
-# Replies (to you, or in a topic you watch), quotes and mentions; the team's
+# Replies (to you, or in a topic you watch), new topics in a board you watch,
+# quotes and mentions; the team's
 # messages have their own immediate email (conversations), and join the digest.
-EMAIL_KINDS = frozenset({K.REPLY, K.QUOTE, K.MENTION})
+EMAIL_KINDS = frozenset({K.REPLY, K.QUOTE, K.MENTION, K.NEW_TOPIC})
 DIGEST_EVERY = timedelta(hours=24)
 DIGEST_MAX_LINES = 20
 
@@ -110,6 +111,8 @@ def line_for(n: Notification, post: Post | None) -> str:
         return f"Someone quoted your post{where}."
     if n.kind == K.MENTION:
         return f"Someone mentioned you{where}."
+    if n.kind == K.NEW_TOPIC:
+        return f"There's a new topic{where}."
     if post is not None and post.reply_to_id and db.session.scalar(
             select(Post.author_id).where(Post.id == post.reply_to_id)) == n.user_id:
         return f"Someone replied to your post{where}."

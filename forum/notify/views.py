@@ -56,10 +56,28 @@ def topic_level(topic_id: int):
         flash(str(exc), "error")
     else:
         flash({"watching": "You'll be told about every new post in this topic.",
+               "tracking": "The board list will show how many posts in this topic are new to you.",
                "normal": "You'll be told only when someone replies to you, quotes or mentions you.",
                "muted": "Topic muted: it won't notify you and is hidden from your board lists."}
               [request.form["level"]], "info")
     return redirect(url_for("boards.topic", topic_id=topic.id))
+
+
+@bp.post("/board/<slug>/level")
+@login_required
+def board_level(slug: str):
+    board = queries.board_by_slug(slug) or abort(404)
+    try:
+        follow.set_board_level(current_user, board, request.form.get("level", ""))
+    except follow.FollowError as exc:
+        flash(str(exc), "error")
+    else:
+        flash({"watching": "You'll be told about every new topic and post on this board.",
+               "tracking": "Topic lists will show how many posts are new to you on this board.",
+               "normal": "Back to normal: you'll be told only about replies to you, quotes and mentions.",
+               "muted": "Board muted: its topics won't notify you, and it's left out of the latest topics."}
+              [request.form["level"]], "info")
+    return redirect(url_for("boards.board", slug=board.slug))
 
 
 @bp.post("/member/<handle>/ignore")

@@ -22,14 +22,13 @@ tests/moderation/test_abuse_gate.py holds to within a point.
 """
 from __future__ import annotations
 
-import os
-
 import json
 import random
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Sequence
 
+from moderation import settings as model_settings
 from moderation.tools import abuse_data
 from moderation.tools.evaluate import TOLERANCE, _fmt_share, _Screener, _sha256, _share, _short
 
@@ -107,15 +106,8 @@ def heldout_rows(data_dir: Path, per_kind: int = PER_KIND) -> list[dict[str, Any
 def evaluate(*, data_dir: Path = abuse_data.DEFAULT_DATA, suite: Path | None = None,
              per_kind: int = PER_KIND, heldout: bool = True) -> dict[str, Any]:
     # This measures the judge, which screen() consults only when switched on.
-    before = os.environ.get("KINDRED_ABUSE_JUDGE")
-    os.environ["KINDRED_ABUSE_JUDGE"] = "1"
-    try:
+    with model_settings.using(abuse_judge=True):
         return _evaluate(data_dir=data_dir, suite=suite, per_kind=per_kind, heldout=heldout)
-    finally:
-        if before is None:
-            os.environ.pop("KINDRED_ABUSE_JUDGE", None)
-        else:
-            os.environ["KINDRED_ABUSE_JUDGE"] = before
 
 
 def _evaluate(*, data_dir: Path, suite: Path | None, per_kind: int, heldout: bool) -> dict[str, Any]:

@@ -14,9 +14,9 @@ from moderation.verdict import Reason
 
 
 @pytest.fixture(autouse=True)
-def _judge_on(monkeypatch):
+def _judge_on(model_settings):
     # screen() consults the judge only when switched on (it is off by default).
-    monkeypatch.setenv("KINDRED_ABUSE_JUDGE", "1")
+    model_settings(abuse_judge=True)
 
 
 @pytest.fixture(scope="module")

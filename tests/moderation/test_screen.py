@@ -264,9 +264,8 @@ def test_verdict_round_trips_through_json(crisis_stub) -> None:
     assert again == v
 
 
-def test_second_opinion_is_none_without_the_model(quiet_crisis, monkeypatch) -> None:
-    monkeypatch.setenv("KINDRED_DETOXIFY_MODEL", "kindred-test-no-such-model")
-    monkeypatch.delenv("KINDRED_DETOXIFY_CHECKPOINT", raising=False)
+def test_second_opinion_is_none_without_the_model(quiet_crisis, model_settings) -> None:
+    model_settings(detoxify={"model_type": "kindred-test-no-such-model", "checkpoint": None})
     toxicity.reset()
     v = screen("you are kind")
     assert second_opinion(v.text, v) is None
