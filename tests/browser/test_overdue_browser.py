@@ -21,14 +21,8 @@ from forum.review import deadlines, services
 from tests.browser.test_review_browser import open_as, people  # noqa: F401 - fixtures
 from tests.live import start_server
 from tests.review.helpers import post, review_for, verdict
+from tests.browser.pages import assert_axe_clean as _axe_serious
 
-
-def _axe_serious(page) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    result = Axe().run(page)
-    serious = [v for v in result.response["violations"] if v.get("impact") in ("serious", "critical")]
-    assert not serious, result.generate_report()
 
 
 @pytest.mark.parametrize("width", [1280, 375])
