@@ -302,7 +302,7 @@ SETTINGS: dict[str, tuple[str, object]] = {
     "KINDRED_REPORT_LIMIT": ("limit", None), "KINDRED_PASSWORD_CHANGE_LIMIT": ("limit", None),
     "KINDRED_HTTPS": ("bool", None), "KINDRED_RATELIMIT": ("bool", None), "KINDRED_WARM_UP": ("bool", None),
     "KINDRED_HUEY_IMMEDIATE": ("bool", None), "KINDRED_SEMANTIC": ("bool", None),
-    "KINDRED_READER": ("bool", None), "KINDRED_ABUSE_JUDGE": ("bool", None), "KINDRED_DETOXIFY_DOWNLOAD": ("bool", None),
+    "KINDRED_READER": ("bool", None), "KINDRED_ABUSE_JUDGE": ("bool", None), "KINDRED_CRISIS_JUDGE": ("bool", None), "KINDRED_DETOXIFY_DOWNLOAD": ("bool", None),
     "KINDRED_REGION": ("enum", REGIONS),
     "KINDRED_SQLITE_SYNCHRONOUS": ("enum", ("OFF", "NORMAL", "FULL", "EXTRA")),
     "KINDRED_DETOXIFY_MODEL": ("enum", ("original", "unbiased", "multilingual")),
