@@ -46,8 +46,13 @@ _state: dict[str, Any] = {"loaded": False, "judge": None, "why": "not loaded yet
 def enabled() -> bool:
     """Whether the crisis detector consults the judge (KINDRED_CRISIS_JUDGE,
     on by default, listed in config.SETTINGS). Off, the detector runs the
-    rules with the exemplar layer, the head and the reader, as before."""
-    return os.environ.get("KINDRED_CRISIS_JUDGE", "1").strip().lower() not in ("0", "false", "no", "off")
+    rules with the exemplar layer, the head and the reader, as before.
+    KINDRED_SEMANTIC=0 (an operator turning MiniLM off) turns it off too:
+    the rules alone then read, flagging what they cannot place, as that
+    setting always meant. A judge that is on but cannot load holds text."""
+    off = ("0", "false", "no", "off")
+    return (os.environ.get("KINDRED_CRISIS_JUDGE", "1").strip().lower() not in off
+            and os.environ.get("KINDRED_SEMANTIC", "1").strip().lower() not in off)
 
 
 class JudgeUnavailable(RuntimeError):
@@ -184,11 +189,15 @@ def decide(rule_tier: str, p: dict[str, float], t: dict[str, float], feats: dict
 
 
 def _tier(p: dict[str, float], t: dict[str, float]) -> str:
-    if p["imminent"] >= t["imminent"]:
-        return "imminent"
-    if p["high"] >= t["high"]:
-        return "high"
-    return "concern" if p["flag"] >= t["flag"] else "none"
+    """Each tier needs the one below it: a text the judge does not flag is
+    never ``high`` on the strength of its ``high`` output alone ("rough day"
+    read high at p 0.60 while its flag probability was under threshold)."""
+    tier = 0
+    for k, out in enumerate(("flag", "high", "imminent"), 1):
+        if p[out] < t[out]:
+            break
+        tier = k
+    return TIERS[tier]
 
 
 def _new() -> Judge:

@@ -323,6 +323,11 @@ def figures(rows: list[dict], tiers: list[str]) -> dict[str, float]:
 # excess there costs this many times a point of recall.
 BUDGET_WEIGHT = 10.0
 LOWER_CAP = {"lower_concern": 0.5, "lower_high": 0.1, "lower_imminent": 0.02}
+# A raise to high or imminent queues a post at the top or holds it and opens a
+# staff case: the judge must give it real weight, not a probability the
+# search found convenient (unfloored, it chose 0.01 for imminent and held
+# "I can't do this anymore..." as imminent at p 0.11).
+RAISE_FLOOR = {"high": 0.3, "imminent": 0.2}
 
 
 def shortfall(fig: dict[str, float], budget: dict[str, float] | None = None) -> float:
@@ -361,6 +366,8 @@ def choose(rows: list[dict], probs: list[dict[str, float]], rules: list[Any],
     for _ in range(3):
         for key in ("flag", "high", "imminent", "lower_concern", "lower_high", "lower_imminent"):
             for v in _GRID:
+                if v < RAISE_FLOOR.get(key, 0.0):
+                    continue  # safety, not fitted: see RAISE_FLOOR
                 if key.startswith("lower_") and v > LOWER_CAP[key]:
                     # Safety, not fitted: the judge lowers a rule's finding
                     # only when it is confident, and the rules' imminent

@@ -226,3 +226,13 @@ def test_screening_holds_when_the_judge_is_on_but_cannot_load(monkeypatch, tmp_p
         assert "screening_error" in v.categories and v.action == "hold"
     finally:
         crisis_judge.reset()
+
+
+@pytest.mark.parametrize("p, want", [
+    (_p(flag=0.4, high=0.9, imminent=0.9), "none"),   # not flagged: no higher tier on its own
+    (_p(flag=0.9, high=0.4, imminent=0.9), "concern"),
+    (_p(flag=0.9, high=0.9, imminent=0.4), "high"),
+    (_p(flag=0.9, high=0.9, imminent=0.9), "imminent"),
+])
+def test_each_tier_of_the_judge_needs_the_one_below(p, want):
+    assert crisis_judge.Judge.tier_of(p, T) == want
