@@ -20,18 +20,11 @@ from forum import outbox
 from forum.extensions import db
 from forum.models import AccountClosure, utcnow
 from forum.rights import erasure
-from tests.browser.pages import log_in
+from tests.browser.pages import log_in, assert_axe_clean as _axe
 from tests.conftest import PASSWORD, make_board, make_user, post_reply, post_topic
 
 WIDTHS = pytest.mark.parametrize("width", [1280, 375])
 
-
-def _axe(page):
-    from axe_playwright_python.sync_playwright import Axe
-
-    result = Axe().run(page)
-    serious = [v for v in result.response["violations"] if v.get("impact") in ("serious", "critical")]
-    assert not serious, result.generate_report()
 
 
 def _fits(page):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.pages import assert_axe_clean
 from tests.browser.test_crisis_panel import DESKTOP, MOBILE, _login, _long_topic, _member, _moderator_online, _reply
 
 DENIAL = "I'm not suicidal, just exhausted."
@@ -22,8 +23,6 @@ CASES = [pytest.param(DENIAL, id="denial"), pytest.param(RECOVERY, id="recovery"
 @pytest.mark.parametrize("viewport", [DESKTOP, MOBILE], ids=["desktop", "mobile"])
 @pytest.mark.parametrize("text", CASES)
 def test_no_crisis_panel_for_a_denial_or_a_recovery_story(app, page: Page, base_url, viewport, text):
-    from axe_playwright_python.sync_playwright import Axe
-
     _moderator_online()
     topic = _long_topic()
     page.set_viewport_size(viewport)
@@ -33,9 +32,7 @@ def test_no_crisis_panel_for_a_denial_or_a_recovery_story(app, page: Page, base_
     assert "#post-" in page.url, page.url
     expect(page.locator("#signposting")).to_have_count(0)
     expect(page.get_by_role("status").filter(has_text="Your post is up")).to_be_visible()
-    result = Axe().run(page)
-    serious = [v for v in result.response["violations"] if v.get("impact") in ("serious", "critical")]
-    assert not serious, result.generate_report()
+    assert_axe_clean(page)
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, MOBILE], ids=["desktop", "mobile"])
