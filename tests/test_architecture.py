@@ -130,22 +130,3 @@ def test_review_services_parts_import_one_way():
 
     for name in sorted(graph):
         visit(name, ())
-
-
-def test_settings_are_read_in_config_py_alone():
-    """Every KINDRED_ setting is read in config.py and passed down (issue 19,
-    finding 5): no module of forum/ or moderation/ reads one itself."""
-    readers = []
-    for path in sorted([*(ROOT / "forum").rglob("*.py"), *(ROOT / "moderation").rglob("*.py")]):
-        for node in ast.walk(ast.parse(path.read_text())):
-            name = None
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
-                f = node.func
-                if (f.attr == "get" and ast.unparse(f.value) == "os.environ") or ast.unparse(f) == "os.getenv":
-                    name = node.args[0]
-            elif isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ" \
-                    and isinstance(node.ctx, ast.Load):
-                name = node.slice
-            if isinstance(name, ast.Constant) and str(name.value).startswith("KINDRED_"):
-                readers.append(f"{path.relative_to(ROOT)}:{node.lineno} {name.value}")
-    assert not readers, "read these in config.py and pass them down:\n" + "\n".join(readers)

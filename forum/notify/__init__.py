@@ -30,10 +30,12 @@ def init_app(app: Flask) -> None:
             request.environ["kindred.ignored"] = follow.ignoring(current_user.id)
         return request.environ["kindred.ignored"]
 
+    from forum import mail
     from forum.notify import email
 
     app.jinja_env.globals.update(unread_notifications=unread_notifications, ignored_by_viewer=ignored_by_viewer,
                                  notification_settings=lambda: email.settings_for(current_user.id),
+                                 email_available=mail.enabled,
                                  topic_level=lambda topic_id: follow.level_for(current_user, topic_id),
                                  board_level=lambda board_id: follow.board_level_for(current_user, board_id),
                                  ignored_handles=lambda: follow.ignored_handles(current_user),

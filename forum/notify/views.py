@@ -46,20 +46,33 @@ def read_all():
     return redirect(url_for("notifications.index"))
 
 
+_TOPIC_LEVEL_SAID = {
+    "watching": "You'll be told about every new post in this topic.",
+    "tracking": "The board list will show how many posts in this topic are new to you.",
+    "normal": "You'll be told only when someone replies to you, quotes or mentions you.",
+    "muted": "Topic muted: it won't notify you and is hidden from your board lists."}
+_BOARD_LEVEL_SAID = {
+    "watching": "You'll be told about every new topic and post on this board.",
+    "tracking": "Topic lists will show how many posts are new to you on this board.",
+    "normal": "Back to normal: you'll be told only about replies to you, quotes and mentions.",
+    "muted": "Board muted: its topics won't notify you, and it's left out of the latest topics."}
+
+
+def _save_level(setter, target, said: dict[str, str]) -> None:  # noqa: ANN001 - follow.set_level or set_board_level
+    level = request.form.get("level", "")
+    try:
+        setter(current_user, target, level)
+    except follow.FollowError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(said[level], "info")
+
+
 @bp.post("/topic/<int:topic_id>/level")
 @login_required
 def topic_level(topic_id: int):
     topic = queries.topic_for(topic_id, current_user) or abort(404)
-    try:
-        follow.set_level(current_user, topic, request.form.get("level", ""))
-    except follow.FollowError as exc:
-        flash(str(exc), "error")
-    else:
-        flash({"watching": "You'll be told about every new post in this topic.",
-               "tracking": "The board list will show how many posts in this topic are new to you.",
-               "normal": "You'll be told only when someone replies to you, quotes or mentions you.",
-               "muted": "Topic muted: it won't notify you and is hidden from your board lists."}
-              [request.form["level"]], "info")
+    _save_level(follow.set_level, topic, _TOPIC_LEVEL_SAID)
     return redirect(url_for("boards.topic", topic_id=topic.id))
 
 
@@ -67,16 +80,7 @@ def topic_level(topic_id: int):
 @login_required
 def board_level(slug: str):
     board = queries.board_by_slug(slug) or abort(404)
-    try:
-        follow.set_board_level(current_user, board, request.form.get("level", ""))
-    except follow.FollowError as exc:
-        flash(str(exc), "error")
-    else:
-        flash({"watching": "You'll be told about every new topic and post on this board.",
-               "tracking": "Topic lists will show how many posts are new to you on this board.",
-               "normal": "Back to normal: you'll be told only about replies to you, quotes and mentions.",
-               "muted": "Board muted: its topics won't notify you, and it's left out of the latest topics."}
-              [request.form["level"]], "info")
+    _save_level(follow.set_board_level, board, _BOARD_LEVEL_SAID)
     return redirect(url_for("boards.board", slug=board.slug))
 
 

@@ -139,6 +139,8 @@ def test_read_on_the_site_first_means_no_email(app, users, board, author, outbox
 def test_choosing_email_needs_an_address(app, users):
     _, page = choose(app, users["member2"], "daily")
     assert "Add an email address" in page.get_data(as_text=True)
+    # No SMTP server and no file backend here: the page says so.
+    assert "sending email at the moment" in page.get_data(as_text=True)
     assert email.settings_for(users["member2"].id).email_mode == EmailMode.OFF
 
 
