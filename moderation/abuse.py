@@ -11,7 +11,7 @@ Why a learned judge: the offline fallback before it was a profanity
 detector, which held swearing and missed polite hate ("X are never going to
 be real doctors") and hate spelled to slip past it. The head is trained on
 the licensed hate-speech sets in ``../shared/data`` and the train split of
-Kindred's own suite (``moderation.train_abuse``; datasets, licences and
+Kindred's own suite (``moderation.tools.train_abuse``; datasets, licences and
 figures are in ``data/abuse_head.json``).
 
 Who a window is aimed at is part of what the head reads: besides the
@@ -37,9 +37,8 @@ raises, screening marks the toxicity stage failed and holds the text.
 """
 from __future__ import annotations
 
-import os
-
 import contextlib
+import html
 import json
 import logging
 import math
@@ -48,11 +47,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from moderation.abuse_data import LABELS, prep
+from moderation import settings as model_settings
 from moderation.patterns import compile_linear, register_globals
 from moderation.verdict import Reason
 
 log = logging.getLogger(__name__)
+
+LABELS = ("abuse.identity", "abuse.threat", "abuse.toxic", "harm.encouragement")
 
 HEAD_FILE = Path(__file__).with_name("data") / "abuse_head.json"
 WEIGHTS_FILE = Path(__file__).with_name("data") / "abuse_head.safetensors"
@@ -77,6 +78,9 @@ _WORD_RE = compile_linear(r"[a-z]+")
 # space (so "don't" opens nothing).
 _QUOTED_RE = compile_linear("\"[^\"\n]{2,240}\"|\u201c[^\u201d\n]{2,240}\u201d|\u2018[^\u2019\n]{2,240}\u2019|"
                             "(?:^|[\\s(])'[^'\n]{2,240}'")
+_URL_RE = compile_linear(r"https?://\S+|www\.\S+")
+_MENTION_RE = compile_linear(r"@\w+")
+_SPACE_RE = compile_linear(r"\s+")
 _SLUR_WORDS = frozenset(
     "tranny trannies faggot faggots fag fags dyke dykes nigger niggers nigga niggas retard retards retarded "
     "kike kikes spic spics chink chinks paki pakis queer queers cripple cripples crip crips spaz spastic "
@@ -88,6 +92,17 @@ EXPLAIN = {
     "abuse.toxic": "Reads as an insult or harassment aimed at another person",
     "harm.encouragement": "Reads as urging someone to hurt or kill themselves",
 }
+
+
+def prep(text: str) -> str:
+    """What the judge reads: entities decoded, links and @names replaced by
+    placeholders (a name is not evidence of anything), spaces collapsed.
+    Training (``moderation.tools.abuse_data``) reads its items through this
+    same function."""
+    text = html.unescape(text)
+    text = _URL_RE.sub("http", text)
+    text = _MENTION_RE.sub("@user", text)
+    return _SPACE_RE.sub(" ", text).strip()
 
 
 @dataclass(frozen=True)
@@ -143,14 +158,14 @@ def _load_head() -> Head | None:
 
 
 def enabled() -> bool:
-    """Whether screen() consults the judge (KINDRED_ABUSE_JUDGE, off by default).
+    """Whether screen() consults the judge (``abuse_judge``, off by default).
 
     Off until it holds fewer harmless posts: a member whose ordinary post is
     held waits for a person, and a queue full of false holds buries the
     crisis items moderators must see first. Evaluation switches it on to
     measure it (README, "Abuse detection", has the figures).
     """
-    return os.environ.get("KINDRED_ABUSE_JUDGE", "0").strip().lower() in ("1", "true", "yes", "on")
+    return model_settings.current().abuse_judge
 
 
 def available() -> bool:

@@ -550,7 +550,7 @@ def _reason(st: _State, fo, hit: _Hit, code: str, explanation: str) -> None:
         notes.append("in a quote")
     if notes:
         explanation = f"{explanation} ({', '.join(notes)})"
-    reason = Reason(code, s, e, src[s:e][:200], explanation)
+    reason = Reason(code, s, e, src[s:e][:200], explanation, tuple(notes))
     if st.seen_total != len(st.reasons):
         st.seen = Counter(st.reasons)
         st.seen_total = len(st.reasons)

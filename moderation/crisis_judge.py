@@ -16,7 +16,7 @@ what they say.
 The weights are ``data/crisis_judge.safetensors``; ``data/crisis_judge.json``
 holds everything else: the data and licences behind them, the thresholds and
 how they were chosen, the calibration and the measured figures. Inference
-is numpy only; torch is needed only to train (moderation.train_judge).
+is numpy only; torch is needed only to train (moderation.tools.train_judge).
 
 Fail safe: if the weights or the encoder cannot load, ``read_many`` raises
 ``JudgeUnavailable`` and the crisis detector flags the text for a person
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,15 +43,16 @@ _state: dict[str, Any] = {"loaded": False, "judge": None, "why": "not loaded yet
 
 
 def enabled() -> bool:
-    """Whether the crisis detector consults the judge (KINDRED_CRISIS_JUDGE,
-    on by default, listed in config.SETTINGS). Off, the detector runs the
-    rules with the exemplar layer, the head and the reader, as before.
+    """Whether the crisis detector consults the judge (``crisis_judge``,
+    KINDRED_CRISIS_JUDGE, on by default). Off, the detector runs the rules
+    with the exemplar layer, the head and the reader, as before.
     KINDRED_SEMANTIC=0 (an operator turning MiniLM off) turns it off too:
     the rules alone then read, flagging what they cannot place, as that
     setting always meant. A judge that is on but cannot load holds text."""
-    off = ("0", "false", "no", "off")
-    return (os.environ.get("KINDRED_CRISIS_JUDGE", "1").strip().lower() not in off
-            and os.environ.get("KINDRED_SEMANTIC", "1").strip().lower() not in off)
+    from moderation import settings
+
+    s = settings.current()
+    return s.crisis_judge and s.semantic
 
 
 class JudgeUnavailable(RuntimeError):

@@ -68,9 +68,11 @@ ONE_WAY = [
 def test_imports_flow_one_way():
     backwards = []
     for upper, lower in ONE_WAY:
-        path = ROOT / (lower.replace(".", "/") + ".py")
-        if upper in _imports(path):
-            backwards.append(f"{lower} imports {upper}")
+        base = ROOT / lower.replace(".", "/")
+        paths = sorted(base.rglob("*.py")) if base.is_dir() else [base.with_suffix(".py")]
+        for path in paths:
+            if any(m == upper or m.startswith(upper + ".") for m in _imports(path)):
+                backwards.append(f"{path.relative_to(ROOT)} imports {upper}")
     assert not backwards, "\n".join(backwards)
 
 
@@ -97,3 +99,34 @@ def test_every_module_imports_first():
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert not out.stdout.strip(), "modules that fail when imported first:\n" + out.stdout
+
+
+def test_runtime_code_never_imports_the_tools():
+    """Training, evaluation and bench code live in ``moderation.tools`` so a
+    deployment loads only what screens (issue 19, finding 7)."""
+    tools = ROOT / "moderation" / "tools"
+    runtime = [p for p in sorted([*(ROOT / "forum").rglob("*.py"), *(ROOT / "moderation").rglob("*.py")])
+               if not p.is_relative_to(tools)]
+    reaching = [f"{p.relative_to(ROOT)}: {m}" for p in runtime for m in sorted(_imports(p))
+                if m == "moderation.tools" or m.startswith("moderation.tools.")]
+    assert not reaching, "runtime code imports the offline tools:\n" + "\n".join(reaching)
+
+
+def test_review_services_parts_import_one_way():
+    """forum.review.services is split by concern; its parts form layers
+    (vocabulary, targets, priority, items, then the use cases), never a cycle."""
+    pkg = "forum.review.services"
+    parts = {p.stem: p for p in (ROOT / "forum" / "review" / "services").glob("*.py") if p.stem != "__init__"}
+    graph = {name: {m.split(".")[3] for m in _imports(path) if m.startswith(pkg + ".") and m.split(".")[3] in parts}
+             for name, path in parts.items()}
+    done: set[str] = set()
+
+    def visit(name: str, stack: tuple[str, ...]) -> None:
+        assert name not in stack, "import cycle: " + " -> ".join((*stack, name))
+        if name not in done:
+            for dep in graph[name]:
+                visit(dep, (*stack, name))
+            done.add(name)
+
+    for name in sorted(graph):
+        visit(name, ())

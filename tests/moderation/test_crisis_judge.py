@@ -218,11 +218,13 @@ def test_a_judge_that_cannot_read_holds_the_text_for_a_person(monkeypatch):
 def test_screening_holds_when_the_judge_is_on_but_cannot_load(monkeypatch, tmp_path):
     from moderation import screen
 
-    monkeypatch.setenv("KINDRED_CRISIS_JUDGE", "1")
+    from moderation import settings
+
     monkeypatch.setattr(crisis_judge, "WEIGHTS", tmp_path / "missing.safetensors")
     crisis_judge.reset()
     try:
-        v = screen("had a lovely walk today", kind="post")
+        with settings.using(crisis_judge=True, semantic=True):
+            v = screen("had a lovely walk today", kind="post")
         assert "screening_error" in v.categories and v.action == "hold"
     finally:
         crisis_judge.reset()

@@ -1,6 +1,6 @@
 """Train the crisis judge (moderation.crisis_judge):
 
-    python -m moderation.train_judge [--data DIR] [--cache DIR] [--folds 5] [--licensed-only] [--write]
+    python -m moderation.tools.train_judge [--data DIR] [--cache DIR] [--folds 5] [--licensed-only] [--write]
 
 What it learns from (texts are read from the shared data folder at run
 time; only ids and verdicts live in the repository):
@@ -40,7 +40,7 @@ from typing import Any
 
 from moderation import crisis_judge, encoder
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TRAIN_TIERS = REPO / "docs" / "audit" / "tiers-train-2026-12-07.jsonl"
 DEV_TIERS = REPO / "docs" / "audit" / "tiers-2026-12-06.jsonl"
 SUITE = REPO / "moderation" / "data" / "crisis_suite.jsonl"
@@ -79,7 +79,7 @@ def _targets(tier: str | None, third: float = MASK, flag: float | None = None) -
 
 
 def gold_rows(data_dir: Path) -> list[dict[str, Any]]:
-    from moderation.evaluate import audit_texts, read_tier_audit
+    from moderation.tools.evaluate import audit_texts, read_tier_audit
 
     audit = read_tier_audit(TRAIN_TIERS)
     texts = audit_texts(audit, data_dir)
@@ -125,7 +125,7 @@ def proxy_rows(data_dir: Path, exclude: set[str], cap: int = CAP,
     shared CPU."""
     import random
 
-    from moderation.evaluate import AUDIT_SETS
+    from moderation.tools.evaluate import AUDIT_SETS
 
     out: list[dict[str, Any]] = []
 
@@ -463,9 +463,9 @@ def fit_final(rows: list[dict[str, Any]], embs: list[Any], **fit) -> Head:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from moderation.evaluate import DEFAULT_DATA
+    from moderation.tools.evaluate import DEFAULT_DATA
 
-    ap = argparse.ArgumentParser(prog="python -m moderation.train_judge", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m moderation.tools.train_judge", description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--cache", type=Path, default=REPO / "instance" / "cache" / "judge-train")
     ap.add_argument("--folds", type=int, default=5)

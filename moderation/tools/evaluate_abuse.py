@@ -1,4 +1,4 @@
-"""The abuse evaluation (issue 18): ``python -m moderation.evaluate --task
+"""The abuse evaluation (issue 18): ``python -m moderation.tools.evaluate --task
 abuse-suite [--data DIR] [--json] [--record]``.
 
 Everything goes through the public ``screen_many``, so what is measured is
@@ -22,18 +22,17 @@ tests/moderation/test_abuse_gate.py holds to within a point.
 """
 from __future__ import annotations
 
-import os
-
 import json
 import random
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Sequence
 
-from moderation import abuse_data
-from moderation.evaluate import TOLERANCE, _fmt_share, _Screener, _sha256, _share, _short
+from moderation import settings as model_settings
+from moderation.tools import abuse_data
+from moderation.tools.evaluate import TOLERANCE, _fmt_share, _Screener, _sha256, _share, _short
 
-EVAL_FILE = Path(__file__).with_name("data") / "abuse_eval.json"
+EVAL_FILE = Path(__file__).resolve().parents[1] / "data" / "abuse_eval.json"
 ABUSE_CODES = ("abuse.", "harm.encouragement")
 # (key, what the issue calls it, direction, target)
 TARGETS = (
@@ -107,15 +106,8 @@ def heldout_rows(data_dir: Path, per_kind: int = PER_KIND) -> list[dict[str, Any
 def evaluate(*, data_dir: Path = abuse_data.DEFAULT_DATA, suite: Path | None = None,
              per_kind: int = PER_KIND, heldout: bool = True) -> dict[str, Any]:
     # This measures the judge, which screen() consults only when switched on.
-    before = os.environ.get("KINDRED_ABUSE_JUDGE")
-    os.environ["KINDRED_ABUSE_JUDGE"] = "1"
-    try:
+    with model_settings.using(abuse_judge=True):
         return _evaluate(data_dir=data_dir, suite=suite, per_kind=per_kind, heldout=heldout)
-    finally:
-        if before is None:
-            os.environ.pop("KINDRED_ABUSE_JUDGE", None)
-        else:
-            os.environ["KINDRED_ABUSE_JUDGE"] = before
 
 
 def _evaluate(*, data_dir: Path, suite: Path | None, per_kind: int, heldout: bool) -> dict[str, Any]:
@@ -167,7 +159,7 @@ def record(result: dict[str, Any], path: Path = EVAL_FILE) -> dict[str, Any]:
     from moderation import engine_info
 
     meta = {
-        "what": "the abuse judge's issue-18 figures (python -m moderation.evaluate --task abuse-suite); "
+        "what": "the abuse judge's issue-18 figures (python -m moderation.tools.evaluate --task abuse-suite); "
                 "tests/moderation/test_abuse_gate.py fails if one gets worse by more than the tolerance",
         "engine": {k: v for k, v in engine_info().items() if k.startswith(("abuse", "toxicity", "encoder"))},
         "suite": result["suite"]["file"], "suite_sha256": result["suite"]["sha256"],
