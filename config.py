@@ -244,6 +244,7 @@ class Config:
     KINDRED_SEMANTIC = _bool("KINDRED_SEMANTIC", True)
     KINDRED_READER = _bool("KINDRED_READER", True)
     KINDRED_ABUSE_JUDGE = _bool("KINDRED_ABUSE_JUDGE", False)
+    KINDRED_CRISIS_JUDGE = _bool("KINDRED_CRISIS_JUDGE", True)
     KINDRED_ENCODER = os.environ.get("KINDRED_ENCODER") or "onnx"
     KINDRED_ENCODER_INT8 = _bool("KINDRED_ENCODER_INT8", False)
     KINDRED_ENCODER_CACHE = os.environ.get("KINDRED_ENCODER_CACHE") or None
@@ -321,7 +322,8 @@ SETTINGS: dict[str, tuple[str, object]] = {
     "KINDRED_REPORT_LIMIT": ("limit", None), "KINDRED_PASSWORD_CHANGE_LIMIT": ("limit", None),
     "KINDRED_HTTPS": ("bool", None), "KINDRED_RATELIMIT": ("bool", None), "KINDRED_WARM_UP": ("bool", None),
     "KINDRED_HUEY_IMMEDIATE": ("bool", None), "KINDRED_SEMANTIC": ("bool", None),
-    "KINDRED_READER": ("bool", None), "KINDRED_ABUSE_JUDGE": ("bool", None), "KINDRED_DETOXIFY_DOWNLOAD": ("bool", None),
+    "KINDRED_READER": ("bool", None), "KINDRED_ABUSE_JUDGE": ("bool", None),
+    "KINDRED_CRISIS_JUDGE": ("bool", None), "KINDRED_DETOXIFY_DOWNLOAD": ("bool", None),
     "KINDRED_REGION": ("enum", REGIONS),
     "KINDRED_SQLITE_SYNCHRONOUS": ("enum", ("OFF", "NORMAL", "FULL", "EXTRA")),
     "KINDRED_DETOXIFY_MODEL": ("enum", ("original", "unbiased", "multilingual")),
@@ -422,6 +424,7 @@ def model_settings(config: Any = None) -> ModelSettings:
 
     return ModelSettings(
         semantic=get("KINDRED_SEMANTIC"), reader=get("KINDRED_READER"), abuse_judge=get("KINDRED_ABUSE_JUDGE"),
+        crisis_judge=get("KINDRED_CRISIS_JUDGE"),
         encoder=get("KINDRED_ENCODER"), encoder_int8=get("KINDRED_ENCODER_INT8"),
         encoder_cache=get("KINDRED_ENCODER_CACHE"), instance_dir=str(get("INSTANCE_DIR")),
         minilm_dir=get("KINDRED_MINILM_DIR"), torch_threads=get("KINDRED_TORCH_THREADS"),

@@ -311,11 +311,18 @@ def _encoder_path(name: str, threads: int) -> None:
 
 def run_encoder(iterations: int = 100) -> dict[str, Any]:
     """The encoder on each path, as same-run ratios ONNX over PyTorch: the
-    reader's read of one chat message and of the 300-word post on one core
-    and one thread; and on two cores, screen_many of 64 chat messages and the
-    reader reading all 64 (the model reading everything)."""
+    crisis judge's read of one chat message and of the 300-word post on one
+    core and one thread (its encoding cache cleared each time, so every read
+    encodes); and on two cores, screen_many of 64 chat messages and the
+    judge reading all 64 (the model reading everything)."""
     import moderation
-    from moderation import crisis_reader, encoder
+    from moderation import crisis_judge, encoder
+
+    model_settings.install(dataclasses.replace(model_settings.current(), crisis_judge=True))
+
+    def judge_reads(texts: list[str]) -> Any:
+        encoder.clear_cache()
+        return crisis_judge.read_many(texts)
 
     moderation.warm_up()
     before = model_settings.current()
@@ -324,15 +331,15 @@ def run_encoder(iterations: int = 100) -> dict[str, Any]:
     for name in ("torch", "onnx"):
         _encoder_path(name, 1)
         for label, text in (("chat message", CHAT), ("300-word post", LONG_POST)):
-            out["one core"][f"{label}, {name}"] = _time(lambda: crisis_reader.probabilities([text]), iterations,
+            out["one core"][f"{label}, {name}"] = _time(lambda: judge_reads([text]), iterations,
                                                          warm=5)
         out["engine"][name] = encoder.describe()
     cpu2 = _set_cpus(2)
     batch = [f"{CHAT} ({i})" for i in range(64)]
     for name in ("torch", "onnx"):
         _encoder_path(name, 2)
-        for label, fn in (("screen_many", lambda: moderation.screen_many(batch, kind="chat")),
-                          ("reader reads all", lambda: crisis_reader.probabilities(batch))):
+        for label, fn in (("screen_many", lambda: (encoder.clear_cache(), moderation.screen_many(batch, kind="chat"))),
+                          ("judge reads all", lambda: judge_reads(batch))):
             m = _time(fn, max(10, iterations // 5), warm=2)
             m["messages_per_second"] = round(64 / (m["p50"] / 1000), 1)
             out["two cores"][f"{label}, 64 chat messages, {name}"] = m
@@ -340,21 +347,21 @@ def run_encoder(iterations: int = 100) -> dict[str, Any]:
     one, two = out["one core"], out["two cores"]
     for label in ("chat message", "300-word post"):
         out["ratios"][f"{label} (1 core): onnx / torch"] = _ratio(one[f"{label}, onnx"], one[f"{label}, torch"])
-    for label in ("screen_many", "reader reads all"):
+    for label in ("screen_many", "judge reads all"):
         out["ratios"][f"{label} 64 chat (2 cores): onnx / torch"] = _ratio(
             two[f"{label}, 64 chat messages, onnx"], two[f"{label}, 64 chat messages, torch"])
     out["environment"] = {"one core": cpu1, "two cores": cpu2, "iterations": iterations}
     out["targets"] = [
-        {"target": "reader, short chat message, 1 core, p50 <= 5 ms", "measured": one["chat message, onnx"]["p50"],
+        {"target": "crisis judge, short chat message, 1 core, p50 <= 5 ms", "measured": one["chat message, onnx"]["p50"],
          "ok": one["chat message, onnx"]["p50"] <= 5.0, "unit": "ms"},
-        {"target": "reader, 300-word post, 1 core, p50 <= 40 ms", "measured": one["300-word post, onnx"]["p50"],
+        {"target": "crisis judge, 300-word post, 1 core, p50 <= 40 ms", "measured": one["300-word post, onnx"]["p50"],
          "ok": one["300-word post, onnx"]["p50"] <= 40.0, "unit": "ms"},
         {"target": "screen_many, 2 cores, >= 300 chat messages/s",
          "measured": two["screen_many, 64 chat messages, onnx"]["messages_per_second"],
          "ok": two["screen_many, 64 chat messages, onnx"]["messages_per_second"] >= 300, "unit": "msg/s"},
-        {"target": "reader reading every message, 2 cores, >= 300 chat messages/s",
-         "measured": two["reader reads all, 64 chat messages, onnx"]["messages_per_second"],
-         "ok": two["reader reads all, 64 chat messages, onnx"]["messages_per_second"] >= 300, "unit": "msg/s"},
+        {"target": "crisis judge reading every message, 2 cores, >= 300 chat messages/s",
+         "measured": two["judge reads all, 64 chat messages, onnx"]["messages_per_second"],
+         "ok": two["judge reads all, 64 chat messages, onnx"]["messages_per_second"] >= 300, "unit": "msg/s"},
     ]
     return out
 

@@ -1,7 +1,7 @@
 """Erasure, seen through live Socket.IO clients on a real server (issue 20:
 "no ... Socket.IO payload shows anything of the member").
 
-A real ``forum.serve`` process on the test database, and python-socketio
+The shared real ``forum.serve`` process on the test database, and python-socketio
 clients over WebSocket for another member (/chat join, history and sync,
 /me) and for the moderation team (/mod and /staff: counters and the
 queue/case sync, /chat with moderator rights). Every event and every
@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import pytest
 import socketio
 
 from forum import outbox
@@ -24,16 +23,8 @@ from forum.models import AccountClosure
 from forum.models import base as clock
 from tests.chat.test_live_broadcast import _login
 from tests.conftest import PASSWORD
-from tests.live import start_server
 from tests.rights.conftest import EMAIL, HANDLE, THEIR_WORDS
 from tests.rights.test_erasure import _resolve
-
-
-@pytest.fixture(scope="module")
-def server(_schema, test_env, tmp_path_factory):
-    live = start_server(test_env, tmp_path_factory.mktemp("erasure-live"), timeout=180)
-    yield live
-    live.stop()
 
 
 # Who looks, and the namespaces their role may open.
@@ -74,10 +65,10 @@ def _names_the_member(text: str) -> list[str]:
     return found
 
 
-def test_no_socket_payload_shows_an_erased_member(server, client, auth, users, life, monkeypatch):
+def test_no_socket_payload_shows_an_erased_member(live_server, client, auth, users, life, monkeypatch):
     room = life["room"].id
     viewers = tuple(VIEWERS)
-    before = {h: _everything(server, h, room) for h in viewers}
+    before = {h: _everything(live_server, h, room) for h in viewers}
     assert "Quokka chat words" in before["OtherMember"]  # the check can see the member's words
     for handle, text in before.items():  # each viewer's sockets can see the member beforehand
         assert _names_the_member(text), handle
@@ -93,5 +84,5 @@ def test_no_socket_payload_shows_an_erased_member(server, client, auth, users, l
     assert db.session.query(AccountClosure).one().status == "done"
 
     for handle in viewers:
-        after = _everything(server, handle, room)
+        after = _everything(live_server, handle, room)
         assert _names_the_member(after) == [], f"{handle}'s sockets still carry {_names_the_member(after)}"
