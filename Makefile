@@ -66,20 +66,20 @@ test-postgres: install chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(PY) -m moderation.bench
-	$(PY) -m moderation.bench --abuse
+	$(PY) -m moderation.tools.bench
+	$(PY) -m moderation.tools.bench --abuse
 	$(PY) bench/run_all.py
 
 # The crisis figures of issue 16's target table (audit, suite, sdcnl) and the
 # crowd-label report; the gate test holds the recorded ones.
 evaluate: install
-	$(PY) -m moderation.evaluate --task crisis-audit --data $(EVAL_DATA)
-	$(PY) -m moderation.evaluate --task abuse-suite --data $(EVAL_DATA)
-	$(PY) -m moderation.evaluate --task toxicity $(EVAL_DATA)/toxicity/toxicity-dev.jsonl
-	$(PY) -m moderation.evaluate --task sanitize $(EVAL_DATA)/sanitize/sanitize-dev.jsonl
+	$(PY) -m moderation.tools.evaluate --task crisis-audit --data $(EVAL_DATA)
+	$(PY) -m moderation.tools.evaluate --task abuse-suite --data $(EVAL_DATA)
+	$(PY) -m moderation.tools.evaluate --task toxicity $(EVAL_DATA)/toxicity/toxicity-dev.jsonl
+	$(PY) -m moderation.tools.evaluate --task sanitize $(EVAL_DATA)/sanitize/sanitize-dev.jsonl
 	for f in crisis/crisis-dev.jsonl toxicity/toxicity-dev.jsonl crisis/extra/diasafety-user-turns.jsonl \
 	         crisis/extra/rallypoint-reddit-mental-health.jsonl; do \
-	    $(PY) -m moderation.evaluate --task language $(EVAL_DATA)/$$f || exit 1; done
+	    $(PY) -m moderation.tools.evaluate --task language $(EVAL_DATA)/$$f || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

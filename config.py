@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from moderation.settings import DetoxifySettings, ModelSettings
+
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("KINDRED_INSTANCE_DIR", BASE_DIR / "instance"))
 # Read at import because the SQLite connect hook and the job queue exist
@@ -190,6 +192,10 @@ class Config:
     SMTP_FROM = os.environ.get("SMTP_FROM", "kindred@localhost")
     ONCALL_EMAILS = [e.strip() for e in os.environ.get("KINDRED_ONCALL_EMAILS", "").split(",") if e.strip()]
     ONCALL_WEBHOOK_URL = os.environ.get("KINDRED_ONCALL_WEBHOOK_URL") or None
+    # "smtp" (SMTP_HOST) or "file": every message written as an .eml file to
+    # KINDRED_MAIL_DIR instead, for development and tests without a mail server.
+    MAIL_BACKEND = os.environ.get("KINDRED_MAIL_BACKEND", "smtp")
+    MAIL_DIR = os.environ.get("KINDRED_MAIL_DIR") or str(INSTANCE_DIR / "mail")
 
     # The public address links in emails and webhooks are built from. Never
     # the request's Host header: a forged Host would poison reset links.
@@ -230,6 +236,20 @@ class Config:
     # Detoxify weights: a local checkpoint and config dir, or a model type to fetch.
     KINDRED_DETOXIFY_CHECKPOINT = os.environ.get("KINDRED_DETOXIFY_CHECKPOINT") or None
     KINDRED_DETOXIFY_CONFIG_DIR = os.environ.get("KINDRED_DETOXIFY_CONFIG_DIR") or None
+    KINDRED_DETOXIFY_MODEL = os.environ.get("KINDRED_DETOXIFY_MODEL") or "original"
+    KINDRED_DETOXIFY_DOWNLOAD = _bool("KINDRED_DETOXIFY_DOWNLOAD", False)
+    # Where `flask moderation fetch-model` installs Detoxify weights.
+    KINDRED_MODELS_DIR = os.environ.get("KINDRED_MODELS_DIR") or str(Path.home() / ".cache" / "kindred" / "detoxify")
+    # The screening models (moderation.settings; README's settings table).
+    KINDRED_SEMANTIC = _bool("KINDRED_SEMANTIC", True)
+    KINDRED_READER = _bool("KINDRED_READER", True)
+    KINDRED_ABUSE_JUDGE = _bool("KINDRED_ABUSE_JUDGE", False)
+    KINDRED_CRISIS_JUDGE = _bool("KINDRED_CRISIS_JUDGE", True)
+    KINDRED_ENCODER = os.environ.get("KINDRED_ENCODER") or "onnx"
+    KINDRED_ENCODER_INT8 = _bool("KINDRED_ENCODER_INT8", False)
+    KINDRED_ENCODER_CACHE = os.environ.get("KINDRED_ENCODER_CACHE") or None
+    KINDRED_MINILM_DIR = os.environ.get("KINDRED_MINILM_DIR") or None
+    KINDRED_TORCH_THREADS = _int("KINDRED_TORCH_THREADS", 0) or None
     KINDRED_WARM_UP = _bool("KINDRED_WARM_UP", False)
 
     # Total time a post, reply, edit or report keeps retrying a busy or
@@ -302,10 +322,12 @@ SETTINGS: dict[str, tuple[str, object]] = {
     "KINDRED_REPORT_LIMIT": ("limit", None), "KINDRED_PASSWORD_CHANGE_LIMIT": ("limit", None),
     "KINDRED_HTTPS": ("bool", None), "KINDRED_RATELIMIT": ("bool", None), "KINDRED_WARM_UP": ("bool", None),
     "KINDRED_HUEY_IMMEDIATE": ("bool", None), "KINDRED_SEMANTIC": ("bool", None),
-    "KINDRED_READER": ("bool", None), "KINDRED_ABUSE_JUDGE": ("bool", None), "KINDRED_DETOXIFY_DOWNLOAD": ("bool", None),
+    "KINDRED_READER": ("bool", None), "KINDRED_ABUSE_JUDGE": ("bool", None),
+    "KINDRED_CRISIS_JUDGE": ("bool", None), "KINDRED_DETOXIFY_DOWNLOAD": ("bool", None),
     "KINDRED_REGION": ("enum", REGIONS),
     "KINDRED_SQLITE_SYNCHRONOUS": ("enum", ("OFF", "NORMAL", "FULL", "EXTRA")),
     "KINDRED_DETOXIFY_MODEL": ("enum", ("original", "unbiased", "multilingual")),
+    "KINDRED_MAIL_BACKEND": ("enum", ("smtp", "file")), "KINDRED_MAIL_DIR": ("dir", None),
     "DATABASE_URL": ("url", ("sqlite", "postgresql", "postgresql+psycopg")),
     "REDIS_URL": ("url", ("redis", "rediss", "unix")),
     "RATELIMIT_STORAGE_URI": ("url", ("redis", "rediss", "unix", "memory")),
@@ -386,12 +408,31 @@ def validate(config: Any) -> None:
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
             raise RuntimeError(f"KINDRED_BASE_URL={base!r} is not an http(s) address such as "
                                "https://kindred.example.org")
-    elif config.get("SMTP_HOST") or config.get("ONCALL_WEBHOOK_URL"):
+    elif config.get("SMTP_HOST") or config.get("ONCALL_WEBHOOK_URL") or config.get("MAIL_BACKEND") == "file":
         raise RuntimeError(
             "KINDRED_BASE_URL must be set when SMTP_HOST or KINDRED_ONCALL_WEBHOOK_URL is: emails and "
             "webhooks carry links, e.g. KINDRED_BASE_URL=https://kindred.example.org")
     if config.get("KINDRED_PROXY_HOPS", 0) < 0:
         raise RuntimeError("KINDRED_PROXY_HOPS must be 0 or more")
+
+
+def model_settings(config: Any = None) -> ModelSettings:
+    """The screening models' settings from a Flask config (or from Config,
+    for the offline tools, which have no app), for ``moderation.configure``."""
+    def get(name: str) -> Any:
+        return config[name] if config is not None else getattr(Config, name)
+
+    return ModelSettings(
+        semantic=get("KINDRED_SEMANTIC"), reader=get("KINDRED_READER"), abuse_judge=get("KINDRED_ABUSE_JUDGE"),
+        crisis_judge=get("KINDRED_CRISIS_JUDGE"),
+        encoder=get("KINDRED_ENCODER"), encoder_int8=get("KINDRED_ENCODER_INT8"),
+        encoder_cache=get("KINDRED_ENCODER_CACHE"), instance_dir=str(get("INSTANCE_DIR")),
+        minilm_dir=get("KINDRED_MINILM_DIR"), torch_threads=get("KINDRED_TORCH_THREADS"),
+        detoxify=DetoxifySettings(model_type=get("KINDRED_DETOXIFY_MODEL"),
+                                  checkpoint=get("KINDRED_DETOXIFY_CHECKPOINT"),
+                                  config_dir=get("KINDRED_DETOXIFY_CONFIG_DIR"),
+                                  allow_download=get("KINDRED_DETOXIFY_DOWNLOAD")),
+    )
 
 
 class TestConfig(Config):

@@ -77,7 +77,7 @@ def _prepare(db_url: str, instance: Path, clients: int, secret: str) -> tuple[in
         db.session.add(room)
         now = utcnow()
         users = [User(handle=f"bench{i}", handle_key=f"bench{i}", password_hash="!",  # never logs in by password
-                      age_confirmed_at=now, guidelines_accepted_at=now) for i in range(clients)]
+                      age_confirmed_at=now, guidelines_accepted_at=now, health_consent_at=now) for i in range(clients)]
         db.session.add_all(users)
         db.session.commit()
         # The same signed cookie a browser gets after logging in over HTTP.

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from config import Config, load_or_create_secret_key, private_dir, validate, validate_settings
+from config import Config, load_or_create_secret_key, model_settings, private_dir, validate, validate_settings
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +107,9 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
 
     # The engine's own length limits follow the forum's settings, so a text
     # the forum accepts is never blocked as too long by the screener.
-    moderation.configure(post=app.config["KINDRED_MAX_POST_CHARS"], chat=app.config["KINDRED_MAX_CHAT_CHARS"],
-                         title=app.config["KINDRED_MAX_TITLE_CHARS"])
+    moderation.configure(moderation.ScreeningConfig.from_limits(
+        post=app.config["KINDRED_MAX_POST_CHARS"], chat=app.config["KINDRED_MAX_CHAT_CHARS"],
+        title=app.config["KINDRED_MAX_TITLE_CHARS"], models=model_settings(app.config)))
     if app.config.get("KINDRED_WARM_UP"):
         moderation.warm_up()
     if hops := app.config.get("KINDRED_PROXY_HOPS"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import secrets
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -78,6 +78,11 @@ def seed_demo(if_empty: bool) -> dict[str, str] | None:
         created[handle] = password
     members = [auth_services.create_user(h, _password(), Role.MEMBER)
                for h in ("quiet_fox", "tea_and_toast", "north_star", "willow")]
+    # Demo accounts have no person behind them to ask; real accounts made with
+    # create-user are asked for health-data consent at their first login.
+    for user in (*accounts.values(), *members):
+        user.health_consent_at = user.created_at
+    db.session.commit()
     boards = {b.slug: b for b in db.session.scalars(select(Board))}
     for i, (slug, title, body, replies) in enumerate(DEMO_TOPICS):
         posted = board_services.create_topic(members[i % len(members)], board_services.NewTopic(
@@ -148,7 +153,7 @@ def fetch_model_command(args: tuple[str, ...]) -> None:
     """
     from moderation import detoxify_weights
 
-    raise SystemExit(detoxify_weights.main(["fetch", *args]))
+    raise SystemExit(detoxify_weights.main(["fetch", "--dest", current_app.config["KINDRED_MODELS_DIR"], *args]))
 
 
 @moderation_cli.command("status")

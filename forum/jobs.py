@@ -15,6 +15,8 @@ Jobs:
   case or item falls due (and at each re-alert), so alerts are on time.
 - ``periodic_checks``: missed deadlines (re-alert, notify on-call, raise a
   tier), expired claims, then the outbox relay.
+- ``digest_task``: hourly, queues the daily notification digests that are
+  due (forum/notify/email.py); the emails themselves go through the outbox.
 - ``retention_task``: hourly, members' data rights and retention
   (forum/rights/retention.py): closures past their grace period, ended
   safeguarding holds, released handles, and every retention rule.
@@ -131,3 +133,18 @@ def run_retention() -> dict:
 def retention_task() -> dict:
     """Hourly: closures, holds, handle quarantine and retention (each step idempotent)."""
     return run_retention()
+
+
+def run_digests() -> int:
+    from forum.notify import email
+
+    with get_app().app_context():
+        queued = email.queue_digests()
+        outbox.relay()
+        return queued
+
+
+@huey.periodic_task(crontab(minute="41"), retries=2, retry_delay=60)
+def digest_task() -> int:
+    """Hourly: members whose daily digest is due get it (only if something is unread)."""
+    return run_digests()

@@ -17,7 +17,6 @@ from __future__ import annotations
 import atexit
 import json
 import logging
-import smtplib
 import threading
 import urllib.request
 from collections.abc import Callable
@@ -28,7 +27,7 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import case, select, update
 
-from forum import dbtuning
+from forum import dbtuning, mail
 from forum.after_commit import call_after_commit
 from forum.extensions import db, socketio
 from forum.models import Alert, Escalation, Outbox
@@ -228,15 +227,16 @@ def _record(kind: str, channel: str, *, ok: bool, recipient: str | None = None, 
                          review_id=review_id, escalation_id=escalation_id, created_at=clock.utcnow()))
 
 
-def send_email(subject: str, body: str, recipients: list[str]) -> None:
+def send_email(subject: str, body: str, recipients: list[str], headers: dict[str, str] | None = None) -> None:
     cfg = current_app.config
     msg = EmailMessage()
     msg["Subject"] = subject
     msg["From"] = cfg["SMTP_FROM"]
     msg["To"] = ", ".join(recipients)
+    for name, value in (headers or {}).items():
+        msg[name] = value
     msg.set_content(body)
-    with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=cfg.get("SMTP_TIMEOUT", 10)) as smtp:
-        smtp.send_message(msg)
+    mail.send(msg)
 
 
 def post_webhook(url: str, payload: dict[str, Any]) -> None:

@@ -35,6 +35,7 @@ from moderation import signposting as _signposting
 from moderation import toxicity as _toxicity
 from moderation.normalise import clean_text, fold
 from moderation import render as _render
+from moderation import settings as _settings
 from moderation.render import MAX_NESTING, NestingTooDeep, render_plain
 from moderation.rules import RuleHit, RuleSet, apply_replacements, default_rules
 from moderation.verdict import ACTION_RANK, KINDS, RISK_RANK, Reason, Service, Signposting, Verdict
@@ -54,8 +55,9 @@ _KIND_NAMES = {"post": "post", "reply": "reply", "edit": "post", "title": "title
 @dataclass(frozen=True)
 class ScreeningConfig:
     """Settings for screening. The forum builds one from its config
-    (KINDRED_MAX_POST_CHARS, KINDRED_MAX_CHAT_CHARS, KINDRED_MAX_TITLE_CHARS)
-    and installs it with ``configure``; tests pass one to ``screen``."""
+    (KINDRED_MAX_POST_CHARS, KINDRED_MAX_CHAT_CHARS, KINDRED_MAX_TITLE_CHARS,
+    and the model settings: ``config.model_settings``) and installs it with
+    ``configure``; tests pass one to ``screen``."""
 
     limits: Mapping[str, int] = field(default_factory=lambda: DEFAULT_LIMITS)
     rules: RuleSet | None = None  # None: the packaged default rules
@@ -63,6 +65,9 @@ class ScreeningConfig:
     # Run Detoxify inside screen() when its weights are available. Off by
     # default: at ~55-350 ms a text it belongs in the background second opinion.
     toxicity_inline: bool = False
+    # Which models run and where their files are; None leaves the installed
+    # ones (moderation.settings) as they are.
+    models: _settings.ModelSettings | None = None
 
     @classmethod
     def from_limits(cls, *, post: int | None = None, chat: int | None = None, title: int | None = None,
@@ -87,6 +92,8 @@ def configure(config: ScreeningConfig | None = None, **limits: int) -> Screening
     """Install the process-wide default config (the forum calls this once)."""
     global _config
     _config = config if config is not None else ScreeningConfig.from_limits(**limits)
+    if _config.models is not None:
+        _settings.install(_config.models)
     return _config
 
 
@@ -220,22 +227,8 @@ _CRISIS_WARNINGS = (
 
 
 def _signposting_for(w: _Work, region: str | None) -> Signposting | None:
-    if _language.CODE in w.categories:
-        # Text we can't read gets the international list, and always some list:
-        # it may hold a crisis the pipeline could not see.
-        region = _signposting.DEFAULT_REGION
-        if w.risk == "none" and w.audience != "other":
-            return _signposting.build("self", region)
-    if w.risk == "imminent":
-        return _signposting.build("imminent", region)
-    if w.risk in ("concern", "high"):
-        return _signposting.build("other" if w.audience == "other" else "self", region, tier=w.risk)
-    if "crisis.third_party" in w.categories:
-        return _signposting.build("other", region)
-    if "screening_error" in w.categories:
-        # Unscreened text may hold a crisis the pipeline could not see.
-        return _signposting.build("self", region)
-    return None
+    return _signposting.decide(w.risk, w.audience, w.categories, w.reasons, region,
+                               unreadable=_language.CODE in w.categories)
 
 
 _engine_static: dict[str, Any] | None = None

@@ -15,7 +15,7 @@ be real doctors") and hate spelled to slip past it. The head is trained on
 the licensed hate-speech sets in ``../shared/data``, licensed ordinary and
 distress text (chat, health questions, forum posts, violent words used
 harmlessly) and the train split of Kindred's own suite
-(``moderation.train_abuse``; datasets, licences and figures are in
+(``moderation.tools.train_abuse``; datasets, licences and figures are in
 ``data/abuse_head.json``). Text in a language other than English is left
 to the rules: the head learnt English only.
 
@@ -42,9 +42,8 @@ raises, screening marks the toxicity stage failed and holds the text.
 """
 from __future__ import annotations
 
-import os
-
 import contextlib
+import html
 import json
 import logging
 import math
@@ -53,11 +52,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from moderation.abuse_data import LABELS, prep
+from moderation import settings as model_settings
 from moderation.patterns import compile_linear, register_globals
 from moderation.verdict import Reason
 
 log = logging.getLogger(__name__)
+
+LABELS = ("abuse.identity", "abuse.threat", "abuse.toxic", "harm.encouragement")
 
 HEAD_FILE = Path(__file__).with_name("data") / "abuse_head.json"
 WEIGHTS_FILE = Path(__file__).with_name("data") / "abuse_head.safetensors"
@@ -74,6 +75,9 @@ _WORD_RE = compile_linear(r"[a-z]+")
 # space (so "don't" opens nothing).
 _QUOTED_RE = compile_linear("\"[^\"\n]{2,240}\"|\u201c[^\u201d\n]{2,240}\u201d|\u2018[^\u2019\n]{2,240}\u2019|"
                             "(?:^|[\\s(])'[^'\n]{2,240}'")
+_URL_RE = compile_linear(r"https?://\S+|www\.\S+")
+_MENTION_RE = compile_linear(r"@\w+")
+_SPACE_RE = compile_linear(r"\s+")
 _SLUR_WORDS = frozenset(
     "tranny trannies faggot faggots fag fags dyke dykes nigger niggers nigga niggas retard retards retarded "
     "kike kikes spic spics chink chinks paki pakis queer queers cripple cripples crip crips spaz spastic "
@@ -85,6 +89,17 @@ EXPLAIN = {
     "abuse.toxic": "Reads as an insult or harassment aimed at another person",
     "harm.encouragement": "Reads as urging someone to hurt or kill themselves",
 }
+
+
+def prep(text: str) -> str:
+    """What the judge reads: entities decoded, links and @names replaced by
+    placeholders (a name is not evidence of anything), spaces collapsed.
+    Training (``moderation.tools.abuse_data``) reads its items through this
+    same function."""
+    text = html.unescape(text)
+    text = _URL_RE.sub("http", text)
+    text = _MENTION_RE.sub("@user", text)
+    return _SPACE_RE.sub(" ", text).strip()
 
 
 @dataclass(frozen=True)
@@ -140,13 +155,13 @@ def _load_head() -> Head | None:
 
 
 def enabled() -> bool:
-    """Whether screen() consults the judge (KINDRED_ABUSE_JUDGE, off by default).
+    """Whether screen() consults the judge (``abuse_judge``, off by default).
 
     Off until the forum's own tests pass with it on: a member whose ordinary
     post is held waits for a person, and false holds bury the crisis items
     moderators must see first. Evaluation switches it on to measure it.
     """
-    return os.environ.get("KINDRED_ABUSE_JUDGE", "0").strip().lower() in ("1", "true", "yes", "on")
+    return model_settings.current().abuse_judge
 
 
 def available() -> bool:

@@ -44,7 +44,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
-from moderation import crisis_head
+from moderation import crisis_head, crisis_judge
 from moderation import crisis_lexicon as L
 from moderation.normalise import fold
 import re
@@ -550,7 +550,7 @@ def _reason(st: _State, fo, hit: _Hit, code: str, explanation: str) -> None:
         notes.append("in a quote")
     if notes:
         explanation = f"{explanation} ({', '.join(notes)})"
-    reason = Reason(code, s, e, src[s:e][:200], explanation)
+    reason = Reason(code, s, e, src[s:e][:200], explanation, tuple(notes))
     if st.seen_total != len(st.reasons):
         st.seen = Counter(st.reasons)
         st.seen_total = len(st.reasons)
@@ -775,6 +775,7 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
             # rate"); the model judges the sentence. A past attempt the writer
             # discloses is still worth a moderator's glance (concern).
             if h.past and h.subject == "self" and not h.hypothetical:
+                st.set_aside.add("past")
                 st.evidence.append((kind, True))
                 st.categories.add(code)
                 st.self_risk = True
@@ -803,6 +804,8 @@ def _judge(st: _State, fo, folded: str, hits: list[_Hit]) -> None:
         st.evidence.append((kind, _sentence_names_writer(h.sent.text) or _implied_writer(folded, h)))
         _reason(st, fo, h, code, expl)
         if h.past or h.hypothetical:
+            if h.past:
+                st.set_aside.add("past")
             _raise(st, "concern")
         elif kind in ("self", "subj", "state", "harm"):
             flagged_ideation.add(h.sent.start)
@@ -968,6 +971,33 @@ def analyse_rules(text: str) -> CrisisFinding:
         return _error_finding()
 
 
+# What the crisis judge is told about the rules' reading of a text: the
+# tier they reached, whose risk, and which context readers set a signal
+# aside. A window embedding barely registers "not" or "years ago"; these
+# readers do, so the judge learns when to trust them.
+# "contrast": a denial whose sentence goes on after a "but" ("not suicidal,
+# but...").
+RULE_FEATURES = ("concern", "high", "imminent", "self", "third", "uncertain", "contrast", "negated", "quoted",
+                 "hypothetical", "genre", "generic", "thing", "specific", "figure", "past")
+
+
+def _features(st: _State) -> list[float]:
+    return [float(st.risk >= 1), float(st.risk >= 2), float(st.risk >= 3), float(st.self_risk),
+            float(st.third), float(bool(st.uncertain)), float(bool(st.remainder))] + \
+        [float(k in st.set_aside) for k in RULE_FEATURES[7:]]
+
+
+def rule_features(text: str) -> list[float]:
+    """``RULE_FEATURES`` of the rules' reading of ``text`` (all zero if the
+    rules fail: the judge then reads the text on its own)."""
+    try:
+        st, _, _ = _rules(text if isinstance(text, str) else str(text))
+        return _features(st)
+    except Exception:
+        log.exception("crisis rules failed")
+        return [0.0] * len(RULE_FEATURES)
+
+
 def _error_finding() -> CrisisFinding:
     return CrisisFinding("concern", frozenset({"crisis.distress"}),
                          (Reason("crisis.error", 0, 0, "", "The crisis check failed; a moderator should read this."),),
@@ -1003,7 +1033,7 @@ _SHIPPED = object()
 
 
 def analyse_many(texts: list[str], head: dict | None = None, reader=_SHIPPED,
-                 trace: list | None = None) -> list[CrisisFinding]:
+                 trace: list | None = None, judge=_SHIPPED) -> list[CrisisFinding]:
     """Analyse a batch; the semantic layer embeds all candidate sentences together.
 
     ``head`` replaces the shipped crisis head and ``reader`` the shipped
@@ -1019,6 +1049,10 @@ def analyse_many(texts: list[str], head: dict | None = None, reader=_SHIPPED,
         except Exception:
             log.exception("crisis rules failed")
             results.append(None)
+    if judge is _SHIPPED:
+        judge = _JUDGE_ON if crisis_judge.enabled() else None
+    if judge is not None:
+        return _with_judge(results, judge)
     # The semantic layer only judges texts the rules left at "none": it can
     # raise them, never lower anything, so elsewhere it could not change
     # whether a text is flagged.
@@ -1123,6 +1157,134 @@ def analyse_many(texts: list[str], head: dict | None = None, reader=_SHIPPED,
             log.exception("crisis finding failed")
             out.append(_error_finding())
     return out
+
+
+# -- the crisis judge (moderation.crisis_judge) ----------------------------------
+
+_JUDGE_ON = object()  # the shipped judge, loaded on first use
+# What the judge's raise is reported as, by the tier it reads.
+_JUDGE_RAISE = {
+    "concern": ("crisis.distress", "distress or a wish not to be here"),
+    "high": ("crisis.ideation", "current suicidal thoughts or self-harm"),
+    "imminent": ("crisis.plan", "imminent risk: a plan, preparations, a goodbye or an act under way"),
+}
+
+
+def _with_judge(results, judge) -> list[CrisisFinding]:
+    """Rules, then the judge over every text (``crisis_judge.decide``).
+
+    The judge replaces the exemplar layer, the head and the reader (the
+    figures that justify it are in docs/crisis.md). If it cannot read, the
+    rules' finding stands with a ``crisis.error`` reason, so screening holds
+    the text for a person: never published on the rules' word alone."""
+    feats: list[list[float]] = []
+    for r in results:
+        feats.append(_features(r[0]) if r is not None else [0.0] * len(RULE_FEATURES))
+        if r is not None:
+            _fail_safe_uncertain(r[0], r[1])
+    live = [i for i, r in enumerate(results) if r is not None]
+    # A denial explains its sentence only up to a contrast: the judge reads
+    # the text with the denied words taken out, so "I'm not suicidal, just
+    # exhausted after a long week" is read as "exhausted after a long week"
+    # and "...but I want to sleep and never wake up" as the wish it is.
+    read_as = {i: _undenied(results[i][0], results[i][1]) for i in live if results[i][0].remainder}
+    readings: dict[int, crisis_judge.Reading] = {}
+    why = ""
+    try:
+        j = crisis_judge.get() if judge is _JUDGE_ON else judge
+        if j is None:
+            raise crisis_judge.JudgeUnavailable(crisis_judge.describe())
+        for i, (text, _) in read_as.items():
+            feats[i] = rule_features(text)
+        got = crisis_judge.read_many([read_as[i][0] if i in read_as else results[i][1].source for i in live], j,
+                                     [feats[i] for i in live])
+        for i, g in zip(live, got):
+            if i in read_as:
+                off = read_as[i][1]
+                g = crisis_judge.Reading(g.p, g.tier, g.third_party, (off, len(results[i][1].source)))
+            readings[i] = g
+    except Exception as exc:
+        log.exception("crisis judge failed; holding for review")
+        why = f"{type(exc).__name__}"
+        j = None
+    out: list[CrisisFinding] = []
+    for i, r in enumerate(results):
+        if r is None:
+            out.append(_error_finding())
+            continue
+        st, fo, _ = r
+        try:
+            scores: dict[str, float] = {"rules": float(st.risk)}
+            reading = readings.get(i)
+            if reading is None:
+                st.reasons.append(Reason("crisis.error", 0, 0, "", f"The crisis judge could not read this ({why or 'no reading'}); "
+                                                                   "a moderator should read it."))
+                _raise(st, "concern")
+                st.self_risk = st.self_risk or not st.third
+                out.append(_finding(st, scores))
+                continue
+            _apply_judge(st, fo, reading, j, dict(zip(RULE_FEATURES, feats[i])), scores)
+            out.append(_finding(st, scores))
+        except Exception:
+            log.exception("crisis finding failed")
+            out.append(_error_finding())
+    return out
+
+
+def _undenied(st: _State, fo) -> tuple[str, int]:
+    """The source text without each denied clause (from its sentence's start
+    to the contrast that ends the denial), and where the first remainder
+    starts in the source."""
+    src = fo.source
+    parts: list[str] = []
+    last = 0
+    first = None
+    for start, rest in sorted(st.remainder.items()):
+        a = fo.span(start, start + 1)[0]
+        b = fo.span(rest, rest + 1)[0]
+        if a < last or b <= a:
+            continue
+        parts.append(src[last:a])
+        last = b
+        first = b if first is None else first
+    parts.append(src[last:])
+    return " ".join(p.strip() for p in parts if p.strip()), first or 0
+
+
+def _apply_judge(st: _State, fo, reading, judge, feats: dict[str, float], scores: dict[str, float]) -> None:
+    p = reading.p
+    scores.update({f"judge_{k}": round(v, 4) for k, v in p.items()})
+    rule_tier = TIERS[st.risk]
+    tier = crisis_judge.decide(rule_tier, p, judge.thresholds, feats, judge.caps)
+    new = _RANK[tier]
+    if new > st.risk:
+        code, what = _JUDGE_RAISE[tier]
+        s, e = reading.span
+        if e <= s:
+            s, e = 0, len(fo.source)
+        out = {"concern": "flag", "high": "high", "imminent": "imminent"}[tier]
+        st.categories.add(code)
+        st.self_risk = True
+        st.reasons.append(Reason(code, s, e, " ".join(fo.source[s:e].split())[:200],
+                                 f"The crisis judge reads {what} here (probability {p[out]:.2f})."))
+        st.risk = new
+    elif new < st.risk:
+        # The judge is confident the rules' reading is too high (a supportive
+        # reply, clinical talk, hyperbole): lowered one step at a time.
+        scores["judge_lowered_from"] = float(st.risk)
+        st.risk = new
+        if new == 0:
+            st.categories.intersection_update({"crisis.third_party", "crisis.method_detail", "harm.encouragement"})
+            keep = st.categories
+            st.reasons[:] = [x for x in st.reasons if x.code in keep]
+            st.self_risk = False
+    if reading.third_party and not st.self_risk and "crisis.third_party" not in st.categories and st.risk == 0:
+        s, e = reading.span
+        st.third = True
+        st.categories.add("crisis.third_party")
+        st.reasons.append(Reason("crisis.third_party", s, e, " ".join(fo.source[s:e].split())[:200],
+                                 f"The crisis judge reads worry about someone else at risk "
+                                 f"(probability {p['third_party']:.2f})."))
 
 
 # Long posts: the model reads at most this many sentences (the ones the
@@ -1324,8 +1486,11 @@ def warm_up() -> None:
     belongs at start, not inside a member's first post."""
     try:
         from moderation import encoder, semantic
-        semantic.warm_up()
-        _shipped_reader()
+        if crisis_judge.enabled():
+            crisis_judge.get()
+        else:
+            semantic.warm_up()
+            _shipped_reader()
         encoder.get()
     except Exception:
         log.exception("semantic warm-up failed")
@@ -1347,8 +1512,11 @@ def engine_info() -> dict[str, str]:
         enc = encoder.describe()
     except Exception as exc:
         enc = f"unavailable: {type(exc).__name__}: {exc}"
+    if crisis_judge.enabled():
+        # The judge replaces the exemplars, the head and the reader.
+        return {"crisis_rules": L.VERSION, "crisis_judge": crisis_judge.describe(), "encoder": enc}
     return {"crisis_rules": L.VERSION, "semantic": sem, "crisis_head": crisis_head.describe(), "crisis_reader": reader,
-            "encoder": enc}
+            "crisis_judge": "off (KINDRED_CRISIS_JUDGE=0)", "encoder": enc}
 
 
 register_globals(__name__, globals())

@@ -17,7 +17,7 @@ Safety reasoning, the same as the rest of the semantic layer:
 * It is a linear model over generic features: 384 embedding dimensions and
   10 rule features, no word lists and no text from the data it was trained
   on, so it cannot memorise items. Retrain with ``python -m
-  moderation.train_head FILE.jsonl``; the file records how it was trained
+  moderation.tools.train_head FILE.jsonl``; the file records how it was trained
   and its cross-validated figures.
 * If the file is missing or does not match this code's feature layout, the
   head is off and ``describe()`` says why; the exemplars and rules still run.

@@ -16,7 +16,7 @@ what they say.
 The weights are ``data/crisis_judge.safetensors``; ``data/crisis_judge.json``
 holds everything else: the data and licences behind them, the thresholds and
 how they were chosen, the calibration and the measured figures. Inference
-is numpy only; torch is needed only to train (moderation.train_judge).
+is numpy only; torch is needed only to train (moderation.tools.train_judge).
 
 Fail safe: if the weights or the encoder cannot load, ``read_many`` raises
 ``JudgeUnavailable`` and the crisis detector flags the text for a person
@@ -40,6 +40,19 @@ OUTPUTS = ("flag", "high", "imminent", "third_party")
 
 _lock = threading.Lock()
 _state: dict[str, Any] = {"loaded": False, "judge": None, "why": "not loaded yet"}
+
+
+def enabled() -> bool:
+    """Whether the crisis detector consults the judge (``crisis_judge``,
+    KINDRED_CRISIS_JUDGE, on by default). Off, the detector runs the rules
+    with the exemplar layer, the head and the reader, as before.
+    KINDRED_SEMANTIC=0 (an operator turning MiniLM off) turns it off too:
+    the rules alone then read, flagging what they cannot place, as that
+    setting always meant. A judge that is on but cannot load holds text."""
+    from moderation import settings
+
+    s = settings.current()
+    return s.crisis_judge and s.semantic
 
 
 class JudgeUnavailable(RuntimeError):
@@ -68,16 +81,25 @@ class Judge:
         self.cal_a = np.array([cal[o]["a"] for o in OUTPUTS], dtype="float64")
         self.cal_b = np.array([cal[o]["b"] for o in OUTPUTS], dtype="float64")
         self.thresholds = {k: float(v) for k, v in meta["thresholds"].items()}
+        # The rules' reading the head was trained to see beside the windows
+        # (crisis.RULE_FEATURES); none for a head trained without it.
+        self.features = tuple(meta.get("rule_features", ()))
+        self.caps = meta.get("context_caps", CONTEXT_CAPS)
         self.version = meta["version"]
         self.meta = meta
 
-    def logits(self, emb) -> tuple[Any, Any]:
+    def logits(self, emb, feats=None) -> tuple[Any, Any]:
         """Per-output raw scores of the text (max over windows) and, per
-        output, which window gave it."""
+        output, which window gave it. ``feats``: the rules' reading of the
+        whole text (``crisis.RULE_FEATURES``), given to every window."""
         np = self.np
         emb = np.asarray(emb, dtype="float32")
         ctx = np.broadcast_to(emb.mean(axis=0, keepdims=True), emb.shape)
-        h = np.maximum(np.concatenate([emb, ctx], axis=1) @ self.w1.T + self.b1, 0.0)
+        parts = [emb, ctx]
+        if self.features:
+            f = np.zeros(len(self.features), dtype="float32") if feats is None else np.asarray(feats, dtype="float32")
+            parts.append(np.broadcast_to(f, (emb.shape[0], f.shape[0])))
+        h = np.maximum(np.concatenate(parts, axis=1) @ self.w1.T + self.b1, 0.0)
         z = h @ self.w2.T + self.b2
         return z.max(axis=0), z.argmax(axis=0)
 
@@ -93,8 +115,8 @@ class Judge:
     def tier_of(p: dict[str, float], thresholds: dict[str, float]) -> str:
         return _tier(p, thresholds)
 
-    def read(self, emb, spans: list[tuple[int, int]]) -> Reading:
-        z, where = self.logits(emb)
+    def read(self, emb, spans: list[tuple[int, int]], feats=None) -> Reading:
+        z, where = self.logits(emb, feats)
         p = self.probabilities(z)
         k = int(where[OUTPUTS.index("flag")])
         span = spans[k] if k < len(spans) else (0, 0)
@@ -128,12 +150,54 @@ def combine(rule_tier: str, p: dict[str, float], t: dict[str, float]) -> str:
     return TIERS[max(r, judge)]
 
 
-def _tier(p: dict[str, float], t: dict[str, float]) -> str:
-    if p["imminent"] >= t["imminent"]:
+# The tier decision where the judge and the rules' context readers meet, as
+# data (reviewable, with generated tests): when the rules read a signal in
+# one of these contexts and found nothing of the writer's own now, the
+# judge may raise the text at most to the tier given. Only readers measured
+# reliable are listed (docs/crisis.md): a denial, a quote, a question or
+# talk about people in general, a song or study, a pure hypothetical, a
+# figure of speech, "suicidal" said of a thing; a past or recovery story
+# caps at concern. "contrast" (a denial that goes on after "but") lifts the
+# cap: what follows the "but" is the writer's and the judge reads it.
+CONTEXT_CAPS: dict[str, str] = {
+    "negated": "none", "quoted": "none", "genre": "none", "generic": "none", "thing": "none",
+    "hypothetical": "none", "figure": "none", "past": "concern",
+}
+
+
+def context_cap(rule_tier: str, feats: dict[str, float] | None, caps: dict[str, str] = CONTEXT_CAPS) -> str:
+    """The highest tier the judge may raise a text to, given the rules'
+    reading (``crisis.RULE_FEATURES`` by name): "imminent" (no cap) unless
+    the rules set a signal aside in a listed context and found nothing above
+    that cap themselves (a passive wish now beside a denial is the writer's,
+    and a current plan beside a past story is read in full), and nobody
+    else at risk."""
+    if not feats or feats.get("contrast") or feats.get("third"):
         return "imminent"
-    if p["high"] >= t["high"]:
-        return "high"
-    return "concern" if p["flag"] >= t["flag"] else "none"
+    found = [caps[k] for k in caps if feats.get(k) and RANK[caps[k]] >= RANK.get(rule_tier, 2)]
+    return max(found, key=RANK.__getitem__) if found else "imminent"
+
+
+def decide(rule_tier: str, p: dict[str, float], t: dict[str, float], feats: dict[str, float] | None = None,
+           caps: dict[str, str] | None = CONTEXT_CAPS) -> str:
+    """``combine``, with the judge's raise limited by the context table."""
+    out = combine(rule_tier, p, t)
+    if caps is None or RANK[out] <= RANK.get(rule_tier, 2):
+        return out
+    cap = context_cap(rule_tier, feats, caps)
+    return TIERS[max(RANK.get(rule_tier, 2), min(RANK[out], RANK[cap]))]
+
+
+def _tier(p: dict[str, float], t: dict[str, float]) -> str:
+    """Each tier needs the one below it: a text the judge does not flag is
+    never ``high`` on the strength of its ``high`` output alone ("rough day"
+    read high at p 0.60 while its flag probability was under threshold)."""
+    tier = 0
+    for k, out in enumerate(("flag", "high", "imminent"), 1):
+        if p[out] < t[out]:
+            break
+        tier = k
+    return TIERS[tier]
 
 
 def _new() -> Judge:
@@ -161,8 +225,9 @@ def get() -> Judge | None:
     return _state["judge"]
 
 
-def read_many(texts: list[str], judge: Judge | None = None) -> list[Reading]:
-    """Read every text (one encoding pass for the batch). Raises
+def read_many(texts: list[str], judge: Judge | None = None, feats: list[Any] | None = None) -> list[Reading]:
+    """Read every text (one encoding pass for the batch). ``feats``: the
+    rules' reading of each text (computed here when not given). Raises
     JudgeUnavailable (or the encoder's error) when it cannot: the caller
     must fail safe, never treat that as "none"."""
     from moderation import encoder
@@ -171,8 +236,13 @@ def read_many(texts: list[str], judge: Judge | None = None) -> list[Reading]:
     if judge is None:
         raise JudgeUnavailable(_state["why"])
     texts = [t if isinstance(t, str) else str(t) for t in texts]
+    if feats is None and judge.features:
+        from moderation import crisis
+
+        feats = [crisis.rule_features(t) for t in texts]
     embs = encoder.window_embeddings(texts)
-    return [judge.read(e, encoder.window_spans(t)) for t, e in zip(texts, embs)]
+    return [judge.read(e, encoder.window_spans(t), None if feats is None else feats[i])
+            for i, (t, e) in enumerate(zip(texts, embs))]
 
 
 def describe() -> str:

@@ -36,7 +36,7 @@ million: forward hooks add ``scale * B(A(x))`` to every linear layer of the
 encoder while the reader runs, and do nothing otherwise, so a process keeps
 one copy of MiniLM for the exemplars, the head and the reader. The file is
 pinned by its SHA-256 in ``crisis_reader.json``; training writes both
-(``python -m moderation.train_reader``).
+(``python -m moderation.tools.train_reader``).
 
 Thread safety: the reader runs under the semantic layer's lock, the same
 one that guards the base model, so no other call sees the hooks switched on.
@@ -45,12 +45,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from moderation import semantic
+from moderation import settings as model_settings
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +184,7 @@ def read_meta(path: Path = META_FILE) -> dict[str, Any]:
 
 def load_reader(weights: Path = READER_FILE, meta_path: Path = META_FILE) -> Reader:
     """Load adapters onto the shared MiniLM; raises ReaderUnavailable."""
-    if os.environ.get("KINDRED_READER", "1").lower() in ("0", "off", "false", "no"):
+    if not model_settings.current().reader:
         raise ReaderUnavailable("disabled by KINDRED_READER")
     meta = read_meta(meta_path)
     if not weights.is_file():

@@ -31,7 +31,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-DEFAULT_DEST = Path(os.environ.get("KINDRED_MODELS_DIR", Path.home() / ".cache" / "kindred" / "detoxify"))
+from moderation import settings as model_settings
+
+# KINDRED_MODELS_DIR (config.py) replaces this when run as a command.
+DEFAULT_DEST = Path.home() / ".cache" / "kindred" / "detoxify"
 
 
 class FetchError(RuntimeError):
@@ -130,9 +133,9 @@ def fetch(model_type: str = "original", dest: Path = DEFAULT_DEST, *, url: str |
 
 
 def status() -> dict[str, str]:
-    from moderation.toxicity import DetoxifySettings, cached_checkpoint, detoxify_configured
+    from moderation.toxicity import cached_checkpoint, detoxify_configured
 
-    s = DetoxifySettings.from_env()
+    s = model_settings.current().detoxify
     return {
         "checkpoint": s.checkpoint or "(not set)",
         "config_dir": s.config_dir or "(not set)",
@@ -170,4 +173,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # Run by hand: the settings the forum would use (config.py reads them).
+    import config
+
+    model_settings.install(config.model_settings())
+    DEFAULT_DEST = Path(config.Config.KINDRED_MODELS_DIR)
     sys.exit(main())

@@ -42,6 +42,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
+from moderation import settings as model_settings
 from moderation.patterns import compile_linear
 
 log = logging.getLogger(__name__)
@@ -59,19 +60,19 @@ class EncoderUnavailable(RuntimeError):
 
 
 def backend() -> str:
-    value = os.environ.get("KINDRED_ENCODER", "onnx").strip().lower() or "onnx"
+    value = model_settings.current().encoder.strip().lower() or "onnx"
     return value if value in BACKENDS else "onnx"
 
 
 def int8() -> bool:
-    return os.environ.get("KINDRED_ENCODER_INT8", "0").strip().lower() not in _FALSE
+    return model_settings.current().encoder_int8
 
 
 def cache_dir() -> Path:
-    override = os.environ.get("KINDRED_ENCODER_CACHE")
-    if override:
-        return Path(override)
-    instance = os.environ.get("KINDRED_INSTANCE_DIR") or str(Path(__file__).resolve().parent.parent / "instance")
+    s = model_settings.current()
+    if s.encoder_cache:
+        return Path(s.encoder_cache)
+    instance = s.instance_dir or str(Path(__file__).resolve().parent.parent / "instance")
     return Path(instance) / "cache"
 
 

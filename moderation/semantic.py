@@ -33,6 +33,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from moderation import settings as model_settings
+
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -57,7 +59,7 @@ class SemanticUnavailable(RuntimeError):
 
 def _package_path() -> Path:
     """Where the model files are (a separate function so tests can simulate absence)."""
-    override = os.environ.get("KINDRED_MINILM_DIR")
+    override = model_settings.current().minilm_dir
     if override:
         return Path(override)
     try:
@@ -172,7 +174,7 @@ def load_once(state: dict[str, Any], key: str, loader, unavailable: type[Excepti
 
 
 def _new_model() -> _Model:
-    if os.environ.get("KINDRED_SEMANTIC", "1").lower() in ("0", "off", "false", "no"):
+    if not model_settings.current().semantic:
         raise SemanticUnavailable("disabled by KINDRED_SEMANTIC")
     return _Model(_package_path())
 

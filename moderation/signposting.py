@@ -20,9 +20,9 @@ import functools
 import json
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, Collection, Sequence
 
-from moderation.verdict import Service, Signposting
+from moderation.verdict import Reason, Service, Signposting
 
 DEFAULT_REGION = "INTL"
 AUDIENCES = ("self", "other", "imminent")
@@ -150,6 +150,54 @@ def build(audience: str, region: str | None, tier: str | None = None) -> Signpos
         emergency_number=reg.emergency_number,
     )
 
+# Readings that put a signal behind the writer (``Reason.context``): a crisis
+# they have come through, or one they deny. Hypotheticals and quotes are not
+# among them: a veiled disclosure ("what if I'm suicidal?") still deserves the
+# gentle panel.
+_BEHIND_THEM = frozenset({"negated", "in the past"})
+
+
+def behind_them(reasons: Sequence[Reason]) -> bool:
+    """Every crisis signal in the text is a past crisis or a denial: a
+    recovery story ("a year ago I was suicidal; now I'm doing well") or "I'm
+    not suicidal". A signal read as happening now, or one a model raised
+    (those carry no notes), keeps the panel."""
+    crisis = [r for r in reasons if r.code.startswith("crisis.")]
+    return bool(crisis) and all(_BEHIND_THEM & set(r.context) for r in crisis)
+
+
+def decide(risk: str, audience: str, categories: Collection[str], reasons: Sequence[Reason],
+           region: str | None, unreadable: bool = False) -> Signposting | None:
+    """The signposting a screened text gets, if any, from its risk tier, whose
+    risk it is, and the context of its reasons.
+
+    The panel is for someone who may be struggling now. At ``concern``, a
+    story of a crisis the writer has come through, with nothing said to be
+    happening now, gets no panel: a recovery story met with "please call a
+    helpline" tells the writer we did not read them, and a panel on every
+    mention of the past would stop meaning anything. A moderator still sees
+    the flag. ``high`` and ``imminent`` always get the panel: the detector
+    found something current, and a miss can cost a life."""
+    if unreadable:
+        # Text we can't read gets the international list, and always some list:
+        # it may hold a crisis the pipeline could not see.
+        region = DEFAULT_REGION
+        if risk == "none" and audience != "other":
+            return build("self", region)
+    if risk == "imminent":
+        return build("imminent", region)
+    if risk == "high":
+        return build("other" if audience == "other" else "self", region, tier=risk)
+    if risk == "concern":
+        if audience != "other" and "crisis.third_party" not in categories and behind_them(reasons):
+            return None
+        return build("other" if audience == "other" else "self", region, tier=risk)
+    if "crisis.third_party" in categories:
+        return build("other", region)
+    if "screening_error" in categories:
+        # Unscreened text may hold a crisis the pipeline could not see.
+        return build("self", region)
+    return None
 
 
 def dial_uri(phone: str | None) -> str | None:

@@ -38,7 +38,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from moderation import settings as model_settings
 from moderation.patterns import compile_linear, register_globals
+from moderation.settings import DetoxifySettings
 from moderation.verdict import Reason
 
 log = logging.getLogger(__name__)
@@ -268,35 +270,6 @@ class LinearProfanityScorer:
 
 # -- Detoxify ------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class DetoxifySettings:
-    """Where Detoxify's weights come from. Environment variables:
-
-    KINDRED_DETOXIFY_MODEL        model type (original, unbiased, ...), default original
-    KINDRED_DETOXIFY_CHECKPOINT   a local checkpoint file (trusted: torch.load unpickles it)
-    KINDRED_DETOXIFY_CONFIG_DIR   a local directory with the transformer's config + tokenizer
-    KINDRED_DETOXIFY_DOWNLOAD     1 to let Detoxify download and cache weights on first use
-    KINDRED_TORCH_THREADS         torch intra-op threads (default: min(2, CPUs))
-    """
-
-    model_type: str = "original"
-    checkpoint: str | None = None
-    config_dir: str | None = None
-    allow_download: bool = False
-    threads: int | None = None
-
-    @classmethod
-    def from_env(cls) -> "DetoxifySettings":
-        threads = os.environ.get("KINDRED_TORCH_THREADS")
-        return cls(
-            model_type=os.environ.get("KINDRED_DETOXIFY_MODEL", "original"),
-            checkpoint=os.environ.get("KINDRED_DETOXIFY_CHECKPOINT") or None,
-            config_dir=os.environ.get("KINDRED_DETOXIFY_CONFIG_DIR") or None,
-            allow_download=os.environ.get("KINDRED_DETOXIFY_DOWNLOAD", "") in ("1", "true", "yes"),
-            threads=int(threads) if threads else None,
-        )
-
-
 def torch_threads(requested: int | None = None) -> int:
     """Set torch's intra-op thread count explicitly. Left alone, torch uses
     every core per call, and several web/worker threads doing that at once
@@ -304,7 +277,7 @@ def torch_threads(requested: int | None = None) -> int:
     2-core machines."""
     import torch
 
-    n = requested or int(os.environ.get("KINDRED_TORCH_THREADS") or 0) or min(2, os.cpu_count() or 1)
+    n = requested or model_settings.current().torch_threads or min(2, os.cpu_count() or 1)
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n
@@ -394,7 +367,7 @@ def fast_scorer() -> LinearProfanityScorer | None:
 
 
 def detoxify_configured(settings: DetoxifySettings | None = None) -> bool:
-    s = settings or DetoxifySettings.from_env()
+    s = settings or model_settings.current().detoxify
     return bool(s.checkpoint) or s.allow_download or cached_checkpoint(s.model_type) is not None
 
 
@@ -402,7 +375,7 @@ def full_scorer(settings: DetoxifySettings | None = None) -> DetoxifyScorer | No
     """Detoxify if weights are available, else None. Loaded once."""
     global _full, _full_error
     if _full is None and _full_error is None:
-        s = settings or DetoxifySettings.from_env()
+        s = settings or model_settings.current().detoxify
         if not detoxify_configured(s):
             return None
         with _lock:

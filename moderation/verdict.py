@@ -20,6 +20,9 @@ class Reason:
     end: int
     excerpt: str
     explanation: str
+    # How the detector read the signal ("negated", "in the past", ...), as data:
+    # signposting decides from it, so it must never be parsed back out of prose.
+    context: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ class Verdict:
         return cls(
             action=data.get("action", "hold"), risk=data.get("risk", "none"),
             categories=frozenset(data.get("categories") or ()), html=data.get("html", ""),
-            reasons=tuple(Reason(**r) for r in data.get("reasons") or ()),
+            reasons=tuple(Reason(**{**r, "context": tuple(r.get("context") or ())}) for r in data.get("reasons") or ()),
             scores=dict(data.get("scores") or {}), signposting=signposting,
             content_warning=data.get("content_warning"), engine=dict(data.get("engine") or {}),
             text=data.get("text", ""), error=data.get("error"), priority=data.get("priority"),

@@ -50,6 +50,21 @@ def test_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def live_server(_schema, test_env, tmp_path_factory):
+    """One real server process for the whole run (browser pages, live
+    Socket.IO clients), on the test database; tests that need other settings
+    start their own. Starting one costs tens of seconds on a busy machine."""
+    from tests.live import start_server
+
+    # Warm the moderation engine before the server reports healthy, so the
+    # first post in a browser test doesn't wait for models to load (on a busy
+    # machine that took longer than Playwright's 30 s click timeout).
+    server = start_server({**test_env, "KINDRED_WARM_UP": "1"}, tmp_path_factory.mktemp("live"), timeout=180)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def app_config(test_env: dict[str, str]) -> dict[str, object]:
     from pathlib import Path
 
@@ -126,7 +141,7 @@ def make_user(handle: str, role: str = "member", password: str = PASSWORD, **fie
         role=role,
         age_confirmed_at=utcnow(),
         guidelines_accepted_at=utcnow(),
-        **fields,
+        **{"health_consent_at": utcnow(), **fields},
     )
     db.session.add(user)
     db.session.commit()

@@ -1,4 +1,5 @@
 """Keys generated into instance/ are created once, owner-only, and reused."""
+import ast
 import stat
 from pathlib import Path
 
@@ -41,3 +42,24 @@ def test_forum_reads_settings_only_through_config():
             if "os.environ" in line or "os.getenv" in line:
                 readers.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
     assert not readers, "read these settings in config.py and pass them down:\n" + "\n".join(readers)
+
+
+def test_moderation_reads_no_kindred_setting():
+    """moderation/ takes its settings through ScreeningConfig (issue 19,
+    finding 5): none of its modules reads a KINDRED_ variable. (It may set
+    a library's own variables, such as HF_HUB_OFFLINE.)"""
+    readers = []
+    for path in sorted((ROOT / "moderation").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            name = None
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
+                f = node.func
+                if (f.attr == "get" and ast.unparse(f.value) == "os.environ") or ast.unparse(f) == "os.getenv":
+                    name = node.args[0]
+            elif isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ" \
+                    and isinstance(node.ctx, ast.Load):
+                name = node.slice
+            if isinstance(name, ast.Constant) and str(name.value).startswith("KINDRED_"):
+                readers.append(f"{path.relative_to(ROOT)}:{node.lineno} {name.value}")
+    assert not readers, "read these in config.py and pass them down:\n" + "\n".join(readers)
+

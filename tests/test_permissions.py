@@ -48,7 +48,7 @@ ENDPOINTS: dict[str, str] = {
     "conversations.team_view": MODERATOR, "conversations.team_reply": MODERATOR,
     "conversations.join": MODERATOR, "conversations.team_close": MODERATOR,
     # data rights: the member's own data; the staff side of requests
-    "rights.request_export": LOGIN, "rights.download_export": LOGIN, "rights.erasure_queue": STAFF,
+    "rights.request_export": LOGIN, "rights.health_consent": LOGIN, "rights.download_export": LOGIN, "rights.erasure_queue": STAFF,
     "rights.access_requests": STAFF, "rights.open_access_request": STAFF, "rights.access_request": STAFF,
     "rights.inventory": STAFF,
     # search: the same posts a visitor can read, found by their words
@@ -56,6 +56,9 @@ ENDPOINTS: dict[str, str] = {
     # notifications: a member's own (someone else's is a 404)
     "notifications.index": LOGIN, "notifications.open": LOGIN, "notifications.post": LOGIN,
     "notifications.read_all": LOGIN, "notifications.topic_level": LOGIN, "notifications.ignore": LOGIN,
+    "notifications.settings": LOGIN, "notifications.board_level": LOGIN,
+    # the emails' unsubscribe link: the signed token is the authority, no login
+    "notifications.unsubscribe": PUBLIC, "notifications.unsubscribe_confirm": PUBLIC,
 }
 
 # Endpoints not listed above get the level of the first matching prefix.

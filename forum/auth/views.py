@@ -40,7 +40,11 @@ def login():
             if getattr(user, "closure_cancelled", False):
                 flash("Welcome back. Your account is restored: we've cancelled your request to close it, "
                       "and everything is as you left it.", "success")
-            response = redirect(safe_next(request.args.get("next"), url_for("boards.index")))
+            target = safe_next(request.args.get("next"), url_for("boards.index"))
+            if user.needs_health_consent:
+                # Joined before registration asked for it: ask now, before anything else.
+                target = url_for("rights.health_consent", next=target)
+            response = redirect(target)
             response.set_cookie(services.DEVICE_COOKIE, services.device_token(user),
                                 max_age=services.DEVICE_MAX_AGE_SECONDS, path=url_for("auth.login"),
                                 secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True, samesite="Lax")

@@ -85,6 +85,9 @@ def _limits():
 
 
 def _check_can_post(user: User) -> None:
+    if user.needs_health_consent:
+        from forum.rights.consent import NEEDED
+        raise FieldErrors({"form": [NEEDED]})
     if user.is_silenced():
         raise FieldErrors({"form": [
             "Your account can't post at the moment. You can still read, and the Get help now "
@@ -254,6 +257,7 @@ def reply(user: User, data: NewReply) -> Posted:
 
 def _finish(post: Post, verdict: Verdict, action: str, board: Board) -> Posted:
     db.session.flush()
+    notify.on_post_written(post)
     if post.status == ContentStatus.VISIBLE:
         post.author.approved_post_count += 1
         notify.on_post_visible(post)

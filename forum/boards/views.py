@@ -81,6 +81,10 @@ def _render_topic(topic, form: ReplyForm, general: list[str] | None = None, stat
     per_page = current_app.config["POSTS_PER_PAGE"]
     posts = queries.topic_posts(topic, current_user, _page(), per_page)
     supported = queries.supported_ids(current_user, [p.id for p in posts.items])
+    if posts.items:
+        from forum.notify import follow
+
+        follow.mark_read(current_user, topic, posts.items[-1].number)  # unread counts, for what they follow
     posted = None
     if current_user.is_authenticated and (posted_id := request.args.get("posted", type=db_int)):
         candidate = queries.post_for(posted_id, current_user)

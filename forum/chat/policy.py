@@ -66,6 +66,9 @@ def write_denial(room: Any, user: Any, now: datetime, anonymous: bool = False) -
         return "forbidden", reason
     if user.is_silenced(now):
         return "silenced", "Your account can't post at the moment. You can still read."
+    if user.needs_health_consent:
+        from forum.rights.consent import NEEDED
+        return "consent", NEEDED
     if is_moderator(user) and not anonymous:
         return None
     if room.is_locked:

@@ -31,6 +31,7 @@ from forum.extensions import db, socketio
 from forum.models import ContentStatus, Escalation, Review, SupportConversation, SupportMessage, SupportParticipant
 from forum.models import User
 from forum.models import base as clock
+from forum.models import CaseStatus, ConversationStatus
 from forum.review import services as review_services
 from forum.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from forum.web import ANONYMOUS_LABEL
@@ -133,7 +134,7 @@ def _open(actor: Any, review: Review | None, case: Escalation | None) -> Support
         return target.conversation
     anonymous = bool(target is not None and target.is_anonymous)
     # One open conversation per item: a second moderator returns to it.
-    query = select(SupportConversation).where(SupportConversation.status == "open",
+    query = select(SupportConversation).where(SupportConversation.status == ConversationStatus.OPEN,
                                               SupportConversation.member_id == member_id)
     if case is not None:
         query = query.where(or_(SupportConversation.escalation_id == case.id,
@@ -149,10 +150,10 @@ def _open(actor: Any, review: Review | None, case: Escalation | None) -> Support
         return existing
     if case is None:
         case = db.session.scalar(select(Escalation).where(Escalation.review_id == item.id,
-                                                          Escalation.status != "resolved"))
+                                                          Escalation.status != CaseStatus.RESOLVED))
     now = clock.utcnow()
     conv = SupportConversation(member_id=member_id, is_anonymous=anonymous, review_id=item.id,
-                               escalation_id=case.id if case else None, opened_by_id=actor.id, status="open",
+                               escalation_id=case.id if case else None, opened_by_id=actor.id, status=ConversationStatus.OPEN,
                                created_at=now)
     db.session.add(conv)
     db.session.flush()
@@ -182,7 +183,7 @@ def open_from_chat_message(actor: Any, message_id: int) -> SupportConversation:
     if review is not None:
         return _open(actor, review, None)
     existing = db.session.scalar(select(SupportConversation).where(
-        SupportConversation.status == "open", SupportConversation.member_id == msg.author_id,
+        SupportConversation.status == ConversationStatus.OPEN, SupportConversation.member_id == msg.author_id,
         SupportConversation.review_id.is_(None), SupportConversation.is_anonymous == msg.is_anonymous,
         SupportConversation.opened_by_id.is_not(None)).order_by(SupportConversation.id.desc()))
     if existing is not None:
@@ -190,7 +191,7 @@ def open_from_chat_message(actor: Any, message_id: int) -> SupportConversation:
         db.session.commit()
         return existing
     conv = SupportConversation(member_id=msg.author_id, is_anonymous=msg.is_anonymous, opened_by_id=actor.id,
-                               status="open", created_at=clock.utcnow())
+                               status=ConversationStatus.OPEN, created_at=clock.utcnow())
     db.session.add(conv)
     db.session.flush()
     _add_participant(conv, actor)
@@ -264,7 +265,7 @@ def send(conv: SupportConversation, author: Any, text: str | None, *, submission
     team = is_team(author) and conv.member_id != author.id
     if not team and conv.member_id != getattr(author, "id", None):
         raise NotFound("There is no conversation here.")
-    if conv.status != "open":
+    if conv.status != ConversationStatus.OPEN:
         raise InvalidInput("This conversation is closed. You can start a new one.")
     text = _check_text(text)
     if (done := _already_sent(conv, author, submission_key)) is not None:
@@ -327,7 +328,7 @@ def start_by_member(member: Any, text: str | None, *, anonymous: bool = False,
         if done is not None:
             return Sent(done, done.conversation, (done.verdict or {}).get("signposting"))
     now = clock.utcnow()
-    conv = SupportConversation(member_id=member.id, is_anonymous=bool(anonymous), status="open", created_at=now)
+    conv = SupportConversation(member_id=member.id, is_anonymous=bool(anonymous), status=ConversationStatus.OPEN, created_at=now)
     db.session.add(conv)
     db.session.flush()
     _audit(None, "started", conv, by="member")
@@ -347,9 +348,9 @@ def join(conv: SupportConversation, actor: Any) -> bool:
 def close(conv: SupportConversation, actor: Any) -> None:
     if not (is_team(actor) or conv.member_id == getattr(actor, "id", None)):
         raise NotFound("There is no conversation here.")
-    if conv.status == "closed":
+    if conv.status == ConversationStatus.CLOSED:
         return
-    conv.status = "closed"
+    conv.status = ConversationStatus.CLOSED
     conv.closed_at = clock.utcnow()
     _audit(actor if is_team(actor) else None, "closed", conv, by="team" if is_team(actor) else "member")
     db.session.commit()
@@ -395,7 +396,7 @@ def team_unread(conv: SupportConversation) -> bool:
 def waiting_for_team() -> int:
     """Open conversations whose member has written since the team last read."""
     return db.session.scalar(select(func.count()).select_from(SupportConversation).where(
-        SupportConversation.status == "open", SupportConversation.last_member_message_at.is_not(None),
+        SupportConversation.status == ConversationStatus.OPEN, SupportConversation.last_member_message_at.is_not(None),
         SupportConversation.team_read_at.is_(None)
         | (SupportConversation.last_member_message_at > SupportConversation.team_read_at))) or 0
 
@@ -408,7 +409,7 @@ def of_member(member: Any) -> list[SupportConversation]:
 
 def team_list(status: str = "open") -> list[SupportConversation]:
     query = select(SupportConversation)
-    if status in ("open", "closed"):
+    if status in (ConversationStatus.OPEN, ConversationStatus.CLOSED):
         query = query.where(SupportConversation.status == status)
     return list(db.session.scalars(query.order_by(SupportConversation.last_message_at.desc().nulls_last(),
                                                   SupportConversation.id.desc()).limit(200)).all())

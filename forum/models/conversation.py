@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String
@@ -10,6 +11,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from forum.extensions import db
 from forum.models.base import ContentStatus, Privacy, ScreenedContentMixin, UTCDateTime, utcnow
 from forum.models.user import User
+
+
+class ConversationStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
 
 
 class SupportConversation(db.Model):
@@ -33,7 +39,7 @@ class SupportConversation(db.Model):
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), index=True)
     # None when the member started it ("Talk to a moderator").
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[str] = mapped_column(String(16), default="open", nullable=False, index=True)  # open | closed
+    status: Mapped[str] = mapped_column(String(16), default=ConversationStatus.OPEN, nullable=False, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # Unread markers for the two sides: the member's badge and the team's list.

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.extensions import db
@@ -18,7 +18,8 @@ class NotificationKind:
     APPROVED = "approved"      # your held post published by a moderator
     KEPT_HIDDEN = "kept_hidden"  # your post kept hidden, with the moderator's note
     CONVERSATION = "conversation"  # the team wrote in your private conversation
-    ALL = (REPLY, QUOTE, MENTION, SUPPORT, APPROVED, KEPT_HIDDEN, CONVERSATION)
+    NEW_TOPIC = "new_topic"    # a new topic in a board you watch
+    ALL = (REPLY, QUOTE, MENTION, SUPPORT, APPROVED, KEPT_HIDDEN, CONVERSATION, NEW_TOPIC)
 
 
 class Notification(db.Model):
@@ -51,3 +52,27 @@ class Notification(db.Model):
         UniqueConstraint("user_id", "kind", "post_id", name="uq_notifications_user_kind_post"),
         Index("ix_notifications_user_unread", "user_id", "read_at"),
     )
+
+
+class EmailMode:
+    OFF = "off"              # the default: no email at all
+    IMMEDIATE = "immediate"  # one email per reply, quote or mention, soon after it
+    DAILY = "daily"          # one summary a day, only if something is unread
+    ALL = (OFF, IMMEDIATE, DAILY)
+
+
+class NotificationSettings(db.Model):
+    """A member's notification choices. No row means the defaults: no email,
+    and starting or replying to a topic watches it."""
+
+    __tablename__ = "notification_settings"
+    __privacy__ = Privacy(holds="whether a member wants notification emails, and how often",
+                          why="to email a member only as they asked",
+                          keep="deleted when the account closes")
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    email_mode: Mapped[str] = mapped_column(String(16), default=EmailMode.OFF, nullable=False, index=True)
+    watch_own_topics: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    # The digest covers notifications made after this moment (then moves it on).
+    digest_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

@@ -40,6 +40,11 @@ class CaseStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+class DebriefStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
 class ReasonSource(StrEnum):
     """Who gave a review item's reason: the screening pipeline, a member's
     flag, or the system (pre-moderation, out of hours, second opinion...)."""
@@ -125,7 +130,7 @@ class Flag(db.Model):
     reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     reason: Mapped[str] = mapped_column(String(24), nullable=False)
     details: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="open", nullable=False)
+    status: Mapped[str] = mapped_column(String(16), default=FlagStatus.OPEN, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     # Staff only see who reported (the template checks the role).
@@ -149,7 +154,7 @@ class Escalation(db.Model):
     target_id: Mapped[int] = mapped_column(Integer, nullable=False)
     subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     risk: Mapped[str] = mapped_column(String(16), nullable=False)
-    status: Mapped[str] = mapped_column(String(16), default="open", nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN, nullable=False, index=True)
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None = automatic
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -310,7 +315,7 @@ class DebriefRequest(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
     note: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="open", nullable=False)  # open | done
+    status: Mapped[str] = mapped_column(String(16), default=DebriefStatus.OPEN, nullable=False)
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

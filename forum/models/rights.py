@@ -3,6 +3,7 @@ staff-handled subject-access requests (issue 20)."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -18,7 +19,7 @@ class ClosureKind:
     ALL = (CLOSE, ERASE)
 
 
-class ClosureStatus:
+class ClosureStatus(StrEnum):
     PENDING = "pending"      # in the grace period: logging in cancels it
     CANCELLED = "cancelled"  # the member logged in again
     HELD = "held"            # done, except content a safeguarding hold keeps
@@ -56,6 +57,12 @@ class AccountClosure(db.Model):
     user: Mapped[User] = relationship()
 
 
+class ExportStatus(StrEnum):
+    BUILDING = "building"
+    READY = "ready"
+    FAILED = "failed"
+
+
 class DataExport(db.Model):
     """A "download my data" ZIP, built by a job and kept for a day."""
 
@@ -69,7 +76,7 @@ class DataExport(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
     # sha256 of the download token: a copy of the database gives no working link.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
-    status: Mapped[str] = mapped_column(String(16), default="building", nullable=False)  # building|ready|failed
+    status: Mapped[str] = mapped_column(String(16), default=ExportStatus.BUILDING, nullable=False)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)

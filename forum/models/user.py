@@ -45,8 +45,12 @@ class User(UserMixin, db.Model):
     age_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     guidelines_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Explicit consent to process health information (UK/EU GDPR art. 9(2)(a)),
-    # given at registration; its time is the record of consent.
+    # given at registration (or, for members who joined before it was asked,
+    # at their next login); its time is the record of consent.
     health_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the member last said no: they may read and reach helplines, not
+    # post, and are offered closing or erasing the account.
+    health_consent_declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Posts a moderator approved or that published without a hold; drives
     # board pre-moderation ("first N posts are held") and restricted rooms.
     approved_post_count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
@@ -102,6 +106,12 @@ class User(UserMixin, db.Model):
     def is_silenced(self, now: datetime | None = None) -> bool:
         now = now or utcnow()
         return self.is_suspended(now) or (self.silenced_until is not None and self.silenced_until > now)
+
+    @property
+    def needs_health_consent(self) -> bool:
+        """No consent to health data on record (joined before it was asked):
+        may read, may not post until they answer (forum.rights.consent)."""
+        return self.health_consent_at is None
 
     @property
     def is_active(self) -> bool:  # Flask-Login: suspended members cannot log in

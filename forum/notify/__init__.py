@@ -3,7 +3,7 @@ from flask import Blueprint, Flask
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
-from forum.notify import views  # noqa: E402,F401
+from forum.notify import rights, views  # noqa: E402,F401
 
 
 def init_app(app: Flask) -> None:
@@ -30,6 +30,14 @@ def init_app(app: Flask) -> None:
             request.environ["kindred.ignored"] = follow.ignoring(current_user.id)
         return request.environ["kindred.ignored"]
 
+    from forum import mail
+    from forum.notify import email
+
     app.jinja_env.globals.update(unread_notifications=unread_notifications, ignored_by_viewer=ignored_by_viewer,
+                                 notification_settings=lambda: email.settings_for(current_user.id),
+                                 email_available=mail.enabled,
                                  topic_level=lambda topic_id: follow.level_for(current_user, topic_id),
+                                 board_level=lambda board_id: follow.board_level_for(current_user, board_id),
+                                 ignored_handles=lambda: follow.ignored_handles(current_user),
+                                 topic_unread=lambda topics: follow.unread_counts(current_user, topics),
                                  is_ignoring=lambda member: follow.is_ignoring(current_user, member))

@@ -24,10 +24,11 @@ from forum import content, outbox
 from forum.extensions import db, socketio
 from forum.models import ContentStatus, Notification, NotificationKind, Post, User
 from forum.models import base as clock
+from forum.notify import email
 
 K = NotificationKind
 # When one post is several things to a person, they hear about it once, as the strongest.
-_STRENGTH = {K.MENTION: 3, K.QUOTE: 2, K.REPLY: 1}
+_STRENGTH = {K.MENTION: 3, K.QUOTE: 2, K.REPLY: 1, K.NEW_TOPIC: 1}
 MAX_MENTIONS = 10
 _HANDLE_CHARS = frozenset("_-.")
 
@@ -38,6 +39,14 @@ _HANDLE_CHARS = frozenset("_-.")
 def on_post_visible(post: Post) -> None:
     """A post is now readable by everyone (published, approved or restored)."""
     outbox.add("notify.post", post_id=post.id)
+
+
+def on_post_written(post: Post) -> None:
+    """The author's own new topic or reply (even one held for review): watch
+    the topic, unless they chose otherwise or already set its level."""
+    from forum.notify import follow
+
+    follow.wrote_in(post.author_id, post.topic, post.number, email.settings_for(post.author_id).watch_own_topics)
 
 
 def on_support(post: Post, supporter_id: int) -> None:
@@ -96,8 +105,8 @@ def recipients(post: Post) -> dict[int, str]:
             add(parent.author_id, K.QUOTE if _quotes(post) else K.REPLY)
     from forum.notify import follow
 
-    for uid in follow.users_at_level(topic.id, follow.TopicLevel.WATCHING):
-        add(uid, K.REPLY)
+    for uid in follow.users_at_level(topic, follow.TopicLevel.WATCHING):
+        add(uid, K.NEW_TOPIC if post.number == 1 else K.REPLY)
     handles = mentioned_handles(post.body_source)
     if handles:
         from forum.auth.services import handle_key
@@ -108,7 +117,7 @@ def recipients(post: Post) -> dict[int, str]:
             add(uid, K.MENTION)
     # Muted topics tell nothing; an ignored member's replies, quotes and
     # mentions reach nobody who ignores them (and the author is not told).
-    silent = follow.users_at_level(topic.id, follow.TopicLevel.MUTED) | follow.ignorers_of(post.author_id)
+    silent = follow.users_at_level(topic, follow.TopicLevel.MUTED) | follow.ignorers_of(post.author_id)
     return {uid: kind for uid, kind in found.items() if uid not in silent}
 
 
@@ -138,10 +147,11 @@ def _deliver_post(payload: dict[str, Any]) -> None:
     post = db.session.get(Post, payload["post_id"])
     if post is None or post.status != ContentStatus.VISIBLE or post.topic.status != ContentStatus.VISIBLE:
         return  # held, hidden or deleted since: a moderator's publish sends it then
-    made = [(uid, kind) for uid, kind in recipients(post).items() if _insert(uid, kind, post)]
+    made = [row for uid, kind in recipients(post).items() if (row := _insert(uid, kind, post)) is not None]
+    email.queue_immediate(made)
     db.session.commit()
-    for uid, kind in made:
-        _live(uid, describe_kind(kind, post.topic.title), f"/notifications/post/{post.id}")
+    for row in made:
+        _live(row.user_id, describe_kind(row.kind, post.topic.title), f"/notifications/post/{post.id}")
 
 
 @outbox.handler("notify.support")
@@ -247,6 +257,7 @@ def describe_kind(kind: str, title: str) -> str:
     """The one line a member reads; no post text, no handle."""
     return {
         K.REPLY: f"New reply in “{title}”",
+        K.NEW_TOPIC: f"New topic: “{title}”",
         K.QUOTE: f"Your post was quoted in “{title}”",
         K.MENTION: f"You were mentioned in “{title}”",
         K.APPROVED: f"A moderator published your post in “{title}”",

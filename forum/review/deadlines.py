@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import delete, select
 
 from forum import outbox
@@ -67,8 +68,8 @@ def expire_claims(now: datetime) -> int:
         review.claimed_by_id = None
         review.claimed_until = None
         review.updated_at = now
-        services._history(review, None, "claim_expired")
-        services._announce(review)
+        services.add_history(review, None, "claim_expired")
+        services.announce(review)
     return len(expired)
 
 
@@ -80,12 +81,12 @@ def _review_missed(review: Review, now: datetime) -> None:
     review.due_at = now + services.sla_for(new_tier)
     services.schedule_check(review.due_at)
     review.updated_at = now
-    services._history(review, None, "deadline_missed", None, from_tier=old_tier, to_tier=new_tier)
+    services.add_history(review, None, "deadline_missed", None, from_tier=old_tier, to_tier=new_tier)
     db.session.add(Alert(kind="sla_missed", channel="socket", review_id=review.id, recipient="mod",
                          detail=f"{old_tier} -> {new_tier}", created_at=now))
     emit_after_commit("realert", {"id": review.id, "url": f"/review/{review.id}", "tier": new_tier,
                                   "risk": review.risk}, namespace="/mod", to="mod")
-    services._announce(review)
+    services.announce(review)
     open_case = db.session.scalar(select(Escalation.id).where(Escalation.review_id == review.id,
                                                               Escalation.status != CaseStatus.RESOLVED))
     if open_case is not None:
@@ -97,7 +98,7 @@ def _review_missed(review: Review, now: datetime) -> None:
 
 
 def realert_interval() -> timedelta:
-    return timedelta(seconds=services._cfg("KINDRED_REALERT_SECONDS"))
+    return timedelta(seconds=current_app.config["KINDRED_REALERT_SECONDS"])
 
 
 def next_case_alert(case: Escalation) -> datetime:

@@ -44,7 +44,10 @@ def find_member(handle: str) -> User | None:
     handle = (handle or "").strip()
     if not handle:
         return None
-    return find_by_handle(handle)
+    user = find_by_handle(handle)
+    # A closed or erased account keeps its former handle reserved for a while;
+    # it holds nothing to disclose and must not be found by it.
+    return None if user is None or user.is_deactivated else user
 
 
 def open_request(staff: Any, user: User, received: date | None = None) -> AccessRequest:

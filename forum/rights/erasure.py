@@ -45,6 +45,7 @@ from forum.models import (AccountClosure, Alert, AuditEvent, ChatMessage, ChatMu
                           Flag, MemberIgnore, MemberNotice, Notification, Post, PostRevision, PostSupport, Presence,
                           Review, ReviewEvent, Sanction, SupportConversation, Topic, TopicFollow, User, UserSession)
 from forum.models import base as clock
+from forum.models import CaseStatus
 from forum.rights import hooks
 
 FORMER_LABEL = "Former member"
@@ -103,12 +104,12 @@ def holding_cases(user_id: int, now: datetime) -> list[Escalation]:
     """Crisis cases about the member that keep their content: open, or with a follow-up ahead."""
     return list(db.session.scalars(select(Escalation).where(
         Escalation.subject_user_id == user_id,
-        or_(Escalation.status != "resolved", Escalation.follow_up_at > now)).order_by(Escalation.id)))
+        or_(Escalation.status != CaseStatus.RESOLVED, Escalation.follow_up_at > now)).order_by(Escalation.id)))
 
 
 def hold_end(cases: list[Escalation]) -> datetime | None:
     """When the hold ends: the last follow-up date, or None while a case is still open."""
-    if not cases or any(c.status != "resolved" for c in cases):
+    if not cases or any(c.status != CaseStatus.RESOLVED for c in cases):
         return None
     return max(c.follow_up_at for c in cases if c.follow_up_at is not None)
 
@@ -213,6 +214,7 @@ def _empty_account(user: User) -> None:
     user.safety_contact_sealed = None
     user.safety_contact_consent_at = None
     user.health_consent_at = None
+    user.health_consent_declined_at = None
     user.age_confirmed_at = None
     user.guidelines_accepted_at = None
     user.last_seen_at = None

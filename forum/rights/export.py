@@ -32,6 +32,7 @@ from forum.extensions import db
 from forum.models import (ChatMessage, ChatRoom, ChatSupport, DataExport, Flag, MemberNotice, Post, PostRevision,
                           PostSupport, Review, Sanction, Topic, User, UserSession)
 from forum.models import base as clock
+from forum.models import ExportStatus
 from forum.rights import hooks
 from forum.rights.erasure import export_dir
 
@@ -65,9 +66,9 @@ def current(user: User, now: datetime | None = None) -> DataExport | None:
 def request_export(user: User) -> DataExport:
     now = clock.utcnow()
     existing = current(user, now)
-    if existing is not None and existing.status == "building":
+    if existing is not None and existing.status == ExportStatus.BUILDING:
         raise ExportError("Your download is already being prepared. It will appear here shortly.")
-    export = DataExport(user_id=user.id, token_hash=secrets.token_hex(32), status="building", requested_at=now,
+    export = DataExport(user_id=user.id, token_hash=secrets.token_hex(32), status=ExportStatus.BUILDING, requested_at=now,
                         expires_at=now + timedelta(hours=current_app.config["KINDRED_EXPORT_HOURS"]))
     db.session.add(export)
     db.session.flush()
@@ -81,7 +82,7 @@ def request_export(user: User) -> DataExport:
 def find(user: User, token: str, now: datetime | None = None) -> DataExport | None:
     now = now or clock.utcnow()
     export = db.session.scalar(select(DataExport).where(DataExport.token_hash == _hash(token)))
-    if export is None or export.user_id != user.id or export.expires_at <= now or export.status != "ready":
+    if export is None or export.user_id != user.id or export.expires_at <= now or export.status != ExportStatus.READY:
         return None
     return export
 
@@ -89,7 +90,7 @@ def find(user: User, token: str, now: datetime | None = None) -> DataExport | No
 def build(export_id: int) -> bool:
     """Build the ZIP (idempotent: a ready or vanished export is left alone)."""
     export = db.session.get(DataExport, export_id)
-    if export is None or export.status == "ready":
+    if export is None or export.status == ExportStatus.READY:
         return False
     user = db.session.get(User, export.user_id)
     data = collect(user)
@@ -102,7 +103,7 @@ def build(export_id: int) -> bool:
     path.write_bytes(buffer.getvalue())
     path.chmod(0o600)
     export.filename = name
-    export.status = "ready"
+    export.status = ExportStatus.READY
     export.ready_at = clock.utcnow()
     if user.email:
         # No content in the email: an inbox is not a private place.
@@ -152,6 +153,7 @@ def collect(user: User) -> dict[str, Any]:
             "last_seen_at": _t(user.last_seen_at), "age_confirmed_at": _t(user.age_confirmed_at),
             "guidelines_accepted_at": _t(user.guidelines_accepted_at),
             "health_data_consent_at": _t(user.health_consent_at),
+            "health_data_consent_declined_at": _t(user.health_consent_declined_at),
             "safety_contact": {"saved": user.safety_contact_sealed is not None,
                                "consent_at": _t(user.safety_contact_consent_at),
                                "note": "Sealed: only staff can open it, through an audited action, so it is not "

@@ -33,6 +33,7 @@ from forum.extensions import db, limiter
 from forum.models import (AccessRequest, Alert, AuditEvent, ChatMessage, ContentStatus, DebriefRequest, Escalation,
                           Post, PostRevision, PostSupport, Review, ReviewEvent, Topic, User, UserSession)
 from forum.models import base as clock
+from forum.models import CaseStatus, ReviewStatus
 from forum.rights import erasure, export
 
 # Review events after which content was, at some point, public.
@@ -95,7 +96,7 @@ def held_content(now: datetime) -> int:
     ``KINDRED_RETAIN_HELD_DAYS`` after that decision (unless a crisis case keeps it)."""
     cutoff = now - timedelta(days=_cfg("KINDRED_RETAIN_HELD_DAYS"))
     deleted = 0
-    for review in db.session.scalars(select(Review).where(Review.status == "rejected",
+    for review in db.session.scalars(select(Review).where(Review.status == ReviewStatus.REJECTED,
                                                           Review.resolved_at < cutoff)).all():
         model = {"post": Post, "chat_message": ChatMessage}.get(review.target_type)
         if model is None:
@@ -160,7 +161,7 @@ def crisis_cases(now: datetime) -> int:
     """Resolved cases past the operator's period, never with a follow-up still ahead."""
     cutoff = now - timedelta(days=_cfg("KINDRED_RETAIN_CASES_DAYS"))
     ids = set(db.session.scalars(select(Escalation.id).where(
-        Escalation.status == "resolved", Escalation.resolved_at < cutoff,
+        Escalation.status == CaseStatus.RESOLVED, Escalation.resolved_at < cutoff,
         or_(Escalation.follow_up_at.is_(None), Escalation.follow_up_at <= now))))
     erasure.drop_cases(ids)
     db.session.commit()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
@@ -9,8 +10,8 @@ from flask_login import current_user, login_required
 from forum.extensions import db, limiter
 from forum.models import AccessRequest, User
 from forum.models import base as clock
-from forum.rights import access, bp, erasure, export
-from forum.web import account_key, db_int, role_required
+from forum.rights import access, bp, consent, erasure, export
+from forum.web import account_key, db_int, role_required, safe_next
 
 
 def _export_limit() -> str:
@@ -29,6 +30,39 @@ def request_export():
         flash("We're preparing your download. It usually takes a minute; the link will appear in "
               "\"Download your data\" below.", "success")
     return redirect(url_for("account.index") + "#data-title")
+
+
+@bp.app_context_processor
+def _consent_link() -> dict:
+    def consent_url() -> str:
+        """The consent question, coming back afterwards to the page the member
+        was on (for a refused post, the page they posted from)."""
+        here = request.full_path.rstrip("?") if request.method == "GET" else None
+        if here is None and request.referrer:
+            ref = urlsplit(request.referrer)
+            if ref.netloc == request.host:
+                here = ref.path + (f"?{ref.query}" if ref.query else "")
+        return url_for("rights.health_consent", next=safe_next(here, url_for("boards.index")))
+    return {"consent_url": consent_url}
+
+
+@bp.route("/account/consent", methods=["GET", "POST"])
+@login_required
+def health_consent():
+    """The consent question for members who joined before registration asked it."""
+    next_url = safe_next(request.values.get("next"), url_for("boards.index"))
+    if request.method == "POST":
+        answer = request.form.get("answer")
+        if answer == "yes":
+            consent.give(current_user)
+            flash("Thank you. Your answer is saved, and you can post again.", "success")
+            return redirect(next_url)
+        if answer == "no":
+            consent.decline(current_user)
+            return redirect(url_for("rights.health_consent", next=next_url) + "#declined-title")
+        return render_template("rights/consent.html", next_url=next_url,
+                               error="Please choose one of the two answers."), 400
+    return render_template("rights/consent.html", next_url=next_url, error=None)
 
 
 @bp.get("/account/data/<token>")

@@ -19,8 +19,10 @@ and escaped before the matched words are wrapped in ``<mark>``.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import islice
 from typing import Any
 
 from markupsafe import Markup
@@ -195,7 +197,10 @@ def search(viewer: Any, q: SearchQuery) -> Results:
     if q.author:
         from forum.auth.services import handle_key
 
-        author_id = select(User.id).where(User.handle_key == handle_key(q.author)).scalar_subquery()
+        # A closed account keeps its handle reserved for a while, but its posts
+        # (now "Former member") must not be found by it.
+        author_id = select(User.id).where(User.handle_key == handle_key(q.author),
+                                          User.is_deactivated.is_(False)).scalar_subquery()
         # Anonymous posts never match a search by author, for any viewer.
         stmt = stmt.where(Post.author_id == author_id, Post.is_anonymous.is_(False)) if q.author.strip() \
             else stmt.where(false())
@@ -233,20 +238,47 @@ def _esc(text: str) -> str:
     return text.translate(_ESCAPES)
 
 
-def _words(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each run of letters and digits."""
-    spans: list[tuple[int, int]] = []
-    start = None
-    for i, ch in enumerate(text):
-        if ch.isalnum():
-            if start is None:
-                start = i
-        elif start is not None:
-            spans.append((start, i))
-            start = None
-    if start is not None:
-        spans.append((start, len(text)))
-    return spans
+def _word_spans(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
+    """(start, end) of each run of letters and digits from ``start`` on, as needed."""
+    begin = None
+    for i in range(start, len(text)):
+        if text[i].isalnum():
+            if begin is None:
+                begin = i
+        elif begin is not None:
+            yield begin, i
+            begin = None
+    if begin is not None:
+        yield begin, len(text)
+
+
+def _first_match(text: str, stems: tuple[str, ...]) -> int:
+    """Offset of the first word starting with one of ``stems`` (0 if none).
+
+    ``str.find`` on the case-folded text does the scanning where folding
+    keeps every offset (nearly all text); a word-by-word scan otherwise.
+    """
+    folded = text.casefold()
+    if len(folded) == len(text):
+        best = -1
+        for stem in stems:
+            at = folded.find(stem)
+            while at > 0 and text[at - 1].isalnum():  # inside a word: not a match
+                at = folded.find(stem, at + 1)
+            if at != -1 and (best == -1 or at < best):
+                best = at
+        return max(best, 0)
+    return next((s for s, e in _word_spans(text) if text[s:e].casefold().startswith(stems)), 0)
+
+
+def _words_back(text: str, at: int, count: int) -> tuple[int, bool]:
+    """Where the ``count``-th word before offset ``at`` starts, and whether more words come before it."""
+    start, i, seen = at, at, 0
+    while i > 0 and seen < count:
+        i -= 1
+        if text[i].isalnum() and (i == 0 or not text[i - 1].isalnum()):
+            seen, start = seen + 1, i
+    return start, any(ch.isalnum() for ch in reversed(text[:start]))
 
 
 def snippet(body_html: str, terms: list[str], words: int = SNIPPET_WORDS) -> Markup:
@@ -254,28 +286,31 @@ def snippet(body_html: str, terms: list[str], words: int = SNIPPET_WORDS) -> Mar
 
     Built from the stored sanitised HTML reduced to its text, then escaped
     (every character that could start markup): the only markup in the
-    result is our own ``<mark>``.
+    result is our own ``<mark>``. Only the window is split into words, not
+    the whole post.
     """
     text = Markup(body_html[:SNIPPET_SCAN_CHARS]).striptags()
-    spans = _words(text)
+    stems = tuple(_stem(t) for t in terms)
+    start, more_before = _words_back(text, _first_match(text, stems), words // 3)
+    spans = list(islice(_word_spans(text, start), words + 1))
     if not spans:
         return Markup("")
-    stems = tuple(_stem(t) for t in terms)
+    more_after = len(spans) > words
 
     def matches(span: tuple[int, int]) -> bool:
         return text[span[0]:span[1]].casefold().startswith(stems)
 
-    first = next((i for i, span in enumerate(spans) if matches(span)), 0)
-    lo = max(0, first - words // 3)
-    hi = min(len(spans), lo + words)
-    out: list[str] = ["… "] if lo > 0 else []
-    pos = spans[lo][0]
-    for span in spans[lo:hi]:
-        out.append(_esc(text[pos:span[0]]))
-        word = _esc(text[span[0]:span[1]])
-        out.append(f"<mark>{word}</mark>" if matches(span) else word)
-        pos = span[1]
-    if hi < len(spans):
+    spans = spans[:words]
+    out: list[str] = ["… "] if more_before else []
+    pos = spans[0][0]
+    # Text is cut only around matched words; everything between is escaped in one piece.
+    for span in spans:
+        if matches(span):
+            out.append(_esc(text[pos:span[0]]))
+            out.append(f"<mark>{_esc(text[span[0]:span[1]])}</mark>")
+            pos = span[1]
+    if more_after:
+        out.append(_esc(text[pos:spans[-1][1]]))
         out.append(" …")
     else:
         out.append(_esc(text[pos:].rstrip()))

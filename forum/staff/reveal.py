@@ -16,7 +16,7 @@ from sqlalchemy import select
 from forum.errors import NotAllowed, InvalidInput, NotFound
 from forum import audit
 from forum.extensions import db
-from forum.models import Escalation, Review, User
+from forum.models import CaseStatus, Escalation, Review, User
 from forum.review import services as review_services
 
 MAX_REASON = 200
@@ -54,7 +54,7 @@ def open_case_for(target_type: str, target_id: int, case_id: int | None) -> Esca
     if case_id is None:
         return None
     case = db.session.get(Escalation, case_id)
-    if case is None or case.status == "resolved" or case.target_type != target_type or case.target_id != target_id:
+    if case is None or case.status == CaseStatus.RESOLVED or case.target_type != target_type or case.target_id != target_id:
         return None
     return case
 

@@ -16,6 +16,7 @@ from forum.extensions import db
 from forum.models import (AuditEvent, Board, CaseStatus, ChatMessage, ChatRoom, DebriefRequest, Escalation, Review,
                           User)
 from forum.models import base as clock
+from forum.models import DebriefStatus
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,7 @@ def audit_csv(events: list[AuditEvent]) -> str:
 
 
 def close_debrief(req: DebriefRequest, staff: Any) -> None:
-    req.status = "done"
+    req.status = DebriefStatus.DONE
     req.handled_by_id = staff.id
     req.handled_at = clock.utcnow()
     audit.record(staff, "debrief.done", target_type="debrief", target_id=req.id)

@@ -12,6 +12,7 @@ from forum.errors import DomainError
 from forum.extensions import db
 from forum.models import DebriefRequest, Escalation, ResponseTemplate, Review, User
 from forum.models import base as clock
+from forum.models import DebriefStatus
 from forum.conversations import services as conversations
 from forum.review import services as review_services
 from forum.web import role_required
@@ -31,7 +32,7 @@ def _date(name: str) -> date | None:
 @role_required("staff")
 def dashboard():
     cases = services.open_cases(clock.utcnow())
-    debriefs = db.session.scalars(select(DebriefRequest).where(DebriefRequest.status == "open")
+    debriefs = db.session.scalars(select(DebriefRequest).where(DebriefRequest.status == DebriefStatus.OPEN)
                                   .order_by(DebriefRequest.created_at)).all()
     series = services.daily_series()
     return render_template("staff/dashboard.html", cases=cases, debriefs=debriefs, now=clock.utcnow(),

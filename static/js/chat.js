@@ -97,6 +97,13 @@
   function showError(message) { if (errorEl) { errorEl.textContent = message || ""; } }
 
   // -- rendering ---------------------------------------------------------------
+  // Handles the viewer ignores. Anonymous messages carry no handle and the
+  // team cannot be ignored, so neither is ever collapsed.
+  var ignoredHandles = JSON.parse(root.dataset.ignored || "[]");
+  function isIgnored(m) {
+    return !m.mine && !m.anonymous && !m.staff_role && ignoredHandles.indexOf(m.author) !== -1;
+  }
+
   function renderMessage(m) {
     var li = el("li", "chat-msg");
     li.id = "msg-" + m.id;
@@ -126,7 +133,18 @@
     }
     var body = el("div", "chat-body");
     body.innerHTML = m.html;  // server-sanitised at write time (nh3); never raw member text
-    li.appendChild(body);
+    if (isIgnored(m)) {
+      // Collapsed, never dropped: one click shows it (as ignored members' posts).
+      var folded = el("details", "ignored-post");
+      var summary = el("summary", null, "A message from a member you ignore ");
+      summary.appendChild(el("span", "cw-open", "(select to show)"));
+      folded.appendChild(summary);
+      folded.appendChild(body);
+      li.classList.add("ignored");
+      li.appendChild(folded);
+    } else {
+      li.appendChild(body);
+    }
     if (m.status === "held") {
       li.classList.add("held");
       li.appendChild(el("p", "chat-held", "Held for a moderator: only you can see this message for now."));

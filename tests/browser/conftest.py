@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import start_server
 
 CHROMIUM = os.environ.get("KINDRED_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -38,17 +37,6 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-component-update", "--disable-sync", "--no-sandbox",
         ],
     }
-
-
-@pytest.fixture(scope="session")
-def live_server(_schema, test_env, tmp_path_factory):
-    """One real server process for the browser session, on the test database."""
-    # Warm the moderation engine before the server reports healthy, so the
-    # first post in a browser test doesn't wait for models to load (on a busy
-    # machine that took longer than Playwright's 30 s click timeout).
-    server = start_server({**test_env, "KINDRED_WARM_UP": "1"}, tmp_path_factory.mktemp("live"), timeout=120)
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="session")

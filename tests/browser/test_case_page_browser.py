@@ -72,8 +72,10 @@ def test_case_page_order_acknowledge_first(crisis_case, open_as, base_url, width
     expect(page.get_by_role("button", name="Acknowledge this case")).to_have_count(0)
 
 
-def test_dashboard_case_list_shows_where_tier_age_and_who(crisis_case, open_as, base_url):  # noqa: F811
+@pytest.mark.parametrize("width", [1280, 375])
+def test_dashboard_case_list_shows_where_tier_age_and_who(crisis_case, open_as, base_url, width):  # noqa: F811
     page = open_as("CaseStaff", "/staff/")
+    page.set_viewport_size({"width": width, "height": 900})
     row = page.locator(f'[data-case="{crisis_case.id}"]')
     expect(row.locator('[data-col="place"]')).to_have_text("Board: Support")
     expect(row.locator('[data-col="tier"]')).to_have_text("imminent")

@@ -20,6 +20,7 @@ from forum.models import Board, Escalation, User, utcnow
 from tests.browser.test_review_browser import open_as  # noqa: F401 - fixture
 from tests.conftest import make_user
 from tests.review.helpers import post, review_for, verdict
+from tests.browser.pages import assert_axe_clean as _axe
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 WIDTHS = pytest.mark.parametrize("width", [1280, 375])
@@ -34,13 +35,6 @@ def cast(app):
     db.session.commit()
     return member
 
-
-def _axe(page):
-    from axe_playwright_python.sync_playwright import Axe
-
-    result = Axe().run(page)
-    serious = [v for v in result.response["violations"] if v.get("impact") in ("serious", "critical")]
-    assert not serious, result.generate_report()
 
 
 def _sized(page, width):

@@ -20,18 +20,11 @@ from forum import outbox
 from forum.extensions import db
 from forum.models import AccountClosure, utcnow
 from forum.rights import erasure
-from tests.browser.pages import log_in
+from tests.browser.pages import log_in, assert_axe_clean as _axe
 from tests.conftest import PASSWORD, make_board, make_user, post_reply, post_topic
 
 WIDTHS = pytest.mark.parametrize("width", [1280, 375])
 
-
-def _axe(page):
-    from axe_playwright_python.sync_playwright import Axe
-
-    result = Axe().run(page)
-    serious = [v for v in result.response["violations"] if v.get("impact") in ("serious", "critical")]
-    assert not serious, result.generate_report()
 
 
 def _fits(page):
@@ -134,5 +127,47 @@ def test_erase_with_a_grace_period(browser, live_server, writer, width):
         page.locator("main form button[type=submit]").click()
         # The password hash is gone too: the login form says only that nothing matches.
         expect(page.get_by_text("That name and password don't match an account")).to_be_visible()
+    finally:
+        ctx.close()
+
+
+@WIDTHS
+def test_a_member_from_before_consent_is_asked_at_login(app, browser, live_server, width):
+    """Joined before registration asked for health-data consent: asked at
+    login, can read but not post until yes; "no" offers closing or erasing."""
+    board = make_board("mornings", "Mornings")
+    topic = post_topic(make_user("EarlyBird"), board, title="Mornings", body="How do your mornings start?").topic
+    make_user("OldFriend", health_consent_at=None)
+    ctx = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 900})
+    page = ctx.new_page()
+    try:
+        page.goto(f"/auth/login?next=/boards/topic/{topic.id}")
+        page.get_by_label("Your name on Kindred").fill("OldFriend")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_url("**/account/consent**")
+        expect(page.get_by_role("heading", level=1)).to_have_text("One question before you post")
+        expect(page.get_by_role("link", name="privacy notice")).to_have_attribute("href", "/privacy")
+        _axe(page)
+        _fits(page)
+        page.get_by_role("button", name="No, I don't agree").click()
+        expect(page.get_by_role("heading", name="You said no")).to_be_visible()
+        expect(page.get_by_role("link", name="Close your account")).to_be_visible()
+        _axe(page)
+        # Reading still works; posting waits for an answer, and the text is kept.
+        page.goto(f"/boards/topic/{topic.id}")
+        expect(page.get_by_role("complementary", name="A question for you")).to_be_visible()
+        page.get_by_label("Your reply").fill("Slowly, with tea.")
+        page.get_by_role("button", name="Post reply").click()
+        expect(page.locator("main")).to_contain_text("Before you can post")
+        expect(page.get_by_label("Your reply")).to_have_value("Slowly, with tea.")
+        _axe(page)
+        page.get_by_role("link", name="Answer now").click()
+        page.get_by_role("button", name="Yes, I agree").click()
+        page.wait_for_url(f"**/boards/topic/{topic.id}**")
+        expect(page.get_by_role("complementary", name="A question for you")).to_have_count(0)
+        page.get_by_label("Your reply").fill("Slowly, with tea.")
+        page.get_by_role("button", name="Post reply").click()
+        expect(page.locator(".posts")).to_contain_text("Slowly, with tea.")
     finally:
         ctx.close()

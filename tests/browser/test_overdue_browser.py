@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -20,14 +21,17 @@ from forum.review import deadlines, services
 from tests.browser.test_review_browser import open_as, people  # noqa: F401 - fixtures
 from tests.live import start_server
 from tests.review.helpers import post, review_for, verdict
+from tests.browser.pages import assert_axe_clean as _axe_serious
 
 
-def test_missed_deadline_keeps_counting_and_sorts_first(people, open_as, base_url, monkeypatch):  # noqa: F811
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_missed_deadline_keeps_counting_and_sorts_first(people, open_as, base_url, monkeypatch, width):  # noqa: F811
     member = db.session.scalar(select(User).where(User.handle == "PostingMember"))
     staff = db.session.scalar(select(User).where(User.handle == "CaseStaff"))
     # A high-risk item escalated by a moderator: its case misses its deadline.
     late = review_for(post(member, verdict("publish_flagged", "high")))
-    services._open_case(late, risk="high")
+    services.open_case(late, risk="high")
     db.session.commit()
     late_case = db.session.scalar(select(Escalation).where(Escalation.review_id == late.id))
     # Then an imminent item whose case is still inside its deadline.
@@ -47,17 +51,23 @@ def test_missed_deadline_keeps_counting_and_sorts_first(people, open_as, base_ur
     db.session.commit()
 
     page = open_as("CaseStaff", "/staff/")
+    page.set_viewport_size({"width": width, "height": 900})
     rows = page.locator("[data-cases] tr")
     expect(rows.first).to_have_attribute("data-case", str(late_case.id))
     expect(rows.first).to_contain_text("overdue by 7 min")
     expect(rows.nth(1)).to_contain_text("left to acknowledge")
     page.goto(f"{base_url}/staff/cases/{late_case.id}")
     expect(page.locator(".timer")).to_contain_text("overdue by 7 min")
+    expect(page.locator(".timer")).to_be_in_viewport()
+    _axe_serious(page)
 
     mod = open_as("QueueMod", "/review/")
+    mod.set_viewport_size({"width": width, "height": 900})
     first = mod.locator("[data-queue] li").first
     expect(first).to_have_attribute("data-item", str(late.id))
     expect(first.locator("[data-overdue]")).to_contain_text("overdue by 7 min")
+    expect(first.locator("[data-overdue]")).to_be_visible()
+    _axe_serious(mod)
     assert staff is not None
 
 

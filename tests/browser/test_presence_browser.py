@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -31,13 +32,17 @@ def _online_becomes(n: int, timeout: float = 20) -> None:
     raise AssertionError(f"moderators online never became {n} (is {services.moderators_online()})")
 
 
-def test_presence_follows_any_moderator_or_staff_page(people, open_as, browser, base_url):  # noqa: F811
+@pytest.mark.parametrize("width", [1280, 375])
+def test_presence_follows_any_moderator_or_staff_page(people, open_as, browser, base_url, width):  # noqa: F811
     _online_becomes(0)
     member = open_as("PostingMember", "/boards/")
+    member.set_viewport_size({"width": width, "height": 800})
+    member.reload()
     expect(member.locator(BANNER)).to_be_visible()
 
     # A moderator never sees the banner, even when nobody else is online.
     mod = open_as("QueueMod", "/boards/")
+    mod.set_viewport_size({"width": width, "height": 800})
     expect(mod.locator("main")).to_be_visible()
     expect(mod.locator(BANNER)).to_have_count(0)
     # The resources page is not the queue, and it still counts.
@@ -50,6 +55,7 @@ def test_presence_follows_any_moderator_or_staff_page(people, open_as, browser, 
 
     # A staff member on the audit log counts too.
     staff = open_as("CaseStaff", "/staff/audit")
+    staff.set_viewport_size({"width": width, "height": 800})
     expect(staff.locator(BANNER)).to_have_count(0)
     _online_becomes(1)
     member.reload()

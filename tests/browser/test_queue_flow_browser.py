@@ -12,7 +12,7 @@ from sqlalchemy import select
 from forum.extensions import db
 from forum.models import User
 from forum.review import services as review_services
-from tests.browser.pages import log_in
+from tests.browser.pages import log_in, assert_axe_clean as _axe
 from tests.browser.test_review_browser import open_as, people  # noqa: F401 - fixtures
 from tests.review.helpers import post, review_for, verdict
 
@@ -22,13 +22,6 @@ WIDTHS = pytest.mark.parametrize("width", [1280, 375])
 def _member() -> User:
     return db.session.scalar(select(User).where(User.handle == "PostingMember"))
 
-
-def _axe(page: Page) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    result = Axe().run(page)
-    serious = [v for v in result.response["violations"] if v.get("impact") in ("serious", "critical")]
-    assert not serious, result.generate_report()
 
 
 def _approve(page: Page) -> None:

@@ -18,7 +18,9 @@ from tests.browser.pages import log_in
 BROWSER_DEFAULT_BUTTON = ("rgb(239, 239, 239)", "rgb(240, 240, 240)", "rgba(0, 0, 0, 0)")
 
 
-def test_send_support_keeps_keyboard_focus(app, page: Page, base_url):
+@pytest.mark.parametrize("width", [1280, 375])
+def test_send_support_keeps_keyboard_focus(app, page: Page, base_url, width):
+    page.set_viewport_size({"width": width, "height": 900})
     board = make_board("weekends", "Weekends")
     posted = post_topic(make_user("SundayAuthor"), board, title="Sundays", body="Sundays feel long lately.")
     make_user("KeyboardReader")
@@ -34,8 +36,10 @@ def test_send_support_keeps_keyboard_focus(app, page: Page, base_url):
     expect(button).to_be_focused()
 
 
-def test_live_queue_row_keeps_author_and_waiting_time(people, open_as, base_url):  # noqa: F811
+@pytest.mark.parametrize("width", [1280, 375])
+def test_live_queue_row_keeps_author_and_waiting_time(people, open_as, base_url, width):  # noqa: F811
     mod = open_as("QueueMod", "/review/")
+    mod.set_viewport_size({"width": width, "height": 900})
     expect(mod.locator("[data-live-status]")).to_have_text("Live updates on", timeout=15_000)
     member = login(base_url, "PostingMember")
     assert new_topic(member, base_url, "support", "Tonight",

@@ -5,14 +5,8 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Page, expect
+from tests.browser.pages import assert_axe_clean as _axe
 
-
-def _axe(page: Page) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    result = Axe().run(page)
-    serious = [v for v in result.response["violations"] if v.get("impact") in ("serious", "critical")]
-    assert not serious, result.generate_report()
 
 
 @pytest.mark.parametrize("width", [1280, 375])

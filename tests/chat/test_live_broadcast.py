@@ -21,16 +21,13 @@ from wsproto.extensions import PerMessageDeflate
 
 from forum.chat import services
 from tests.conftest import PASSWORD, make_user
-from tests.live import start_server
 
 
 # -- a real server process --------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def server(_schema, test_env, tmp_path_factory):
-    live = start_server(test_env, tmp_path_factory.mktemp("broadcast"), timeout=180)
-    yield live
-    live.stop()
+@pytest.fixture()
+def server(live_server):
+    return live_server  # the run's shared server process (tests/conftest.py)
 
 
 def _login(base_url: str, handle: str) -> str:

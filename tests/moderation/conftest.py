@@ -7,17 +7,36 @@ builds a real, tiny Detoxify-format checkpoint at test time.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import pytest
 
-from moderation import toxicity
+from moderation import settings, toxicity
 from moderation.verdict import Reason
+
+
+# The rules' and the older model layers' own table tests pin what those
+# layers read, so they run with the crisis judge off (as KINDRED_CRISIS_JUDGE=0
+# runs the detector); the judge, screening with it and the evaluation gate
+# run as shipped, judge on.
+_JUDGE_AS_SHIPPED = ("test_crisis_judge", "test_evaluation_gate", "test_evaluate_cli")
+
+
+@pytest.fixture(autouse=True)
+def _crisis_judge_off_for_layer_tests(request: pytest.FixtureRequest):
+    if request.module.__name__.rsplit(".", 1)[-1].startswith(_JUDGE_AS_SHIPPED):
+        yield
+        return
+    from moderation import settings
+
+    with settings.using(crisis_judge=False):
+        yield
 
 
 @dataclass(frozen=True)
@@ -105,13 +124,26 @@ def toxic_detoxify(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
 
 
 @pytest.fixture
-def detoxify_env(monkeypatch: pytest.MonkeyPatch):
+def model_settings(monkeypatch: pytest.MonkeyPatch):
+    """Change moderation's model settings for one test, as an environment
+    variable read by config.py does for the forum; ``detoxify`` takes a dict
+    of DetoxifySettings fields."""
+
+    def change(**changes: Any) -> None:
+        current = settings.current()
+        if "detoxify" in changes:
+            changes["detoxify"] = dataclasses.replace(current.detoxify, **changes["detoxify"])
+        monkeypatch.setattr(settings, "_current", dataclasses.replace(current, **changes))
+
+    return change
+
+
+@pytest.fixture
+def detoxify_env(model_settings):
     """Point the engine at a checkpoint; forget loaded scorers before and after."""
 
     def use(checkpoint: Path, config_dir: Path) -> None:
-        monkeypatch.setenv("KINDRED_DETOXIFY_CHECKPOINT", str(checkpoint))
-        monkeypatch.setenv("KINDRED_DETOXIFY_CONFIG_DIR", str(config_dir))
-        monkeypatch.setenv("KINDRED_TORCH_THREADS", "1")
+        model_settings(torch_threads=1, detoxify={"checkpoint": str(checkpoint), "config_dir": str(config_dir)})
         toxicity.reset()
 
     yield use

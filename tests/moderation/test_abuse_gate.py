@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from moderation import abuse_data, evaluate, evaluate_abuse
+from moderation.tools import abuse_data, evaluate, evaluate_abuse
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
@@ -124,7 +124,7 @@ def test_the_record_holds_every_figure_the_issue_names() -> None:
     assert recorded["tolerance"] == evaluate.TOLERANCE == 0.01
 
 
-RECORD = "re-record with `python -m moderation.evaluate --task abuse-suite --record`"
+RECORD = "re-record with `python -m moderation.tools.evaluate --task abuse-suite --record`"
 
 
 @pytest.mark.slow

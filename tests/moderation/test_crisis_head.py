@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from moderation import crisis, crisis_head, train_head
+from moderation import crisis, crisis_head
+from moderation.tools import train_head
 
 
 @pytest.fixture
@@ -16,7 +17,7 @@ def no_head(monkeypatch):
 
 def test_shipped_head_matches_the_feature_layout():
     head = crisis_head.load()
-    assert head is not None, "moderation/data/crisis_head.json is missing or stale: run python -m moderation.train_head"
+    assert head is not None, "moderation/data/crisis_head.json is missing or stale: run python -m moderation.tools.train_head"
     assert head["features"] == crisis_head.FEATURES
     assert len(head["weights"]) == len(crisis_head.features([0.0] * 384, 0, False, False, 0, 0))
     assert 0 < head["threshold"] < 1

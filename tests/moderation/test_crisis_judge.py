@@ -108,3 +108,133 @@ def test_a_judge_without_weights_says_so_and_never_reads_none(monkeypatch, tmp_p
             crisis_judge.read_many(["had a lovely walk today"])
     finally:
         crisis_judge.reset()
+
+
+# -- the context table: generated from crisis_judge.CONTEXT_CAPS --------------------
+
+_SURE = _p(flag=0.99, high=0.99, imminent=0.99)
+
+
+@pytest.mark.parametrize("context, cap", sorted(crisis_judge.CONTEXT_CAPS.items()))
+def test_each_context_caps_the_judges_raise_as_its_row_says(context, cap):
+    # The rules set a signal aside in this context and found nothing more.
+    assert crisis_judge.decide("none", _SURE, T, {context: 1.0}) == cap
+
+
+@pytest.mark.parametrize("context", sorted(crisis_judge.CONTEXT_CAPS))
+def test_no_context_caps_a_denial_that_goes_on_after_but(context):
+    # "I'm not suicidal, but ...": what follows is the writer's, read in full.
+    assert crisis_judge.decide("none", _SURE, T, {context: 1.0, "contrast": 1.0}) == "imminent"
+
+
+@pytest.mark.parametrize("context, cap", sorted(crisis_judge.CONTEXT_CAPS.items()))
+def test_a_context_never_lowers_what_the_rules_found(context, cap):
+    for rule in crisis_judge.TIERS:
+        got = crisis_judge.decide(rule, _SURE, T, {context: 1.0})
+        assert crisis_judge.RANK[got] >= crisis_judge.RANK[rule]
+
+
+@pytest.mark.parametrize("context, cap", sorted(crisis_judge.CONTEXT_CAPS.items()))
+def test_a_cap_holds_only_while_the_rules_found_no_more_than_it(context, cap):
+    # A passive wish now beside a denial, a current plan beside a past story:
+    # the rules found more than the context's cap, so the judge reads freely.
+    above = crisis_judge.TIERS[crisis_judge.RANK[cap] + 1]
+    assert crisis_judge.decide(above, _SURE, T, {context: 1.0}) == "imminent"
+
+
+def test_without_any_context_the_judge_raises_freely():
+    assert crisis_judge.decide("none", _SURE, T, {}) == "imminent"
+    assert crisis_judge.decide("none", _SURE, T, None) == "imminent"
+
+
+def test_every_capped_context_is_a_rule_feature():
+    from moderation import crisis
+
+    assert set(crisis_judge.CONTEXT_CAPS) <= set(crisis.RULE_FEATURES)
+    assert set(crisis_judge.CONTEXT_CAPS.values()) <= set(crisis_judge.TIERS)
+
+
+# -- the detector with the judge ----------------------------------------------------
+
+class _Stub:
+    """A judge reading fixed probabilities, for the detector's wiring."""
+
+    def __init__(self, p, third=False):
+        self.p, self.third = p, third
+        self.thresholds = dict(T, third_party=0.5)
+        self.features = ()
+        self.caps = crisis_judge.CONTEXT_CAPS
+
+    def read(self, emb, spans, feats=None):
+        return Reading(dict(self.p), crisis_judge.Judge.tier_of(self.p, self.thresholds), self.third, spans[0])
+
+
+def _analyse(text, judge, monkeypatch):
+    import numpy as np
+
+    from moderation import crisis
+
+    monkeypatch.setattr(encoder, "window_embeddings", lambda texts: [np.zeros((1, 4)) for _ in texts])
+    return crisis.analyse_many([text], judge=judge)[0]
+
+
+def test_the_judge_raises_keyword_free_risk_and_says_what_it_read(monkeypatch):
+    f = _analyse("everything is sorted and the letters are written", _Stub(_p(0.99, 0.99, 0.99)), monkeypatch)
+    assert f.risk == "imminent" and "crisis.plan" in f.categories
+    assert any("imminent" in r.explanation and "0.99" in r.explanation for r in f.reasons)
+    assert f.scores["judge_imminent"] == 0.99
+
+
+def test_the_judge_lowers_a_rule_flag_it_is_sure_of(monkeypatch):
+    f = _analyse("suicidal thoughts are so common", _Stub(_p()), monkeypatch)
+    assert f.risk == "none" and not f.reasons and f.scores["rules"] >= 1
+
+
+def test_a_denial_caps_the_judge(monkeypatch):
+    f = _analyse("I'm not suicidal.", _Stub(_p(0.99, 0.99, 0.99)), monkeypatch)
+    assert f.risk == "none"
+
+
+def test_the_judge_recognises_someone_else_at_risk(monkeypatch):
+    f = _analyse("my flatmate has not come out of her room for days", _Stub(_p(third_party=0.9), third=True),
+                 monkeypatch)
+    assert f.risk == "none" and "crisis.third_party" in f.categories and f.audience == "other"
+
+
+def test_a_judge_that_cannot_read_holds_the_text_for_a_person(monkeypatch):
+    from moderation import crisis
+
+    class Broken(_Stub):
+        def read(self, *a, **k):
+            raise RuntimeError("no model")
+
+    for text in ("had a lovely walk today", "I want to kill myself tonight"):
+        f = _analyse(text, Broken(_p()), monkeypatch)
+        assert any(r.code == "crisis.error" for r in f.reasons)
+        assert crisis.TIERS.index(f.risk) >= crisis.TIERS.index(crisis.analyse_rules(text).risk)
+        assert f.risk != "none"
+
+
+def test_screening_holds_when_the_judge_is_on_but_cannot_load(monkeypatch, tmp_path):
+    from moderation import screen
+
+    from moderation import settings
+
+    monkeypatch.setattr(crisis_judge, "WEIGHTS", tmp_path / "missing.safetensors")
+    crisis_judge.reset()
+    try:
+        with settings.using(crisis_judge=True, semantic=True):
+            v = screen("had a lovely walk today", kind="post")
+        assert "screening_error" in v.categories and v.action == "hold"
+    finally:
+        crisis_judge.reset()
+
+
+@pytest.mark.parametrize("p, want", [
+    (_p(flag=0.4, high=0.9, imminent=0.9), "none"),   # not flagged: no higher tier on its own
+    (_p(flag=0.9, high=0.4, imminent=0.9), "concern"),
+    (_p(flag=0.9, high=0.9, imminent=0.4), "high"),
+    (_p(flag=0.9, high=0.9, imminent=0.9), "imminent"),
+])
+def test_each_tier_of_the_judge_needs_the_one_below(p, want):
+    assert crisis_judge.Judge.tier_of(p, T) == want

@@ -10,7 +10,8 @@ import threading
 
 import pytest
 
-from moderation import crisis, crisis_reader, semantic, train_reader
+from moderation import crisis, crisis_reader, semantic
+from moderation.tools import train_reader
 
 
 class _Scripted:
@@ -34,7 +35,7 @@ def scripted(monkeypatch):
 def _shipped() -> crisis_reader.Reader:
     reader = crisis_reader.get()
     assert reader is not None, (f"the crisis reader did not load ({crisis_reader.describe()}); "
-                                "run python -m moderation.train_reader FILE.jsonl")
+                                "run python -m moderation.tools.train_reader FILE.jsonl")
     return reader
 
 
@@ -71,19 +72,19 @@ def test_a_reader_trained_on_another_minilm_is_refused(tmp_path):
         crisis_reader.load_reader(crisis_reader.READER_FILE, path)
 
 
-def test_missing_files_and_the_setting_turn_the_reader_off(tmp_path, monkeypatch):
+def test_missing_files_and_the_setting_turn_the_reader_off(tmp_path, model_settings):
     with pytest.raises(crisis_reader.ReaderUnavailable, match="metadata"):
         crisis_reader.load_reader(crisis_reader.READER_FILE, tmp_path / "none.json")
     with pytest.raises(crisis_reader.ReaderUnavailable, match="missing"):
         crisis_reader.load_reader(tmp_path / "none.safetensors", crisis_reader.META_FILE)
-    monkeypatch.setenv("KINDRED_READER", "0")
+    model_settings(reader=False)
     with pytest.raises(crisis_reader.ReaderUnavailable, match="disabled"):
         crisis_reader.load_reader()
 
 
-def test_without_the_reader_the_rules_and_head_still_run(monkeypatch):
+def test_without_the_reader_the_rules_and_head_still_run(monkeypatch, model_settings):
     crisis_reader.reset()
-    monkeypatch.setenv("KINDRED_READER", "off")
+    model_settings(reader=False)
     try:
         assert crisis.analyse("I want to kill myself.").risk == "high"
         assert crisis.analyse("Feeling suicidal again.").risk != "none"

@@ -32,10 +32,9 @@ TEXTS = [
 
 
 @pytest.fixture
-def onnx(monkeypatch):
+def onnx(model_settings):
     """The ONNX path, freshly loaded (the graphs come from the shared cache)."""
-    monkeypatch.setenv("KINDRED_ENCODER", "onnx")
-    monkeypatch.delenv("KINDRED_ENCODER_INT8", raising=False)
+    model_settings(encoder="onnx", encoder_int8=False)
     encoder.reset()
     yield
     encoder.reset()
@@ -75,10 +74,10 @@ def test_embeddings_match_the_pytorch_path(onnx):
     assert (got - want).abs().max().item() <= TOLERANCE
 
 
-def test_the_detector_reads_the_same_on_both_paths(onnx, monkeypatch):
+def test_the_detector_reads_the_same_on_both_paths(onnx, model_settings):
     texts = TEXTS + ["suicidal", "So suicidal", "As someone with suicidal ideation, I find this hard."]
     fast = [(v.risk, v.action, v.scores.get("crisis", {}).get("reader")) for v in screen_many(texts)]
-    monkeypatch.setenv("KINDRED_ENCODER", "torch")
+    model_settings(encoder="torch")
     encoder.reset()
     slow = [(v.risk, v.action, v.scores.get("crisis", {}).get("reader")) for v in screen_many(texts)]
     assert encoder.describe() == "torch (KINDRED_ENCODER=torch)"
@@ -123,12 +122,12 @@ def test_a_cached_export_is_reused_and_a_stale_one_is_not(onnx):
     assert encoder.content_hash(parts) != encoder.content_hash(dict(parts, export="another version"))
 
 
-def test_falls_back_to_pytorch_when_the_onnx_path_cannot_run(onnx, monkeypatch, tmp_path):
+def test_falls_back_to_pytorch_when_the_onnx_path_cannot_run(onnx, model_settings, tmp_path):
     """An export that cannot be written (here: the cache is a file) leaves
     the PyTorch path running, and says why; nothing goes unscreened."""
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
-    monkeypatch.setenv("KINDRED_ENCODER_CACHE", str(blocker / "cache"))
+    model_settings(encoder_cache=str(blocker / "cache"))
     got = crisis_reader.probabilities(TEXTS[:3])
     assert encoder.get() is None
     assert encoder.describe().startswith("torch (")
@@ -136,8 +135,8 @@ def test_falls_back_to_pytorch_when_the_onnx_path_cannot_run(onnx, monkeypatch, 
     assert crisis.analyse("I feel suicidal again tonight and I don't know who to tell.").risk != "none"
 
 
-def test_torch_setting_runs_the_pytorch_path(monkeypatch):
-    monkeypatch.setenv("KINDRED_ENCODER", "torch")
+def test_torch_setting_runs_the_pytorch_path(model_settings):
+    model_settings(encoder="torch")
     encoder.reset()
     try:
         assert crisis_reader.probabilities(TEXTS[:3]) == _torch_probabilities(TEXTS[:3])
@@ -155,8 +154,8 @@ def test_the_setting_is_validated():
         validate_settings({"KINDRED_ENCODER": "tensorrt"})
 
 
-def test_the_cache_defaults_to_the_instance_folder(monkeypatch, tmp_path):
+def test_the_cache_defaults_to_the_instance_folder(monkeypatch, model_settings, tmp_path):
     monkeypatch.delenv("KINDRED_ENCODER_CACHE", raising=False)
-    monkeypatch.setenv("KINDRED_INSTANCE_DIR", str(tmp_path))
+    model_settings(encoder_cache=None, instance_dir=str(tmp_path))
     assert encoder.cache_dir() == tmp_path / "cache"
     assert os.environ.get("KINDRED_ENCODER_CACHE") is None

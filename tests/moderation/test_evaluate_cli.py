@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from moderation import detoxify_weights, evaluate
+from moderation import detoxify_weights
+from moderation.tools import evaluate
 
 from .conftest import FakeFinding
 
@@ -145,10 +146,11 @@ def test_bad_input_files_get_clear_errors(tmp_path, capsys) -> None:
 
 
 def test_bench_runs_and_reports_targets(scripted_crisis, monkeypatch) -> None:
-    from moderation import bench
+    from moderation.tools import bench
 
     monkeypatch.setattr(bench, "_pin_one_core", lambda: "not pinned (test)")
-    r = bench.run(iterations=3, slow_iterations=3)
+    # Tiny inputs: this checks the bench's code; `make bench` measures.
+    r = bench.run(iterations=3, slow_iterations=3, warm=0, adversarial_chars=200, collect=False)
     long_post = r["stages"]["300-word post"]
     assert {"clean", "rules", "render+sanitise", "toxicity (fast)", bench.FAST_PATH, bench.FAST_PATH_SCREEN,
             "end to end: screen()"} <= set(long_post)
@@ -201,9 +203,8 @@ def test_fetch_refuses_a_file_that_does_not_match_its_hash(tmp_path, tiny_detoxi
     assert not (tmp_path / "m" / "tiny-deadbeef.ckpt").exists()
 
 
-def test_models_status(monkeypatch, capsys) -> None:
-    monkeypatch.delenv("KINDRED_DETOXIFY_CHECKPOINT", raising=False)
-    monkeypatch.setenv("KINDRED_DETOXIFY_MODEL", "kindred-test-no-such-model")
+def test_models_status(model_settings, capsys) -> None:
+    model_settings(detoxify={"checkpoint": None, "model_type": "kindred-test-no-such-model"})
     assert detoxify_weights.main(["status"]) == 0
     assert "offline fallback" in capsys.readouterr().out
 

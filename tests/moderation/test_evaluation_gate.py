@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from moderation import evaluate
+from moderation.tools import evaluate
 
 from .conftest import FakeFinding
 
@@ -185,7 +185,7 @@ def test_the_record_holds_every_figure_the_issue_names() -> None:
     assert recorded["tolerance"] == evaluate.TOLERANCE == 0.01
 
 
-RECORD = ("re-record with `python -m moderation.evaluate --task crisis-audit --crowd sdcnl --record` "
+RECORD = ("re-record with `python -m moderation.tools.evaluate --task crisis-audit --crowd sdcnl --record` "
           "(docs/crisis.md, Evaluation gate)")
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from moderation.evaluate import html_problems
+from moderation.tools.evaluate import html_problems
 from moderation.render import (
     ALLOWED_TAGS,
     LINK_REL,

@@ -14,7 +14,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from moderation import render
-from moderation.bench import CHAT, LONG_POST, SHORT_POST
+from moderation.tools.bench import CHAT, LONG_POST, SHORT_POST
 
 _STOCK = render._build(fast=False)
 

@@ -19,8 +19,11 @@ from .conftest import FakeFinding
 
 
 def test_moderation_never_imports_flask_or_forum() -> None:
-    code = ("import sys, moderation, moderation.evaluate, moderation.bench, moderation.detoxify_weights;"
+    code = ("import sys, moderation;"
             "moderation.screen('hello');"
+            "tools = [m for m in sys.modules if m.startswith('moderation.tools')];"
+            "assert not tools, tools;"
+            "import moderation.tools.evaluate, moderation.tools.bench, moderation.detoxify_weights;"
             "bad = [m for m in sys.modules if m.split('.')[0] in ('flask', 'forum')];"
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -261,9 +264,8 @@ def test_verdict_round_trips_through_json(crisis_stub) -> None:
     assert again == v
 
 
-def test_second_opinion_is_none_without_the_model(quiet_crisis, monkeypatch) -> None:
-    monkeypatch.setenv("KINDRED_DETOXIFY_MODEL", "kindred-test-no-such-model")
-    monkeypatch.delenv("KINDRED_DETOXIFY_CHECKPOINT", raising=False)
+def test_second_opinion_is_none_without_the_model(quiet_crisis, model_settings) -> None:
+    model_settings(detoxify={"model_type": "kindred-test-no-such-model", "checkpoint": None})
     toxicity.reset()
     v = screen("you are kind")
     assert second_opinion(v.text, v) is None

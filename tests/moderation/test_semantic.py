@@ -84,19 +84,19 @@ def test_missing_package_degrades_to_rules(fresh_semantic, monkeypatch, caplog):
     assert "semantic layer unavailable" in caplog.text
 
 
-def test_hash_mismatch_refuses_to_load(fresh_semantic, monkeypatch, tmp_path):
+def test_hash_mismatch_refuses_to_load(fresh_semantic, model_settings, tmp_path):
     src = _model_dir()
     fake = tmp_path / "model"
     shutil.copytree(src, fake, ignore=shutil.ignore_patterns("model.safetensors"))
     (fake / "model.safetensors").write_bytes(b"not the pinned weights")
-    monkeypatch.setenv("KINDRED_MINILM_DIR", str(fake))
+    model_settings(minilm_dir=str(fake))
     assert not semantic.available()
     assert "does not match the pinned" in crisis.engine_info()["semantic"]
     assert crisis.analyse("I want to die").risk == "high"
 
 
-def test_disabled_by_setting(fresh_semantic, monkeypatch):
-    monkeypatch.setenv("KINDRED_SEMANTIC", "0")
+def test_disabled_by_setting(fresh_semantic, model_settings):
+    model_settings(semantic=False)
     assert not semantic.available()
     assert crisis.engine_info()["semantic"] == "unavailable: disabled by KINDRED_SEMANTIC"
 

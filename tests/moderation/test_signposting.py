@@ -6,6 +6,7 @@ import re
 import pytest
 
 from moderation import signposting
+from moderation.verdict import Reason
 
 REGIONS = ("US", "CA", "UK", "IE", "AU", "NZ", "INTL")
 # Words a safe message must never contain: methods and means.
@@ -143,3 +144,73 @@ def test_young_services_are_only_the_verified_ones() -> None:
     assert signposting.young_services("UK") == [] and signposting.young_services("US") == []
     for region in signposting.regions():
         assert all(s.verified and "young" in s.audiences for s in signposting.young_services(region.code))
+
+
+# -- which texts get the panel (issue 17 item 7) ------------------------------------
+
+def _r(code: str, notes: str = "") -> Reason:
+    context = tuple(n.strip() for n in notes.split(",") if n.strip())
+    return Reason(code, 0, 8, "suicidal", 'Says they have suicidal thoughts: "suicidal".', context)
+
+
+@pytest.mark.parametrize("text, context", [
+    ("A year ago I was suicidal. Now I'm doing well.", {"in the past"}),
+    ("I want to die.", set()),
+])
+def test_the_detector_gives_its_reading_as_data(text: str, context: set[str]) -> None:
+    """Signposting reads ``Reason.context``; the detector must fill it, not
+    only mention it in the explanation."""
+    import moderation
+    reasons = [r for r in moderation.screen(text).reasons if r.code.startswith("crisis.")]
+    assert reasons and all(set(r.context) == context for r in reasons), reasons
+    stored = moderation.Verdict.from_dict(moderation.screen(text).to_dict())
+    assert {r.context for r in stored.reasons if r.code.startswith("crisis.")} == {tuple(sorted(context))}
+
+
+@pytest.mark.parametrize("risk, reasons, categories, audience, expected", [
+    # A recovery story or a denial at concern: no panel (a moderator still sees the flag).
+    ("concern", [_r("crisis.ideation", "in the past")], {"crisis.ideation"}, "self", None),
+    ("concern", [_r("crisis.self_harm", "in the past"), _r("rule.cw_self_harm")], {"crisis.self_harm"}, "self", None),
+    ("concern", [_r("crisis.ideation", "negated")], {"crisis.ideation"}, "self", None),
+    # Anything current keeps the gentle panel.
+    ("concern", [_r("crisis.distress")], {"crisis.distress"}, "self", "self"),
+    ("concern", [_r("crisis.ideation", "in the past"), _r("crisis.distress")], {"crisis.distress"}, "self", "self"),
+    ("concern", [_r("crisis.ideation", "hypothetical")], {"crisis.ideation"}, "self", "self"),
+    ("concern", [_r("crisis.ideation", "in a quote")], {"crisis.ideation"}, "self", "self"),
+    # A concern with no crisis reason to read (a model raise, an error) keeps it.
+    ("concern", [], {"crisis.ideation"}, "self", "self"),
+    ("concern", [_r("rule.cw_suicide")], {"crisis.ideation"}, "self", "self"),
+    # Worry about someone else keeps the helper's panel, whatever the tense.
+    ("concern", [_r("crisis.ideation", "in the past")], {"crisis.third_party"}, "other", "other"),
+    ("none", [], {"crisis.third_party"}, "other", "other"),
+    # High and imminent always get the panel: the detector found something now.
+    ("high", [_r("crisis.ideation", "in the past")], {"crisis.ideation"}, "self", "self"),
+    ("imminent", [_r("crisis.plan", "in the past")], {"crisis.plan"}, "self", "imminent"),
+    ("none", [], set(), "none", None),
+    ("none", [], {"screening_error"}, "none", "self"),
+])
+def test_who_gets_the_panel(risk, reasons, categories, audience, expected) -> None:
+    sp = signposting.decide(risk, audience, categories, reasons, "UK")
+    assert (sp.audience if sp else None) == expected
+
+
+def test_text_we_cannot_read_always_gets_the_international_list() -> None:
+    sp = signposting.decide("none", "none", set(), [], "UK", unreadable=True)
+    assert sp is not None and sp.region == "INTL"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("I'm not suicidal, just exhausted.", None),
+    ("A year ago I was suicidal and in a very dark place. With therapy and my friends I got through it, "
+     "and now I'm doing well. It does get better.", None),
+    ("I used to self-harm but I've been clean for two years.", None),
+    ("I've felt hopeless lately.", "self"),
+    ("I was suicidal last year and I'm feeling that way again.", "self"),
+    ("I want to die.", "self"),
+])
+def test_the_pipeline_signposts_what_is_current(text: str, expected: str | None) -> None:
+    """End to end through screen(): the detector's notes reach the decision."""
+    import moderation
+
+    sp = moderation.screen(text, kind="reply", region="UK").signposting
+    assert (sp.audience if sp else None) == expected

@@ -9,10 +9,9 @@ from moderation import toxicity
 
 
 @pytest.fixture(autouse=True)
-def _no_detoxify(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("KINDRED_DETOXIFY_CHECKPOINT", "KINDRED_DETOXIFY_CONFIG_DIR", "KINDRED_DETOXIFY_DOWNLOAD"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("KINDRED_DETOXIFY_MODEL", "kindred-test-no-such-model")
+def _no_detoxify(model_settings) -> None:
+    model_settings(detoxify={"checkpoint": None, "config_dir": None, "allow_download": False,
+                             "model_type": "kindred-test-no-such-model"})
     toxicity.reset()
 
 
@@ -132,10 +131,10 @@ def test_model_findings_respect_the_peer_support_nuance(toxic_detoxify, detoxify
     assert self_directed.categories == frozenset()
 
 
-def test_checkpoint_without_config_dir_falls_back_and_says_why(tiny_detoxify, detoxify_env, monkeypatch,
+def test_checkpoint_without_config_dir_falls_back_and_says_why(tiny_detoxify, detoxify_env, model_settings,
                                                                caplog) -> None:
     detoxify_env(*tiny_detoxify)
-    monkeypatch.delenv("KINDRED_DETOXIFY_CONFIG_DIR")
+    model_settings(detoxify={"config_dir": None})
     with caplog.at_level(logging.ERROR, logger="moderation.toxicity"):
         assert toxicity.full_scorer() is None
     assert "KINDRED_DETOXIFY_CONFIG_DIR" in toxicity.engine_info()["toxicity_model"]

@@ -77,3 +77,82 @@ def test_team_cannot_be_ignored(app, users):
     assert "be ignored: messages about safety" in r.get_data(as_text=True)
     assert not follow.ignoring(users["member"].id)
     db.session.rollback()
+
+
+def test_board_watching_tells_of_new_topics_and_replies_and_topic_level_wins(app, users, board):
+    from forum.models import Board
+
+    watcher = make_user("BoardWatcher")
+    c = login(app, watcher)
+    assert c.post("/notifications/board/general/level", data={"level": "watching"}).status_code == 302
+    assert follow.board_level_for(watcher, board.id) == TopicLevel.WATCHING
+    first = post_topic(users["member"], board, title="New here", body="Hello everyone.")
+    reply = post_reply(users["member2"], first.topic, body="Welcome!")
+    assert kinds(watcher) == sorted([("new_topic", first.post.id), ("reply", reply.post.id)])
+    page = login(app, watcher).get("/notifications/").get_data(as_text=True)
+    assert "New topic in General: “New here”" in page
+    # A level set on the topic itself wins over the board's.
+    follow.set_level(watcher, first.topic, TopicLevel.MUTED)
+    post_reply(users["member2"], first.topic, body="Anyone else around?")
+    assert len(kinds(watcher)) == 2
+    # Another board is not affected.
+    other = Board(slug="other", name="Other", description="Other things.", premod_first_n=0)
+    db.session.add(other)
+    db.session.commit()
+    post_topic(users["member"], other, title="Elsewhere", body="Different board.")
+    assert len(kinds(watcher)) == 2
+
+
+def test_board_muted_silences_its_topics_and_leaves_the_latest_list(app, users, board):
+    muter = make_user("BoardMuter")
+    topic = post_topic(muter, board, title="Mine", body="My own topic.")
+    c = login(app, muter)
+    c.post("/notifications/board/general/level", data={"level": "muted"})
+    # Their own topic is watched (they wrote it): its own level wins, so they still hear.
+    reply = post_reply(users["member2"], topic.topic, body="Replying to you.")
+    assert kinds(muter) == [("reply", reply.post.id)]
+    other = post_topic(users["member"], board, title="Someone else's", body="Words.")
+    post_reply(users["member2"], other.topic, body="@BoardMuter have a look")
+    assert kinds(muter) == [("reply", reply.post.id)]
+    index = login(app, muter).get("/boards/").get_data(as_text=True)
+    assert "Muted" in index and "Someone else's" not in index
+    assert "Someone else&#39;s" in login(app, users["member"]).get("/boards/").get_data(as_text=True)
+
+
+def test_tracking_counts_unread_posts_without_notifying(app, users, board):
+    topic = post_topic(users["member"], board, title="Slow thread", body="Posting now and then.")
+    tracker = make_user("Tracker")
+    c = login(app, tracker)
+    c.post(f"/notifications/topic/{topic.topic.id}/level", data={"level": "tracking"})
+    assert "tag-unread" not in c.get("/boards/general/").get_data(as_text=True)
+    post_reply(users["member2"], topic.topic, body="One.")
+    post_reply(users["member2"], topic.topic, body="Two.")
+    assert kinds(tracker) == []  # tracking never notifies
+    c = login(app, tracker)
+    assert "tag-unread\">2 unread<" in c.get("/boards/general/").get_data(as_text=True)
+    c.get(f"/boards/topic/{topic.topic.id}")  # reading it
+    assert "tag-unread" not in c.get("/boards/general/").get_data(as_text=True)
+    # Board tracking: a topic never opened shows as new, then counts.
+    c.post("/notifications/board/general/level", data={"level": "tracking"})
+    fresh = post_topic(users["member2"], board, title="Fresh topic", body="Brand new.")
+    board_page = c.get("/boards/general/").get_data(as_text=True)
+    assert board_page.count(">New<") == 1
+    c.get(f"/boards/topic/{fresh.topic.id}")
+    post_reply(users["member"], fresh.topic, body="A reply.")
+    assert "tag-unread\">1 unread<" in login(app, tracker).get("/boards/general/").get_data(as_text=True)
+
+
+def test_posting_watches_the_topic_unless_turned_off(app, users, board):
+    topic = post_topic(users["member2"], board, title="Thread", body="Opening words.")
+    post_reply(users["member"], topic.topic, body="My reply.")
+    assert follow.level_for(users["member"], topic.topic.id) == TopicLevel.WATCHING
+    later = post_reply(make_user("Third"), topic.topic, body="A later reply, not to MemberPerson.")
+    assert ("reply", later.post.id) in kinds(users["member"])
+    c = login(app, users["member2"])
+    c.post("/notifications/settings", data={"email_mode": "off"})  # watch box unticked
+    other = post_topic(users["member2"], board, title="Quiet one", body="No watching please.")
+    assert follow.level_for(users["member2"], other.topic.id) == TopicLevel.NORMAL
+    # A level the member chose is kept when they post again.
+    follow.set_level(users["member"], topic.topic, TopicLevel.MUTED)
+    post_reply(users["member"], topic.topic, body="Another reply.")
+    assert follow.level_for(users["member"], topic.topic.id) == TopicLevel.MUTED

@@ -10,17 +10,14 @@ import socketio
 from forum.extensions import db
 from forum.models import Board, utcnow
 from tests.conftest import make_user
-from tests.live import start_server
 from tests.review.live_http import cookie_header, login, new_topic
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def server(_schema, test_env, tmp_path_factory):
-    srv = start_server({**test_env, "KINDRED_WARM_UP": "1"}, tmp_path_factory.mktemp("review-live"), timeout=120)
-    yield srv
-    srv.stop()
+@pytest.fixture()
+def server(live_server):
+    return live_server  # the run's shared server process (tests/conftest.py)
 
 
 def test_crisis_post_reaches_connected_moderator(app, server):

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.extensions import db
-from forum.models import AuditEvent, Escalation, utcnow
+from forum.models import AuditEvent, Escalation, Post, utcnow
 from forum.review import services
 from tests.review.helpers import post, review_for, verdict
 
@@ -101,7 +101,7 @@ def test_named_content_has_nothing_to_reveal(client, auth, users, crisis):
 
 
 def test_review_item_offers_the_reveal_to_staff_only(client, auth, users, crisis):
-    item = review_for(db.session.get(services.Post, crisis["post"]))
+    item = review_for(db.session.get(Post, crisis["post"]))
     users["moderator"].resources_read_at = utcnow()
     db.session.commit()
     auth.login_as(users["staff"])

@@ -12,7 +12,7 @@ import pytest
 from forum.errors import StaleItem
 from forum.boards import services as boards
 from forum.extensions import db
-from forum.models import ContentStatus, Post, utcnow
+from forum.models import ContentStatus, Post, Review, utcnow
 from forum.review import services
 from tests.review.helpers import post, review_for, verdict
 
@@ -50,7 +50,7 @@ def test_approving_a_deleted_post_is_refused_and_it_stays_deleted(mod_client, us
 @pytest.mark.parametrize("action", ["approve", "restore", "reject", "edit", "content_warning"])
 def test_perform_refuses_content_actions_on_a_deleted_item(app, users, action):
     post_id, review_id, version = _deleted_after_loading(users)
-    review = db.session.get(services.Review, review_id)
+    review = db.session.get(Review, review_id)
     with pytest.raises(StaleItem) as exc:
         services.perform(review, action, users["staff"], version, "note", text="new words",
                          content_warning="cw")
@@ -62,14 +62,14 @@ def test_perform_refuses_content_actions_on_a_deleted_item(app, users, action):
 
 def test_a_deleted_item_offers_close_and_closing_leaves_it_deleted(mod_client, users):
     post_id, review_id, version = _deleted_after_loading(users)
-    review = db.session.get(services.Review, review_id)
+    review = db.session.get(Review, review_id)
     acts = services.available_actions(review, users["moderator"])
     assert "close" in acts and not set(acts) & {"approve", "restore", "reject", "edit"}
     resp = mod_client.post(f"/review/{review_id}/act", data={"action": "close", "version": version})
     assert resp.status_code == 302
     db.session.expire_all()
-    assert db.session.get(services.Review, review_id).status == "closed"
+    assert db.session.get(Review, review_id).status == "closed"
     assert db.session.get(Post, post_id).status == ContentStatus.DELETED
     # A closed item on deleted content offers no restore either.
-    assert "restore" not in services.available_actions(db.session.get(services.Review, review_id),
+    assert "restore" not in services.available_actions(db.session.get(Review, review_id),
                                                        users["moderator"])

@@ -1,6 +1,6 @@
 """Train the crisis judge (moderation.crisis_judge):
 
-    python -m moderation.train_judge [--data DIR] [--cache DIR] [--folds 5] [--licensed-only] [--write]
+    python -m moderation.tools.train_judge [--data DIR] [--cache DIR] [--folds 5] [--licensed-only] [--write]
 
 What it learns from (texts are read from the shared data folder at run
 time; only ids and verdicts live in the repository):
@@ -40,7 +40,7 @@ from typing import Any
 
 from moderation import crisis_judge, encoder
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TRAIN_TIERS = REPO / "docs" / "audit" / "tiers-train-2026-12-07.jsonl"
 DEV_TIERS = REPO / "docs" / "audit" / "tiers-2026-12-06.jsonl"
 SUITE = REPO / "moderation" / "data" / "crisis_suite.jsonl"
@@ -79,7 +79,7 @@ def _targets(tier: str | None, third: float = MASK, flag: float | None = None) -
 
 
 def gold_rows(data_dir: Path) -> list[dict[str, Any]]:
-    from moderation.evaluate import audit_texts, read_tier_audit
+    from moderation.tools.evaluate import audit_texts, read_tier_audit
 
     audit = read_tier_audit(TRAIN_TIERS)
     texts = audit_texts(audit, data_dir)
@@ -109,28 +109,38 @@ def gold_rows(data_dir: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def proxy_rows(data_dir: Path, exclude: set[str], cap: int = 400) -> list[dict[str, Any]]:
-    """Proxy-labelled rows, at most ``cap`` per set and label (a seeded
-    draw): enough to teach what the gold items show too rarely, without
-    embedding every long post on a shared CPU."""
+# Everyday text is most of what a forum reads, and the gold labels
+# over-sample risk: the judge first learnt from 400 ordinary turns per set
+# and flagged "hello everyone, first post here". Ordinary (proxy-"none")
+# rows are drawn up to NEGATIVE_CAP per set and category, positives to CAP.
+CAP = 400
+NEGATIVE_CAP = 1500
+
+
+def proxy_rows(data_dir: Path, exclude: set[str], cap: int = CAP,
+               negative_cap: int = NEGATIVE_CAP) -> list[dict[str, Any]]:
+    """Proxy-labelled rows, at most ``cap`` flagged and ``negative_cap``
+    ordinary ones per set and category (a seeded draw): enough to teach what
+    the gold items show too rarely, without embedding every long post on a
+    shared CPU."""
     import random
 
-    from moderation.evaluate import AUDIT_SETS
+    from moderation.tools.evaluate import AUDIT_SETS
 
     out: list[dict[str, Any]] = []
 
-    def add(name: str, it: dict, y: list[float]) -> None:
+    def add(name: str, it: dict, y: list[float], category: str = "") -> None:
         key = f"{name}:{it['id']}"
         if key not in exclude:
             out.append({"id": key, "text": cut(it["text"]), "y": y, "w": PROXY_WEIGHT, "source": name,
-                        "gold": False, "group": f"{name}/{it.get('source', '')}/{y}"})
+                        "gold": False, "group": f"{name}/{it.get('source', '')}/{category}/{y}"})
 
     for it in _read(data_dir / AUDIT_SETS["irf"]):
         if it.get("belong") or it.get("burden"):
             add("irf", it, _targets(None, flag=1.0))
     for it in _read(data_dir / AUDIT_SETS["diasafety"]):
         if it.get("category") != "Risk Ignorance":
-            add("diasafety", it, _targets("none"))
+            add("diasafety", it, _targets("none"), it.get("category", ""))
     for it in _read(data_dir / AUDIT_SETS["rallypoint"]):
         if it.get("label") == 0:
             add("rallypoint", it, _targets("none"))
@@ -147,8 +157,11 @@ def proxy_rows(data_dir: Path, exclude: set[str], cap: int = 400) -> list[dict[s
     for r in out:
         groups.setdefault(r.pop("group"), []).append(r)
     rng = random.Random(20261207)
+    def limit(key: str) -> int:
+        return negative_cap if groups[key][0]["y"][0] == 0 else cap
+
     return [r for key in sorted(groups)
-            for r in (groups[key] if len(groups[key]) <= cap else rng.sample(groups[key], cap))]
+            for r in (groups[key] if len(groups[key]) <= limit(key) else rng.sample(groups[key], limit(key)))]
 
 
 def _key(text: str) -> str:
@@ -203,24 +216,29 @@ def _pack(embs: list[Any]):
 class Head:
     """Training-time twin of crisis_judge.Judge.logits (same arithmetic)."""
 
-    def __init__(self, dim: int, hidden: int = HIDDEN, seed: int = 0) -> None:
+    def __init__(self, dim: int, hidden: int = HIDDEN, seed: int = 0, nfeat: int = 0) -> None:
         import torch
 
         torch.manual_seed(seed)
-        self.net = torch.nn.Sequential(torch.nn.Dropout(0.1), torch.nn.Linear(2 * dim, hidden), torch.nn.ReLU(),
+        self.nfeat = nfeat
+        self.net = torch.nn.Sequential(torch.nn.Dropout(0.1), torch.nn.Linear(2 * dim + nfeat, hidden), torch.nn.ReLU(),
                                        torch.nn.Dropout(0.2), torch.nn.Linear(hidden, len(crisis_judge.OUTPUTS)))
 
-    def forward(self, x, mask):
+    def forward(self, x, mask, f=None):
         import torch
 
         m = mask.unsqueeze(-1).float()
         ctx = (x * m).sum(1, keepdim=True) / m.sum(1, keepdim=True).clamp(min=1)
-        z = self.net(torch.cat([x, ctx.expand_as(x)], dim=-1))
+        parts = [x, ctx.expand_as(x)]
+        if self.nfeat:
+            parts.append(f.unsqueeze(1).expand(-1, x.shape[1], -1))
+        z = self.net(torch.cat(parts, dim=-1))
         return z.masked_fill(~mask.unsqueeze(-1), -1e9).max(dim=1).values
 
-    def fit(self, embs, y, w, epochs: int = EPOCHS, batch: int = 32) -> "Head":
+    def fit(self, embs, y, w, feats=None, epochs: int = EPOCHS, batch: int = 32) -> "Head":
         import torch
 
+        fx = torch.tensor(feats if feats is not None else [[0.0] * self.nfeat] * len(embs), dtype=torch.float32)
         torch.set_num_threads(1)  # tiny matrices: threads only contend on a shared CPU
         y, w = torch.tensor(y), torch.tensor(w).unsqueeze(-1)
         known = (y != MASK).float()
@@ -239,7 +257,7 @@ class Head:
         for _ in range(epochs):
             for k in torch.randperm(len(packed), generator=g).tolist():
                 (x, mask), idx = packed[k]
-                z = self.forward(x, mask)
+                z = self.forward(x, mask, fx[idx])
                 weight = known[idx] * w[idx]
                 loss = torch.nn.functional.binary_cross_entropy_with_logits(
                     z, y[idx].clamp(min=0), weight=weight, pos_weight=pos_weight, reduction="sum")
@@ -249,16 +267,17 @@ class Head:
         self.net.eval()
         return self
 
-    def logits(self, embs):
+    def logits(self, embs, feats=None):
         import numpy as np
         import torch
 
+        fx = torch.tensor(feats if feats is not None else [[0.0] * self.nfeat] * len(embs), dtype=torch.float32)
         out = np.zeros((len(embs), len(crisis_judge.OUTPUTS)), dtype="float32")
         order = sorted(range(len(embs)), key=lambda i: len(embs[i]))
         with torch.no_grad():
             for k in range(0, len(order), 128):
                 idx = order[k:k + 128]
-                out[idx] = self.forward(*_pack([embs[i] for i in idx])).numpy()
+                out[idx] = self.forward(*_pack([embs[i] for i in idx]), fx[torch.tensor(idx)]).numpy()
         return out
 
     def tensors(self) -> dict[str, Any]:
@@ -277,8 +296,8 @@ GOALS = {"flag_recall": (">=", 0.97), "none_flag_rate": ("<=", 0.05), "high_reca
          # safe prompts): the gold labels over-sample risk, so without these
          # the search would buy recall with flags on ordinary posts.
          "everyday_flag_rate": ("<=", 0.05), "everyday_high_rate": ("<=", 0.01)}
-LOWER_CAP = {"lower_concern": 0.2, "lower_high": 0.1, "lower_imminent": 0.02}
-_GRID = (0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8)
+_GRID = (0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8, 0.85,
+         0.9, 0.95)
 
 
 def figures(rows: list[dict], tiers: list[str]) -> dict[str, float]:
@@ -298,37 +317,64 @@ def figures(rows: list[dict], tiers: list[str]) -> dict[str, float]:
     }
 
 
-def shortfall(fig: dict[str, float]) -> float:
-    """How far the figures are from the goals, summed (0: all met)."""
+# A moderator's queue is the budget: the search may not flag more of the
+# rated "none" items than the rules alone did, nor more than 5 % of everyday
+# text (issue 16: switched on, the judge must not raise the queue), and an
+# excess there costs this many times a point of recall.
+BUDGET_WEIGHT = 10.0
+LOWER_CAP = {"lower_concern": 0.5, "lower_high": 0.1, "lower_imminent": 0.02}
+# A raise to high or imminent queues a post at the top or holds it and opens a
+# staff case: the judge must give it real weight, not a probability the
+# search found convenient (unfloored, it chose 0.01 for imminent and held
+# "I can't do this anymore..." as imminent at p 0.11).
+RAISE_FLOOR = {"high": 0.3, "imminent": 0.2}
+
+
+def shortfall(fig: dict[str, float], budget: dict[str, float] | None = None) -> float:
+    """How far the figures are from the goals, summed (0: all met); with
+    ``budget``, an excess over it on a flag-rate figure weighs
+    BUDGET_WEIGHT times as much."""
     total = 0.0
     for k, (direction, goal) in GOALS.items():
         v = fig.get(k)
         if v is None or v != v:
             continue
         total += max(0.0, goal - v) if direction == ">=" else max(0.0, v - goal)
+        if budget and k in budget:
+            total += BUDGET_WEIGHT * max(0.0, v - budget[k])
     return total
 
 
-def choose(rows: list[dict], probs: list[dict[str, float]], rules: list[Any]) -> tuple[dict, dict]:
+def choose(rows: list[dict], probs: list[dict[str, float]], rules: list[Any],
+           caps: dict[str, str] | None = crisis_judge.CONTEXT_CAPS) -> tuple[dict, dict]:
     """Thresholds by coordinate descent on the out-of-fold readings: the
-    combination with the rules that comes closest to every goal at once;
-    ties go to the lower (flag-more) threshold, leaning up when unsure."""
+    combination with the rules (``crisis_judge.decide``, with the context
+    table ``caps``) that comes closest to every goal at once; ties go to the
+    lower (flag-more) threshold, leaning up when unsure."""
+    from moderation import crisis
+
     t = dict(DEFAULT_THRESHOLDS)
+    named = [dict(zip(crisis.RULE_FEATURES, r["f"])) for r in rows]
 
     def run(th):
-        return [crisis_judge.combine(f.risk, p, th) for f, p in zip(rules, probs)]
+        return [crisis_judge.decide(f.risk, p, th, n, caps) for f, p, n in zip(rules, probs, named)]
 
-    best = shortfall(figures(rows, run(t)))
+    rules_fig = figures(rows, [f.risk for f in rules])
+    budget = {"none_flag_rate": rules_fig["none_flag_rate"], "everyday_flag_rate": max(0.05, rules_fig["everyday_flag_rate"]),
+              "everyday_high_rate": max(0.01, rules_fig["everyday_high_rate"])}
+    best = shortfall(figures(rows, run(t)), budget)
     for _ in range(3):
         for key in ("flag", "high", "imminent", "lower_concern", "lower_high", "lower_imminent"):
             for v in _GRID:
+                if v < RAISE_FLOOR.get(key, 0.0):
+                    continue  # safety, not fitted: see RAISE_FLOOR
                 if key.startswith("lower_") and v > LOWER_CAP[key]:
                     # Safety, not fitted: the judge lowers a rule's finding
                     # only when it is confident, and the rules' imminent
                     # evidence needs the strongest disagreement.
                     continue
                 trial = dict(t, **{key: v})
-                s = shortfall(figures(rows, run(trial)))
+                s = shortfall(figures(rows, run(trial)), budget)
                 if s < best - 1e-9 or (abs(s - best) <= 1e-9 and v < t[key]):
                     best, t = s, trial
     # Someone else at risk: the threshold with the best F1 on the gold items
@@ -371,7 +417,8 @@ def training_rows(data_dir: Path, licensed_only: bool = False, proxies: bool = T
     return rows
 
 
-def cross_validate(rows: list[dict[str, Any]], embs: list[Any], folds: int = 5, **fit) -> dict[str, Any]:
+def cross_validate(rows: list[dict[str, Any]], embs: list[Any], folds: int = 5,
+                   caps: dict[str, str] | None = crisis_judge.CONTEXT_CAPS, oof=None, **fit) -> dict[str, Any]:
     """Out-of-fold scores for every row (each from a head that never saw
     it), the calibration fitted on the gold rows' scores, and the
     thresholds chosen on them with the rules' tiers."""
@@ -381,12 +428,15 @@ def cross_validate(rows: list[dict[str, Any]], embs: list[Any], folds: int = 5, 
 
     y = np.array([r["y"] for r in rows], dtype="float32")
     w = np.array([r["w"] for r in rows], dtype="float32")
+    fx = np.array([r["f"] for r in rows], dtype="float32")
     fold = np.array([fold_of(r["id"], folds) for r in rows])
-    oof = np.zeros_like(y)
-    for f in range(folds):
+    train = oof is None
+    if train:
+        oof = np.zeros_like(y)
+    for f in range(folds if train else 0):
         tr, te = np.where(fold != f)[0], np.where(fold == f)[0]
-        head = Head(embs[0].shape[1]).fit([embs[i] for i in tr], y[tr], w[tr], **fit)
-        oof[te] = head.logits([embs[i] for i in te])
+        head = Head(embs[0].shape[1], nfeat=fx.shape[1]).fit([embs[i] for i in tr], y[tr], w[tr], fx[tr], **fit)
+        oof[te] = head.logits([embs[i] for i in te], fx[te])
         print(f"  fold {f + 1}/{folds}", file=sys.stderr, flush=True)
     gi = np.array([i for i, r in enumerate(rows) if r["gold"]])
     cal = {o: platt(oof[gi[y[gi, k] != MASK], k], y[gi[y[gi, k] != MASK], k])
@@ -399,7 +449,7 @@ def cross_validate(rows: list[dict[str, Any]], embs: list[Any], folds: int = 5, 
                                                      "version": "cv"})
     probs = [scorer.probabilities(oof[i]) for i in gi]
     rules = [crisis.analyse_rules(rows[i]["text"]) for i in gi]
-    chosen, report = choose([rows[i] for i in gi], probs, rules)
+    chosen, report = choose([rows[i] for i in gi], probs, rules, caps)
     return {"calibration": cal, "thresholds": chosen, "report": report, "oof": oof}
 
 
@@ -408,13 +458,14 @@ def fit_final(rows: list[dict[str, Any]], embs: list[Any], **fit) -> Head:
 
     y = np.array([r["y"] for r in rows], dtype="float32")
     w = np.array([r["w"] for r in rows], dtype="float32")
-    return Head(embs[0].shape[1]).fit(embs, y, w, **fit)
+    fx = np.array([r["f"] for r in rows], dtype="float32")
+    return Head(embs[0].shape[1], nfeat=fx.shape[1]).fit(embs, y, w, fx, **fit)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from moderation.evaluate import DEFAULT_DATA
+    from moderation.tools.evaluate import DEFAULT_DATA
 
-    ap = argparse.ArgumentParser(prog="python -m moderation.train_judge", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m moderation.tools.train_judge", description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--cache", type=Path, default=REPO / "instance" / "cache" / "judge-train")
     ap.add_argument("--folds", type=int, default=5)
@@ -425,6 +476,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     rows = training_rows(args.data, args.licensed_only, not args.no_proxy)
     print(f"{len(rows)} texts ({sum(r['gold'] for r in rows)} gold)", file=sys.stderr)
+    from moderation import crisis
+
+    for r in rows:
+        r["f"] = crisis.rule_features(r["text"])
     embs = embed_all([r["text"] for r in rows], args.cache, cache_tag())
     cv = cross_validate(rows, embs, args.folds)
     print(json.dumps(cv["report"], indent=1), file=sys.stderr)
@@ -434,12 +489,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write(final: Head, rows: list[dict[str, Any]], cv: dict[str, Any], licensed_only: bool) -> None:
+    from moderation import crisis
+
     sources = sorted({r["source"] for r in rows})
     meta = {
         "version": f"judge-{date.today():%Y%m%d}" + ("-licensed" if licensed_only else ""),
         "what": "crisis judge: a head over frozen all-MiniLM-L6-v2 window embeddings (moderation/crisis_judge.py)",
         "encoder": {"model": "sentence-transformers/all-MiniLM-L6-v2 (frozen)", "windows": cache_tag()},
         "outputs": list(crisis_judge.OUTPUTS), "hidden": HIDDEN, "epochs": EPOCHS,
+        "rule_features": list(crisis.RULE_FEATURES),
         "data": {s: {"texts": sum(r["source"] == s for r in rows),
                      "gold": sum(r["source"] == s and r["gold"] for r in rows),
                      "licence": LICENCES.get(s) or "none stated by the publisher"} for s in sources},
@@ -449,6 +507,10 @@ def write(final: Head, rows: list[dict[str, Any]], cv: dict[str, Any], licensed_
         "calibration": {"method": "Platt scaling per output on out-of-fold scores of the gold items",
                         **cv["calibration"]},
         "thresholds": cv["thresholds"],
+        "thresholds_chosen": "on the out-of-fold readings, closest to the issue's goals with no more rated 'none' "
+                             "items flagged than the rules alone and at most 5 % of everyday text "
+                             f"(an excess weighs {BUDGET_WEIGHT:g}x); lowering capped by LOWER_CAP {LOWER_CAP}",
+        "context_caps": crisis_judge.CONTEXT_CAPS,
         "cross_validated": cv["report"],
     }
     from safetensors.numpy import save_file

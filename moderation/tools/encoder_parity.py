@@ -1,6 +1,6 @@
 """Does the ONNX path read as the PyTorch path does? (docs/crisis.md)
 
-    python -m moderation.encoder_parity [--limit N] [--screen]
+    python -m moderation.tools.encoder_parity [--limit N] [--screen]
 
 Reads the crisis dev set and the texts of the tier audit
 (docs/audit/tiers-2026-12-06.jsonl) from the shared data folder, and
@@ -12,12 +12,15 @@ on each backend and counts the texts whose tier or action differs.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from moderation import settings as model_settings
+
+ROOT = Path(__file__).resolve().parents[2]
 AUDIT = ROOT / "docs" / "audit" / "tiers-2026-12-06.jsonl"
 SOURCES = {"crisis-dev": "crisis/crisis-dev.jsonl", "irf": "crisis/extra/irf-interpersonal-risk.jsonl",
            "diasafety": "crisis/extra/diasafety-user-turns.jsonl",
@@ -72,13 +75,13 @@ def reader_parity(texts: list[str], int8_too: bool = True) -> dict[str, Any]:
         ref = reader.adapters.probabilities(base, texts)
     out: dict[str, Any] = {}
     for name, on in (("fp32", False), ("int8", True))[: 2 if int8_too else 1]:
-        os.environ["KINDRED_ENCODER_INT8"] = "1" if on else "0"
+        model_settings.install(dataclasses.replace(model_settings.current(), encoder_int8=on))
         encoder.reset()
         runner = encoder.get()
         if runner is None:
             raise SystemExit(f"the ONNX path is unavailable: {encoder.describe()}")
         out[name] = compare(ref, runner.probabilities(texts), th)
-    os.environ.pop("KINDRED_ENCODER_INT8", None)
+    model_settings.install(dataclasses.replace(model_settings.current(), encoder_int8=False))
     encoder.reset()
     return out
 
@@ -88,7 +91,7 @@ def screen_parity(texts: list[str]) -> dict[str, Any]:
 
     got = {}
     for name in ("torch", "onnx"):
-        os.environ["KINDRED_ENCODER"] = name
+        model_settings.install(dataclasses.replace(model_settings.current(), encoder=name))
         encoder.reset()
         got[name] = [(v.risk, v.action) for k in range(0, len(texts), 64)
                      for v in screen_many(texts[k:k + 64], kind="post")]
@@ -114,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         report[name] = {"reader": reader_parity(texts)}
         if args.screen:
             report[name]["detector"] = screen_parity(texts)
-            os.environ["KINDRED_ENCODER"] = "onnx"
+            model_settings.install(dataclasses.replace(model_settings.current(), encoder="onnx"))
         print(json.dumps({name: report[name]}), flush=True)
     return 0
 

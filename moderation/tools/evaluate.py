@@ -1,9 +1,9 @@
 """Measure the engine on labelled data.
 
-    python -m moderation.evaluate --task crisis|toxicity|sanitize|language FILE.jsonl [--json] [--limit N]
+    python -m moderation.tools.evaluate --task crisis|toxicity|sanitize|language FILE.jsonl [--json] [--limit N]
                                   [--audit AUDIT.jsonl]
-    python -m moderation.evaluate --task crisis-audit [--data DIR] [--json] [--record]
-    python -m moderation.evaluate --task abuse-suite [--data DIR] [--json] [--record] [--per-kind N]
+    python -m moderation.tools.evaluate --task crisis-audit [--data DIR] [--json] [--record]
+    python -m moderation.tools.evaluate --task abuse-suite [--data DIR] [--json] [--record] [--per-kind N]
 
 Formats are those of ``../shared/data/README.md``. Everything goes through
 the public ``screen_many`` (batched), so what is measured is what the forum
@@ -23,7 +23,7 @@ gets. The data is read at run time only; none of it is copied into Kindred.
             (docs/crisis.md, "Evaluation gate").
 * abuse-suite: issue 18's targets on the abuse suite's test split and the
             held-out splits of the abuse judge's training sources (see
-            ``moderation.evaluate_abuse``); ``--record`` writes the figures
+            ``moderation.tools.evaluate_abuse``); ``--record`` writes the figures
             its CI gate holds.
 * toxicity: an item is flagged when the verdict has any ``abuse.*``
             category. Precision/recall/F1 overall, by source and by original
@@ -431,7 +431,7 @@ def _print_sanitize(r: dict[str, Any]) -> None:
 # only where both raters agree, on the functional suite by each case's
 # labels, test split only. The detector is run through ``screen_many`` with
 # no length limit, so long posts are judged on their full text.
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = REPO.parent / "shared" / "data"
 DEFAULT_TIERS = REPO / "docs" / "audit" / "tiers-2026-12-06.jsonl"
 DEFAULT_TWITTER_AUDIT = REPO / "docs" / "audit" / "twitter-2026-11-25.jsonl"
@@ -472,7 +472,7 @@ def data_missing_message(path: Path, data_dir: Path) -> str:
             f"Put the shared data folder (the one holding crisis/, crisis/extra/ and moderation-openai/, "
             f"described in its README.md) at {data_dir}, e.g. `ln -s /path/to/shared/data {data_dir}` "
             f"(the default is ../shared/data beside the repository), or pass --data DIR to "
-            f"`python -m moderation.evaluate --task crisis-audit`.")
+            f"`python -m moderation.tools.evaluate --task crisis-audit`.")
 
 
 def _read_data(path: Path, data_dir: Path) -> list[dict[str, Any]]:
@@ -691,7 +691,7 @@ def record_figures(result: dict[str, Any], path: Path = EVAL_FILE) -> dict[str, 
     from moderation import engine_info
 
     meta = {
-        "what": "the crisis detector's dev-target figures (python -m moderation.evaluate --task crisis-audit); "
+        "what": "the crisis detector's dev-target figures (python -m moderation.tools.evaluate --task crisis-audit); "
                 "tests/moderation/test_evaluation_gate.py fails if one gets worse by more than the tolerance",
         "engine": {k: v for k, v in engine_info().items() if k.startswith(("crisis", "semantic", "encoder"))},
         "tiers": result["tiers"],
@@ -764,7 +764,7 @@ def _print_language(r: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m moderation.evaluate", description="Evaluate the moderation engine.")
+    ap = argparse.ArgumentParser(prog="python -m moderation.tools.evaluate", description="Evaluate the moderation engine.")
     ap.add_argument("--task", required=True,
                     choices=("crisis", "crisis-audit", "abuse-suite", "toxicity", "sanitize", "language"))
     ap.add_argument("file", nargs="?", help="a JSON Lines file in the format of ../shared/data/README.md "
@@ -786,6 +786,8 @@ def main(argv: list[str] | None = None) -> int:
                          "(abuse: moderation/data/abuse_eval.json)")
     ap.add_argument("--per-kind", type=int, default=60,
                     help="abuse-suite: at most this many held-out items per source and kind")
+    ap.add_argument("--without-judge", action="store_true",
+                    help="abuse-suite: measure the scorer without the learned abuse judge, on the same sets")
     args = ap.parse_args(argv)
     if args.task == "crisis-audit":
         return _main_gate(args)
@@ -868,11 +870,11 @@ def _main_gate(args: argparse.Namespace) -> int:
 
 
 def _main_abuse(args: argparse.Namespace) -> int:
-    from moderation import evaluate_abuse
+    from moderation.tools import evaluate_abuse
 
     start = time.perf_counter()
     try:
-        result = evaluate_abuse.evaluate(data_dir=args.data, per_kind=args.per_kind)
+        result = evaluate_abuse.evaluate(data_dir=args.data, per_kind=args.per_kind, judge=not args.without_judge)
     except OSError as exc:
         print(f"error: cannot read {exc.filename}: {exc.strerror}. The abuse evaluation reads the shared "
               f"datasets under --data DIR (default ../shared/data beside the repository).", file=sys.stderr)

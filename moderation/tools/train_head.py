@@ -1,4 +1,4 @@
-"""Train the crisis head: ``python -m moderation.train_head FILE.jsonl``.
+"""Train the crisis head: ``python -m moderation.tools.train_head FILE.jsonl``.
 
 Reads a crisis JSONL file (the format of ``crisis-dev.jsonl``: ``id``,
 ``text``, ``label`` in crisis/ambiguous/none, ``source``) at run time; no text

@@ -1,6 +1,6 @@
 """Latency and throughput of the moderation engine.
 
-    python -m moderation.bench [--iterations N] [--slow-iterations N] [--json] [--encoder | --abuse]
+    python -m moderation.tools.bench [--iterations N] [--slow-iterations N] [--json] [--encoder | --abuse]
 
 Prints p50 and p99 per stage and end to end for a short post, a 300-word
 post and a chat message (and the fast stages again for the 300-word post
@@ -38,6 +38,7 @@ for the machine the bench runs on. bleach is optional and never a dependency:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import json
 import os
@@ -45,6 +46,8 @@ import statistics
 import sys
 import time
 from typing import Any, Callable
+
+from moderation import settings as model_settings
 
 SHORT_POST = ("Had a really rough week and I'm not sure how to talk to my family about it. "
               "Has anyone found a way to explain anxiety to parents?")
@@ -101,10 +104,11 @@ def _pin_one_core() -> str:
         return f"not pinned ({exc})"
 
 
-def _time(fn: Callable[[], Any], iterations: int, warm: int = 20) -> dict[str, float]:
+def _time(fn: Callable[[], Any], iterations: int, warm: int = 20, collect: bool = True) -> dict[str, float]:
     for _ in range(warm):
         fn()
-    gc.collect()
+    if collect:  # a clean heap for every figure; with the models loaded this costs ~0.15 s
+        gc.collect()
     gc.disable()
     try:
         samples = []
@@ -130,12 +134,13 @@ def _crisis_fast() -> Callable[[str], Any] | None:
     return None
 
 
-def _compare_bleach(html: str, iterations: int) -> dict[str, Any]:
+def _compare_bleach(html: str, iterations: int, warm: int = 20) -> dict[str, Any]:
     """nh3 against bleach on the same rendered post, same allow-list. bleach
     is not a dependency (it is deprecated); put it on PYTHONPATH to compare."""
     from moderation import render
 
-    out: dict[str, Any] = {"words": len(LONG_POST.split()), "nh3": _time(lambda: render.sanitise_html(html), iterations)}
+    out: dict[str, Any] = {"words": len(LONG_POST.split()), "nh3": _time(lambda: render.sanitise_html(html), iterations,
+                                                                        warm)}
     try:
         import bleach
     except ImportError:
@@ -143,7 +148,8 @@ def _compare_bleach(html: str, iterations: int) -> dict[str, Any]:
         return out
     attrs = {k: sorted(v) for k, v in render.ALLOWED_ATTRIBUTES.items()}
     out["bleach"] = _time(lambda: bleach.clean(html, tags=set(render.ALLOWED_TAGS), attributes=attrs,
-                                               protocols=set(render.ALLOWED_URL_SCHEMES), strip=True), iterations)
+                                               protocols=set(render.ALLOWED_URL_SCHEMES), strip=True), iterations,
+                          warm)
     out["bleach_version"] = bleach.__version__
     out["speedup"] = round(out["bleach"]["p50"] / max(out["nh3"]["p50"], 1e-9), 1)
     return out
@@ -155,11 +161,14 @@ def _ratio(num: dict[str, float], den: dict[str, float]) -> float:
     return round(num["p50"] / max(den["p50"], 1e-9), 2)
 
 
-def run(iterations: int = 300, slow_iterations: int = 100) -> dict[str, Any]:
+def run(iterations: int = 300, slow_iterations: int = 100, *, warm: int = 20,
+        adversarial_chars: int = _N, collect: bool = True) -> dict[str, Any]:
     """``iterations`` for the fast stages; ``slow_iterations`` for the stages
     that run the MiniLM model (full crisis, screen()), which cost ~10 ms or
     more a call. 100 samples still give a p99 that is a real sample (the
-    second slowest), not just the maximum."""
+    second slowest), not just the maximum. ``warm`` calls precede each
+    timing and ``collect`` runs the garbage collector before it; the tests
+    pass small values and no collection to check the code, not the speed."""
     pinned = _pin_one_core()
     try:
         import torch
@@ -194,16 +203,16 @@ def run(iterations: int = 300, slow_iterations: int = 100) -> dict[str, Any]:
     for label, text in texts.items():
         kind = "chat" if label == "chat message" else "post"
         stages: dict[str, Any] = {}
-        stages["clean"] = _time(lambda: clean_text(text), iterations)
+        stages["clean"] = _time(lambda: clean_text(text), iterations, warm, collect=collect)
         stages["rules"] = _time(lambda: ruleset.match(text, kind=kind, folded=fold(text), ignore_numbers=numbers),
-                                iterations)
-        stages["render+sanitise"] = _time(lambda: render.render(text), iterations)
+                                iterations, warm, collect=collect)
+        stages["render+sanitise"] = _time(lambda: render.render(text), iterations, warm, collect=collect)
         html = render.render_markdown(text)
-        stages["sanitise only (nh3)"] = _time(lambda: render.sanitise_html(html), iterations)
+        stages["sanitise only (nh3)"] = _time(lambda: render.sanitise_html(html), iterations, warm, collect=collect)
         if crisis_fast is not None:
-            stages["crisis rules"] = _time(lambda: crisis_fast(text), iterations)
-        stages["toxicity (fast)"] = _time(lambda: toxicity.analyse(text), iterations)
-        stages["language"] = _time(lambda: language.assess(text), iterations)
+            stages["crisis rules"] = _time(lambda: crisis_fast(text), iterations, warm, collect=collect)
+        stages["toxicity (fast)"] = _time(lambda: toxicity.analyse(text), iterations, warm, collect=collect)
+        stages["language"] = _time(lambda: language.assess(text), iterations, warm, collect=collect)
 
         def fast_path(text: str = text, kind: str = kind, toxicity_too: bool = False) -> None:
             # The fast path as one sequence, the way screen() runs it.
@@ -215,25 +224,27 @@ def run(iterations: int = 300, slow_iterations: int = 100) -> dict[str, Any]:
             if toxicity_too:
                 toxicity.analyse(cleaned)
 
-        stages[FAST_PATH] = _time(fast_path, iterations)
-        stages[FAST_PATH_SCREEN] = _time(lambda: fast_path(toxicity_too=True), iterations)
+        stages[FAST_PATH] = _time(fast_path, iterations, warm, collect=collect)
+        stages[FAST_PATH_SCREEN] = _time(lambda: fast_path(toxicity_too=True), iterations, warm, collect=collect)
         results["ratios"][f"{label}: language stage / (fast path + fast toxicity)"] = _ratio(
             stages["language"], stages[FAST_PATH_SCREEN])
         if label in slow_texts:
             if crisis_mod is not None:
-                stages["crisis (full)"] = _time(lambda: crisis_mod.analyse(text), slow_iterations, warm=5)
+                stages["crisis (full)"] = _time(lambda: crisis_mod.analyse(text), slow_iterations, min(warm, 5),
+                                                collect=collect)
             stages["end to end: screen()"] = _time(lambda: moderation.screen(text, kind=kind), slow_iterations,
-                                                   warm=5)
+                                                   min(warm, 5), collect=collect)
             results["ratios"][f"{label}: screen() / (fast path + fast toxicity)"] = _ratio(
                 stages["end to end: screen()"], stages[FAST_PATH_SCREEN])
             results["ratios"][f"{label}: language stage / screen()"] = round(
                 stages["language"]["p50"] / max(stages["end to end: screen()"]["p50"], 1e-9), 4)
         results["stages"][label] = stages
-    results["sanitiser_comparison"] = _compare_bleach(render.render_markdown(LONG_POST), iterations)
+    results["sanitiser_comparison"] = _compare_bleach(render.render_markdown(LONG_POST), iterations, warm)
     batch = [f"{CHAT} ({i})" for i in range(32)]
-    many = _time(lambda: moderation.screen_many(batch, kind="chat"), max(10, slow_iterations // 5), warm=2)
-    one_by_one = _time(lambda: [moderation.screen(t, kind="chat") for t in batch], max(10, slow_iterations // 5),
-                       warm=2)
+    batch_runs = max(min(10, slow_iterations), slow_iterations // 5)
+    many = _time(lambda: moderation.screen_many(batch, kind="chat"), batch_runs, min(warm, 2), collect=collect)
+    one_by_one = _time(lambda: [moderation.screen(t, kind="chat") for t in batch], batch_runs, min(warm, 2),
+                       collect=collect)
     results["screen_many_32_chat"] = {"p50_batch_ms": many["p50"], "per_message_ms": round(many["p50"] / 32, 4),
                                       "messages_per_second": round(32 / (many["p50"] / 1000), 1),
                                       "screen_one_by_one_per_message_ms": round(one_by_one["p50"] / 32, 4)}
@@ -254,12 +265,13 @@ def run(iterations: int = 300, slow_iterations: int = 100) -> dict[str, Any]:
     # ReDoS (issue 14): the worst of the texts that once stalled a pattern,
     # 20,000 characters each, against the 300-word post, end to end.
     post_e2e = long_["end to end: screen()"]
-    adversarial = {label: _time(lambda t=t: moderation.screen(t, kind="post"), 3 if slow_iterations >= 10 else 1,
-                                warm=0) for label, t in ADVERSARIAL.items()}
+    adversarial = {label: _time(lambda t=t: moderation.screen(t[:adversarial_chars], kind="post"),
+                                3 if slow_iterations >= 10 else 1, warm=0, collect=collect)
+                   for label, t in ADVERSARIAL.items()}
     worst = max(adversarial, key=lambda k: adversarial[k]["p50"])
     results["adversarial_20000"] = {k: v["p50"] for k, v in adversarial.items()}
-    results["ratios"][f"worst 20,000-char adversarial text ({worst}): screen() / 300-word post"] = _ratio(
-        adversarial[worst], post_e2e)
+    worst_label = f"worst {adversarial_chars:,}-char adversarial text ({worst}): screen() / 300-word post"
+    results["ratios"][worst_label] = _ratio(adversarial[worst], post_e2e)
     results["targets"] = [
         {"target": "fast path (render, sanitise, rules, crisis rules), 300-word post, p50 <= 1 ms",
          "measured": fast["p50"], "ok": fast["p50"] <= 1.0, "complete": "crisis rules" in long_},
@@ -290,7 +302,7 @@ def _encoder_path(name: str, threads: int) -> None:
     from moderation import encoder
     from moderation.toxicity import torch_threads
 
-    os.environ["KINDRED_ENCODER"], os.environ["KINDRED_TORCH_THREADS"] = name, str(threads)
+    model_settings.install(dataclasses.replace(model_settings.current(), encoder=name, torch_threads=threads))
     torch_threads(threads)  # the torch model was loaded earlier, with the default
     encoder.reset()
     if name == "onnx" and encoder.get() is None:
@@ -299,49 +311,57 @@ def _encoder_path(name: str, threads: int) -> None:
 
 def run_encoder(iterations: int = 100) -> dict[str, Any]:
     """The encoder on each path, as same-run ratios ONNX over PyTorch: the
-    reader's read of one chat message and of the 300-word post on one core
-    and one thread; and on two cores, screen_many of 64 chat messages and the
-    reader reading all 64 (the model reading everything)."""
+    crisis judge's read of one chat message and of the 300-word post on one
+    core and one thread (its encoding cache cleared each time, so every read
+    encodes); and on two cores, screen_many of 64 chat messages and the
+    judge reading all 64 (the model reading everything)."""
     import moderation
-    from moderation import crisis_reader, encoder
+    from moderation import crisis_judge, encoder
+
+    model_settings.install(dataclasses.replace(model_settings.current(), crisis_judge=True))
+
+    def judge_reads(texts: list[str]) -> Any:
+        encoder.clear_cache()
+        return crisis_judge.read_many(texts)
 
     moderation.warm_up()
+    before = model_settings.current()
     out: dict[str, Any] = {"one core": {}, "two cores": {}, "ratios": {}, "engine": {}}
     cpu1 = _set_cpus(1)
     for name in ("torch", "onnx"):
         _encoder_path(name, 1)
         for label, text in (("chat message", CHAT), ("300-word post", LONG_POST)):
-            out["one core"][f"{label}, {name}"] = _time(lambda: crisis_reader.probabilities([text]), iterations,
+            out["one core"][f"{label}, {name}"] = _time(lambda: judge_reads([text]), iterations,
                                                          warm=5)
         out["engine"][name] = encoder.describe()
     cpu2 = _set_cpus(2)
     batch = [f"{CHAT} ({i})" for i in range(64)]
     for name in ("torch", "onnx"):
         _encoder_path(name, 2)
-        for label, fn in (("screen_many", lambda: moderation.screen_many(batch, kind="chat")),
-                          ("reader reads all", lambda: crisis_reader.probabilities(batch))):
+        for label, fn in (("screen_many", lambda: (encoder.clear_cache(), moderation.screen_many(batch, kind="chat"))),
+                          ("judge reads all", lambda: judge_reads(batch))):
             m = _time(fn, max(10, iterations // 5), warm=2)
             m["messages_per_second"] = round(64 / (m["p50"] / 1000), 1)
             out["two cores"][f"{label}, 64 chat messages, {name}"] = m
-    os.environ.pop("KINDRED_ENCODER")
+    model_settings.install(before)
     one, two = out["one core"], out["two cores"]
     for label in ("chat message", "300-word post"):
         out["ratios"][f"{label} (1 core): onnx / torch"] = _ratio(one[f"{label}, onnx"], one[f"{label}, torch"])
-    for label in ("screen_many", "reader reads all"):
+    for label in ("screen_many", "judge reads all"):
         out["ratios"][f"{label} 64 chat (2 cores): onnx / torch"] = _ratio(
             two[f"{label}, 64 chat messages, onnx"], two[f"{label}, 64 chat messages, torch"])
     out["environment"] = {"one core": cpu1, "two cores": cpu2, "iterations": iterations}
     out["targets"] = [
-        {"target": "reader, short chat message, 1 core, p50 <= 5 ms", "measured": one["chat message, onnx"]["p50"],
+        {"target": "crisis judge, short chat message, 1 core, p50 <= 5 ms", "measured": one["chat message, onnx"]["p50"],
          "ok": one["chat message, onnx"]["p50"] <= 5.0, "unit": "ms"},
-        {"target": "reader, 300-word post, 1 core, p50 <= 40 ms", "measured": one["300-word post, onnx"]["p50"],
+        {"target": "crisis judge, 300-word post, 1 core, p50 <= 40 ms", "measured": one["300-word post, onnx"]["p50"],
          "ok": one["300-word post, onnx"]["p50"] <= 40.0, "unit": "ms"},
         {"target": "screen_many, 2 cores, >= 300 chat messages/s",
          "measured": two["screen_many, 64 chat messages, onnx"]["messages_per_second"],
          "ok": two["screen_many, 64 chat messages, onnx"]["messages_per_second"] >= 300, "unit": "msg/s"},
-        {"target": "reader reading every message, 2 cores, >= 300 chat messages/s",
-         "measured": two["reader reads all, 64 chat messages, onnx"]["messages_per_second"],
-         "ok": two["reader reads all, 64 chat messages, onnx"]["messages_per_second"] >= 300, "unit": "msg/s"},
+        {"target": "crisis judge reading every message, 2 cores, >= 300 chat messages/s",
+         "measured": two["judge reads all, 64 chat messages, onnx"]["messages_per_second"],
+         "ok": two["judge reads all, 64 chat messages, onnx"]["messages_per_second"] >= 300, "unit": "msg/s"},
     ]
     return out
 
@@ -353,7 +373,8 @@ def run_abuse(iterations: int = 100) -> dict[str, Any]:
     import moderation
     from moderation import abuse, encoder, toxicity
 
-    os.environ["KINDRED_ABUSE_JUDGE"] = "1"
+    # screen() consults the judge only when it is switched on (off by default).
+    model_settings.install(dataclasses.replace(model_settings.current(), abuse_judge=True))
     pinned = _pin_one_core()
     try:
         import torch
@@ -470,7 +491,7 @@ def _print(r: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m moderation.bench", description="Benchmark the moderation engine.")
+    ap = argparse.ArgumentParser(prog="python -m moderation.tools.bench", description="Benchmark the moderation engine.")
     ap.add_argument("--iterations", type=int, default=300, help="samples per fast stage (default 300)")
     ap.add_argument("--slow-iterations", type=int, default=100,
                     help="samples per model stage: full crisis, screen() (default 100)")

@@ -1,4 +1,4 @@
-"""Train the crisis reader: ``python -m moderation.train_reader FILE.jsonl``.
+"""Train the crisis reader: ``python -m moderation.tools.train_reader FILE.jsonl``.
 
 Fine-tunes low-rank adapters on the shipped MiniLM (see
 ``moderation.crisis_reader``) to tell a first-person disclosure of
@@ -35,7 +35,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-from moderation import crisis, crisis_head, crisis_reader, semantic, train_head
+from moderation import crisis, crisis_head, crisis_reader, semantic
+from moderation.tools import train_head
 
 RANK = 16
 ALPHA = 32.0

@@ -23,18 +23,17 @@ weights.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import random
 from pathlib import Path
 from typing import Any, Iterator
 
+from moderation.abuse import LABELS, prep
 from moderation.patterns import compile_linear
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
-SUITE = Path(__file__).with_name("data") / "abuse_suite.jsonl"
-LABELS = ("abuse.identity", "abuse.threat", "abuse.toxic", "harm.encouragement")
+SUITE = ROOT / "moderation" / "data" / "abuse_suite.jsonl"
 HELD_OUT = 0.2
 
 DATASETS = {
@@ -70,22 +69,9 @@ EVAL_ONLY = {"counter_hate": {"file": "toxicity/extra/reddit-hate-counterhate-co
              "irf": {"file": "crisis/extra/irf-interpersonal-risk.jsonl", "licence": "none stated (evaluation only)",
                      "cite": "Garg et al. 2023, Reddit posts on belonging and burden: distress, never abuse"}}
 
-_URL = compile_linear(r"https?://\S+|www\.\S+")
-_MENTION = compile_linear(r"@\w+")
 _RT = compile_linear(r"^\s*(?:rt\s+)?(?:@user:?\s*)+", engine="re",
                      why="anchored at the start; each repeat consumes '@user' so nothing is retried")
-_SPACE = compile_linear(r"\s+")
 _NON_WORD = compile_linear(r"[^a-z0-9]+")
-
-
-def prep(text: str) -> str:
-    """What the judge reads: entities decoded, links and @names replaced by
-    placeholders (a name is not evidence of anything), spaces collapsed.
-    The same function runs at screening time."""
-    text = html.unescape(text)
-    text = _URL.sub("http", text)
-    text = _MENTION.sub("@user", text)
-    return _SPACE.sub(" ", text).strip()
 
 
 def group_key(text: str) -> str:

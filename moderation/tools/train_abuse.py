@@ -1,7 +1,7 @@
-"""Train the abuse judge's head: ``python -m moderation.train_abuse``.
+"""Train the abuse judge's head: ``python -m moderation.tools.train_abuse``.
 
 1. reads every licensed source in ``../shared/data`` and the train split of
-   Kindred's abuse suite (``moderation.abuse_data``), each item tagged
+   Kindred's abuse suite (``moderation.tools.abuse_data``), each item tagged
    train or held out by its source item;
 2. embeds each text with the shared MiniLM encoder (``--cache`` keeps the
    embeddings between runs, outside the repository) and adds what the rules
@@ -27,7 +27,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from moderation import abuse, abuse_data
+from moderation import abuse
+from moderation.tools import abuse_data
 
 HIDDEN = 128
 SUITE_WEIGHT = 8.0

@@ -1,4 +1,4 @@
-"""The abuse evaluation (issue 18): ``python -m moderation.evaluate --task
+"""The abuse evaluation (issue 18): ``python -m moderation.tools.evaluate --task
 abuse-suite [--data DIR] [--json] [--record]``.
 
 Everything goes through the public ``screen_many``, so what is measured is
@@ -22,18 +22,17 @@ tests/moderation/test_abuse_gate.py holds to within a point.
 """
 from __future__ import annotations
 
-import os
-
 import json
 import random
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Sequence
 
-from moderation import abuse_data
-from moderation.evaluate import TOLERANCE, _fmt_share, _Screener, _sha256, _share, _short
+from moderation import settings as model_settings
+from moderation.tools import abuse_data
+from moderation.tools.evaluate import TOLERANCE, _fmt_share, _Screener, _sha256, _share, _short
 
-EVAL_FILE = Path(__file__).with_name("data") / "abuse_eval.json"
+EVAL_FILE = Path(__file__).resolve().parents[1] / "data" / "abuse_eval.json"
 ABUSE_CODES = ("abuse.", "harm.encouragement")
 # (key, what the issue calls it, direction, target)
 TARGETS = (
@@ -105,24 +104,13 @@ def heldout_rows(data_dir: Path, per_kind: int = PER_KIND) -> list[dict[str, Any
 
 
 def evaluate(*, data_dir: Path = abuse_data.DEFAULT_DATA, suite: Path | None = None,
-             per_kind: int = PER_KIND, heldout: bool = True, judge: bool | None = None) -> dict[str, Any]:
-    """Measures the judge; ``judge`` False (or KINDRED_ABUSE_JUDGE=0 when
-    it is None) measures the scorer without it instead, on the same sets."""
-    from moderation import abuse
-
-    before = os.environ.get("KINDRED_ABUSE_JUDGE")
-    if judge is None:
-        judge = (before or "1").strip().lower() not in ("0", "false", "no", "off")
-    os.environ["KINDRED_ABUSE_JUDGE"] = "1" if judge else "0"
-    try:
+             per_kind: int = PER_KIND, heldout: bool = True, judge: bool = True) -> dict[str, Any]:
+    """Measures the judge; ``judge=False`` measures the scorer without it
+    (the default before it) on the same sets, for comparison."""
+    with model_settings.using(abuse_judge=judge):
         result = _evaluate(data_dir=data_dir, suite=suite, per_kind=per_kind, heldout=heldout)
-        result["judge"] = abuse.enabled()
-        return result
-    finally:
-        if before is None:
-            os.environ.pop("KINDRED_ABUSE_JUDGE", None)
-        else:
-            os.environ["KINDRED_ABUSE_JUDGE"] = before
+    result["judge"] = judge
+    return result
 
 
 def _evaluate(*, data_dir: Path, suite: Path | None, per_kind: int, heldout: bool) -> dict[str, Any]:
@@ -174,7 +162,7 @@ def record(result: dict[str, Any], path: Path = EVAL_FILE) -> dict[str, Any]:
     from moderation import engine_info
 
     meta = {
-        "what": "the abuse judge's issue-18 figures (python -m moderation.evaluate --task abuse-suite); "
+        "what": "the abuse judge's issue-18 figures (python -m moderation.tools.evaluate --task abuse-suite); "
                 "tests/moderation/test_abuse_gate.py fails if one gets worse by more than the tolerance",
         "engine": {k: v for k, v in engine_info().items() if k.startswith(("abuse", "toxicity", "encoder"))},
         "suite": result["suite"]["file"], "suite_sha256": result["suite"]["sha256"],
@@ -185,7 +173,7 @@ def record(result: dict[str, Any], path: Path = EVAL_FILE) -> dict[str, Any]:
 
 
 def print_result(r: dict[str, Any]) -> None:
-    who = "the learned judge" if r.get("judge", True) else "the default scorer (KINDRED_ABUSE_JUDGE=0)"
+    who = "the learned judge" if r.get("judge", True) else "the scorer without it (--without-judge)"
     print(f"Abuse detection by {who}: the issue's targets (data {r['data']})")
     print(f"\n  Functional suite ({r['suite']['file']}), test split ({r['suite']['n']} cases, never trained on):")
     for key, name, *_ in TARGETS:
