@@ -163,7 +163,7 @@ def enabled() -> bool:
     Off until it holds fewer harmless posts: a member whose ordinary post is
     held waits for a person, and a queue full of false holds buries the
     crisis items moderators must see first. Evaluation switches it on to
-    measure it (README, "Abuse detection", has the figures).
+    measure it (docs/moderation.md, "Abuse detection", has the figures).
     """
     return model_settings.current().abuse_judge
 

@@ -12,9 +12,10 @@ says nothing about one of them the label is ``None`` (masked in training):
 the implicit-hate set says whether a tweet is hateful, not whether it is a
 threat unless its second stage says so.
 
-Licences (README "Abuse detection"): Davidson et al. 2017 MIT; Implicit Hate
-Corpus MIT; Stormfront (de Gibert et al. 2018) CC-BY-SA 3.0; OpenAI
-moderation set MIT; Kindred's own abuse suite (train split only). The
+Licences (docs/moderation.md, "Abuse detection"): Davidson et al. 2017
+MIT; Implicit Hate Corpus MIT; Stormfront (de Gibert et al. 2018) CC-BY-SA
+3.0; OpenAI moderation set MIT; Kindred's own abuse suite (train split
+only). The
 Reddit hate/counter-hate pairs state no licence, so they are held out for
 evaluation only and never shape the shipped weights.
 """
