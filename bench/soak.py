@@ -16,7 +16,7 @@ It reports requests, 5xx, p50 and p99 per route class, memory per process
 at start and end, and the loss checks: posts accepted against posts stored,
 crisis posts against review items and cases, chat acks against deliveries
 (each acked message reaching every other chat member exactly once).
-Not a test: figures depend on the machine (README, "Measured figures").
+Not a test: figures depend on the machine (README, "Current figures").
 """
 from __future__ import annotations
 

@@ -157,9 +157,10 @@ def _load_head() -> Head | None:
 def enabled() -> bool:
     """Whether screen() consults the judge (``abuse_judge``, off by default).
 
-    Off until the forum's own tests pass with it on: a member whose ordinary
-    post is held waits for a person, and false holds bury the crisis items
-    moderators must see first. Evaluation switches it on to measure it.
+    Off until it holds fewer harmless posts: a member whose ordinary post is
+    held waits for a person, and a queue full of false holds buries the
+    crisis items moderators must see first. Evaluation switches it on to
+    measure it (docs/moderation.md, "Abuse detection", has the figures).
     """
     return model_settings.current().abuse_judge
 

@@ -12,8 +12,8 @@ says nothing about one of them the label is ``None`` (masked in training):
 the implicit-hate set says whether a tweet is hateful, not whether it is a
 threat unless its second stage says so.
 
-Licences (README "Abuse detection"): Davidson et al. 2017 MIT; Implicit Hate
-Corpus MIT; Stormfront (de Gibert et al. 2018) CC-BY-SA 3.0; OpenAI
+Licences (docs/moderation.md, "Abuse
+Detection"): Davidson et al. 2017 MIT; Implicit Hate Corpus MIT; Stormfront (de Gibert et al. 2018) CC-BY-SA 3.0; OpenAI
 moderation set MIT; DiaSafety user turns and construct-tracker posts
 Apache-2.0; XSTest CC-BY-4.0; Kindred's own abuse suite (train split only).
 The Reddit hate/counter-hate pairs, the crisis dev set and the IRF posts

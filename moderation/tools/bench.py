@@ -16,7 +16,7 @@ the throughput of ``screen_many`` on 32 chat messages, against the targets
 * ``screen_many`` of 32 chat messages: <= 10 ms per message.
 
 ``--encoder`` times the MiniLM encoder instead, ONNX Runtime against the
-PyTorch path in the same run (moderation.encoder): the reader on a chat
+PyTorch path in the same run (moderation.encoder): the crisis judge on a chat
 message (p50 <= 5 ms) and a 300-word post (p50 <= 40 ms) on one core and
 thread, and ``screen_many`` on two cores (>= 300 chat messages a second).
 

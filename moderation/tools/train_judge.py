@@ -326,8 +326,9 @@ LOWER_CAP = {"lower_concern": 0.5, "lower_high": 0.1, "lower_imminent": 0.02}
 # A raise to high or imminent queues a post at the top or holds it and opens a
 # staff case: the judge must give it real weight, not a probability the
 # search found convenient (unfloored, it chose 0.01 for imminent and held
-# "I can't do this anymore..." as imminent at p 0.11).
-RAISE_FLOOR = {"high": 0.3, "imminent": 0.2}
+# "I can't do this anymore..." as imminent at p 0.11; at 0.2 it held "I have
+# been having suicidal thoughts a lot lately..." at p 0.23, with no plan).
+RAISE_FLOOR = {"high": 0.3, "imminent": 0.35}
 
 
 def shortfall(fig: dict[str, float], budget: dict[str, float] | None = None) -> float:
@@ -509,7 +510,8 @@ def write(final: Head, rows: list[dict[str, Any]], cv: dict[str, Any], licensed_
         "thresholds": cv["thresholds"],
         "thresholds_chosen": "on the out-of-fold readings, closest to the issue's goals with no more rated 'none' "
                              "items flagged than the rules alone and at most 5 % of everyday text "
-                             f"(an excess weighs {BUDGET_WEIGHT:g}x); lowering capped by LOWER_CAP {LOWER_CAP}",
+                             f"(an excess weighs {BUDGET_WEIGHT:g}x); lowering capped by LOWER_CAP {LOWER_CAP}; "
+                             f"raising floored by RAISE_FLOOR {RAISE_FLOOR}",
         "context_caps": crisis_judge.CONTEXT_CAPS,
         "cross_validated": cv["report"],
     }
