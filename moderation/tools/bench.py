@@ -104,6 +104,18 @@ def _pin_one_core() -> str:
         return f"not pinned ({exc})"
 
 
+def _one_core_one_thread() -> str:
+    """Pin to one core and one torch thread, so a run's figures compare."""
+    pinned = _pin_one_core()
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+    return pinned
+
+
 def _time(fn: Callable[[], Any], iterations: int, warm: int = 20, collect: bool = True) -> dict[str, float]:
     for _ in range(warm):
         fn()
@@ -169,13 +181,7 @@ def run(iterations: int = 300, slow_iterations: int = 100, *, warm: int = 20,
     second slowest), not just the maximum. ``warm`` calls precede each
     timing and ``collect`` runs the garbage collector before it; the tests
     pass small values and no collection to check the code, not the speed."""
-    pinned = _pin_one_core()
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-    except ImportError:
-        pass
+    pinned = _one_core_one_thread()
 
     import moderation
     from moderation import language, render, rules, toxicity
@@ -375,13 +381,7 @@ def run_abuse(iterations: int = 100) -> dict[str, Any]:
 
     # screen() consults the judge only when it is switched on (off by default).
     model_settings.install(dataclasses.replace(model_settings.current(), abuse_judge=True))
-    pinned = _pin_one_core()
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-    except ImportError:
-        pass
+    pinned = _one_core_one_thread()
     moderation.warm_up()
     batch = [f"{CHAT} ({i})" for i in range(32)]
     out: dict[str, Any] = {"environment": {"cpu": pinned, "iterations": iterations}, "judge on": {},
