@@ -29,7 +29,7 @@ class ModelSettings:
     semantic: bool = True              # KINDRED_SEMANTIC: the MiniLM crisis model
     reader: bool = True                # KINDRED_READER: the crisis reader's adapters
     abuse_judge: bool = False          # KINDRED_ABUSE_JUDGE
-    crisis_judge: bool = True          # KINDRED_CRISIS_JUDGE: the learned crisis judge reads every text
+    crisis_judge: bool = False         # KINDRED_CRISIS_JUDGE: the learned crisis judge reads every text (docs/crisis.md: why off)
     encoder: str = "onnx"              # KINDRED_ENCODER: onnx or torch
     encoder_int8: bool = False         # KINDRED_ENCODER_INT8
     encoder_cache: str | None = None   # KINDRED_ENCODER_CACHE; None: <instance_dir>/cache

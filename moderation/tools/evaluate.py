@@ -50,6 +50,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
+from moderation import settings as model_settings
 from moderation.verdict import RISK_RANK, RISKS
 
 BATCH = 64
@@ -614,10 +615,20 @@ class _Screener:
 
 def evaluate_crisis_gate(*, data_dir: Path = DEFAULT_DATA, tiers: Path = DEFAULT_TIERS,
                          suite: Path | None = DEFAULT_SUITE, crowd: str = "all",
-                         twitter_audit: Path | None = DEFAULT_TWITTER_AUDIT) -> dict[str, Any]:
+                         twitter_audit: Path | None = DEFAULT_TWITTER_AUDIT, judge: bool = True) -> dict[str, Any]:
     """Every figure of the issue's dev-target table; ``crowd`` is "all" (the
     twitter and sdcnl crowd-label report, for reference) or "sdcnl" (only
-    the sdcnl recall target: what the gate needs)."""
+    the sdcnl recall target: what the gate needs). ``judge``: measure with the
+    learned crisis judge (what the gate holds) or the detector without it."""
+    with model_settings.using(crisis_judge=judge):
+        result = _evaluate_crisis_gate(data_dir=data_dir, tiers=tiers, suite=suite, crowd=crowd,
+                                       twitter_audit=twitter_audit)
+    result["judge"] = judge
+    return result
+
+
+def _evaluate_crisis_gate(*, data_dir: Path, tiers: Path, suite: Path | None, crowd: str,
+                          twitter_audit: Path | None) -> dict[str, Any]:
     audit = read_tier_audit(tiers)
     texts = audit_texts(audit, data_dir)
     cases = [c for c in read_suite(suite) if c["split"] == "test"] if suite is not None and suite.is_file() else []
@@ -787,7 +798,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-kind", type=int, default=60,
                     help="abuse-suite: at most this many held-out items per source and kind")
     ap.add_argument("--without-judge", action="store_true",
-                    help="abuse-suite: measure the scorer without the learned abuse judge, on the same sets")
+                    help="crisis-audit, abuse-suite: measure without the learned judge (crisis or abuse), "
+                         "on the same sets")
     args = ap.parse_args(argv)
     if args.task == "crisis-audit":
         return _main_gate(args)
@@ -847,7 +859,8 @@ def _stamp(result: dict[str, Any], start: float) -> float:
 def _main_gate(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     try:
-        result = evaluate_crisis_gate(data_dir=args.data, tiers=args.tiers, suite=args.suite, crowd=args.crowd)
+        result = evaluate_crisis_gate(data_dir=args.data, tiers=args.tiers, suite=args.suite, crowd=args.crowd,
+                                      judge=not args.without_judge)
     except DataMissing as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

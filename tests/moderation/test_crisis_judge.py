@@ -238,3 +238,29 @@ def test_screening_holds_when_the_judge_is_on_but_cannot_load(monkeypatch, tmp_p
 ])
 def test_each_tier_of_the_judge_needs_the_one_below(p, want):
     assert crisis_judge.Judge.tier_of(p, T) == want
+
+
+# -- why it ships off ---------------------------------------------------------------
+
+ORDINARY_REPLIES = [
+    "Me too.",
+    "I had a good day today, went for a walk.",
+    "Me too. A short walk helps a bit.",
+    "Some heavy feelings this week.",
+]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "why KINDRED_CRISIS_JUDGE ships off: the judge reads short ordinary replies as high risk, which would show "
+    "them the crisis panel and fill the moderators' queue. When this passes, the judge may be switched on"))
+def test_the_judge_leaves_ordinary_short_replies_alone():
+    from moderation import screen
+
+    assert [screen(t).risk for t in ORDINARY_REPLIES] == ["none", "none", "none", "none"]
+
+
+def test_the_detector_as_shipped_leaves_them_alone():
+    from moderation import screen, settings
+
+    with settings.using(crisis_judge=settings.ModelSettings().crisis_judge):
+        assert [screen(t).risk for t in ORDINARY_REPLIES] == ["none", "none", "none", "none"]
