@@ -70,10 +70,12 @@ bench: install
 	$(PY) -m moderation.tools.bench --abuse
 	$(PY) bench/run_all.py
 
-# The crisis figures of issue 16's target table (audit, suite, sdcnl) and the
+# The crisis figures of issue 16's target table (audit, suite, sdcnl), with the
+# learned judge and as shipped without it, and the
 # crowd-label report; the gate test holds the recorded ones.
 evaluate: install
 	$(PY) -m moderation.tools.evaluate --task crisis-audit --data $(EVAL_DATA)
+	$(PY) -m moderation.tools.evaluate --task crisis-audit --without-judge --data $(EVAL_DATA)
 	$(PY) -m moderation.tools.evaluate --task abuse-suite --data $(EVAL_DATA)
 	$(PY) -m moderation.tools.evaluate --task toxicity $(EVAL_DATA)/toxicity/toxicity-dev.jsonl
 	$(PY) -m moderation.tools.evaluate --task sanitize $(EVAL_DATA)/sanitize/sanitize-dev.jsonl

@@ -699,18 +699,27 @@ def gate_failures(recorded: dict[str, dict[str, Any]], current: dict[str, dict[s
 
 
 def record_figures(result: dict[str, Any], path: Path = EVAL_FILE) -> dict[str, Any]:
+    """Writes the gated figures: with the learned judge under "figures", and
+    the detector as shipped without it (``--without-judge``) under
+    "figures_as_shipped", keeping the other set, so the gate holds both what
+    the judge reaches and what members get today."""
     from moderation import engine_info
 
-    meta = {
+    judge = result.get("judge", True)
+    key = "figures" if judge else "figures_as_shipped"
+    with model_settings.using(crisis_judge=judge):
+        engine = {k: v for k, v in engine_info().items() if k.startswith(("crisis", "semantic", "encoder"))}
+    old = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    meta = {**old, **{
         "what": "the crisis detector's dev-target figures (python -m moderation.tools.evaluate --task crisis-audit); "
                 "tests/moderation/test_evaluation_gate.py fails if one gets worse by more than the tolerance",
-        "engine": {k: v for k, v in engine_info().items() if k.startswith(("crisis", "semantic", "encoder"))},
+        "engine" if judge else "engine_as_shipped": engine,
         "tiers": result["tiers"],
         "suite": result.get("suite", {}).get("file"),
         "suite_sha256": result.get("suite", {}).get("sha256"),
         "tolerance": TOLERANCE,
-        "figures": gate_figures(result),
-    }
+        key: gate_figures(result),
+    }}
     path.write_text(json.dumps(meta, indent=1, sort_keys=False) + "\n", encoding="utf-8")
     return meta
 
