@@ -431,13 +431,17 @@ def _print_abuse(r: dict[str, Any]) -> None:
     d = r["detoxify, short post"]
     print("\n  Detoxify (the optional stronger scorer), short post: "
           + (f"{d['p50']:.3f} ms p50, {d['p99']:.3f} ms p99" if isinstance(d, dict) else d))
+    _print_ratios_and_targets(r, width=60)
+    print(f"\n  abuse judge: {r['engine'].get('abuse_judge')}; encoder: {r['engine'].get('crisis.encoder')}")
+
+
+def _print_ratios_and_targets(r: dict[str, Any], width: int) -> None:
     print("\n  Ratios (p50 over p50, both timed in this run):")
     for name, value in r["ratios"].items():
-        print(f"    {name:<60}{value:>8.2f}x")
+        print(f"    {name:<{width}}{value:>8.2f}x")
     print("\n  Targets (absolute, on this machine):")
     for t in r["targets"]:
         print(f"    [{'PASS' if t['ok'] else 'MISS'}] {t['target']}: {t['measured']:.2f} {t['unit']}")
-    print(f"\n  abuse judge: {r['engine'].get('abuse_judge')}; encoder: {r['engine'].get('crisis.encoder')}")
 
 
 def _print_encoder(r: dict[str, Any]) -> None:
@@ -447,12 +451,7 @@ def _print_encoder(r: dict[str, Any]) -> None:
         for name, m in r[part].items():
             extra = f"{m['messages_per_second']:>10.0f} msg/s" if "messages_per_second" in m else ""
             print(f"    {name:<48}{m['p50']:>10.3f} ms p50{m['p99']:>10.3f} ms p99{extra}")
-    print("\n  Ratios (p50 over p50, both timed in this run):")
-    for name, value in r["ratios"].items():
-        print(f"    {name:<52}{value:>8.2f}x")
-    print("\n  Targets (absolute, on this machine):")
-    for t in r["targets"]:
-        print(f"    [{'PASS' if t['ok'] else 'MISS'}] {t['target']}: {t['measured']:.2f} {t['unit']}")
+    _print_ratios_and_targets(r, width=52)
     print("\n  encoder: " + ", ".join(f"{k}={v}" for k, v in r["engine"].items()))
 
 

@@ -819,12 +819,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         items = read_jsonl(args.file, args.limit)
         audit = read_audit(args.audit) if args.audit else None
-    except OSError as exc:
-        print(f"error: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
-        return 2
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except (OSError, ValueError) as exc:
+        return _input_error(exc)
     if audit is not None and args.task != "crisis":
         print("error: --audit applies to --task crisis only", file=sys.stderr)
         return 2
@@ -865,6 +861,15 @@ def _stamp(result: dict[str, Any], start: float) -> float:
     return elapsed
 
 
+def _input_error(exc: OSError | ValueError) -> int:
+    """A data file that can't be read or parsed: one clear line, exit 2."""
+    if isinstance(exc, OSError):
+        print(f"error: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+    else:
+        print(f"error: {exc}", file=sys.stderr)
+    return 2
+
+
 def _main_gate(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     try:
@@ -873,12 +878,8 @@ def _main_gate(args: argparse.Namespace) -> int:
     except DataMissing as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except OSError as exc:
-        print(f"error: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
-        return 2
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except (OSError, ValueError) as exc:
+        return _input_error(exc)
     elapsed = _stamp(result, start)
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
